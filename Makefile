@@ -1,0 +1,29 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both build .venv from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+export SDL_VIDEODRIVER ?= dummy
+export PYGAME_HIDE_SUPPORT_PROMPT := 1
+
+.PHONY: demo test lint bench slow
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[render,rl,bench,test]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/exgen demo --out demo_output
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m slow
+
+bench: $(STAMP)
+	$(BIN)/exgen bench

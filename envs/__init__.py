@@ -1,0 +1,16 @@
+"""Gymnasium environments of exgen; importing this package registers their ids.
+
+>>> import gymnasium as gym, envs
+>>> env = gym.make("LunarLanding-v0", gravity=3.71)
+"""
+
+from gymnasium.envs.registration import register, registry
+
+from envs.lunar.public import MAX_EPISODE_STEPS
+
+if "LunarLanding-v0" not in registry:
+    register(
+        id="LunarLanding-v0",
+        entry_point="envs.lunar.env:LunarLandingEnv",
+        max_episode_steps=MAX_EPISODE_STEPS,
+    )

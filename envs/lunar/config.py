@@ -1,0 +1,280 @@
+"""The lunar landing context: a validated, frozen description of one world.
+
+Every numeric field takes either a number or a ``(low, high)`` range. A range is
+sampled afresh from the env's ``np_random`` at every reset (domain randomization);
+:meth:`LanderConfig.sample` turns a config with ranges into a concrete context.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+
+Number: TypeAlias = float | tuple[float, float]
+
+#: Lowest gravity [m/s²] at which the default engines are designed to land.
+DESIGN_GRAVITY_MIN = 0.5
+#: Highest gravity [m/s²] at which the default engines are designed to land.
+DESIGN_GRAVITY_MAX = 25.0
+
+
+@dataclass(frozen=True)
+class _Bounds:
+    """Valid interval of a numeric field; ``open_low`` excludes the lower end."""
+
+    low: float
+    high: float
+    unit: str
+    open_low: bool = False
+
+    def contains(self, value: float) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def describe(self) -> str:
+        left = "(" if self.open_low else "["
+        return f"{left}{self.low:g}, {self.high:g}] {self.unit}".rstrip()
+
+
+def _numeric(default: float, low: float, high: float, unit: str, doc: str,
+             open_low: bool = False) -> Any:
+    bounds = _Bounds(low, high, unit, open_low)
+    return field(default=default, metadata={"bounds": bounds, "doc": doc})
+
+
+@dataclass(frozen=True)
+class LanderConfig:
+    """Context of a lunar landing world, in SI units.
+
+    Each numeric field accepts a number or a ``(low, high)`` range sampled at every
+    reset. An unknown field, a wrong type, NaN, inf, an out-of-range value or an
+    inverted range raises ``TypeError`` or ``ValueError`` naming the field and its
+    valid range. See ``LanderConfig.describe_fields()`` for the table.
+    """
+
+    gravity: Number = _numeric(9.81, 0.0, 30.0, "m/s²", "gravity magnitude", open_low=True)
+    main_engine_thrust: Number = _numeric(
+        180.0, 0.0, 5000.0, "N", "main engine thrust at full throttle, along the body axis")
+    side_engine_thrust: Number = _numeric(
+        12.0, 0.0, 500.0, "N", "side engine thrust at full throttle, across the body axis")
+    dry_mass: Number = _numeric(
+        4.0, 0.5, 100.0, "kg", "mass without fuel, legs included", open_low=False)
+    fuel_mass: Number = _numeric(1.0, 0.0, 100.0, "kg", "fuel on board at the start")
+    main_engine_fuel_rate: Number = _numeric(
+        0.1, 0.0, 10.0, "kg/s", "fuel burned by the main engine at full throttle")
+    side_engine_fuel_rate: Number = _numeric(
+        0.01, 0.0, 10.0, "kg/s", "fuel burned by a side engine at full throttle")
+    wind_speed: Number = _numeric(
+        0.0, -30.0, 30.0, "m/s", "steady horizontal air speed, positive blows toward +x")
+    turbulence: Number = _numeric(
+        0.0, 0.0, 20.0, "m/s", "standard deviation of gusts (both axes, 1 s correlation)")
+    drag_coefficient: Number = _numeric(
+        0.1, 0.0, 10.0, "kg/m", "air drag: force = coefficient · |v_air - v| · (v_air - v)")
+    terrain_roughness: Number = _numeric(
+        3.0, 0.0, 3.3, "m", "largest height of the terrain above or below the pad")
+    pad_x: Number = _numeric(0.0, -7.0, 7.0, "m", "pad centre, from the middle of the world")
+    pad_width: Number = _numeric(4.0, 2.0, 8.0, "m", "width of the flat landing pad")
+    initial_x_spread: Number = _numeric(
+        0.0, 0.0, 8.0, "m", "start x is uniform in ± this, around the middle of the world")
+    initial_height: Number = _numeric(
+        10.0, 2.0, 15.0, "m", "start height of the lander's centre above the pad")
+    initial_velocity_spread: Number = _numeric(
+        4.0, 0.0, 10.0, "m/s", "each start velocity component is uniform in ± this")
+    initial_angle_spread: Number = _numeric(
+        0.0, 0.0, math.pi / 4, "rad", "start tilt is uniform in ± this")
+    max_touchdown_speed: Number = _numeric(
+        3.0, 0.0, 20.0, "m/s", "a leg touching down faster than this is a crash",
+        open_low=True)
+    max_landing_tilt: Number = _numeric(
+        0.4, 0.0, math.pi / 2, "rad", "largest tilt at rest that counts as landed",
+        open_low=True)
+    observation_noise: Number = _numeric(
+        0.0, 0.0, 1.0, "", "std of Gaussian noise added to the 6 kinematic observations "
+        "(in observation units)")
+    terrain_seed: int | None = field(
+        default=None,
+        metadata={"doc": "fixes the terrain; None draws it from the episode seed"})
+    continuous: bool = field(
+        default=False, metadata={"doc": "Box(-1, 1, (2,)) actions instead of Discrete(4)"})
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if "bounds" in f.metadata:
+                object.__setattr__(self, f.name, _validate_number(f.name, value,
+                                                                  f.metadata["bounds"]))
+        if not isinstance(self.continuous, bool | np.bool_):
+            raise TypeError(f"continuous must be a bool, got {type(self.continuous).__name__}")
+        object.__setattr__(self, "continuous", bool(self.continuous))
+        seed = self.terrain_seed
+        if seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+                raise TypeError(f"terrain_seed must be an int >= 0 or None, "
+                                f"got {type(seed).__name__}")
+            if seed < 0:
+                raise ValueError(f"terrain_seed must be an int >= 0 or None, got {seed}")
+            object.__setattr__(self, "terrain_seed", int(seed))
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def from_kwargs(cls, **kwargs: Any) -> LanderConfig:
+        """Build a config, naming the closest valid field when a keyword is unknown."""
+        check_field_names(kwargs)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_presets(cls, *names: str, **overrides: Any) -> LanderConfig:
+        """Combine named presets left to right, then apply ``overrides``.
+
+        >>> LanderConfig.from_presets("mars", "strong_wind").gravity
+        3.71
+        """
+        values: dict[str, Any] = {}
+        for name in names:
+            if name not in PRESETS:
+                raise ValueError(f"unknown preset {name!r}; valid presets: "
+                                 f"{', '.join(sorted(PRESETS))}")
+            values.update(PRESETS[name])
+        values.update(overrides)
+        return cls.from_kwargs(**values)
+
+    def replace(self, **changes: Any) -> LanderConfig:
+        """A copy with ``changes`` applied and validated."""
+        check_field_names(changes)
+        return dataclasses.replace(self, **changes)
+
+    # ----------------------------------------------------------------- sampling
+    @property
+    def randomized_fields(self) -> tuple[str, ...]:
+        """Names of the fields given as ``(low, high)`` ranges."""
+        return tuple(name for name in numeric_field_names()
+                     if isinstance(getattr(self, name), tuple))
+
+    def sample(self, rng: np.random.Generator) -> LanderConfig:
+        """A concrete context: every range replaced by a uniform draw from ``rng``.
+
+        Fields are drawn in declaration order, one draw per ranged field, so the
+        same generator state gives the same context.
+        """
+        ranged = self.randomized_fields
+        if not ranged:
+            return self
+        draws = {name: float(rng.uniform(*getattr(self, name))) for name in ranged}
+        return dataclasses.replace(self, **draws)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: ranges become lists, so the dict is JSON-serializable."""
+        return {name: list(value) if isinstance(value, tuple) else value
+                for name, value in dataclasses.asdict(self).items()}
+
+    # ---------------------------------------------------------- derived facts
+    def thrust_to_weight(self) -> float:
+        """Main engine thrust over weight with full tanks (needs a concrete context)."""
+        self._require_concrete("thrust_to_weight")
+        weight = (self.dry_mass + self.fuel_mass) * self.gravity
+        return self.main_engine_thrust / weight
+
+    def landability(self) -> tuple[bool, str]:
+        """Whether the engines can hold the craft against gravity, and why not."""
+        self._require_concrete("landability")
+        if self.fuel_mass <= 0.0 and (self.main_engine_fuel_rate > 0.0):
+            return False, "no fuel on board"
+        ratio = self.thrust_to_weight()
+        if ratio <= 1.0:
+            return False, (f"main engine thrust {self.main_engine_thrust:g} N cannot hold "
+                           f"{self.dry_mass + self.fuel_mass:g} kg against {self.gravity:g} "
+                           f"m/s² (thrust-to-weight {ratio:.2f} <= 1)")
+        return True, ""
+
+    def _require_concrete(self, what: str) -> None:
+        if self.randomized_fields:
+            raise ValueError(f"{what} needs a concrete context; sample() the ranges "
+                             f"{', '.join(self.randomized_fields)} first")
+
+    @classmethod
+    def describe_fields(cls) -> str:
+        """A Markdown table of the fields, their defaults, units and valid ranges."""
+        rows = ["| field | default | valid | meaning |", "| --- | --- | --- | --- |"]
+        for f in dataclasses.fields(cls):
+            bounds = f.metadata.get("bounds")
+            valid = bounds.describe() if bounds else ("bool" if f.name == "continuous"
+                                                      else "int >= 0 or None")
+            rows.append(f"| `{f.name}` | {f.default} | {valid} | {f.metadata['doc']} |")
+        return "\n".join(rows)
+
+
+def numeric_field_names() -> tuple[str, ...]:
+    """The fields that accept a number or a ``(low, high)`` range, in order."""
+    return tuple(f.name for f in dataclasses.fields(LanderConfig) if "bounds" in f.metadata)
+
+
+def field_bounds(name: str) -> tuple[float, float]:
+    """The valid ``(low, high)`` of numeric field ``name``."""
+    bounds = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(LanderConfig)}
+    if bounds.get(name) is None:
+        raise ValueError(f"{name!r} is not a numeric field of LanderConfig")
+    return bounds[name].low, bounds[name].high
+
+
+def check_field_names(kwargs: Mapping[str, Any]) -> None:
+    """Raise ``TypeError`` for a keyword that is not a field, suggesting the nearest."""
+    valid = [f.name for f in dataclasses.fields(LanderConfig)]
+    for key in kwargs:
+        if key not in valid:
+            near = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise TypeError(f"unknown LanderConfig field {key!r}{hint}; "
+                            f"valid fields: {', '.join(valid)}")
+
+
+def _validate_scalar(name: str, value: Any, bounds: _Bounds) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
+                                                              | np.floating):
+        raise TypeError(f"{name} must be a number or a (low, high) range in "
+                        f"{bounds.describe()}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}; valid: {bounds.describe()}")
+    if not bounds.contains(number):
+        raise ValueError(f"{name}={number:g} is out of range; valid: {bounds.describe()}")
+    return number
+
+
+def _validate_number(name: str, value: Any, bounds: _Bounds) -> Number:
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
+        return _validate_scalar(name, value, bounds)
+    if len(value) != 2:
+        raise ValueError(f"{name} range must be (low, high), got {len(value)} values; "
+                         f"valid: {bounds.describe()}")
+    low = _validate_scalar(f"{name} low", value[0], bounds)
+    high = _validate_scalar(f"{name} high", value[1], bounds)
+    if low > high:
+        raise ValueError(f"{name} range is inverted: low {low:g} > high {high:g}")
+    return (low, high)
+
+
+#: Named partial contexts; combine them with :meth:`LanderConfig.from_presets`.
+PRESETS: dict[str, dict[str, Any]] = {
+    "earth": {"gravity": 9.81},
+    "moon": {"gravity": 1.62},
+    "mars": {"gravity": 3.71},
+    "titan": {"gravity": 1.35},
+    "jupiter": {"gravity": 24.79},
+    "pluto": {"gravity": 0.62},
+    "europa": {"gravity": 1.31},
+    "mercury": {"gravity": 3.70},
+    "venus": {"gravity": 8.87},
+    "saturn": {"gravity": 10.44},
+    "neptune": {"gravity": 11.15},
+    "calm": {"wind_speed": 0.0, "turbulence": 0.0},
+    "breezy": {"wind_speed": 4.0, "turbulence": 1.0},
+    "strong_wind": {"wind_speed": 10.0, "turbulence": 3.0},
+    "flat_terrain": {"terrain_roughness": 0.0},
+    "continuous": {"continuous": True},
+}
