@@ -153,8 +153,7 @@ class LanderConfig:
     @property
     def randomized_fields(self) -> tuple[str, ...]:
         """Names of the fields given as ``(low, high)`` ranges."""
-        return tuple(name for name in numeric_field_names()
-                     if isinstance(getattr(self, name), tuple))
+        return tuple(name for name in _NUMERIC_FIELDS if isinstance(getattr(self, name), tuple))
 
     def sample(self, rng: np.random.Generator) -> LanderConfig:
         """A concrete context: every range replaced by a uniform draw from ``rng``.
@@ -171,7 +170,7 @@ class LanderConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain data: ranges become lists, so the dict is JSON-serializable."""
         return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in dataclasses.asdict(self).items()}
+                for name, value in ((name, getattr(self, name)) for name in _ALL_FIELDS)}
 
     # ---------------------------------------------------------- derived facts
     def thrust_to_weight(self) -> float:
@@ -209,9 +208,14 @@ class LanderConfig:
         return "\n".join(rows)
 
 
+_ALL_FIELDS = tuple(f.name for f in dataclasses.fields(LanderConfig))
+_NUMERIC_FIELDS = tuple(f.name for f in dataclasses.fields(LanderConfig)
+                        if "bounds" in f.metadata)
+
+
 def numeric_field_names() -> tuple[str, ...]:
     """The fields that accept a number or a ``(low, high)`` range, in order."""
-    return tuple(f.name for f in dataclasses.fields(LanderConfig) if "bounds" in f.metadata)
+    return _NUMERIC_FIELDS
 
 
 def field_bounds(name: str) -> tuple[float, float]:

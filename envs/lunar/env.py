@@ -29,6 +29,8 @@ CRASH_PENALTY = -100.0
 MAIN_ENGINE_COST = 0.30
 SIDE_ENGINE_COST = 0.03
 
+_KINEMATIC_LOW = public.OBSERVATION_LOW[:6]
+_KINEMATIC_HIGH = public.OBSERVATION_HIGH[:6]
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", "observe_fuel", "observe_context",
                   "physics_substeps")
 
@@ -129,11 +131,9 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
                              else spaces.Discrete(4))
         self.observation_space = _observation_space(self.config, self.observe_fuel,
                                                     self.observe_context)
-        self._low = self.observation_space.low.astype(np.float64)
-        self._high = self.observation_space.high.astype(np.float64)
         self.world: LanderWorld | None = None
         self.context: LanderConfig | None = None
-        self._context_observation = np.zeros(0, np.float32)
+        self._context_observation: list[float] = []
         self._renderer = None
         self._prev_shaping = 0.0
         self._rest_steps = 0
@@ -157,7 +157,7 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         self._context_observation = _context_observation(self.context)
         self._rest_steps = 0
         self._outcome = "flying"
-        observation, shaping = self._observe()
+        observation, shaping = self._observe(self.world.kinematics())
         self._prev_shaping = shaping
         landable, reason = self.context.landability()
         context = self.context.to_dict()
@@ -178,12 +178,13 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         throttles = self._throttles(action)
         world = self.world
         world.step(throttles)
-        observation, shaping = self._observe()
+        kinematics = world.kinematics()
+        observation, shaping = self._observe(kinematics)
         applied = world.throttles
         reward = (shaping - self._prev_shaping - MAIN_ENGINE_COST * applied.main
                   - SIDE_ENGINE_COST * abs(applied.side))
         self._prev_shaping = shaping
-        self._outcome = self._judge()
+        self._outcome = self._judge(kinematics)
         success = self._outcome == "landed"
         if success:
             reward += LANDING_BONUS
@@ -222,37 +223,39 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             return public.continuous_throttles(*_continuous_action(action))
         return public.discrete_throttles(_discrete_action(action))
 
-    def _observe(self) -> tuple[np.ndarray, float]:
+    def _observe(self, kinematics: tuple[float, ...]) -> tuple[np.ndarray, float]:
         """The observation and the shaping potential of the true state."""
         world = self.world
-        x, y, vx, vy, angle, omega = world.kinematics()
+        x, y, vx, vy, angle, omega = kinematics
         angle = (angle + math.pi) % (2 * math.pi) - math.pi
         left, right = float(world.leg_contacts[0] > 0), float(world.leg_contacts[1] > 0)
         xo, yo = x / public.X_SCALE_M, y / public.Y_SCALE_M
         vxo, vyo = vx / public.VX_SCALE_MPS, vy / public.VY_SCALE_MPS
         shaping = (-100.0 * math.hypot(xo, yo) - 100.0 * math.hypot(vxo, vyo)
                    - 100.0 * abs(angle) + 10.0 * left + 10.0 * right)
-        values = [xo, yo, vxo, vyo, angle, omega / public.OMEGA_SCALE_RADPS, left, right]
+        values = [xo, yo, vxo, vyo, angle, omega / public.OMEGA_SCALE_RADPS]
         noise = self.context.observation_noise
         if noise > 0.0:
-            values[:6] = np.add(values[:6], self.np_random.normal(0.0, noise, 6)).tolist()
+            values = np.add(values, self.np_random.normal(0.0, noise, 6)).tolist()
+        # A saturating sensor: clip to the space (plain floats beat np.clip here).
+        values = [min(max(v, low), high) for v, low, high in zip(values, _KINEMATIC_LOW,
+                                                                _KINEMATIC_HIGH, strict=True)]
+        values += (left, right)
         if self.observe_fuel:
             start = self.context.fuel_mass
             values.append(world.fuel / start if world.fuel_limited and start > 0 else 1.0)
-        observation = np.array(values, dtype=np.float64)
         if self.observe_context:
-            observation = np.concatenate([observation, self._context_observation])
-        np.clip(observation, self._low, self._high, out=observation)
-        return observation.astype(np.float32), shaping
+            values.extend(self._context_observation)
+        return np.array(values, dtype=np.float32), shaping
 
-    def _judge(self) -> str:
+    def _judge(self, kinematics: tuple[float, ...]) -> str:
         """The outcome after this step: ``flying`` or why the episode ended."""
         world = self.world
         if world.crashed:
             return "crashed"
         if world.hard_landing:
             return "hard_landing"
-        x, y, vx, vy, angle, omega = world.kinematics()
+        x, y, vx, vy, angle, omega = kinematics
         if abs(x + world.pad_center_x - public.WORLD_WIDTH_M / 2) >= public.WORLD_WIDTH_M / 2:
             return "out_of_bounds"
         if y / public.Y_SCALE_M >= CEILING_Y:
@@ -309,9 +312,9 @@ def _observation_space(config: LanderConfig, observe_fuel: bool,
     return spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
 
 
-def _context_observation(context: LanderConfig) -> np.ndarray:
-    return np.array([getattr(context, name) / public.CONTEXT_OBSERVATION_SCALES[name]
-                     for name in public.CONTEXT_OBSERVATION_FIELDS], np.float64)
+def _context_observation(context: LanderConfig) -> list[float]:
+    return [getattr(context, name) / public.CONTEXT_OBSERVATION_SCALES[name]
+            for name in public.CONTEXT_OBSERVATION_FIELDS]
 
 
 def _discrete_action(action: Any) -> int:

@@ -47,6 +47,8 @@ FRICTION = 0.9
 START_CLEARANCE_M = 2.0
 
 _TERRAIN, _HULL, _LEG = 1, 2, 3
+_set_force = pymunk.Body.force.fset
+_set_torque = pymunk.Body.torque.fset
 
 
 class LanderWorld:
@@ -150,13 +152,21 @@ class LanderWorld:
         y = max(PAD_Y_M + ctx.initial_height, ground + FOOT_DEPTH_M + START_CLEARANCE_M)
         vx, vy = rng.uniform(-ctx.initial_velocity_spread, ctx.initial_velocity_spread, 2)
         angle = rng.uniform(-ctx.initial_angle_spread, ctx.initial_angle_spread)
+        self.place(x, y, float(angle), (float(vx), float(vy)))
+
+    def place(self, x: float, y: float, angle: float = 0.0,
+              velocity: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Put the lander, legs relaxed, at world ``(x, y)`` [m] with ``angle`` [rad]
+        and ``velocity`` [m/s]; for tests and tools, before the first step."""
         self.hull.position = (x, y)
         self.hull.angle = angle
-        self.hull.velocity = (vx, vy)
+        self.hull.velocity = velocity
+        self.hull.angular_velocity = 0.0
         for side, leg in zip((-1, 1), self.legs, strict=True):
             leg.position = self.hull.local_to_world((side * HIP_M[0], HIP_M[1]))
             leg.angle = angle
-            leg.velocity = (vx, vy)
+            leg.velocity = velocity
+            leg.angular_velocity = 0.0
 
     # ------------------------------------------------------------------- physics
     def step(self, throttles: Throttles) -> None:
@@ -166,7 +176,7 @@ class LanderWorld:
             throttles = Throttles(0.0, 0.0)
         self.throttles = throttles
         self._history.append(throttles)
-        hull = self.hull
+        hull, space, substep_s = self.hull, self.space, self._substep_s
         main_n = throttles.main * ctx.main_engine_thrust
         side_n = throttles.side * ctx.side_engine_thrust
         torque = -side_n * SIDE_ENGINE_HEIGHT_M
@@ -174,7 +184,8 @@ class LanderWorld:
         air_x = ctx.wind_speed + self.gust[0]
         air_y = self.gust[1]
         for _ in range(self.substeps):
-            sin_a, cos_a = math.sin(hull.angle), math.cos(hull.angle)
+            angle = hull.angle
+            sin_a, cos_a = math.sin(angle), math.cos(angle)
             fx = -main_n * sin_a + side_n * cos_a
             fy = main_n * cos_a + side_n * sin_a
             if drag > 0.0:
@@ -183,9 +194,12 @@ class LanderWorld:
                 k = drag * math.hypot(rel_x, rel_y)
                 fx += k * rel_x
                 fy += k * rel_y
-            hull.force = (fx, fy)
-            hull.torque = torque
-            self.space.step(self._substep_s)
+            # pymunk clears forces after every step; the property setters skip
+            # pymunk's attribute guard, which costs more than the physics here.
+            _set_force(hull, (fx, fy))
+            if torque:
+                _set_torque(hull, torque)
+            space.step(substep_s)
         self.elapsed_s += DT_S
         self._burn_fuel(throttles)
         if ctx.turbulence > 0.0:

@@ -1,0 +1,49 @@
+"""Property tests: any valid context and any actions keep the env finite and in bounds."""
+
+import gymnasium as gym
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from envs.lunar.config import LanderConfig, field_bounds, numeric_field_names
+
+
+@st.composite
+def contexts(draw) -> dict:
+    """Some numeric fields set to a random valid value or range; the rest default."""
+    fields = {}
+    for name in draw(st.lists(st.sampled_from(numeric_field_names()), unique=True,
+                              max_size=8)):
+        low, high = field_bounds(name)
+        if name == "gravity":
+            low = 1e-3
+        value = st.floats(low, high, allow_nan=False, allow_infinity=False)
+        if draw(st.booleans()):
+            fields[name] = draw(value)
+        else:
+            a, b = draw(value), draw(value)
+            fields[name] = (min(a, b), max(a, b))
+    fields["continuous"] = draw(st.booleans())
+    return fields
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=contexts(), seed=st.integers(0, 9_999), observe=st.booleans(),
+       actions=st.lists(st.integers(0, 3), min_size=1, max_size=40),
+       continuous_actions=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
+                                   min_size=1, max_size=40))
+def test_random_contexts_and_actions_stay_finite_and_inside_the_space(
+        fields, seed, observe, actions, continuous_actions):
+    LanderConfig(**fields)  # the strategy only builds valid contexts
+    env = gym.make("LunarLanding-v0", observe_fuel=observe, observe_context=observe, **fields)
+    observation, _ = env.reset(seed=seed)
+    assert env.observation_space.contains(observation)
+    plan = ([np.array(a, np.float32) for a in continuous_actions] if fields["continuous"]
+            else actions)
+    for step in range(300):
+        observation, reward, terminated, truncated, info = env.step(plan[step % len(plan)])
+        assert np.all(np.isfinite(observation)) and np.isfinite(reward)
+        assert env.observation_space.contains(observation), observation
+        assert 0.0 <= info["fuel"] <= env.unwrapped.context.fuel_mass
+        if terminated or truncated:
+            observation, _ = env.reset()

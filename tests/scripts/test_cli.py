@@ -1,0 +1,43 @@
+"""The ``exgen`` command: subcommands run, and bad input is one line with exit code 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from scripts.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], capture_output=True,
+                          text=True, timeout=300)
+
+
+def test_demo_writes_a_gif_and_a_png(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--seed", "1"]) == 0
+    assert (tmp_path / "landing.gif").stat().st_size > 1000
+    assert (tmp_path / "landing.png").stat().st_size > 1000
+    assert "outcome landed" in capsys.readouterr().out
+
+
+def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
+    assert main(["bench", "--steps", "300", "--repeats", "1", "--profile"]) == 0
+    out = capsys.readouterr().out
+    assert "LunarLander-v3" in out
+    assert "ratio LunarLanding-v0 / LunarLander-v3:" in out
+    assert "physics (pymunk world step)" in out
+
+
+@pytest.mark.parametrize("args", [
+    ["demo", "--preset", "vulcan"],
+    ["demo", "--seed", "-1"],
+    ["bench", "--steps", "lots"],
+    ["bench", "--steps", "0"],
+    ["launch"],
+    [],
+])
+def test_bad_input_exits_2_with_one_line(args):
+    result = run_cli(*args)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
