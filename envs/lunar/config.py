@@ -22,6 +22,8 @@ Number: TypeAlias = float | tuple[float, float]
 DESIGN_GRAVITY_MIN = 0.5
 #: Highest gravity [m/s²] at which the default engines are designed to land.
 DESIGN_GRAVITY_MAX = 25.0
+#: The pad must end this far from the middle of the world or closer [m].
+PAD_REACH_M = 9.5
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class LanderConfig:
     turbulence: Number = _numeric(
         0.0, 0.0, 20.0, "m/s", "standard deviation of gusts (both axes, 1 s correlation)")
     drag_coefficient: Number = _numeric(
-        0.1, 0.0, 10.0, "kg/m", "air drag: force = coefficient · |v_air - v| · (v_air - v)")
+        0.1, 0.0, 10.0, "kg/m", "air drag: force = coefficient · norm(v_air - v) · (v_air - v)")
     terrain_roughness: Number = _numeric(
         3.0, 0.0, 3.3, "m", "largest height of the terrain above or below the pad")
     pad_x: Number = _numeric(0.0, -7.0, 7.0, "m", "pad centre, from the middle of the world")
@@ -120,6 +122,10 @@ class LanderConfig:
             if seed < 0:
                 raise ValueError(f"terrain_seed must be an int >= 0 or None, got {seed}")
             object.__setattr__(self, "terrain_seed", int(seed))
+        widest_reach = _extreme(self.pad_x, abs) + _extreme(self.pad_width, abs) / 2
+        if widest_reach > PAD_REACH_M:
+            raise ValueError(f"pad_x={self.pad_x} with pad_width={self.pad_width} puts the pad "
+                             f"outside the world: need |pad_x| + pad_width/2 <= {PAD_REACH_M:g} m")
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -235,6 +241,11 @@ def check_field_names(kwargs: Mapping[str, Any]) -> None:
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise TypeError(f"unknown LanderConfig field {key!r}{hint}; "
                             f"valid fields: {', '.join(valid)}")
+
+
+def _extreme(value: Number, key: Any) -> float:
+    """The largest ``key(v)`` over a number or both ends of a range."""
+    return max(key(v) for v in value) if isinstance(value, tuple) else key(value)
 
 
 def _validate_scalar(name: str, value: Any, bounds: _Bounds) -> float:

@@ -4,11 +4,18 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.lunar.config import PRESETS, LanderConfig, field_bounds, numeric_field_names
+from envs.lunar.config import (
+    DESIGN_GRAVITY_MAX,
+    DESIGN_GRAVITY_MIN,
+    PRESETS,
+    LanderConfig,
+    field_bounds,
+    numeric_field_names,
+)
 
 
 def test_defaults_are_valid_and_landable_from_moon_to_jupiter():
-    for gravity in (0.5, 1.62, 9.81, 24.79, 25.0):
+    for gravity in (DESIGN_GRAVITY_MIN, 1.62, 9.81, 24.79, DESIGN_GRAVITY_MAX):
         context = LanderConfig(gravity=gravity)
         assert context.landability() == (True, "")
     # Thrust acceleration well above 25 m/s², with margin for braking.
@@ -75,6 +82,9 @@ def test_derived_facts_need_a_concrete_context():
     ({"gravity": True}, TypeError, r"gravity must be a number.*got bool"),
     ({"gravity": None}, TypeError, r"gravity must be a number"),
     ({"pad_width": 1.0}, ValueError, r"pad_width=1 is out of range; valid: \[2, 8\] m"),
+    ({"pad_x": 7.0, "pad_width": 8.0}, ValueError, r"pad_x=7.0 with pad_width=8.0 puts the "
+     r"pad outside the world: need \|pad_x\| \+ pad_width/2 <= 9.5 m"),
+    ({"pad_x": (-6.0, 1.0), "pad_width": (2.0, 8.0)}, ValueError, "outside the world"),
     ({"continuous": 1}, TypeError, r"continuous must be a bool"),
     ({"terrain_seed": -3}, ValueError, r"terrain_seed must be an int >= 0"),
     ({"terrain_seed": 1.5}, TypeError, r"terrain_seed must be an int"),

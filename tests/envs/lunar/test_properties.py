@@ -2,7 +2,7 @@
 
 import gymnasium as gym
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from envs.lunar.config import LanderConfig, field_bounds, numeric_field_names
@@ -34,7 +34,11 @@ def contexts(draw) -> dict:
                                    min_size=1, max_size=40))
 def test_random_contexts_and_actions_stay_finite_and_inside_the_space(
         fields, seed, observe, actions, continuous_actions):
-    LanderConfig(**fields)  # the strategy only builds valid contexts
+    try:
+        LanderConfig(**fields)
+    except ValueError as error:  # each field is valid; only the pad may not fit
+        assume("outside the world" not in str(error))
+        raise
     env = gym.make("LunarLanding-v0", observe_fuel=observe, observe_context=observe, **fields)
     observation, _ = env.reset(seed=seed)
     assert env.observation_space.contains(observation)
