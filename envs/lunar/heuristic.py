@@ -1,9 +1,10 @@
 """A hand-written pilot that proves ``LunarLanding-v0`` can be solved.
 
 It reads only the observation, like any agent, and needs no knowledge of gravity or
-thrust: it holds a descent speed that shrinks with height and steers toward the pad
-by tilting. It is the world's reference controller, not the physics planner, and is
-tuned at default settings only (see ``tests/envs/lunar/test_heuristic.py``).
+thrust. It sets a target velocity (descend slower near the ground, drift toward the
+pad) and a target tilt that points the main engine along the velocity error, tilting
+less while falling too fast and more while climbing; then each step it picks the one
+action whose nominal kick most reduces the squared velocity and spin errors.
 """
 
 from __future__ import annotations
@@ -18,11 +19,22 @@ from envs.lunar import public
 TOUCHDOWN_SPEED_MPS = 0.6
 DESCENT_GAIN = 0.7
 #: Horizontal approach speed per metre from the pad [1/s], and its limit [m/s].
-APPROACH_GAIN = 0.5
-MAX_APPROACH_MPS = 2.5
-#: Tilt commanded per m/s of horizontal speed error [rad·s/m], and its limit [rad].
-TILT_GAIN = 0.25
-MAX_TILT_RAD = 0.35
+APPROACH_GAIN = 1.0
+MAX_APPROACH_MPS = 3.0
+#: Upward bias of the thrust direction [m/s], and the weight of falling too fast [1].
+UP_BIAS_MPS = 3.0
+FALL_WEIGHT = 10.0
+#: Largest tilt [rad], and the extra tilt allowed per m/s of climb [rad·s/m].
+MAX_TILT_RAD = 0.45
+CLIMB_TILT_GAIN = 0.8
+#: Spin commanded per radian of tilt error [1/s].
+ATTITUDE_GAIN = 2.5
+#: Nominal change in one step of the main / a side engine: speed [m/s], spin [rad/s].
+MAIN_KICK_MPS = 0.7
+SIDE_KICK_MPS = 0.05
+SIDE_SPIN_RADPS = 0.12
+#: Weight of spin error against velocity error in the step cost [(m/s)² per (rad/s)²].
+SPIN_WEIGHT = 20.0
 
 
 def heuristic_action(observation: np.ndarray, continuous: bool = False) -> int | np.ndarray:
@@ -35,23 +47,27 @@ def heuristic_action(observation: np.ndarray, continuous: bool = False) -> int |
     omega = float(observation[public.OMEGA]) * public.OMEGA_SCALE_RADPS
     touching = observation[public.LEFT_CONTACT] > 0.5 or observation[public.RIGHT_CONTACT] > 0.5
 
-    approach = min(max(-APPROACH_GAIN * x, -MAX_APPROACH_MPS), MAX_APPROACH_MPS)
-    tilt = min(max(TILT_GAIN * (vx - approach), -MAX_TILT_RAD), MAX_TILT_RAD)
-    turn = (tilt - angle) - 0.3 * omega
-    descent = -(TOUCHDOWN_SPEED_MPS + DESCENT_GAIN * math.sqrt(max(y, 0.0)))
-    brake = descent - vy
+    ex = min(max(-APPROACH_GAIN * x, -MAX_APPROACH_MPS), MAX_APPROACH_MPS) - vx
+    ey = -(TOUCHDOWN_SPEED_MPS + DESCENT_GAIN * math.sqrt(max(y, 0.0))) - vy
+    limit = min(MAX_TILT_RAD + CLIMB_TILT_GAIN * max(vy, 0.0), math.pi)
+    up = FALL_WEIGHT * max(ey, 0.0) + min(ey, 0.0) + UP_BIAS_MPS
+    tilt = min(max(math.atan2(-ex, up), -limit), limit)
     if touching:
-        turn = -0.3 * omega - 0.5 * angle
-        brake = -TOUCHDOWN_SPEED_MPS - vy
+        ex, ey, tilt = -vx, -TOUCHDOWN_SPEED_MPS - vy, 0.0
+    spin = ATTITUDE_GAIN * ((tilt - angle + math.pi) % (2 * math.pi) - math.pi) - omega
+    sin_a, cos_a = math.sin(angle), math.cos(angle)
 
-    if brake > 0.0 and (brake > 0.5 * abs(turn) or abs(angle) < 0.3):
-        action = public.FIRE_MAIN
-    elif turn > 0.05:
-        action = public.FIRE_LEFT
-    elif turn < -0.05:
-        action = public.FIRE_RIGHT
-    else:
-        action = public.NOOP
+    def gain(dvx: float, dvy: float, dspin: float) -> float:
+        """Drop in the squared errors if this step adds these changes."""
+        return (2 * (ex * dvx + ey * dvy) - dvx * dvx - dvy * dvy
+                + SPIN_WEIGHT * (2 * spin * dspin - dspin * dspin))
+
+    side_x, side_y = SIDE_KICK_MPS * cos_a, SIDE_KICK_MPS * sin_a
+    gains = {public.NOOP: 0.0,
+             public.FIRE_MAIN: gain(-MAIN_KICK_MPS * sin_a, MAIN_KICK_MPS * cos_a, 0.0),
+             public.FIRE_LEFT: gain(-side_x, -side_y, SIDE_SPIN_RADPS),
+             public.FIRE_RIGHT: gain(side_x, side_y, -SIDE_SPIN_RADPS)}
+    action = max(gains, key=gains.get)
     if not continuous:
         return action
     main = 1.0 if action == public.FIRE_MAIN else -1.0
