@@ -12,7 +12,10 @@ import numpy as np
 
 def record_episode(env: gym.Env, policy: Callable[[np.ndarray], Any], seed: int,
                    every: int = 1) -> tuple[list[np.ndarray], dict[str, Any], float]:
-    """Run one episode; return every ``every``-th frame, the last info and the return."""
+    """Run one episode; return every ``every``-th frame, the last info and the return.
+
+    An episode cut by the time limit gets ``info["outcome"] = "time_limit"``.
+    """
     if env.render_mode != "rgb_array":
         raise ValueError(f"record_episode needs render_mode='rgb_array', got "
                          f"{env.render_mode!r}")
@@ -26,6 +29,8 @@ def record_episode(env: gym.Env, policy: Callable[[np.ndarray], Any], seed: int,
         if step % every == 0 or terminated or truncated:
             frames.append(env.render())
         if terminated or truncated:
+            if not terminated:
+                info = {**info, "outcome": "time_limit"}
             return frames, info, total
 
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from scripts import bench, demo
+from scripts import bench, demo, pilot
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,7 +22,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exgen", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (demo, bench):
+    for module in (demo, pilot, bench):
         sub = commands.add_parser(module.NAME, help=module.__doc__.splitlines()[0],
                                   description=module.__doc__)
         module.add_arguments(sub)

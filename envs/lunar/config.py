@@ -27,8 +27,8 @@ PAD_REACH_M = 9.5
 
 
 @dataclass(frozen=True)
-class _Bounds:
-    """Valid interval of a numeric field; ``open_low`` excludes the lower end."""
+class FieldBounds:
+    """Valid interval of a numeric field [unit]; ``open_low`` excludes the lower end."""
 
     low: float
     high: float
@@ -46,7 +46,7 @@ class _Bounds:
 
 def _numeric(default: float, low: float, high: float, unit: str, doc: str,
              open_low: bool = False) -> Any:
-    bounds = _Bounds(low, high, unit, open_low)
+    bounds = FieldBounds(low, high, unit, open_low)
     return field(default=default, metadata={"bounds": bounds, "doc": doc})
 
 
@@ -91,7 +91,8 @@ class LanderConfig:
     initial_angle_spread: Number = _numeric(
         0.0, 0.0, math.pi / 4, "rad", "start tilt is uniform in ± this")
     max_touchdown_speed: Number = _numeric(
-        3.0, 0.0, 20.0, "m/s", "a leg touching down faster than this is a crash",
+        3.0, 0.0, 20.0, "m/s",
+        "a leg touching down while the hull moves faster than this (any direction) crashes",
         open_low=True)
     max_landing_tilt: Number = _numeric(
         0.4, 0.0, math.pi / 2, "rad", "largest tilt at rest that counts as landed",
@@ -224,12 +225,12 @@ def numeric_field_names() -> tuple[str, ...]:
     return _NUMERIC_FIELDS
 
 
-def field_bounds(name: str) -> tuple[float, float]:
-    """The valid ``(low, high)`` of numeric field ``name``."""
+def field_bounds(name: str) -> FieldBounds:
+    """The valid interval of numeric field ``name``."""
     bounds = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(LanderConfig)}
     if bounds.get(name) is None:
         raise ValueError(f"{name!r} is not a numeric field of LanderConfig")
-    return bounds[name].low, bounds[name].high
+    return bounds[name]
 
 
 def check_field_names(kwargs: Mapping[str, Any]) -> None:
@@ -248,7 +249,7 @@ def _extreme(value: Number, key: Any) -> float:
     return max(key(v) for v in value) if isinstance(value, tuple) else key(value)
 
 
-def _validate_scalar(name: str, value: Any, bounds: _Bounds) -> float:
+def _validate_scalar(name: str, value: Any, bounds: FieldBounds) -> float:
     if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
                                                               | np.floating):
         raise TypeError(f"{name} must be a number or a (low, high) range in "
@@ -261,7 +262,7 @@ def _validate_scalar(name: str, value: Any, bounds: _Bounds) -> float:
     return number
 
 
-def _validate_number(name: str, value: Any, bounds: _Bounds) -> Number:
+def _validate_number(name: str, value: Any, bounds: FieldBounds) -> Number:
     if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
         return _validate_scalar(name, value, bounds)
     if len(value) != 2:

@@ -71,8 +71,10 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     ## Rewards
     As v3: the change in a shaping term (-100 per unit distance to the pad, -100 per
     unit speed, -100 per radian of tilt, +10 per leg in contact), -0.3 per step of
-    full main engine and -0.03 per step of full side engine, +100 for landing and
-    -100 for a crash. A clean landing scores about 200 or more.
+    full main engine and -0.03 per step of full side engine, and +100 on the step
+    that lands. On the step that crashes, lands too fast or leaves the world the
+    reward is -100, replacing the rest as in v3. A clean landing scores about 200 or
+    more.
 
     ## Starting State
     The lander starts ``initial_height`` above the pad (at least 2 m above the
@@ -81,7 +83,8 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
     ## Episode End
     Terminated when the lander is at rest on its legs (``info["is_success"]`` is
     True when that is on the pad and within ``max_landing_tilt``), when the hull
-    touches the ground, a leg touches down faster than ``max_touchdown_speed``, or
+    touches the ground, a leg touches down while the hull moves faster than
+    ``max_touchdown_speed`` (speed in any direction, sliding included), or
     it leaves the world. Truncated after 1000 steps (20 s) by the registered time
     limit. ``info["outcome"]`` names the reason: ``landed``, ``landed_off_pad``,
     ``landed_tilted``, ``crashed``, ``hard_landing``, ``out_of_bounds``, or
@@ -134,6 +137,7 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         self.world: LanderWorld | None = None
         self.context: LanderConfig | None = None
         self._context_observation: list[float] = []
+        self._context_info: dict[str, Any] = {}
         self._renderer = None
         self._prev_shaping = 0.0
         self._rest_steps = 0
@@ -151,20 +155,19 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         if options:
             raise ValueError(f"LunarLanding-v0 takes no reset options, got {sorted(options)}; "
                              f"make a new env to change the context")
-        self.context = self.config.sample(self.np_random)
+        context = self.config.sample(self.np_random)
+        if context is not self.context:
+            self.context = context
+            self._context_info = _describe_context(context)
+            self._context_observation = _context_observation(context)
         world_rng = np.random.Generator(np.random.PCG64(int(self.np_random.integers(2**63))))
         self.world = LanderWorld(self.context, world_rng, self.physics_substeps)
-        self._context_observation = _context_observation(self.context)
         self._rest_steps = 0
         self._outcome = "flying"
         observation, shaping = self._observe(self.world.kinematics())
         self._prev_shaping = shaping
-        landable, reason = self.context.landability()
-        context = self.context.to_dict()
-        context.update(env_id=ENV_ID, landable=landable, landable_reason=reason,
-                       thrust_to_weight=self.context.thrust_to_weight())
         info = self._info(False)
-        info["context"] = context
+        info["context"] = dict(self._context_info)
         if self.render_mode == "human":
             self.render()
         return observation, info
@@ -305,11 +308,18 @@ def _observation_space(config: LanderConfig, observe_fuel: bool,
         from envs.lunar.config import field_bounds
 
         for name in public.CONTEXT_OBSERVATION_FIELDS:
-            bound_low, bound_high = field_bounds(name)
+            bounds = field_bounds(name)
             scale = public.CONTEXT_OBSERVATION_SCALES[name]
-            low.append(bound_low / scale)
-            high.append(bound_high / scale)
+            low.append(bounds.low / scale)
+            high.append(bounds.high / scale)
     return spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
+
+
+def _describe_context(context: LanderConfig) -> dict[str, Any]:
+    """``info["context"]``: the concrete context as plain data, with derived facts."""
+    landable, reason = context.landability()
+    return {**context.to_dict(), "env_id": ENV_ID, "landable": landable,
+            "landable_reason": reason, "thrust_to_weight": context.thrust_to_weight()}
 
 
 def _context_observation(context: LanderConfig) -> list[float]:

@@ -1,10 +1,12 @@
 """A hand-written pilot that proves ``LunarLanding-v0`` can be solved.
 
-It reads only the observation, like any agent, and needs no knowledge of gravity or
-thrust. It sets a target velocity (descend slower near the ground, drift toward the
-pad) and a target tilt that points the main engine along the velocity error, tilting
-less while falling too fast and more while climbing; then each step it picks the one
-action whose nominal kick most reduces the squared velocity and spin errors.
+It reads only the observation, like any agent, and is never told the gravity or the
+context; its only knowledge of the craft is the nominal one-step kick of each default
+engine (constants below), which sets its decision thresholds. It sets a target
+velocity (descend slower near the ground, drift toward the pad) and a target tilt
+that points the main engine along the velocity error, tilting less while falling too
+fast and more while climbing; then each step it picks the one action whose nominal
+kick most reduces the squared velocity and spin errors.
 """
 
 from __future__ import annotations

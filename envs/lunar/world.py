@@ -49,6 +49,8 @@ START_CLEARANCE_M = 2.0
 _TERRAIN, _HULL, _LEG = 1, 2, 3
 _set_force = pymunk.Body.force.fset
 _set_torque = pymunk.Body.torque.fset
+_set_mass = pymunk.Body.mass.fset
+_set_moment = pymunk.Body.moment.fset
 
 
 class LanderWorld:
@@ -194,8 +196,8 @@ class LanderWorld:
                 k = drag * math.hypot(rel_x, rel_y)
                 fx += k * rel_x
                 fy += k * rel_y
-            # pymunk clears forces after every step; the property setters skip
-            # pymunk's attribute guard, which costs more than the physics here.
+            # pymunk clears forces after every step. The property setters skip
+            # pymunk's __setattr__ mixin, which costs more than the physics here.
             _set_force(hull, (fx, fy))
             if torque:
                 _set_torque(hull, torque)
@@ -214,8 +216,8 @@ class LanderWorld:
         if burn > 0.0:
             self.fuel = max(0.0, self.fuel - burn)
             mass = self._hull_dry_mass + self.fuel
-            self.hull.mass = mass
-            self.hull.moment = self._moment_per_kg * mass
+            _set_mass(self.hull, mass)
+            _set_moment(self.hull, self._moment_per_kg * mass)
 
     def _update_gust(self) -> None:
         """Ornstein-Uhlenbeck gusts: std ``turbulence``, correlation ``GUST_TIME_S``."""

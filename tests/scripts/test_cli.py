@@ -33,6 +33,9 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["demo", "--seed", "-1"],
     ["bench", "--steps", "lots"],
     ["bench", "--steps", "0"],
+    ["pilot", "--seeds", "0"],
+    ["pilot", "--pilot", "ppo"],
+    ["pilot", "--preset", "vulcan", "--seeds", "1"],
     ["launch"],
     [],
 ])
@@ -41,3 +44,16 @@ def test_bad_input_exits_2_with_one_line(args):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pilot_prints_a_success_table(capsys):
+    assert main(["pilot", "--gravity", "9.81", "3.71", "--preset", "strong_wind",
+                 "--seeds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "| gravity 9.81 | 100% |" in out
+    assert "| preset strong_wind |" in out
+
+
+def test_pilot_runs_gymnasiums_heuristic(capsys):
+    assert main(["pilot", "--pilot", "gymnasium", "--seeds", "2"]) == 0
+    assert "pilot gymnasium" in capsys.readouterr().out

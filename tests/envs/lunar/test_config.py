@@ -98,7 +98,7 @@ def test_bad_fields_raise_naming_the_field_and_the_valid_range(kwargs, error, ma
 
 def test_every_numeric_field_accepts_its_bounds_and_numpy_numbers():
     for name in numeric_field_names():
-        low, high = field_bounds(name)
+        low, high = field_bounds(name).low, field_bounds(name).high
         inside = low + 0.5 * (high - low)
         assert getattr(LanderConfig(**{name: np.float32(inside)}), name) == pytest.approx(
             inside, rel=1e-6)

@@ -2,6 +2,7 @@
 
 import gymnasium as gym
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -14,10 +15,9 @@ def contexts(draw) -> dict:
     fields = {}
     for name in draw(st.lists(st.sampled_from(numeric_field_names()), unique=True,
                               max_size=8)):
-        low, high = field_bounds(name)
-        if name == "gravity":
-            low = 1e-3
-        value = st.floats(low, high, allow_nan=False, allow_infinity=False)
+        bounds = field_bounds(name)
+        value = st.floats(bounds.low, bounds.high, exclude_min=bounds.open_low,
+                          allow_nan=False, allow_infinity=False)
         if draw(st.booleans()):
             fields[name] = draw(value)
         else:
@@ -34,6 +34,21 @@ def contexts(draw) -> dict:
                                    min_size=1, max_size=40))
 def test_random_contexts_and_actions_stay_finite_and_inside_the_space(
         fields, seed, observe, actions, continuous_actions):
+    check_finite_and_inside(fields, seed, observe, actions, continuous_actions)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(fields=contexts(), seed=st.integers(0, 9_999), observe=st.booleans(),
+       actions=st.lists(st.integers(0, 3), min_size=1, max_size=40),
+       continuous_actions=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
+                                   min_size=1, max_size=40))
+def test_many_random_contexts_stay_finite_and_inside_the_space(
+        fields, seed, observe, actions, continuous_actions):
+    check_finite_and_inside(fields, seed, observe, actions, continuous_actions)
+
+
+def check_finite_and_inside(fields, seed, observe, actions, continuous_actions):
     try:
         LanderConfig(**fields)
     except ValueError as error:  # each field is valid; only the pad may not fit

@@ -1,0 +1,63 @@
+"""Measure a reference pilot's success on LunarLanding-v0 across gravities and presets.
+
+Example: ``exgen pilot --gravity 0.5 1.62 9.81 24.79 --preset strong_wind --seeds 100``
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+import envs  # noqa: F401  (registers the env ids)
+from envs.evaluation import evaluate_policy
+from envs.lunar.heuristic import heuristic_action
+
+NAME = "pilot"
+
+
+def _our_heuristic(env: gym.Env, observation: np.ndarray) -> Any:
+    return heuristic_action(observation, env.unwrapped.continuous)
+
+
+def _gymnasium_heuristic(env: gym.Env, observation: np.ndarray) -> Any:
+    from gymnasium.envs.box2d.lunar_lander import heuristic  # needs the bench extra
+
+    return heuristic(env, observation)
+
+
+PILOTS = {"heuristic": _our_heuristic, "gymnasium": _gymnasium_heuristic}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--pilot", choices=sorted(PILOTS), default="heuristic",
+                        help="envs.lunar.heuristic, or Gymnasium's LunarLander-v3 heuristic "
+                             "run unchanged (default: heuristic)")
+    parser.add_argument("--gravity", type=float, nargs="*", default=[9.81],
+                        help="gravities to test [m/s²] (default: 9.81)")
+    parser.add_argument("--preset", nargs="*", default=[],
+                        help="presets to test as well, each on its own, e.g. strong_wind")
+    parser.add_argument("--seeds", type=int, default=100,
+                        help="episodes per context, seeds 0..N-1 (default: 100)")
+    parser.add_argument("--continuous", action="store_true", help="continuous actions")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.seeds <= 10_000:
+        raise ValueError(f"--seeds must be in 1..10000 (development seeds), got {args.seeds}")
+    contexts = [(f"gravity {g:g}", {"gravity": g}) for g in args.gravity]
+    contexts += [(f"preset {p}", {"preset": p}) for p in args.preset]
+    print(f"pilot {args.pilot}, {'continuous' if args.continuous else 'discrete'} actions, "
+          f"seeds 0..{args.seeds - 1}")
+    print("| context | success | mean return | mean steps | failures |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, kwargs in contexts:
+        stats = evaluate_policy("LunarLanding-v0", PILOTS[args.pilot], range(args.seeds),
+                                continuous=args.continuous, **kwargs)
+        failures = ", ".join(f"{outcome} {count}" for outcome, count in
+                             stats.outcomes.most_common() if outcome != "landed")
+        print(f"| {name} | {stats.success_rate:.0%} | {stats.mean_return:.1f} | "
+              f"{stats.mean_length:.0f} | {failures or '-'} |")
+    return 0
