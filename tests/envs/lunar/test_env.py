@@ -78,6 +78,7 @@ def test_make_accepts_context_fields_presets_and_a_config():
     ({"preset": "vulcan"}, ValueError, "unknown preset 'vulcan'"),
     ({"gravity_mps2": 3.0}, TypeError, "unknown LanderConfig field.*env arguments"),
 ])
+@pytest.mark.filterwarnings("ignore:.*render_mode='ascii'")
 def test_bad_env_arguments_raise_clearly(kwargs, error, match):
     with pytest.raises(error, match=match):
         gym.make("LunarLanding-v0", **kwargs)

@@ -27,25 +27,24 @@ def contexts(draw) -> dict:
     return fields
 
 
+EPISODES = given(
+    fields=contexts(), seed=st.integers(0, 9_999), observe=st.booleans(),
+    actions=st.lists(st.integers(0, 3), min_size=1, max_size=40),
+    continuous_actions=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)), min_size=1,
+                                max_size=40))
+
+
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fields=contexts(), seed=st.integers(0, 9_999), observe=st.booleans(),
-       actions=st.lists(st.integers(0, 3), min_size=1, max_size=40),
-       continuous_actions=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
-                                   min_size=1, max_size=40))
-def test_random_contexts_and_actions_stay_finite_and_inside_the_space(
-        fields, seed, observe, actions, continuous_actions):
-    check_finite_and_inside(fields, seed, observe, actions, continuous_actions)
+@EPISODES
+def test_random_contexts_and_actions_stay_finite_and_inside_the_space(**episode):
+    check_finite_and_inside(**episode)
 
 
 @pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(fields=contexts(), seed=st.integers(0, 9_999), observe=st.booleans(),
-       actions=st.lists(st.integers(0, 3), min_size=1, max_size=40),
-       continuous_actions=st.lists(st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
-                                   min_size=1, max_size=40))
-def test_many_random_contexts_stay_finite_and_inside_the_space(
-        fields, seed, observe, actions, continuous_actions):
-    check_finite_and_inside(fields, seed, observe, actions, continuous_actions)
+@EPISODES
+def test_many_random_contexts_stay_finite_and_inside_the_space(**episode):
+    check_finite_and_inside(**episode)
 
 
 def check_finite_and_inside(fields, seed, observe, actions, continuous_actions):

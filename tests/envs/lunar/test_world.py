@@ -133,3 +133,32 @@ def test_terrain_seed_fixes_the_terrain_across_episode_seeds():
 def test_a_ranged_context_must_be_sampled_first():
     with pytest.raises(ValueError, match="concrete context"):
         LanderWorld(LanderConfig(gravity=(1.0, 2.0)), np.random.default_rng(0))
+
+
+@pytest.mark.parametrize(("throttles", "angle", "velocity"), [
+    (public.Throttles(1.0, 0.0), 0.3, (2.0, -3.0)),
+    (public.Throttles(0.6, -1.0), -0.5, (-1.0, 1.0)),
+    (public.Throttles(0.0, 0.8), 1.2, (0.0, -6.0)),
+])
+def test_the_published_model_predicts_the_free_flight_physics(throttles, angle, velocity):
+    """``public.body_acceleration`` with the true per-mass parameters matches pymunk."""
+    world = make_world(substeps=16, gravity=3.0, initial_height=14.0, drag_coefficient=0.2,
+                       wind_speed=4.0, main_engine_fuel_rate=0.0, side_engine_fuel_rate=0.0)
+    world.place(*world.hull.position, angle=angle, velocity=velocity)
+    mass = world.mass
+    ctx = world.context
+    predicted = public.body_acceleration(
+        angle, velocity, throttles, gravity=ctx.gravity,
+        main_accel=ctx.main_engine_thrust / mass, side_accel=ctx.side_engine_thrust / mass,
+        drag_per_mass=ctx.drag_coefficient / mass, air_velocity=(ctx.wind_speed, 0.0))
+    world.step(throttles)
+    _, _, vx, vy, _, omega = world.kinematics()
+    measured = ((vx - velocity[0]) / public.DT_S, (vy - velocity[1]) / public.DT_S)
+    np.testing.assert_allclose(measured, predicted, rtol=0.05, atol=0.05)
+    # The side engines turn the craft the published way round; nothing else turns it
+    # (beyond the legs' small lag on their springs).
+    angular = public.angular_acceleration(throttles, side_angular_accel=1.0)
+    if angular:
+        assert np.sign(omega) == np.sign(angular) and abs(omega) > 0.05
+    else:
+        assert abs(omega) < 0.01
