@@ -321,7 +321,7 @@ def test_runs_under_sb3_vec_env_and_gymnasium_async_vector_env():
         vec.step(np.array([2, 0]))
     vec.close()
     async_env = gym.make_vec("LunarLanding-v0", num_envs=2, vectorization_mode="async",
-                             vector_kwargs={"context": "fork"}, continuous=True)
+                             vector_kwargs={"context": "spawn"}, continuous=True)
     observations, _ = async_env.reset(seed=0)
     assert observations.shape == (2, 8)
     async_env.step(np.zeros((2, 2), np.float32))
