@@ -9,6 +9,7 @@ import argparse
 import platform
 
 from envs.lunar.benchmark import compare, profile_components
+from scripts.inputs import InputError
 
 NAME = "bench"
 
@@ -27,7 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.steps < 1 or args.repeats < 1:
-        raise ValueError(f"--steps and --repeats must be >= 1, got {args.steps} and "
+        raise InputError(f"--steps and --repeats must be >= 1, got {args.steps} and "
                          f"{args.repeats}")
     mode = "continuous" if args.continuous else "discrete"
     print(f"random {mode} actions, {args.steps} steps, best of {args.repeats}, "

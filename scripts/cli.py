@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
-from scripts import bench, demo, pilot
+from agents.runner import AgentError
+from scripts import bench, demo, evaluate, pilot, train
+from scripts.inputs import InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -22,7 +25,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exgen", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (demo, pilot, bench):
+    for module in (train, evaluate, demo, pilot, bench):
         sub = commands.add_parser(module.NAME, help=module.__doc__.splitlines()[0],
                                   description=module.__doc__)
         module.add_arguments(sub)
@@ -34,9 +37,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ValueError, TypeError) as error:
+    except InputError as error:
         print(f"exgen {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except AgentError as error:
+        traceback.print_exception(error.__cause__ or error, file=sys.stderr)
+        print(f"exgen {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"exgen {args.command}: interrupted; finished episodes and the last checkpoint "
+              f"are kept (exgen train ... --resume continues)", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ import gymnasium as gym
 import envs  # noqa: F401  (registers the env ids)
 from envs.lunar.heuristic import heuristic_action
 from envs.recording import record_episode, save_gif, save_png
+from scripts.inputs import input_errors
 
 NAME = "demo"
 
@@ -27,9 +28,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.seed < 0:
-        raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    env = gym.make("LunarLanding-v0", preset=args.preset or "earth", render_mode="rgb_array")
+    with input_errors():
+        if args.seed < 0:
+            raise ValueError(f"--seed must be >= 0, got {args.seed}")
+        env = gym.make("LunarLanding-v0", preset=args.preset or "earth",
+                       render_mode="rgb_array")
     frames, info, total = record_episode(env, heuristic_action, seed=args.seed, every=2)
     env.close()
     gif = save_gif(frames, args.out / "landing.gif", fps=env.metadata["render_fps"] / 2)

@@ -14,6 +14,7 @@ import numpy as np
 import envs  # noqa: F401  (registers the env ids)
 from envs.evaluation import evaluate_policy
 from envs.lunar.heuristic import heuristic_action
+from scripts.inputs import check_env_kwargs, input_errors
 
 NAME = "pilot"
 
@@ -45,10 +46,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not 1 <= args.seeds <= 10_000:
-        raise ValueError(f"--seeds must be in 1..10000 (development seeds), got {args.seeds}")
     contexts = [(f"gravity {g:g}", {"gravity": g}) for g in args.gravity]
     contexts += [(f"preset {p}", {"preset": p}) for p in args.preset]
+    with input_errors():
+        if not 1 <= args.seeds <= 10_000:
+            raise ValueError(f"--seeds must be in 1..10000 (development seeds), "
+                             f"got {args.seeds}")
+        for _, kwargs in contexts:
+            check_env_kwargs("LunarLanding-v0", {**kwargs, "continuous": args.continuous})
     print(f"pilot {args.pilot}, {'continuous' if args.continuous else 'discrete'} actions, "
           f"seeds 0..{args.seeds - 1}")
     print("| context | success | mean return | mean steps | failures |")

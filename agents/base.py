@@ -1,0 +1,119 @@
+"""The agent interface: the shape of a stable-baselines3 model, with the env bound.
+
+An agent is made for one env (``agents.make_agent(name, env=env)``) and offers
+
+- ``predict(observation, state=None, episode_start=None, deterministic=False)``
+  returning ``(action, state)``, SB3's signature; evaluation passes
+  ``deterministic=True``;
+- ``learn(total_timesteps=None, *, total_episodes=None, callback=None) -> self``;
+- ``save(path)`` and the class method ``load(path, env=None)``.
+
+Agents that learn from their own trials (the physics planner measuring gravity, a
+user's agent) also implement the optional hooks ``observe(transition)`` and
+``end_episode(record)``; :func:`agents.run_episodes` feeds them while it plays, so the
+same loop serves training, transfer trials and evaluation. Subclass
+:class:`OnlineAgent` to get ``learn``, ``save`` and ``load`` for free.
+"""
+
+from __future__ import annotations
+
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import gymnasium as gym
+import numpy as np
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from agents.records import EpisodeRecord
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One env step as an agent experienced it."""
+
+    observation: np.ndarray
+    action: Any
+    reward: float
+    next_observation: np.ndarray
+    terminated: bool
+    truncated: bool
+    info: dict[str, Any]
+
+
+@runtime_checkable
+class Agent(Protocol):
+    """What every agent offers; an SB3 model fits through :class:`agents.sb3.SB3Agent`."""
+
+    env: gym.Env | Any
+
+    def predict(self, observation: np.ndarray, state: Any = None,
+                episode_start: np.ndarray | None = None,
+                deterministic: bool = False) -> tuple[Any, Any]: ...
+
+    def learn(self, total_timesteps: int | None = None, *, total_episodes: int | None = None,
+              callback: Any = None) -> Agent: ...
+
+    def save(self, path: str | Path) -> None: ...
+
+
+class OnlineAgent:
+    """Base class for agents that learn between (or during) their own episodes.
+
+    Override ``predict`` and, to learn, ``observe`` and/or ``end_episode``. ``learn``
+    plays episodes on the bound env through :func:`agents.run_episodes`, which calls
+    the hooks; ``save`` pickles the agent without its env.
+    """
+
+    def __init__(self, env: gym.Env, seed: int | None = None) -> None:
+        self.env = env
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+
+    def predict(self, observation: np.ndarray, state: Any = None,
+                episode_start: np.ndarray | None = None,
+                deterministic: bool = False) -> tuple[Any, Any]:
+        raise NotImplementedError
+
+    def observe(self, transition: Transition) -> None:
+        """Called after every step with what happened; learn from it here."""
+
+    def end_episode(self, record: EpisodeRecord) -> None:
+        """Called once an episode has ended, with its record."""
+
+    def learn(self, total_timesteps: int | None = None, *, total_episodes: int | None = None,
+              callback: Callable[[EpisodeRecord], bool] | None = None,
+              seed: int | None = None) -> OnlineAgent:
+        """Play episodes until either budget is spent; ``callback`` returning False stops.
+
+        The step budget is checked between episodes, so the last episode finishes.
+        """
+        from agents.runner import run_episodes
+
+        run_episodes(self, self.env, total_episodes, max_steps=total_timesteps,
+                     seed=self.seed if seed is None else seed, learn=True,
+                     callback=callback)
+        return self
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as file:
+            pickle.dump(self, file)
+
+    @classmethod
+    def load(cls, path: str | Path, env: gym.Env | None = None) -> OnlineAgent:
+        with Path(path).open("rb") as file:
+            agent = pickle.load(file)
+        if not isinstance(agent, cls):
+            raise TypeError(f"{path} holds a {type(agent).__name__}, not a {cls.__name__}")
+        agent.env = env
+        return agent
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["env"] = None
+        return state

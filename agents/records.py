@@ -1,0 +1,132 @@
+"""Per-episode records and the episode log that training and evaluation write.
+
+The log is a Monitor-style CSV (``monitor.csv``) that pandas and SB3's
+``results_plotter.load_results`` read: a first line ``#{json header}``, then columns
+``r`` (return), ``l`` (length), ``t`` (wall time since start, s) followed by ours.
+Each row is written and flushed as its episode ends, so a killed run leaves every
+finished episode on disk; a resumed run appends and keeps counting.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Columns of ``monitor.csv``, in order.
+COLUMNS = ("r", "l", "t", "episode", "total_steps", "is_success", "outcome", "agent", "seed",
+           "context")
+LOG_NAME = "monitor.csv"
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One finished episode, as the protocol records it."""
+
+    episode: int  #: index in the run, from 0, across all parallel envs
+    total_steps: int  #: env steps the agent acted in, this episode included
+    episode_return: float
+    length: int  #: steps
+    is_success: bool  #: the env's ``info["is_success"]`` at the episode's end
+    outcome: str  #: the env's ``info["outcome"]`` or "time_limit" when truncated
+    wall_time: float  #: seconds since the run started
+    agent: str = ""
+    seed: int | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+    def row(self) -> list[Any]:
+        return [self.episode_return, self.length, round(self.wall_time, 6), self.episode,
+                self.total_steps, int(self.is_success), self.outcome, self.agent,
+                "" if self.seed is None else self.seed,
+                json.dumps(self.context, separators=(",", ":"))]
+
+
+def outcome_of(info: dict[str, Any], terminated: bool) -> str:
+    """The episode's end as recorded: the env's outcome, or ``time_limit``."""
+    if not terminated:
+        return "time_limit"
+    return str(info.get("outcome", "terminated"))
+
+
+class EpisodeLog:
+    """Appends :class:`EpisodeRecord` rows to ``folder/monitor.csv``, flushing each."""
+
+    def __init__(self, folder: str | Path, env_id: str, resume: bool = False) -> None:
+        self.path = Path(folder) / LOG_NAME
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.episodes = 0
+        self.total_steps = 0
+        self.time_offset = 0.0
+        if resume and self.path.exists():
+            self._continue_from(self.path)
+            self._file = self.path.open("a", newline="", encoding="utf-8")
+        else:
+            if self.path.exists():
+                raise FileExistsError(f"{self.path} exists; pass resume=True (--resume) to "
+                                      f"continue it, or choose another output folder")
+            self._file = self.path.open("w", newline="", encoding="utf-8")
+            header = {"t_start": time.time(), "env_id": env_id}
+            self._file.write(f"#{json.dumps(header)}\n")
+            csv.writer(self._file).writerow(COLUMNS)
+            self._file.flush()
+        self._writer = csv.writer(self._file)
+        self.started = time.perf_counter()
+        #: Called with every record after it is written (progress bars, TensorBoard).
+        self.listeners: list[Callable[[EpisodeRecord], None]] = []
+
+    def _continue_from(self, path: Path) -> None:
+        content = path.read_bytes()
+        if not content.endswith(b"\n"):  # a row cut by a kill: drop it
+            with path.open("r+b") as file:
+                file.truncate(content.rfind(b"\n") + 1)
+        rows = read_log(path)
+        if rows:
+            last = rows[-1]
+            self.episodes = int(last["episode"]) + 1
+            self.total_steps = int(last["total_steps"])
+            self.time_offset = float(last["t"])
+
+    def elapsed(self) -> float:
+        """Wall time of the run so far [s], resumed parts included."""
+        return self.time_offset + time.perf_counter() - self.started
+
+    def write(self, record: EpisodeRecord) -> None:
+        self._writer.writerow(record.row())
+        self._file.flush()
+        self.episodes = record.episode + 1
+        self.total_steps = record.total_steps
+        for listener in self.listeners:
+            listener(record)
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def read_log(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a ``monitor.csv`` as dicts; a last line cut by a kill is dropped."""
+    with Path(path).open(newline="", encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    rows = list(csv.DictReader(lines[1:]))
+    complete = [row for row in rows if None not in row.values() and row.get("context")]
+    return [row for row in complete if _parses(row["context"])]
+
+
+def _parses(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
+def write_json_atomically(path: str | Path, data: dict[str, Any]) -> None:
+    """Write ``data`` so that a reader sees the old file or the new one, never half."""
+    path = Path(path)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

@@ -1,0 +1,80 @@
+"""Agent names: built-ins, the planner of each env, and ``package.module:Class`` paths."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+from agents.random_agent import RandomAgent
+from agents.sb3 import ALGORITHMS, SB3Agent
+
+#: Built-in names besides the SB3 algorithms.
+BUILTIN_NAMES = (*ALGORITHMS, "random", "planner")
+
+
+class AgentNotFound(ValueError):
+    """A name that is neither built in nor an importable ``module:Class`` with predict."""
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """The factory behind ``name``; called as ``factory(env, **hyperparameters)``."""
+    if not isinstance(name, str) or not name:
+        raise AgentNotFound(f"agent name must be a non-empty string, got {name!r}")
+    if name in ALGORITHMS:
+        return lambda env, **kwargs: SB3Agent(env, name, **kwargs)
+    if name == "random":
+        return RandomAgent
+    if name == "planner":
+        return _planner
+    if ":" not in name:
+        raise AgentNotFound(f"unknown agent {name!r}; valid: {', '.join(BUILTIN_NAMES)}, "
+                            f"or a 'package.module:ClassName' import path")
+    return _import(name)
+
+
+def make_agent(name: str, env: Any, **hyperparameters: Any) -> Any:
+    """An agent called ``name`` bound to ``env``; hyperparameters override defaults."""
+    return resolve(name)(env, **hyperparameters)
+
+
+def _import(path: str) -> Callable[..., Any]:
+    """Import ``package.module:Class``, looking in the current folder too (as
+    ``python -m`` does), so a user's module beside their runs is found."""
+    module_name, _, attribute = path.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.append(os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise AgentNotFound(f"cannot import module {module_name!r} for agent {path!r}: "
+                            f"{error}") from None
+    factory = getattr(module, attribute, None)
+    if factory is None:
+        raise AgentNotFound(f"module {module_name!r} has no attribute {attribute!r} "
+                            f"(agent {path!r})")
+    if not callable(getattr(factory, "predict", None)):
+        raise AgentNotFound(f"{path!r} has no predict() method; an agent needs "
+                            f"predict(observation, state=None, episode_start=None, "
+                            f"deterministic=False)")
+    return factory
+
+
+def _planner(env: gym.Env, **hyperparameters: Any) -> Any:
+    env_id = _env_id(env)
+    import physics_baseline
+
+    factory = getattr(physics_baseline, "PLANNERS", {}).get(env_id)
+    if factory is None:
+        raise AgentNotFound(f"no physics planner for env {env_id!r} yet; the planner lands "
+                            f"with the physics_baseline issues")
+    return factory(env, **hyperparameters)
+
+
+def _env_id(env: Any) -> str:
+    spec = getattr(env, "spec", None)
+    return spec.id if spec is not None else type(env).__name__

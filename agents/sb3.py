@@ -1,0 +1,186 @@
+"""stable-baselines3 algorithms as agents, with tuned defaults from ``hyperparams/*.toml``.
+
+An SB3 model already has ``predict``, ``learn`` and ``save``; :class:`SB3Agent` adds
+the env binding, our hyperparameter files, an episode budget, and ``load`` that
+restores the wrapper around the model.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
+from stable_baselines3.common.vec_env import VecEnv
+
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
+    "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
+HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
+#: Keys of a hyperparameter table that configure the run, not the algorithm.
+RUN_KEYS = ("n_envs", "n_timesteps")
+_ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
+_NOISES = {"normal": NormalActionNoise, "ornstein-uhlenbeck": OrnsteinUhlenbeckActionNoise}
+
+
+def load_hyperparameters(algorithm: str, env_id: str) -> dict[str, Any]:
+    """The tuned table for ``env_id`` in ``hyperparams/<algorithm>.toml``, or [default]."""
+    path = HYPERPARAMETER_FOLDER / f"{algorithm}.toml"
+    with path.open("rb") as file:
+        tables = tomllib.load(file)
+    return dict(tables.get(env_id, tables["default"]))
+
+
+def _linear_schedule(start: float) -> Any:
+    def schedule(progress_remaining: float) -> float:
+        return progress_remaining * start
+
+    return schedule
+
+
+def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:
+    """Turn the plain data of a TOML table into SB3 constructor arguments."""
+    import torch
+
+    built = dict(hyperparameters)
+    for key in ("learning_rate", "clip_range"):
+        value = built.get(key)
+        if isinstance(value, str) and value.startswith("lin_"):
+            built[key] = _linear_schedule(float(value[4:]))
+    if isinstance(built.get("train_freq"), list):
+        built["train_freq"] = tuple(built["train_freq"])
+    policy_kwargs = dict(built.get("policy_kwargs", {}))
+    activation = policy_kwargs.get("activation_fn")
+    if isinstance(activation, str):
+        if activation not in _ACTIVATIONS:
+            raise ValueError(f"activation_fn {activation!r} is not one of {_ACTIVATIONS}")
+        policy_kwargs["activation_fn"] = getattr(torch.nn, {
+            "tanh": "Tanh", "relu": "ReLU", "elu": "ELU", "leaky_relu": "LeakyReLU"}[activation])
+    if policy_kwargs:
+        built["policy_kwargs"] = policy_kwargs
+    noise = built.get("action_noise")
+    if isinstance(noise, dict):
+        if noise.get("type") not in _NOISES:
+            raise ValueError(f"action_noise type must be one of {sorted(_NOISES)}, "
+                             f"got {noise.get('type')!r}")
+        size = int(np.prod(action_space.shape))
+        built["action_noise"] = _NOISES[noise["type"]](
+            mean=np.zeros(size), sigma=float(noise["std"]) * np.ones(size))
+    return built
+
+
+class EpisodeBudget(BaseCallback):
+    """Stops training once ``max_episodes`` episodes have ended across all envs."""
+
+    def __init__(self, max_episodes: int) -> None:
+        super().__init__()
+        self.max_episodes = max_episodes
+        self.episodes = 0
+
+    def _on_step(self) -> bool:
+        self.episodes += int(np.sum(self.locals["dones"]))
+        return self.episodes < self.max_episodes
+
+
+class SB3Agent:
+    """An SB3 algorithm bound to a (vectorized) env, with our tuned defaults.
+
+    ``env`` is the training env: a ``VecEnv`` (used as is) or a ``gym.Env`` (wrapped
+    in a one-env ``DummyVecEnv``). ``env_id`` picks the hyperparameter table; it
+    defaults to the env's spec id. Keyword arguments override the table.
+    """
+
+    def __init__(self, env: gym.Env | VecEnv, algorithm: str = "ppo", *,
+                 seed: int | None = None, env_id: str | None = None, verbose: int = 0,
+                 tensorboard_log: str | None = None, **hyperparameters: Any) -> None:
+        if algorithm not in ALGORITHMS:
+            raise ValueError(f"unknown SB3 algorithm {algorithm!r}; valid: "
+                             f"{', '.join(ALGORITHMS)}")
+        self.algorithm = self.name = algorithm
+        self.env = env
+        self.env_id = env_id or _spec_id(env)
+        table = load_hyperparameters(algorithm, self.env_id)
+        table.update(hyperparameters)
+        self.n_envs = int(table.pop("n_envs", 1))
+        self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
+        self.hyperparameters = table
+        policy = table.get("policy", "MlpPolicy")
+        arguments = {k: v for k, v in _build(table, env.action_space).items() if k != "policy"}
+        self.model = ALGORITHMS[algorithm](policy, env, seed=seed, verbose=verbose,
+                                           tensorboard_log=tensorboard_log, **arguments)
+
+    @classmethod
+    def from_model(cls, model: BaseAlgorithm, algorithm: str, env_id: str) -> SB3Agent:
+        agent = cls.__new__(cls)
+        agent.algorithm, agent.model, agent.env, agent.env_id = (algorithm, model,
+                                                                 model.get_env(), env_id)
+        agent.name = algorithm
+        agent.n_envs = model.n_envs
+        agent.default_timesteps = 0
+        agent.hyperparameters = {}
+        return agent
+
+    def predict(self, observation: np.ndarray, state: Any = None,
+                episode_start: np.ndarray | None = None,
+                deterministic: bool = False) -> tuple[Any, Any]:
+        return self.model.predict(observation, state=state, episode_start=episode_start,
+                                  deterministic=deterministic)
+
+    def learn(self, total_timesteps: int | None = None, *, total_episodes: int | None = None,
+              callback: BaseCallback | list[BaseCallback] | None = None,
+              reset_num_timesteps: bool = True, progress_bar: bool = False) -> SB3Agent:
+        """Train for ``total_timesteps`` env steps (all envs together) or
+        ``total_episodes`` episodes, whichever ends first; with neither, the table's
+        ``n_timesteps``. SB3 callbacks returning False stop training."""
+        for name, value in (("total_timesteps", total_timesteps),
+                            ("total_episodes", total_episodes)):
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        callbacks = [] if callback is None else (
+            list(callback) if isinstance(callback, list) else [callback])
+        if total_episodes is not None:
+            callbacks.append(EpisodeBudget(total_episodes))
+            if total_timesteps is None:
+                total_timesteps = 10**12
+        if total_timesteps is None:
+            total_timesteps = self.default_timesteps
+        self.model.learn(total_timesteps, callback=CallbackList(callbacks),
+                         reset_num_timesteps=reset_num_timesteps, progress_bar=progress_bar)
+        return self
+
+    def save(self, path: str | Path) -> None:
+        """Write the SB3 zip and a ``.json`` beside it naming the algorithm and env."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.model.save(path)
+        _meta_path(path).write_text(json.dumps(
+            {"agent": self.algorithm, "env_id": self.env_id,
+             "hyperparameters": _plain(self.hyperparameters)}, indent=2), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path, env: gym.Env | VecEnv | None = None) -> SB3Agent:
+        path = Path(path)
+        meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        model = ALGORITHMS[meta["agent"]].load(path, env=env, device="cpu")
+        return cls.from_model(model, meta["agent"], meta["env_id"])
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name.removesuffix(".zip") + ".json")
+
+
+def _spec_id(env: gym.Env | VecEnv) -> str:
+    if isinstance(env, VecEnv):
+        specs = env.get_attr("spec")
+        return specs[0].id if specs and specs[0] is not None else ""
+    return env.spec.id if env.spec is not None else ""
+
+
+def _plain(data: dict[str, Any]) -> dict[str, Any]:
+    return json.loads(json.dumps(data, default=str))

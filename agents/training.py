@@ -1,0 +1,490 @@
+"""Train any agent on a registered env and keep the complete record of the run.
+
+One output folder per run holds:
+
+- ``run.json``: what was asked (agent, env, context, budget, seeds, hyperparameters);
+- ``monitor.csv``: one row per training episode, written as it ends;
+- ``evaluations.npz``: SB3 EvalCallback's format (``timesteps``, ``results``,
+  ``ep_lengths``, ``successes``) plus ``episodes``, from deterministic evaluations on
+  held-out seeds;
+- ``checkpoints/``: the agent every ``checkpoint_every`` steps and when interrupted;
+- ``tensorboard/``: training curves; ``model.zip`` (or ``model.pkl``): the final agent;
+- ``summary.json``: the outcome, rewritten atomically as the run goes;
+- ``run.log``: messages and any traceback of the agent's own code.
+
+An interrupted run (Ctrl-C, kill) keeps every finished episode and the last
+checkpoint; ``resume=True`` continues from them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
+from agents.registry import make_agent, resolve
+from agents.runner import run_episodes
+from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
+
+#: Seed ranges of the protocol (DESIGN.md).
+TRAINING_SEEDS = range(10_000, 1_000_000)
+HELD_OUT_SEED_MIN = 1_000_000
+#: A deterministic evaluation of this many episodes ...
+CRITERION_EPISODES = 20
+#: ... reaching this success rate meets the criterion.
+CRITERION_SUCCESS = 0.9
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything that defines a training run."""
+
+    agent: str
+    env_id: str
+    out: Path
+    seed: int
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    total_timesteps: int | None = None
+    total_episodes: int | None = None
+    n_envs: int | None = None
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    eval_env_kwargs: dict[str, Any] | None = None
+    eval_every_steps: int = 20_000
+    eval_episodes: int = CRITERION_EPISODES
+    eval_seed: int | None = None
+    checkpoint_every_steps: int = 50_000
+    stop_at_criterion: bool = False
+    torch_threads: int = 1
+
+    def validate(self) -> None:
+        for name in ("total_timesteps", "total_episodes", "n_envs"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"{name} must be > 0, got {value}")
+        for name in ("eval_every_steps", "eval_episodes", "checkpoint_every_steps",
+                     "torch_threads"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        if not 0 <= self.seed < HELD_OUT_SEED_MIN:
+            raise ValueError(f"training seed must be in 0..{HELD_OUT_SEED_MIN - 1} (seeds of "
+                             f"{HELD_OUT_SEED_MIN:,} and above are held out), got {self.seed}")
+        if self.eval_seed is not None and self.eval_seed < HELD_OUT_SEED_MIN:
+            raise ValueError(f"eval_seed must be >= {HELD_OUT_SEED_MIN:,} (held out), "
+                             f"got {self.eval_seed}")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out"] = str(self.out)
+        return data
+
+
+def train(spec: RunSpec, *, resume: bool = False, progress: bool = False) -> dict[str, Any]:
+    """Run ``spec``; return the summary also written to ``summary.json``."""
+    spec.validate()
+    resolve(spec.agent)  # fail on a bad name before anything is written
+    gym.spec(spec.env_id)  # likewise for an unknown env id
+    run = _Run(spec, resume)
+    try:
+        return run.execute(progress)
+    finally:
+        run.close()
+
+
+class _Run:
+    """The state of one training run: folder, log, evaluator, agent."""
+
+    def __init__(self, spec: RunSpec, resume: bool) -> None:
+        self.spec = spec
+        self.out = Path(spec.out)
+        self.resumed = resume and (self.out / "run.json").exists()
+        if not resume and (self.out / "run.json").exists():
+            raise FileExistsError(f"{self.out} already holds a run; pass --resume to continue "
+                                  f"it or choose another --out")
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.logger = _file_logger(self.out / "run.log")
+        if self.resumed:
+            self._check_same_run()
+        else:
+            write_json_atomically(self.out / "run.json", spec.to_dict())
+        self.eval_seed = spec.eval_seed if spec.eval_seed is not None else (
+            self._previous_eval_seed() or random.SystemRandom().randrange(
+                HELD_OUT_SEED_MIN, 2**31 - spec.eval_episodes))
+        self.log = EpisodeLog(self.out, spec.env_id, resume=self.resumed)
+        self.started = time.perf_counter()
+        self.status = "running"
+        self.criterion: dict[str, Any] | None = None
+        self.evaluations = _Evaluations(self.out / "evaluations.npz", resume=self.resumed)
+        self.recent_success: deque[bool] = deque(maxlen=100)
+        self.log.listeners.append(lambda record: self.recent_success.append(record.is_success))
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.board = SummaryWriter(str(self.out / "tensorboard" / "episodes"))
+        self.log.listeners.append(self._board_episode)
+        self.logger.info("%s run: %s", "resumed" if self.resumed else "new",
+                         json.dumps(spec.to_dict()))
+        self.logger.info("held-out evaluation seeds %d..%d", self.eval_seed,
+                         self.eval_seed + spec.eval_episodes - 1)
+
+    # ---------------------------------------------------------------- running
+    def execute(self, progress: bool) -> dict[str, Any]:
+        import torch
+
+        torch.set_num_threads(self.spec.torch_threads)
+        bar = _ProgressBar(self, progress)
+        try:
+            if self.spec.agent in ALGORITHMS:
+                self._train_sb3()
+            else:
+                self._train_online()
+            self.status = "finished"
+        except KeyboardInterrupt:
+            self.status = "interrupted"
+            self.logger.warning("interrupted after %d episodes", self.log.episodes)
+            self._checkpoint()
+            raise
+        except Exception:
+            self.status = "failed"
+            self.logger.exception("training failed")
+            raise
+        finally:
+            bar.close()
+            self._write_summary()
+        return self._summary()
+
+    def _train_sb3(self) -> None:
+        from stable_baselines3.common.env_util import make_vec_env
+
+        from agents.vec_log import EpisodeLogVecEnv
+
+        spec = self.spec
+        table_envs = load_hyperparameters(spec.agent, spec.env_id).get("n_envs", 1)
+        n_envs = spec.n_envs or spec.hyperparameters.get("n_envs") or table_envs
+        vec = make_vec_env(spec.env_id, n_envs=n_envs, seed=self._env_seed(),
+                           env_kwargs=spec.env_kwargs)
+        vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
+        checkpoint = self._latest_checkpoint()
+        if checkpoint is not None:
+            self.agent = SB3Agent.load(checkpoint, env=vec)
+            buffer = checkpoint.with_name(checkpoint.stem + "_replay_buffer.pkl")
+            if buffer.exists():
+                self.agent.model.load_replay_buffer(buffer)
+            self.logger.info("resumed from %s", checkpoint)
+        else:
+            hyperparameters = {k: v for k, v in spec.hyperparameters.items() if k != "n_envs"}
+            self.agent = make_agent(spec.agent, vec, seed=spec.seed, env_id=spec.env_id,
+                                    tensorboard_log=str(self.out / "tensorboard"),
+                                    **hyperparameters)
+        done_steps = self.agent.model.num_timesteps
+        budget = spec.total_timesteps
+        if budget is None and spec.total_episodes is None:
+            budget = self.agent.default_timesteps
+        remaining_steps = None if budget is None else max(budget - done_steps, 1)
+        remaining_episodes = (None if spec.total_episodes is None
+                              else max(spec.total_episodes - self.log.episodes, 1))
+        self.eval_env = gym.make(spec.env_id, **self._eval_kwargs())
+        self.agent.learn(remaining_steps, total_episodes=remaining_episodes,
+                         callback=_SB3Hooks(self), reset_num_timesteps=checkpoint is None)
+
+    def _train_online(self) -> None:
+        spec = self.spec
+        env = gym.make(spec.env_id, **spec.env_kwargs)
+        checkpoint = self._latest_checkpoint()
+        if checkpoint is not None:
+            factory = resolve(spec.agent)
+            self.agent = factory.load(checkpoint, env=env)
+            self.logger.info("resumed from %s", checkpoint)
+        else:
+            self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)
+        self.eval_env = gym.make(spec.env_id, **self._eval_kwargs())
+        next_eval = _next_multiple(self.log.total_steps, spec.eval_every_steps)
+        next_checkpoint = _next_multiple(self.log.total_steps, spec.checkpoint_every_steps)
+
+        def after_episode(record: EpisodeRecord) -> bool:
+            nonlocal next_eval, next_checkpoint
+            keep_going = True
+            if record.total_steps >= next_eval:
+                next_eval = _next_multiple(record.total_steps, spec.eval_every_steps)
+                keep_going = self.evaluate(record.total_steps)
+            if record.total_steps >= next_checkpoint:
+                next_checkpoint = _next_multiple(record.total_steps,
+                                                 spec.checkpoint_every_steps)
+                self._checkpoint()
+            return keep_going
+
+        steps = None if spec.total_timesteps is None else max(
+            spec.total_timesteps - self.log.total_steps, 1)
+        episodes = None if spec.total_episodes is None else max(
+            spec.total_episodes - self.log.episodes, 0)
+        if steps is None and episodes is None:
+            raise ValueError("an online agent needs a budget: total_timesteps or "
+                             "total_episodes")
+        run_episodes(self.agent, env, episodes, max_steps=steps,
+                     seed=self._env_seed(), learn=True, callback=after_episode,
+                     log=self.log, agent_name=spec.agent)
+        self.evaluate(self.log.total_steps)
+
+    def evaluate(self, timesteps: int) -> bool:
+        """A deterministic evaluation on the held-out seeds; False stops training."""
+        seeds = range(self.eval_seed, self.eval_seed + self.spec.eval_episodes)
+        records = run_episodes(self.agent, self.eval_env, seed=seeds, deterministic=True,
+                               learn=False, agent_name=self.spec.agent)
+        success = self.evaluations.add(timesteps, self.log.episodes, records)
+        self.board.add_scalar("eval/success_rate", success, timesteps)
+        self.logger.info("eval at %d steps, %d episodes: success %.2f, mean return %.1f",
+                         timesteps, self.log.episodes, success,
+                         np.mean([r.episode_return for r in records]))
+        if self.criterion is None and success >= CRITERION_SUCCESS:
+            self.criterion = {"episodes": self.log.episodes, "timesteps": timesteps,
+                              "evaluation_episodes": self.evaluations.episodes_run,
+                              "success": success}
+            self.logger.info("criterion met: %s", self.criterion)
+        self._write_summary()
+        return not (self.spec.stop_at_criterion and self.criterion is not None)
+
+    # ------------------------------------------------------------ bookkeeping
+    def _board_episode(self, record: EpisodeRecord) -> None:
+        self.board.add_scalar("episode/return", record.episode_return, record.total_steps)
+        self.board.add_scalar("episode/length", record.length, record.total_steps)
+        self.board.add_scalar("episode/success", float(record.is_success), record.total_steps)
+
+    def _env_seed(self) -> int:
+        """The first reset's seed; a resumed run continues on a new, derived stream."""
+        return self.spec.seed + self.log.episodes if self.resumed else self.spec.seed
+
+    def _eval_kwargs(self) -> dict[str, Any]:
+        return dict(self.spec.env_kwargs if self.spec.eval_env_kwargs is None
+                    else self.spec.eval_env_kwargs)
+
+    def _checkpoint(self) -> Path | None:
+        agent = getattr(self, "agent", None)
+        if agent is None:
+            return None
+        folder = self.out / "checkpoints"
+        folder.mkdir(exist_ok=True)
+        steps = (agent.model.num_timesteps if isinstance(agent, SB3Agent)
+                 else self.log.total_steps)
+        path = folder / f"step_{steps:012d}{_suffix(agent)}"
+        agent.save(path)
+        replay = getattr(getattr(agent, "model", None), "save_replay_buffer", None)
+        if replay is not None and getattr(agent.model, "replay_buffer", None) is not None:
+            replay(path.with_name(path.stem + "_replay_buffer.pkl"))
+        self.logger.info("checkpoint %s", path)
+        self._write_summary()
+        return path
+
+    def _latest_checkpoint(self) -> Path | None:
+        if not self.resumed:
+            return None
+        candidates = sorted((self.out / "checkpoints").glob("step_*[0-9].zip")) + sorted(
+            (self.out / "checkpoints").glob("step_*[0-9].pkl"))
+        return max(candidates, key=lambda p: int(re.findall(r"\d+", p.stem)[0]),
+                   default=None)
+
+    def _previous_eval_seed(self) -> int | None:
+        summary = self.out / "summary.json"
+        if self.resumed and summary.exists():
+            return json.loads(summary.read_text(encoding="utf-8")).get("eval_seed")
+        return None
+
+    def _check_same_run(self) -> None:
+        before = json.loads((self.out / "run.json").read_text(encoding="utf-8"))
+        now = self.spec.to_dict()
+        changed = [key for key in ("agent", "env_id", "env_kwargs", "seed", "hyperparameters")
+                   if before.get(key) != json.loads(json.dumps(now[key]))]
+        if changed:
+            raise ValueError(f"--resume must continue the same run; these differ from "
+                             f"{self.out / 'run.json'}: {', '.join(changed)}")
+
+    def _summary(self) -> dict[str, Any]:
+        return {
+            "status": self.status, "agent": self.spec.agent, "env_id": self.spec.env_id,
+            "env_kwargs": self.spec.env_kwargs, "seed": self.spec.seed,
+            "eval_seed": self.eval_seed, "episodes": self.log.episodes,
+            "total_steps": self.log.total_steps, "wall_time_s": round(self.log.elapsed(), 3),
+            "criterion": {"episodes": CRITERION_EPISODES, "success": CRITERION_SUCCESS,
+                          "met": self.criterion},
+            "episodes_to_criterion": (self.criterion["episodes"] if self.criterion
+                                      else f">{self.log.episodes}"),
+            "evaluation_episodes": self.evaluations.episodes_run,
+            "last_evaluation": self.evaluations.last(),
+            "recent_success_rate": (float(np.mean(self.recent_success))
+                                    if self.recent_success else None),
+        }
+
+    def _write_summary(self) -> None:
+        write_json_atomically(self.out / "summary.json", self._summary())
+
+    def close(self) -> None:
+        agent = getattr(self, "agent", None)
+        if agent is not None and self.status == "finished":
+            agent.save(self.out / f"model{_suffix(agent)}")
+            _write_agent_meta(self.out / "agent.json", self.spec)
+        self.log.close()
+        self.board.close()
+        for handler in list(self.logger.handlers):
+            handler.close()
+            self.logger.removeHandler(handler)
+
+
+class _Evaluations:
+    """Evaluation history in SB3 EvalCallback's ``evaluations.npz`` layout."""
+
+    def __init__(self, path: Path, resume: bool) -> None:
+        self.path = path
+        self.timesteps: list[int] = []
+        self.episodes: list[int] = []
+        self.results: list[list[float]] = []
+        self.lengths: list[list[int]] = []
+        self.successes: list[list[bool]] = []
+        if resume and path.exists():
+            with np.load(path) as data:
+                self.timesteps = data["timesteps"].tolist()
+                self.episodes = data["episodes"].tolist()
+                self.results = data["results"].tolist()
+                self.lengths = data["ep_lengths"].tolist()
+                self.successes = data["successes"].tolist()
+
+    @property
+    def episodes_run(self) -> int:
+        return sum(len(r) for r in self.results)
+
+    def add(self, timesteps: int, episodes: int, records: list[EpisodeRecord]) -> float:
+        self.timesteps.append(timesteps)
+        self.episodes.append(episodes)
+        self.results.append([r.episode_return for r in records])
+        self.lengths.append([r.length for r in records])
+        self.successes.append([r.is_success for r in records])
+        temporary = self.path.with_name(self.path.stem + ".tmp.npz")
+        np.savez(temporary, timesteps=self.timesteps, episodes=self.episodes,
+                 results=self.results, ep_lengths=self.lengths, successes=self.successes)
+        temporary.replace(self.path)
+        return float(np.mean(self.successes[-1]))
+
+    def last(self) -> dict[str, Any] | None:
+        if not self.timesteps:
+            return None
+        return {"timesteps": self.timesteps[-1], "episodes": self.episodes[-1],
+                "success": float(np.mean(self.successes[-1])),
+                "mean_return": float(np.mean(self.results[-1]))}
+
+
+class _SB3Hooks(BaseCallback):
+    """Evaluations, checkpoints and the criterion stop inside ``model.learn``."""
+
+    def __init__(self, run: _Run) -> None:
+        super().__init__()
+        self.run = run
+        self.next_eval = 0
+        self.next_checkpoint = 0
+
+    def _on_training_start(self) -> None:
+        spec = self.run.spec
+        self.next_eval = _next_multiple(self.num_timesteps, spec.eval_every_steps)
+        self.next_checkpoint = _next_multiple(self.num_timesteps, spec.checkpoint_every_steps)
+
+    def _on_step(self) -> bool:
+        spec = self.run.spec
+        keep_going = True
+        if self.num_timesteps >= self.next_eval:
+            self.next_eval = _next_multiple(self.num_timesteps, spec.eval_every_steps)
+            keep_going = self.run.evaluate(self.num_timesteps)
+            last = self.run.evaluations.last()
+            self.logger.record("eval/success_rate", last["success"])
+            self.logger.record("eval/mean_return", last["mean_return"])
+        if self.num_timesteps >= self.next_checkpoint:
+            self.next_checkpoint = _next_multiple(self.num_timesteps,
+                                                  spec.checkpoint_every_steps)
+            self.run._checkpoint()
+        return keep_going
+
+    def _on_training_end(self) -> None:
+        self.run.evaluate(self.num_timesteps)
+
+
+class _ProgressBar:
+    """A tqdm bar over the budget: episodes, steps per second, recent success."""
+
+    def __init__(self, run: _Run, enabled: bool) -> None:
+        self.bar = None
+        if not enabled:
+            return
+        from tqdm import tqdm
+
+        spec = run.spec
+        by_steps = spec.total_timesteps is not None or spec.total_episodes is None
+        total = spec.total_timesteps if by_steps else spec.total_episodes
+        self.by_steps = by_steps
+        self.bar = tqdm(total=total, unit="step" if by_steps else "ep", dynamic_ncols=True,
+                        initial=run.log.total_steps if by_steps else run.log.episodes)
+        self.run = run
+        self.started = time.perf_counter()
+        self.start_steps = run.log.total_steps
+        run.log.listeners.append(self.update)
+
+    def update(self, record: EpisodeRecord) -> None:
+        position = record.total_steps if self.by_steps else record.episode + 1
+        self.bar.update(position - self.bar.n)
+        rate = (record.total_steps - self.start_steps) / max(
+            time.perf_counter() - self.started, 1e-9)
+        success = np.mean(self.run.recent_success) if self.run.recent_success else 0.0
+        self.bar.set_postfix(episodes=record.episode + 1, steps_per_s=f"{rate:,.0f}",
+                             success=f"{success:.0%}", refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _next_multiple(value: int, every: int) -> int:
+    return (value // every + 1) * every
+
+
+def _suffix(agent: Any) -> str:
+    return ".zip" if isinstance(agent, SB3Agent) else ".pkl"
+
+
+def _write_agent_meta(path: Path, spec: RunSpec) -> None:
+    write_json_atomically(path, {"agent": spec.agent, "env_id": spec.env_id,
+                                 "env_kwargs": spec.env_kwargs})
+
+
+def _file_logger(path: Path) -> logging.Logger:
+    logger = logging.getLogger(f"exgen.run.{path.parent.resolve()}")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return logger
+
+
+def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) -> Any:
+    """``(agent, run metadata)`` saved by a training run: its folder, or a model or
+    checkpoint file inside it."""
+    path = Path(folder_or_model)
+    if path.is_dir():
+        meta = json.loads((path / "agent.json").read_text(encoding="utf-8"))
+        model = next((p for p in (path / "model.zip", path / "model.pkl") if p.exists()), None)
+        if model is None:
+            raise FileNotFoundError(f"{path} has no model.zip or model.pkl (did the run "
+                                    f"finish? checkpoints are in {path / 'checkpoints'})")
+        path = model
+    else:
+        meta = json.loads(((path.parent.parent if path.parent.name == "checkpoints"
+                            else path.parent) / "run.json").read_text(encoding="utf-8"))
+    name = meta["agent"]
+    if name in ALGORITHMS:
+        return SB3Agent.load(path, env=env), meta
+    return resolve(name).load(path, env=env), meta
+

@@ -1,0 +1,1 @@
+"""Example agents; see README, "Plug in your own agent"."""

@@ -1,0 +1,82 @@
+"""Train an agent on an env, logging every episode, evaluations and checkpoints.
+
+Example: ``exgen train --agent ppo --env LunarLanding-v0 --context gravity=9.81``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import envs  # noqa: F401  (registers the env ids)
+from agents.registry import resolve
+from agents.training import RunSpec, train
+from scripts.inputs import (
+    InputError,
+    add_env_arguments,
+    check_env_kwargs,
+    env_kwargs,
+    input_errors,
+    parse_context,
+)
+
+NAME = "train"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", required=True,
+                        help="ppo, dqn, sac, a2c, td3, random, planner or package.module:Class")
+    add_env_arguments(parser)
+    parser.add_argument("--steps", type=int, help="budget in env steps (all envs together)")
+    parser.add_argument("--episodes", type=int, help="budget in episodes")
+    parser.add_argument("--seed", type=int, default=10_000,
+                        help="training seed, 10000..999999 by the protocol (default: 10000)")
+    parser.add_argument("--n-envs", type=int, help="parallel envs (default: the agent's table)")
+    parser.add_argument("--out", type=Path, help="output folder (default: runs/AGENT-ENV-SEED)")
+    parser.add_argument("--hyper", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="hyperparameter overrides, e.g. learning_rate=3e-4")
+    parser.add_argument("--eval-every", type=int, default=20_000,
+                        help="env steps between evaluations (default: 20000)")
+    parser.add_argument("--eval-episodes", type=int, default=20,
+                        help="episodes per evaluation, on held-out seeds (default: 20)")
+    parser.add_argument("--eval-context", nargs="*", metavar="KEY=VALUE",
+                        help="evaluate on this context instead of the training one")
+    parser.add_argument("--checkpoint-every", type=int, default=50_000,
+                        help="env steps between checkpoints (default: 50000)")
+    parser.add_argument("--stop-at-criterion", action="store_true",
+                        help="stop once an evaluation reaches 90%% success")
+    parser.add_argument("--torch-threads", type=int, default=1,
+                        help="torch CPU threads (default: 1, fastest for small MLPs)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    with input_errors():
+        kwargs = env_kwargs(args.context, args.preset, args.observe_context, args.observe_fuel)
+        resolve(args.agent)
+        check_env_kwargs(args.env, kwargs)
+        eval_kwargs = None
+        if args.eval_context is not None:
+            eval_kwargs = {**kwargs, **parse_context(args.eval_context)}
+            check_env_kwargs(args.env, eval_kwargs)
+        out = args.out or Path("runs") / f"{args.agent.replace(':', '.')}-{args.env}-{args.seed}"
+        spec = RunSpec(
+            agent=args.agent, env_id=args.env, out=out, seed=args.seed, env_kwargs=kwargs,
+            total_timesteps=args.steps, total_episodes=args.episodes, n_envs=args.n_envs,
+            hyperparameters=parse_context(args.hyper), eval_env_kwargs=eval_kwargs,
+            eval_every_steps=args.eval_every, eval_episodes=args.eval_episodes,
+            checkpoint_every_steps=args.checkpoint_every,
+            stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads)
+        spec.validate()
+        if not args.resume and (out / "run.json").exists():
+            raise InputError(f"{out} already holds a run; pass --resume to continue it or "
+                             f"choose another --out")
+    summary = train(spec, resume=args.resume, progress=not args.no_progress)
+    print(json.dumps({key: summary[key] for key in (
+        "status", "episodes", "total_steps", "episodes_to_criterion", "last_evaluation",
+        "wall_time_s")}, indent=2))
+    print(f"wrote {out}/ (monitor.csv, evaluations.npz, summary.json, checkpoints/, "
+          f"tensorboard/)")
+    return 0
