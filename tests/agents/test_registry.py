@@ -1,0 +1,41 @@
+import gymnasium as gym
+import pytest
+
+from agents import AgentNotFound, make_agent, resolve
+from agents.random_agent import RandomAgent
+from agents.sb3 import SB3Agent
+from examples.hill_climber import HillClimber
+
+
+@pytest.fixture
+def env():
+    return gym.make("LunarLanding-v0")
+
+
+@pytest.mark.parametrize("name", ["ppo", "dqn", "a2c"])
+def test_sb3_names_resolve_to_tuned_adapters(name, env):
+    agent = make_agent(name, env, seed=0)
+    assert isinstance(agent, SB3Agent) and agent.algorithm == name
+
+
+def test_random_and_import_paths_resolve(env):
+    assert isinstance(make_agent("random", env, seed=0), RandomAgent)
+    assert resolve("examples.hill_climber:HillClimber") is HillClimber
+    assert isinstance(make_agent("examples.hill_climber:HillClimber", env, seed=1), HillClimber)
+
+
+@pytest.mark.parametrize(("name", "match"), [
+    ("ppo2", r"unknown agent 'ppo2'; valid: ppo, dqn, sac, a2c, td3, random, planner"),
+    ("", "non-empty string"),
+    ("no_such_module:Agent", "cannot import module 'no_such_module'"),
+    ("examples.hill_climber:Missing", "has no attribute 'Missing'"),
+    ("examples.hill_climber:np", r"has no predict\(\) method"),
+])
+def test_bad_names_say_what_is_wrong(name, match):
+    with pytest.raises(AgentNotFound, match=match):
+        resolve(name)
+
+
+def test_planner_is_reported_missing_until_its_issue_lands(env):
+    with pytest.raises(AgentNotFound, match="no physics planner for env 'LunarLanding-v0'"):
+        make_agent("planner", env)

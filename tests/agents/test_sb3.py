@@ -1,0 +1,88 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
+
+from agents import make_agent, run_episodes
+from agents.sb3 import ALGORITHMS, HYPERPARAMETER_FOLDER, SB3Agent, load_hyperparameters
+
+TINY = {"ppo": {"n_steps": 64, "batch_size": 32, "n_envs": 1},
+        "a2c": {"n_envs": 1},
+        "dqn": {"learning_starts": 50, "buffer_size": 1000},
+        "sac": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32},
+        "td3": {"learning_starts": 50, "buffer_size": 1000, "batch_size": 32}}
+CONTINUOUS = {"sac", "td3"}
+
+
+def env_for(name: str) -> gym.Env:
+    return gym.make("LunarLanding-v0", continuous=name in CONTINUOUS)
+
+
+def test_every_algorithm_has_a_table_for_lunar_landing_citing_its_source():
+    for name in ALGORITHMS:
+        table = load_hyperparameters(name, "LunarLanding-v0")
+        assert table["policy"] == "MlpPolicy" and table["n_timesteps"] > 0
+        header = (HYPERPARAMETER_FOLDER / f"{name}.toml").read_text()
+        assert "rl-baselines3-zoo" in header
+
+
+def test_tables_become_sb3_arguments():
+    sac = make_agent("sac", env_for("sac"), seed=0)
+    assert sac.model.learning_rate(1.0) == pytest.approx(7.3e-4)
+    assert sac.model.learning_rate(0.5) == pytest.approx(3.65e-4)
+    assert sac.model.policy_kwargs["net_arch"] == [400, 300]
+    td3 = make_agent("td3", env_for("td3"), seed=0)
+    assert isinstance(td3.model.action_noise, OrnsteinUhlenbeckActionNoise)
+    ppo = make_agent("ppo", env_for("ppo"), seed=0, n_epochs=2)
+    assert (ppo.model.n_steps, ppo.model.n_epochs, ppo.n_envs) == (1024, 2, 16)
+
+
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_smoke_every_algorithm_learns_a_tiny_budget_and_acts(name):
+    env = env_for(name)
+    agent = make_agent(name, env, seed=0, **{k: v for k, v in TINY[name].items()
+                                            if k != "n_envs"})
+    agent.learn(total_timesteps=200)
+    assert agent.model.num_timesteps >= 200
+    records = run_episodes(agent, env, 1, seed=0, deterministic=True)
+    assert records[0].length > 0
+
+
+def test_episode_budget_stops_training():
+    env = env_for("ppo")
+    agent = make_agent("ppo", env, seed=0, n_steps=32, batch_size=32)
+    agent.learn(total_episodes=2)
+    assert agent.model.num_timesteps < 1000
+
+
+def test_save_load_round_trip_gives_the_same_actions(tmp_path):
+    env = env_for("ppo")
+    agent = make_agent("ppo", env, seed=0, n_steps=64, batch_size=32)
+    agent.learn(total_timesteps=64)
+    agent.save(tmp_path / "model")
+    loaded = SB3Agent.load(tmp_path / "model.zip", env=env)
+    assert loaded.algorithm == "ppo" and loaded.env_id == "LunarLanding-v0"
+    observations = [env.reset(seed=s)[0] for s in range(20)]
+    for observation in observations:
+        a = agent.predict(observation, deterministic=True)[0]
+        b = loaded.predict(observation, deterministic=True)[0]
+        assert np.array_equal(a, b)
+
+
+def test_seeded_training_is_reproducible():
+    def parameters(seed: int) -> np.ndarray:
+        agent = make_agent("ppo", env_for("ppo"), seed=seed, n_steps=64, batch_size=32)
+        agent.learn(total_timesteps=128)
+        return np.concatenate([p.detach().numpy().ravel()
+                               for p in agent.model.policy.parameters()])
+
+    assert np.array_equal(parameters(1), parameters(1))
+    assert not np.array_equal(parameters(1), parameters(2))
+
+
+def test_budgets_must_be_positive():
+    agent = make_agent("ppo", env_for("ppo"), seed=0)
+    with pytest.raises(ValueError, match="total_timesteps must be > 0"):
+        agent.learn(total_timesteps=0)
+    with pytest.raises(ValueError, match="total_episodes must be > 0"):
+        agent.learn(total_episodes=-1)

@@ -1,0 +1,117 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from agents import OnlineAgent
+from agents.records import read_log
+from agents.training import RunSpec, load_trained_agent, train
+from envs.lunar.heuristic import heuristic_action
+
+
+def spec(tmp_path, **changes) -> RunSpec:
+    fields = {"agent": "random", "env_id": "LunarLanding-v0", "out": tmp_path / "run",
+              "seed": 10_000, "total_episodes": 12, "eval_every_steps": 500,
+              "eval_episodes": 4, "checkpoint_every_steps": 400}
+    fields.update(changes)
+    return RunSpec(**fields)
+
+
+def test_an_online_agent_run_writes_every_record(tmp_path):
+    summary = train(spec(tmp_path))
+    out = tmp_path / "run"
+    rows = read_log(out / "monitor.csv")
+    assert [int(r["episode"]) for r in rows] == list(range(12))
+    assert summary["episodes"] == 12 and summary["status"] == "finished"
+    assert summary["episodes_to_criterion"] == ">12"
+    assert summary["eval_seed"] >= 1_000_000
+    with np.load(out / "evaluations.npz") as data:
+        assert data["results"].shape[1] == 4 and data["successes"].shape == data["results"].shape
+        assert data["timesteps"][-1] == summary["total_steps"]
+    assert sorted(p.suffix for p in (out / "checkpoints").iterdir())
+    assert (out / "model.pkl").exists() and (out / "tensorboard").is_dir()
+    agent, meta = load_trained_agent(out)
+    assert meta["agent"] == "random" and hasattr(agent, "predict")
+
+
+def test_a_ppo_run_logs_episodes_across_parallel_envs(tmp_path):
+    summary = train(spec(tmp_path, agent="ppo", total_episodes=None, total_timesteps=2048,
+                         n_envs=4, hyperparameters={"n_steps": 256, "batch_size": 64},
+                         eval_every_steps=1024, checkpoint_every_steps=1024))
+    rows = read_log(tmp_path / "run" / "monitor.csv")
+    steps = [int(r["total_steps"]) for r in rows]
+    assert steps == sorted(steps) and steps[-1] <= 2048
+    assert len({r["seed"] for r in rows}) == 1
+    assert summary["total_steps"] == steps[-1]
+    agent, meta = load_trained_agent(tmp_path / "run")
+    assert meta["agent"] == "ppo" and agent.algorithm == "ppo"
+
+
+class Pilot(OnlineAgent):
+    """The env's heuristic pilot as an agent: it meets the criterion from the start."""
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        return heuristic_action(observation), state
+
+
+def test_criterion_is_recorded_and_can_stop_training(tmp_path):
+    summary = train(spec(tmp_path, agent="tests.agents.test_training:Pilot",
+                         total_episodes=50, eval_every_steps=1000, eval_episodes=20,
+                         stop_at_criterion=True))
+    met = summary["criterion"]["met"]
+    assert met["success"] >= 0.9 and met["evaluation_episodes"] == 20
+    assert summary["episodes_to_criterion"] == met["episodes"] < 50
+    assert summary["episodes"] == met["episodes"]
+
+
+def test_an_existing_run_is_not_overwritten_and_resume_must_match(tmp_path):
+    train(spec(tmp_path, total_episodes=3))
+    before = (tmp_path / "run" / "monitor.csv").read_bytes()
+    with pytest.raises(FileExistsError, match="--resume"):
+        train(spec(tmp_path, total_episodes=3))
+    with pytest.raises(ValueError, match=r"differ.*seed"):
+        train(spec(tmp_path, total_episodes=6, seed=10_001), resume=True)
+    assert (tmp_path / "run" / "monitor.csv").read_bytes() == before
+
+
+def test_held_out_seeds_are_refused_for_training(tmp_path):
+    with pytest.raises(ValueError, match="held out"):
+        train(spec(tmp_path, seed=1_000_000))
+
+
+@pytest.mark.parametrize("agent", ["random", "ppo"])
+def test_a_killed_run_keeps_its_log_and_resumes(tmp_path, agent):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "scripts.cli", "train", "--agent", agent, "--out",
+               str(out), "--steps", "400000", "--checkpoint-every", "2000",
+               "--eval-every", "100000", "--no-progress"]
+    if agent == "ppo":
+        command += ["--n-envs", "2", "--hyper", "n_steps=256", "batch_size=64"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        checkpoints = list((out / "checkpoints").glob("step_*")) if out.exists() else []
+        if len(checkpoints) >= 2:
+            break
+        time.sleep(0.2)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    rows = read_log(out / "monitor.csv")
+    assert rows, process.stderr.read()
+    assert [int(r["episode"]) for r in rows] == list(range(len(rows)))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "running"
+    resumed = subprocess.run([*command[:command.index("--steps")], "--steps",
+                              str(int(rows[-1]["total_steps"]) + 3000),
+                              *command[command.index("--steps") + 2:], "--resume"],
+                             capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    after = read_log(out / "monitor.csv")
+    assert [int(r["episode"]) for r in after] == list(range(len(after)))
+    assert after[:len(rows)] == rows and len(after) > len(rows)
+    assert json.loads((out / "summary.json").read_text())["status"] == "finished"

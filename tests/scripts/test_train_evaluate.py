@@ -1,0 +1,87 @@
+"""``exgen train`` and ``exgen evaluate`` end to end, including their errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from agents.records import read_log
+
+
+def exgen(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], capture_output=True,
+                          text=True, timeout=600, cwd=cwd)
+
+
+class Buggy:
+    """A user's agent with a bug in its third episode."""
+
+    def __init__(self, env, seed=None):
+        self.env, self.calls = env, 0
+
+    def predict(self, observation, state=None, episode_start=None, deterministic=False):
+        self.calls += 1
+        if self.calls > 150:
+            raise KeyError("thrust")
+        return 0, state
+
+
+def test_the_example_agent_trains_and_evaluates(tmp_path):
+    out = tmp_path / "hill"
+    result = exgen("train", "--agent", "examples.hill_climber:HillClimber", "--episodes", "30",
+                   "--context", "gravity=3.71", "--eval-every", "2000", "--eval-episodes", "5",
+                   "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout[:result.stdout.rindex("}") + 1])["episodes"] == 30
+    rows = read_log(out / "monitor.csv")
+    assert len(rows) == 30 and json.loads(rows[0]["context"])["gravity"] == 3.71
+    result = exgen("evaluate", str(out), "--episodes", "3", "--preset", "moon", "--gif",
+                   str(tmp_path / "gifs"), "--gif-episodes", "1")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout[:result.stdout.rindex("}") + 1])
+    assert report["episodes"] == 3 and report["env_kwargs"]["preset"] == ["moon"]
+    assert report["env_kwargs"]["gravity"] == 3.71
+    assert report["seeds"][0] >= 1_000_000
+    assert len(list((tmp_path / "gifs").glob("*.gif"))) == 1
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--agent", "ppo2"], "unknown agent 'ppo2'"),
+    (["--agent", "nowhere.module:Agent"], "cannot import module 'nowhere.module'"),
+    (["--agent", "json:dumps"], "has no predict() method"),
+    (["--agent", "random", "--context", "gravty=3"], "unknown LanderConfig field 'gravty'"),
+    (["--agent", "random", "--context", "gravity"], "context must be KEY=VALUE"),
+    (["--agent", "random", "--steps", "0"], "total_timesteps must be > 0"),
+    (["--agent", "random", "--episodes", "-2"], "total_episodes must be > 0"),
+    (["--agent", "random", "--env", "Nope-v0"], "Nope"),
+    (["--agent", "random", "--seed", "1000000"], "held out"),
+])
+def test_train_input_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
+    result = exgen("train", *args, "--out", str(tmp_path / "run"), "--no-progress")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_evaluate_input_errors(tmp_path):
+    result = exgen("evaluate", str(tmp_path / "missing"))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_buggy_user_agent_shows_its_traceback_exits_1_and_keeps_the_log(tmp_path):
+    out = tmp_path / "run"
+    result = exgen("train", "--agent", "tests.scripts.test_train_evaluate:Buggy", "--episodes",
+                   "10", "--context", "gravity=1.0", "initial_velocity_spread=0",
+                   "--out", str(out), "--no-progress")
+    assert result.returncode == 1
+    assert "Traceback" in result.stderr and "KeyError: 'thrust'" in result.stderr
+    assert "in predict" in result.stderr and 'raise KeyError("thrust")' in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert "agent 'tests.scripts.test_train_evaluate:Buggy' raised in predict()" in last
+    assert "during episode" in last
+    log = (out / "run.log").read_text()
+    assert "KeyError: 'thrust'" in log
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
+    assert read_log(out / "monitor.csv") is not None
