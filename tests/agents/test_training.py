@@ -115,3 +115,26 @@ def test_a_killed_run_keeps_its_log_and_resumes(tmp_path, agent):
     assert [int(r["episode"]) for r in after] == list(range(len(after)))
     assert after[:len(rows)] == rows and len(after) > len(rows)
     assert json.loads((out / "summary.json").read_text())["status"] == "finished"
+
+
+def test_domain_randomized_and_context_aware_variants_train(tmp_path):
+    summary = train(spec(tmp_path, agent="ppo", total_episodes=None, total_timesteps=1024,
+                         n_envs=2, hyperparameters={"n_steps": 256, "batch_size": 64},
+                         env_kwargs={"gravity": (8.0, 12.0), "observe_context": True},
+                         eval_every_steps=512))
+    rows = read_log(tmp_path / "run" / "monitor.csv")
+    gravities = {json.loads(row["context"])["gravity"] for row in rows}
+    assert len(gravities) == len(rows) and all(8.0 <= g <= 12.0 for g in gravities)
+    agent, _ = load_trained_agent(tmp_path / "run")
+    assert agent.model.observation_space.shape == (16,)
+    assert summary["status"] == "finished"
+
+
+@pytest.mark.slow
+def test_ppo_reaches_the_criterion_on_the_default_world(tmp_path):
+    """The benchmark of the tuned baseline (about a minute on 2 cores)."""
+    summary = train(spec(tmp_path, agent="ppo", total_episodes=None, total_timesteps=800_000,
+                         eval_every_steps=20_000, eval_episodes=20, stop_at_criterion=True,
+                         checkpoint_every_steps=200_000))
+    assert summary["criterion"]["met"] is not None, summary
+    assert summary["episodes_to_criterion"] < 4000
