@@ -138,3 +138,22 @@ def test_ppo_reaches_the_criterion_on_the_default_world(tmp_path):
                          checkpoint_every_steps=200_000))
     assert summary["criterion"]["met"] is not None, summary
     assert summary["episodes_to_criterion"] < 4000
+
+
+def test_ctrl_c_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "train", "--agent", "random", "--out", str(out),
+         "--steps", "10000000", "--checkpoint-every", "10000000", "--eval-every", "10000000",
+         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+            (out / "monitor.csv").exists() and len(read_log(out / "monitor.csv")) > 20):
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1].startswith("exgen train: interrupted")
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    assert list((out / "checkpoints").glob("step_*.pkl"))
+    assert read_log(out / "monitor.csv")
