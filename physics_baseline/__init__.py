@@ -1,1 +1,11 @@
-"""physics_baseline"""
+"""Model-based planners: agents that measure a world's few unknown numbers and plan.
+
+``PLANNERS`` maps an env id to its planner; ``agents.make_agent("planner", env)``
+resolves through it. Planners import only each world's public module.
+"""
+
+from physics_baseline.lunar_planner import LunarPlanner
+
+PLANNERS = {"LunarLanding-v0": LunarPlanner}
+
+__all__ = ["PLANNERS", "LunarPlanner"]

@@ -21,8 +21,6 @@ ENV_ID = "LunarLanding-v0"
 REST_SPEED_MPS = 0.1
 REST_ANGULAR_SPEED_RADPS = 0.1
 REST_STEPS = 10
-#: Highest observation y before the lander counts as flown away.
-CEILING_Y = 2.4
 #: Reward terms, as in LunarLander-v3.
 LANDING_BONUS = 100.0
 CRASH_PENALTY = -100.0
@@ -261,7 +259,7 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
         x, y, vx, vy, angle, omega = kinematics
         if abs(x + world.pad_center_x - public.WORLD_WIDTH_M / 2) >= public.WORLD_WIDTH_M / 2:
             return "out_of_bounds"
-        if y / public.Y_SCALE_M >= CEILING_Y:
+        if y / public.Y_SCALE_M >= public.CEILING_Y:
             return "out_of_bounds"
         resting = (world.leg_contacts[0] > 0 and world.leg_contacts[1] > 0
                    and math.hypot(vx, vy) < REST_SPEED_MPS

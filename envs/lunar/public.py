@@ -71,6 +71,9 @@ VY_SCALE_MPS = FPS / Y_SCALE_M
 #: Radians per second per unit of observation 5 (angular velocity), as in v3.
 OMEGA_SCALE_RADPS = FPS / 20.0
 
+#: An observation y at or above this ends the episode: the lander flew away.
+CEILING_Y = 2.4
+
 #: Observation indices.
 X, Y, VX, VY, ANGLE, OMEGA, LEFT_CONTACT, RIGHT_CONTACT = range(8)
 
