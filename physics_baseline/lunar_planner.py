@@ -35,7 +35,8 @@ MAX_PROBE_STEPS = 20
 #: Guidance: horizontal approach gain [1/s] and speed limit [m/s].
 APPROACH_GAIN = 0.8
 MAX_APPROACH_MPS = 3.0
-#: Descent: speed at touchdown [m/s], cruise limit [m/s], share of the braking margin used.
+#: Descent: speed at touchdown (at most) [m/s], cruise limit [m/s], share of the braking
+#: margin used.
 TOUCHDOWN_MPS = 0.6
 MAX_DESCENT_MPS = 5.0
 BRAKING_SHARE = 0.35
@@ -85,6 +86,7 @@ class LunarPlanner(OnlineAgent):
         self._previous: tuple[np.ndarray, public.Throttles] | None = None
         self._probe_step = 0
         self._checked_fit = False
+        self._braking_climb = False
 
     # ----------------------------------------------------------------- agent API
     def predict(self, observation: np.ndarray, state: Any = None,
@@ -148,6 +150,7 @@ class LunarPlanner(OnlineAgent):
         self._previous = None
         self._probe_step = 0
         self._checked_fit = len(self.estimator) == 0
+        self._braking_climb = False
 
     def _check_world(self) -> None:
         """Early in a trial, drop old measurements that no longer fit: a new world."""
@@ -200,8 +203,10 @@ class LunarPlanner(OnlineAgent):
         values = estimate.values
         # Target velocity: toward the pad, above the hills until over it, slow and
         # upright near the ground.
+        # Touch down slower where gravity is weak: the sprung legs would bounce it up.
+        touchdown = min(TOUCHDOWN_MPS, 0.25 + 0.05 * g)
         if state.touching:
-            target_vx, target_vy, target_angle = 0.0, -TOUCHDOWN_MPS, 0.0
+            target_vx, target_vy, target_angle = 0.0, -touchdown, 0.0
         else:
             height_above_pad = max(state.y, 0.0)
             # Tilt as far as the engine can still hold the craft up with a margin: far at
@@ -216,11 +221,20 @@ class LunarPlanner(OnlineAgent):
             braking = max(BRAKING_SHARE * (main * math.cos(min(max_tilt, 0.5)) - g), 0.3)
             height = state.y - floor
             apex = state.y + max(state.vy, 0.0) ** 2 / (2 * g)
-            if apex > CEILING_M:
-                target_vy = -1.0  # coasting up into the ceiling: turn over and brake
+            # Coasting up into the ceiling: turn over and brake until descending.
+            if state.vy > 0.2 and apex > CEILING_M:
+                self._braking_climb = True
+            elif state.vy < -0.5:
+                self._braking_climb = False
+            flying_away = self._braking_climb
+            if flying_away:
+                target_vy = -1.0
             elif height > 0:
-                target_vy = -min(TOUCHDOWN_MPS + math.sqrt(2 * braking * height),
-                                 TOUCHDOWN_MPS + FINAL_DESCENT_GAIN * height, MAX_DESCENT_MPS)
+                target_vy = -min(touchdown + math.sqrt(2 * braking * height),
+                                 touchdown + FINAL_DESCENT_GAIN * height, MAX_DESCENT_MPS)
+                # Falling faster needs gravity's help (the engine only pushes up): ask
+                # no more than gravity adds in a second, or sideways thrust is blocked.
+                target_vy = max(target_vy, min(state.vy, 0.0) - g * 1.0)
             else:
                 target_vy = min(-0.5 * height, 2.0)
             # Thrust (per unit mass) that reaches the target velocity against gravity/drag.
@@ -228,24 +242,33 @@ class LunarPlanner(OnlineAgent):
             drag_y += values[0]
             want_x = VELOCITY_GAIN * (target_vx - state.vx) - drag_x
             want_y = VELOCITY_GAIN * (target_vy - state.vy) - drag_y + g
-            if apex > CEILING_M:
+            if flying_away:
                 target_angle = math.atan2(-want_x, want_y)
             else:
                 tilt_limit = min(max_tilt, 0.15 + 0.1 * height_above_pad)
                 target_angle = math.atan2(-want_x, max(want_y, 0.3 * g))
                 target_angle = min(max(target_angle, -tilt_limit), tilt_limit)
         angle_error = (target_angle - state.angle + math.pi) % (2 * math.pi) - math.pi
-        target_omega = ATTITUDE_GAIN * angle_error
-        return self._best_command(state, values, turn, target_vx, target_vy, target_omega)
+        # Turn toward the target no faster than the side engines can stop the turn.
+        stoppable = 0.7 * math.sqrt(2 * turn * abs(angle_error))
+        target_omega = math.copysign(min(ATTITUDE_GAIN * abs(angle_error), stoppable),
+                                     angle_error)
+        # The main engine only fires within reach of the wanted attitude (upside down
+        # only when braking a climb), so it never drives the craft into the ground.
+        reach = abs(target_angle) + 0.35
+        allow_main = state.touching or abs(state.angle) <= reach
+        return self._best_command(state, values, turn, target_vx, target_vy, target_omega,
+                                  allow_main)
 
     def _best_command(self, state: State, values: np.ndarray, turn: float, target_vx: float,
-                      target_vy: float, target_omega: float) -> public.Throttles:
+                      target_vy: float, target_omega: float,
+                      allow_main: bool = True) -> public.Throttles:
         """The engine command whose predicted next state is closest to the targets."""
         candidates = (product(_CONTINUOUS_MAIN, _CONTINUOUS_SIDE) if self.continuous
                       else (public.discrete_throttles(a) for a in range(4)))
         best, best_cost = public.Throttles(0.0, 0.0), math.inf
         for main_throttle, side_throttle in candidates:
-            if state.touching and main_throttle > 0 and state.vy > -1.5:
+            if main_throttle > 0 and (not allow_main or (state.touching and state.vy > -1.5)):
                 continue
             omega = state.omega - side_throttle * turn * public.DT_S
             mid_angle = state.angle + 0.5 * (state.omega + omega) * public.DT_S / 2
