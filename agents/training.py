@@ -409,7 +409,9 @@ class _SB3Hooks(BaseCallback):
         return keep_going
 
     def _on_training_end(self) -> None:
-        self.run.evaluate(self.num_timesteps)
+        if not self.run.evaluations.timesteps or (
+                self.run.evaluations.timesteps[-1] != self.num_timesteps):
+            self.run.evaluate(self.num_timesteps)
 
 
 class _ProgressBar:

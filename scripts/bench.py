@@ -1,11 +1,13 @@
-"""Benchmark env steps per second against Gymnasium's LunarLander-v3 in the same run.
+"""Benchmarks: env speed against LunarLander-v3, or the planner on unseen worlds.
 
-Example: ``exgen bench --steps 20000 --repeats 3 --profile``
+Examples: ``exgen bench --steps 20000 --profile`` (env) and
+``exgen bench planner --worlds 100 --variant default strong_wind`` (planner).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 
 from envs.lunar.benchmark import compare, profile_components
@@ -15,25 +17,37 @@ NAME = "bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", nargs="?", choices=("env", "planner"), default="env",
+                        help="what to measure (default: env)")
     parser.add_argument("--steps", type=int, default=20_000,
-                        help="env steps per measurement (default: 20000)")
+                        help="env: steps per measurement (default: 20000)")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="measurements per env; the best is kept (default: 3)")
+                        help="env: measurements per env; the best is kept (default: 3)")
     parser.add_argument("--continuous", action="store_true",
-                        help="use continuous actions in both envs")
-    parser.add_argument("--seed", type=int, default=0, help="action sequence seed")
+                        help="env: use continuous actions in both envs")
+    parser.add_argument("--seed", type=int,
+                        help="env: action sequence seed (default 0); planner: first held-out "
+                             "seed (default: drawn from 1,000,000 up)")
     parser.add_argument("--profile", action="store_true",
-                        help="also print microseconds per step by component")
+                        help="env: also print microseconds per step by component")
+    parser.add_argument("--worlds", type=int, default=100,
+                        help="planner: random worlds per variant (default: 100)")
+    parser.add_argument("--trials", type=int, default=3, help="planner: trials per world")
+    parser.add_argument("--variant", nargs="*", default=["default"],
+                        help="planner: default, strong_wind, observation_noise, continuous")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.target == "planner":
+        return run_planner(args)
     if args.steps < 1 or args.repeats < 1:
         raise InputError(f"--steps and --repeats must be >= 1, got {args.steps} and "
                          f"{args.repeats}")
+    seed = 0 if args.seed is None else args.seed
     mode = "continuous" if args.continuous else "discrete"
     print(f"random {mode} actions, {args.steps} steps, best of {args.repeats}, "
           f"Python {platform.python_version()} on {platform.machine()}")
-    ours, peer = compare(args.steps, args.repeats, args.continuous, args.seed)
+    ours, peer = compare(args.steps, args.repeats, args.continuous, seed)
     for result in (ours, peer):
         if result is not None:
             print(f"{result.env_id:18s} {result.steps_per_second:10,.0f} steps/s "
@@ -45,7 +59,29 @@ def run(args: argparse.Namespace) -> int:
         print(f"ratio LunarLanding-v0 / LunarLander-v3: {ratio:.2f}x")
     if args.profile:
         print("per-component cost of LunarLanding-v0 [us/step]:")
-        for name, micros in profile_components(args.steps, args.continuous,
-                                               args.seed).items():
+        for name, micros in profile_components(args.steps, args.continuous, seed).items():
             print(f"  {name:48s} {micros:6.2f}")
+    return 0
+
+
+def run_planner(args: argparse.Namespace) -> int:
+    from experiments.planner_benchmark import VARIANTS, run_benchmark
+
+    unknown = [v for v in args.variant if v not in VARIANTS]
+    if unknown:
+        raise InputError(f"unknown variant {unknown[0]!r}; valid: {', '.join(VARIANTS)}")
+    if args.worlds < 1 or args.trials < 1:
+        raise InputError(f"--worlds and --trials must be >= 1, got {args.worlds} and "
+                         f"{args.trials}")
+    if args.seed is not None and args.seed < 1_000_000:
+        raise InputError(f"--seed must be a held-out seed (>= 1,000,000), got {args.seed}")
+    for variant in args.variant:
+        result = run_benchmark(variant, args.worlds, args.trials, args.seed,
+                               **VARIANTS[variant])
+        summary = result.summary()
+        print(json.dumps(summary, indent=2))
+        print(f"| gravity [m/s²] | worlds | trial 1 | within {args.trials} |")
+        print("| --- | --- | --- | --- |")
+        for name, count, first, within in result.success_by_gravity():
+            print(f"| {name} | {count} | {first:.0%} | {within:.0%} |")
     return 0

@@ -34,6 +34,9 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["bench", "--steps", "lots"],
     ["bench", "--steps", "0"],
     ["pilot", "--seeds", "0"],
+    ["bench", "planner", "--variant", "mars"],
+    ["bench", "planner", "--seed", "5"],
+    ["bench", "planner", "--worlds", "0"],
     ["pilot", "--pilot", "ppo"],
     ["pilot", "--preset", "vulcan", "--seeds", "1"],
     ["launch"],
@@ -57,3 +60,11 @@ def test_pilot_prints_a_success_table(capsys):
 def test_pilot_runs_gymnasiums_heuristic(capsys):
     assert main(["pilot", "--pilot", "gymnasium", "--seeds", "2"]) == 0
     assert "pilot gymnasium" in capsys.readouterr().out
+
+
+def test_bench_planner_prints_its_summary_and_seeds(capsys):
+    assert main(["bench", "planner", "--worlds", "2", "--trials", "1", "--seed",
+                 "1000000"]) == 0
+    out = capsys.readouterr().out
+    assert '"seeds": [\n    1000000,\n    1000001\n  ]' in out
+    assert "success_trial_1" in out and "| gravity [m/s²] |" in out

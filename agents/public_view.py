@@ -1,0 +1,45 @@
+"""What a fair agent may see of an env: observations, rewards, ends and success only.
+
+``PublicView`` wraps an env so that ``info`` carries only ``is_success``, the spec
+carries only the id, and neither ``unwrapped`` nor the wrapped env's attributes can
+be reached. Benchmarks of the model-based planners run them through it, and a test
+proves they still land, so they cannot read hidden state such as ``info["context"]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import gymnasium as gym
+
+#: The only info key an agent may read.
+ALLOWED_INFO = ("is_success",)
+
+
+class PublicView(gym.Wrapper):
+    """Hide everything but the published interface of ``env``."""
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
+        observation, info = self.env.reset(**kwargs)
+        return observation, _public(info)
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        return observation, reward, terminated, truncated, _public(info)
+
+    @property
+    def unwrapped(self) -> gym.Env:
+        raise AttributeError("PublicView hides the env's internals")
+
+    @property
+    def spec(self) -> gym.envs.registration.EnvSpec | None:
+        spec = self.env.spec
+        return None if spec is None else dataclasses.replace(spec, kwargs={})
+
+    def get_wrapper_attr(self, name: str) -> Any:
+        raise AttributeError(f"PublicView hides {name!r}")
+
+
+def _public(info: dict[str, Any]) -> dict[str, Any]:
+    return {key: info[key] for key in ALLOWED_INFO if key in info}
