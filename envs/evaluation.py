@@ -31,10 +31,13 @@ class PolicyStats:
 
 
 def evaluate_policy(env_id: str, policy: Callable[[gym.Env, np.ndarray], Any],
-                    seeds: Iterable[int], **env_kwargs: Any) -> PolicyStats:
+                    seeds: Iterable[int], success_return: float | None = None,
+                    **env_kwargs: Any) -> PolicyStats:
     """Run one episode per seed; ``policy(env, observation)`` returns the action.
 
-    An episode cut by the time limit counts as outcome ``time_limit``.
+    Success is ``info["is_success"]``; for envs without it (Gymnasium's
+    ``LunarLander-v3``), pass ``success_return`` to count a return at least that
+    high instead. An episode cut by the time limit counts as outcome ``time_limit``.
     """
     env = gym.make(env_id, **env_kwargs)
     returns, lengths, outcomes, successes = [], [], Counter(), 0
@@ -47,7 +50,8 @@ def evaluate_policy(env_id: str, policy: Callable[[gym.Env, np.ndarray], Any],
             length += 1
             if terminated or truncated:
                 break
-        successes += bool(info["is_success"])
+        successes += bool(info["is_success"] if success_return is None
+                          else total >= success_return)
         outcomes[info.get("outcome", "ended") if terminated else "time_limit"] += 1
         returns.append(total)
         lengths.append(length)

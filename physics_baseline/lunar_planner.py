@@ -55,6 +55,8 @@ MAX_TILT_RAD = 1.2
 TILT_MARGIN = 1.5
 #: Weight of spin error against velocity error in the one-step cost [s²].
 SPIN_WEIGHT = 20.0
+#: Time constant of the tracked unmodelled acceleration (gusts) [s].
+DISTURBANCE_TIME_S = 0.5
 #: A trial whose first transitions misfit the model by more than this many times the
 #: fit's own residual (and at least this many m/s²) means the world changed.
 MISFIT_RATIO = 5.0
@@ -87,6 +89,7 @@ class LunarPlanner(OnlineAgent):
         self._probe_step = 0
         self._checked_fit = False
         self._braking_climb = False
+        self._disturbance = (0.0, 0.0)
 
     # ----------------------------------------------------------------- agent API
     def predict(self, observation: np.ndarray, state: Any = None,
@@ -97,9 +100,11 @@ class LunarPlanner(OnlineAgent):
         if self._previous is not None:
             before, throttles = self._previous
             if self.estimator.add(before, throttles, observation):
-                self.episode_rows.append(self.estimator.rows[-1])
+                row = self.estimator.rows[-1]
+                self.episode_rows.append(row)
                 self._check_world()
                 self._refit()
+                self._track_disturbance(row)
         throttles = self._decide(State.from_observation(observation))
         self._previous = (np.array(observation, dtype=np.float64), throttles)
         return self._action(throttles), state
@@ -151,6 +156,7 @@ class LunarPlanner(OnlineAgent):
         self._probe_step = 0
         self._checked_fit = len(self.estimator) == 0
         self._braking_climb = False
+        self._disturbance = (0.0, 0.0)
 
     def _check_world(self) -> None:
         """Early in a trial, drop old measurements that no longer fit: a new world."""
@@ -164,6 +170,14 @@ class LunarPlanner(OnlineAgent):
             rows = list(self.episode_rows)
             self.estimator = Estimator()
             self.estimator.extend(rows)
+
+    def _track_disturbance(self, row: tuple[float, ...]) -> None:
+        """Low-pass the acceleration the model misses (gusts, fuel burn, bias)."""
+        angle, vx, vy, ax, ay, _, main, side = row
+        px, py = predicted_acceleration(self.estimator.values, angle, vx, vy, main, side)
+        blend = public.DT_S / DISTURBANCE_TIME_S
+        dx, dy = self._disturbance
+        self._disturbance = (dx + blend * (ax - px - dx), dy + blend * (ay - py - dy))
 
     def _refit(self) -> None:
         rows = len(self.estimator)
@@ -239,7 +253,8 @@ class LunarPlanner(OnlineAgent):
                 target_vy = min(-0.5 * height, 2.0)
             # Thrust (per unit mass) that reaches the target velocity against gravity/drag.
             drag_x, drag_y = predicted_acceleration(values, 0.0, state.vx, state.vy, 0.0, 0.0)
-            drag_y += values[0]
+            drag_x += self._disturbance[0]
+            drag_y += values[0] + self._disturbance[1]
             want_x = VELOCITY_GAIN * (target_vx - state.vx) - drag_x
             want_y = VELOCITY_GAIN * (target_vy - state.vy) - drag_y + g
             if flying_away:
@@ -274,6 +289,9 @@ class LunarPlanner(OnlineAgent):
             mid_angle = state.angle + 0.5 * (state.omega + omega) * public.DT_S / 2
             ax, ay = predicted_acceleration(values, mid_angle, state.vx, state.vy,
                                             main_throttle, side_throttle)
+            if not state.touching:
+                ax += self._disturbance[0]
+                ay += self._disturbance[1]
             vx = state.vx + ax * public.DT_S
             vy = state.vy + ay * public.DT_S
             cost = ((vx - target_vx) ** 2 + (vy - target_vy) ** 2

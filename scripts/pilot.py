@@ -43,9 +43,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", type=int, default=100,
                         help="episodes per context, seeds 0..N-1 (default: 100)")
     parser.add_argument("--continuous", action="store_true", help="continuous actions")
+    parser.add_argument("--on-lunar-lander-v3", action="store_true",
+                        help="run Gymnasium's heuristic on Box2D LunarLander-v3 instead (its "
+                             "gravity range is up to 12 m/s²; success = return >= 200)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.on_lunar_lander_v3:
+        return run_on_lunar_lander_v3(args)
     contexts = [(f"gravity {g:g}", {"gravity": g}) for g in args.gravity]
     contexts += [(f"preset {p}", {"preset": p}) for p in args.preset]
     with input_errors():
@@ -65,4 +70,24 @@ def run(args: argparse.Namespace) -> int:
                              stats.outcomes.most_common() if outcome != "landed")
         print(f"| {name} | {stats.success_rate:.0%} | {stats.mean_return:.1f} | "
               f"{stats.mean_length:.0f} | {failures or '-'} |")
+    return 0
+
+
+def run_on_lunar_lander_v3(args: argparse.Namespace) -> int:
+    """Gymnasium's heuristic on its own env, for reference (v3 has no is_success)."""
+    with input_errors():
+        if not 1 <= args.seeds <= 10_000:
+            raise ValueError(f"--seeds must be in 1..10000, got {args.seeds}")
+        bad = [g for g in args.gravity if not 0 < g < 12]
+        if bad:
+            raise ValueError(f"LunarLander-v3 takes gravity in (0, 12) m/s², got {bad[0]:g}")
+    print(f"Gymnasium heuristic on LunarLander-v3, seeds 0..{args.seeds - 1}, "
+          f"success = return >= 200")
+    print("| gravity | success | mean return |")
+    print("| --- | --- | --- |")
+    for g in args.gravity:
+        stats = evaluate_policy("LunarLander-v3", _gymnasium_heuristic, range(args.seeds),
+                                success_return=200.0, gravity=-g,
+                                continuous=args.continuous)
+        print(f"| {g:g} | {stats.success_rate:.0%} | {stats.mean_return:.1f} |")
     return 0

@@ -98,8 +98,8 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
 
     ## Version History
     - v0: first version. Unlike v3: pymunk, SI units, fuel, wind as air speed with
-      drag, changeable everything, no random engine dispersion, success defined by
-      rest on the pad.
+      drag (in flight only, as v3's wind), changeable everything, no random engine
+      dispersion, success defined by rest on the pad.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": public.FPS}

@@ -40,8 +40,9 @@ Model structure (``body_acceleration`` below states it as code)::
 
 Unknown: g, T_main, T_side, m (falls as fuel burns), I, h, c, the wind w (a steady
 horizontal part plus gusts), fuel and burn rates r. Legs are springs; the ground
-pushes back through them on contact. The action held during a step acts for the whole
-``DT_S``, integrated in fixed physics substeps.
+pushes back through them on contact. The air (drag and wind) acts only while neither
+leg touches the ground, as LunarLander-v3's wind does. The action held during a step
+acts for the whole ``DT_S``, integrated in fixed physics substeps.
 """
 
 from __future__ import annotations

@@ -182,7 +182,10 @@ class LanderWorld:
         main_n = throttles.main * ctx.main_engine_thrust
         side_n = throttles.side * ctx.side_engine_thrust
         torque = -side_n * SIDE_ENGINE_HEIGHT_M
-        drag = ctx.drag_coefficient
+        # Air acts on the craft in flight only: once a leg touches, the ground holds it
+        # (as LunarLander-v3 switches its wind off on contact).
+        airborne = not (self.leg_contacts[0] or self.leg_contacts[1])
+        drag = ctx.drag_coefficient if airborne else 0.0
         air_x = ctx.wind_speed + self.gust[0]
         air_y = self.gust[1]
         for _ in range(self.substeps):

@@ -68,3 +68,9 @@ def test_bench_planner_prints_its_summary_and_seeds(capsys):
     out = capsys.readouterr().out
     assert '"seeds": [\n    1000000,\n    1000001\n  ]' in out
     assert "success_trial_1" in out and "| gravity [m/s²] |" in out
+
+
+def test_pilot_runs_gymnasiums_heuristic_on_lunar_lander_v3(capsys):
+    assert main(["pilot", "--on-lunar-lander-v3", "--gravity", "9.81", "--seeds", "2"]) == 0
+    assert "| 9.81 |" in capsys.readouterr().out
+    assert main(["pilot", "--on-lunar-lander-v3", "--gravity", "24.79"]) == 2
