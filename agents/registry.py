@@ -70,8 +70,9 @@ def _planner(env: gym.Env, **hyperparameters: Any) -> Any:
 
     factory = getattr(physics_baseline, "PLANNERS", {}).get(env_id)
     if factory is None:
-        raise AgentNotFound(f"no physics planner for env {env_id!r} yet; the planner lands "
-                            f"with the physics_baseline issues")
+        known = ", ".join(getattr(physics_baseline, "PLANNERS", {})) or "none yet"
+        raise AgentNotFound(f"no physics planner for env {env_id!r}; planners exist for: "
+                            f"{known}")
     return factory(env, **hyperparameters)
 
 

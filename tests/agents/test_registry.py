@@ -36,6 +36,8 @@ def test_bad_names_say_what_is_wrong(name, match):
         resolve(name)
 
 
-def test_planner_is_reported_missing_until_its_issue_lands(env):
-    with pytest.raises(AgentNotFound, match="no physics planner for env 'LunarLanding-v0'"):
-        make_agent("planner", env)
+def test_planner_resolves_per_env_and_says_where_none_exists(env):
+    assert type(make_agent("planner", env)).__name__ == "LunarPlanner"
+    with pytest.raises(AgentNotFound, match="no physics planner for env 'CartPole-v1'; "
+                                            "planners exist for: LunarLanding-v0"):
+        make_agent("planner", gym.make("CartPole-v1"))
