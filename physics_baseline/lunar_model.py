@@ -26,8 +26,12 @@ from envs.lunar import public
 PARAMETERS = ("g", "main", "side", "drag", "wind")
 #: Weak prior: a centre and a standard deviation per parameter (broad on purpose).
 PRIOR_MEAN = np.array([5.0, 20.0, 2.0, 0.01, 0.0])
-PRIOR_STD = np.array([30.0, 100.0, 20.0, 0.2, 30.0])
+PRIOR_STD = np.array([30.0, 100.0, 20.0, 0.2, 15.0])
 TURN_PRIOR = (5.0, 50.0)
+#: Physical bounds of the parameters: drag cannot be negative, and with little data a
+#: tiny drag against an unbounded wind would fit as well as the truth.
+LOWER = np.array([0.0, 0.0, 0.0, 0.0, -30.0])
+UPPER = np.array([40.0, 500.0, 100.0, 0.5, 30.0])
 #: Transitions kept for fitting, newest last.
 MEMORY = 1500
 
@@ -151,8 +155,7 @@ class Estimator:
             residual = np.concatenate([ax - model_x, ay - model_y,
                                        prior_weight * (PRIOR_MEAN - values)])
             step, *_ = np.linalg.lstsq(jacobian, residual, rcond=None)
-            values = values + step
-            values[3] = max(values[3], 0.0)
+            values = np.clip(values + step, LOWER, UPPER)
         g, main_accel, side_accel, drag, wind = values
         rx, ry = wind - vx, -vy
         speed = np.sqrt(rx * rx + ry * ry)

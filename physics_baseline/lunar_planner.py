@@ -43,6 +43,9 @@ BRAKING_SHARE = 0.35
 #: Height kept above the pad until within this distance of its centre [m], [m].
 SAFE_HEIGHT_M = 4.5
 OVER_PAD_M = 0.3
+#: Height of the final drop [m], and the most it leans into the wind there [rad].
+FINAL_DROP_M = 1.0
+FINAL_TILT_RAD = 0.3
 #: Descent speed allowed per metre of height in the last metres [1/s].
 FINAL_DESCENT_GAIN = 1.0
 #: Coasting above this height [m] would leave the world through its ceiling.
@@ -260,7 +263,16 @@ class LunarPlanner(OnlineAgent):
             if flying_away:
                 target_angle = math.atan2(-want_x, want_y)
             else:
-                tilt_limit = min(max_tilt, 0.15 + 0.1 * height_above_pad)
+                # Upright near the ground, except as far as holding against the wind needs
+                # (until the last metre, where it drops upright and drifts a little).
+                hold_x = predicted_acceleration(values, 0.0, 0.0, 0.0, 0.0, 0.0)[0]
+                hold_tilt = math.atan2(abs(hold_x + self._disturbance[0]), g) + 0.1
+                tilt_limit = 0.15 + 0.1 * height_above_pad
+                if height_above_pad > FINAL_DROP_M:
+                    tilt_limit = max(tilt_limit, hold_tilt)
+                else:
+                    tilt_limit = max(tilt_limit, min(hold_tilt, FINAL_TILT_RAD))
+                tilt_limit = min(max_tilt, tilt_limit)
                 target_angle = math.atan2(-want_x, max(want_y, 0.3 * g))
                 target_angle = min(max(target_angle, -tilt_limit), tilt_limit)
         angle_error = (target_angle - state.angle + math.pi) % (2 * math.pi) - math.pi
