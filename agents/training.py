@@ -32,6 +32,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
+from agents.base import OnlineAgent
 from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from agents.registry import make_agent, resolve
 from agents.runner import run_episodes
@@ -488,5 +489,6 @@ def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) 
     name = meta["agent"]
     if name in ALGORITHMS:
         return SB3Agent.load(path, env=env), meta
-    return resolve(name).load(path, env=env), meta
+    loader = getattr(resolve(name), "load", None) or OnlineAgent.load
+    return loader(path, env=env), meta
 

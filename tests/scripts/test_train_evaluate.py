@@ -85,3 +85,15 @@ def test_a_buggy_user_agent_shows_its_traceback_exits_1_and_keeps_the_log(tmp_pa
     assert "KeyError: 'thrust'" in log
     assert json.loads((out / "summary.json").read_text())["status"] == "failed"
     assert read_log(out / "monitor.csv") is not None
+
+
+def test_the_planner_trains_in_three_trials_and_evaluates_elsewhere(tmp_path):
+    out = tmp_path / "planner"
+    result = exgen("train", "--agent", "planner", "--episodes", "3", "--context",
+                   "gravity=3.71", "--eval-every", "100", "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["episodes_to_criterion"] == 1
+    result = exgen("evaluate", str(out), "--preset", "jupiter", "--episodes", "3")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["success_rate"] == 1.0
