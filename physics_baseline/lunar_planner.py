@@ -93,6 +93,7 @@ class LunarPlanner(OnlineAgent):
         self._checked_fit = False
         self._braking_climb = False
         self._disturbance = (0.0, 0.0)
+        self._carry_over = False
 
     # ----------------------------------------------------------------- agent API
     def predict(self, observation: np.ndarray, state: Any = None,
@@ -143,8 +144,7 @@ class LunarPlanner(OnlineAgent):
 
     # ------------------------------------------------------------------ internals
     def _start_episode(self) -> None:
-        carried = getattr(self, "_carry_over", False)
-        if not carried:
+        if not self._carry_over:
             # Learning between trials is frozen (or this is the first trial): start from
             # what was committed before, dropping this agent's in-episode additions.
             committed = len(self.estimator) - len(self.episode_rows)
@@ -152,7 +152,7 @@ class LunarPlanner(OnlineAgent):
                 rows = list(self.estimator.rows)[:committed]
                 self.estimator = Estimator()
                 self.estimator.extend(rows)
-                self._refit()
+                self.estimator.fit()
         self._carry_over = False
         self.episode_rows = []
         self._previous = None
@@ -173,6 +173,7 @@ class LunarPlanner(OnlineAgent):
             rows = list(self.episode_rows)
             self.estimator = Estimator()
             self.estimator.extend(rows)
+            self.estimator.fit()
 
     def _track_disturbance(self, row: tuple[float, ...]) -> None:
         """Low-pass the acceleration the model misses (gusts, fuel burn, bias)."""
