@@ -1,0 +1,212 @@
+"""The results store: every job and every episode of an experiment, in one SQLite file.
+
+A job's episodes and its status are written in one transaction, so a killed run
+leaves either the whole job or none of it: a rerun skips the jobs marked done and
+redoes the rest. The file holds the spec, the env version and the code version too.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agents.records import EpisodeRecord
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    env_version TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL REFERENCES experiments(name),
+    kind TEXT NOT NULL CHECK (kind IN ('learn', 'transfer', 'relearn')),
+    agent TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    training_set TEXT NOT NULL,
+    test_context TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    error TEXT,
+    finished REAL
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    job_id TEXT NOT NULL REFERENCES jobs(job_id),
+    episode INTEGER NOT NULL,
+    agent TEXT NOT NULL,
+    seed INTEGER,
+    instance INTEGER,
+    context TEXT NOT NULL,
+    total_steps INTEGER NOT NULL,
+    episode_return REAL NOT NULL,
+    length INTEGER NOT NULL,
+    success INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    wall_time REAL NOT NULL,
+    PRIMARY KEY (job_id, episode)
+);
+"""
+
+#: Columns of an exported episode table, in order.
+EPISODE_COLUMNS = ("job_id", "kind", "agent", "seed", "instance", "episode", "total_steps",
+                   "episode_return", "length", "success", "outcome", "wall_time", "context")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: learn, transfer to one test context, or relearn."""
+
+    job_id: str
+    kind: str
+    agent: str
+    seed: int
+    training_set: str
+    test_context: str | None = None
+
+
+class ResultsStore:
+    """An experiment's SQLite file: jobs, their status, and their episodes."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.connection = sqlite3.connect(self.path, isolation_level=None)
+        self.connection.execute("PRAGMA journal_mode=WAL")
+        self.connection.execute("PRAGMA foreign_keys=ON")
+        self.connection.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> ResultsStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: commit on success, roll back on any error."""
+        self.connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.connection
+        except BaseException:
+            self.connection.execute("ROLLBACK")
+            raise
+        self.connection.execute("COMMIT")
+
+    # ---------------------------------------------------------------- writing
+    def record_experiment(self, name: str, spec: Mapping[str, Any], env_version: str) -> None:
+        """Register an experiment; a rerun must bring the same spec."""
+        text = json.dumps(spec, sort_keys=True, default=str)
+        row = self.connection.execute("SELECT spec FROM experiments WHERE name = ?",
+                                      (name,)).fetchone()
+        if row is not None:
+            if row[0] != text:
+                raise ValueError(f"experiment {name!r} in {self.path} was run with another "
+                                 f"spec; use a new store or a new name")
+            return
+        with self.transaction() as db:
+            db.execute("INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
+                       (name, text, env_version, code_version(), time.time()))
+
+    def add_jobs(self, experiment: str, jobs: Iterable[Job]) -> int:
+        """Add jobs not yet known (by id); return how many were new."""
+        with self.transaction() as db:
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO jobs (job_id, experiment, kind, agent, seed, "
+                "training_set, test_context, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                [(j.job_id, experiment, j.kind, j.agent, j.seed, j.training_set,
+                  j.test_context) for j in jobs])
+            return db.total_changes - before
+
+    def finish_job(self, job_id: str, records: Sequence[EpisodeRecord],
+                   instances: Sequence[int | None] | None = None) -> None:
+        """Store a job's episodes and mark it done, in one transaction."""
+        instances = instances or [None] * len(records)
+        with self.transaction() as db:
+            db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
+            db.executemany(
+                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(job_id, r.episode, r.agent, r.seed, instance, json.dumps(r.context),
+                  r.total_steps, r.episode_return, r.length, int(r.is_success), r.outcome,
+                  r.wall_time) for r, instance in zip(records, instances, strict=True)])
+            updated = db.execute("UPDATE jobs SET status = 'done', error = NULL, finished = ? "
+                                 "WHERE job_id = ?", (time.time(), job_id)).rowcount
+            if updated != 1:
+                raise KeyError(f"unknown job {job_id!r}")
+
+    def fail_job(self, job_id: str, error: str) -> None:
+        """Mark a job failed with its traceback; its episodes, if any, are not kept."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
+            db.execute("UPDATE jobs SET status = 'failed', error = ?, finished = ? "
+                       "WHERE job_id = ?", (error, time.time(), job_id))
+
+    # ---------------------------------------------------------------- reading
+    def jobs(self, experiment: str, status: str | None = None) -> list[dict[str, Any]]:
+        query = "SELECT * FROM jobs WHERE experiment = ?"
+        arguments: list[Any] = [experiment]
+        if status is not None:
+            query += " AND status = ?"
+            arguments.append(status)
+        return self._rows(query + " ORDER BY job_id", arguments)
+
+    def episodes(self, experiment: str, kind: str | None = None,
+                 agent: str | None = None) -> list[dict[str, Any]]:
+        """Episode rows joined with their job's kind, contexts decoded."""
+        query = ("SELECT e.job_id, j.kind, e.agent, e.seed, e.instance, e.episode, "
+                 "e.total_steps, e.episode_return, e.length, e.success, e.outcome, "
+                 "e.wall_time, e.context FROM episodes e JOIN jobs j USING (job_id) "
+                 "WHERE j.experiment = ?")
+        arguments: list[Any] = [experiment]
+        for column, value in (("j.kind", kind), ("e.agent", agent)):
+            if value is not None:
+                query += f" AND {column} = ?"
+                arguments.append(value)
+        rows = self._rows(query + " ORDER BY e.job_id, e.episode", arguments)
+        for row in rows:
+            row["context"] = json.loads(row["context"])
+            row["success"] = bool(row["success"])
+        return rows
+
+    def export_csv(self, experiment: str, path: str | Path) -> Path:
+        """Every episode of ``experiment`` as CSV (pandas reads it; contexts as JSON)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow(EPISODE_COLUMNS)
+            for row in self.episodes(experiment):
+                row["context"] = json.dumps(row["context"])
+                writer.writerow([row[column] for column in EPISODE_COLUMNS])
+        return path
+
+    def _rows(self, query: str, arguments: Sequence[Any]) -> list[dict[str, Any]]:
+        cursor = self.connection.execute(query, arguments)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def code_version() -> str:
+    """The git commit of the working tree (with ``-dirty``), or the package version."""
+    try:
+        result = subprocess.run(["git", "describe", "--always", "--dirty"],
+                                cwd=Path(__file__).parent, capture_output=True, text=True,
+                                timeout=5, check=True)
+        return result.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        from importlib.metadata import version
+
+        return f"exgen {version('exgen')}"

@@ -1,0 +1,102 @@
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from agents.records import EpisodeRecord
+from experiments.store import Job, ResultsStore
+
+
+def record(index: int, job: str = "j") -> EpisodeRecord:
+    return EpisodeRecord(episode=index, total_steps=100 * (index + 1), episode_return=1.0 * index,
+                         length=100, is_success=index % 2 == 0, outcome="landed",
+                         wall_time=0.5, agent="ppo", seed=10_000,
+                         context={"gravity": 1.62, "job": job})
+
+
+def jobs(count: int) -> list[Job]:
+    return [Job(f"transfer-{i}", "transfer", "ppo", 10_000, "earth", "moon")
+            for i in range(count)]
+
+
+def test_jobs_episodes_and_export(tmp_path):
+    import pandas as pd
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("gravity-shift", {"agents": ["ppo"]}, "LunarLanding-v0")
+        assert store.add_jobs("gravity-shift", jobs(3)) == 3
+        assert store.add_jobs("gravity-shift", jobs(3)) == 0
+        store.finish_job("transfer-1", [record(i) for i in range(4)], instances=[0, 1, 2, 3])
+        store.fail_job("transfer-2", "Traceback ...\nKeyError: 'thrust'")
+        assert [j["job_id"] for j in store.jobs("gravity-shift", "done")] == ["transfer-1"]
+        failed = store.jobs("gravity-shift", "failed")[0]
+        assert failed["error"].endswith("KeyError: 'thrust'")
+        rows = store.episodes("gravity-shift", kind="transfer")
+        assert [r["episode"] for r in rows] == [0, 1, 2, 3]
+        assert rows[0]["context"]["gravity"] == 1.62 and rows[0]["success"] is True
+        frame = pd.read_csv(store.export_csv("gravity-shift", tmp_path / "episodes.csv"))
+        assert frame["instance"].tolist() == [0, 1, 2, 3]
+        assert json.loads(frame["context"][0])["job"] == "j"
+
+
+def test_the_spec_and_versions_are_kept_and_a_changed_spec_is_refused(tmp_path):
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("x", {"seeds": [1, 2]}, "LunarLanding-v0")
+        store.record_experiment("x", {"seeds": [1, 2]}, "LunarLanding-v0")
+        with pytest.raises(ValueError, match="another spec"):
+            store.record_experiment("x", {"seeds": [1, 2, 3]}, "LunarLanding-v0")
+        row = store.connection.execute("SELECT env_version, code_version FROM experiments"
+                                       ).fetchone()
+        assert row[0] == "LunarLanding-v0" and row[1]
+
+
+def test_a_job_that_fails_to_store_leaves_no_rows(tmp_path):
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("x", {}, "v0")
+        store.add_jobs("x", jobs(1))
+        bad = [record(0), EpisodeRecord(1, 1, 1.0, 1, True, "landed", 0.1, "ppo", 1,
+                                        {"not json": object()})]
+        with pytest.raises(TypeError):
+            store.finish_job("transfer-0", bad)
+        assert store.episodes("x") == []
+        assert store.jobs("x")[0]["status"] == "pending"
+
+
+WRITER = """
+import sys
+from agents.records import EpisodeRecord
+from experiments.store import Job, ResultsStore
+store = ResultsStore(sys.argv[1])
+store.record_experiment("x", {}, "v0")
+store.add_jobs("x", [Job(f"job-{i:05d}", "transfer", "ppo", 1, "a", "b") for i in range(100000)])
+print("ready", flush=True)
+for i in range(100000):
+    store.finish_job(f"job-{i:05d}", [EpisodeRecord(e, e, 0.0, 1, False, "crashed", 0.0, "ppo",
+                                      1, {"g": 1}) for e in range(200)])
+"""
+
+
+def test_a_killed_writer_leaves_whole_jobs_only(tmp_path):
+    path = tmp_path / "results.sqlite"
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(path)],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    connection = sqlite3.connect(path)
+    assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    done = connection.execute("SELECT COUNT(*) FROM jobs WHERE status = 'done'").fetchone()[0]
+    per_job = connection.execute(
+        "SELECT job_id, COUNT(*) FROM episodes GROUP BY job_id").fetchall()
+    assert done > 0
+    assert len(per_job) == done and all(count == 200 for _, count in per_job)
+    pending_rows = connection.execute(
+        "SELECT COUNT(*) FROM episodes JOIN jobs USING (job_id) WHERE status != 'done'"
+    ).fetchone()[0]
+    assert pending_rows == 0
