@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     test_context TEXT,
     status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
     error TEXT,
+    summary TEXT,
     finished REAL
 );
 CREATE TABLE IF NOT EXISTS episodes (
@@ -132,8 +133,9 @@ class ResultsStore:
             return db.total_changes - before
 
     def finish_job(self, job_id: str, records: Sequence[EpisodeRecord],
-                   instances: Sequence[int | None] | None = None) -> None:
-        """Store a job's episodes and mark it done, in one transaction."""
+                   instances: Sequence[int | None] | None = None,
+                   summary: Mapping[str, Any] | None = None) -> None:
+        """Store a job's episodes and summary and mark it done, in one transaction."""
         instances = instances or [None] * len(records)
         with self.transaction() as db:
             db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
@@ -142,8 +144,10 @@ class ResultsStore:
                 [(job_id, r.episode, r.agent, r.seed, instance, json.dumps(r.context),
                   r.total_steps, r.episode_return, r.length, int(r.is_success), r.outcome,
                   r.wall_time) for r, instance in zip(records, instances, strict=True)])
-            updated = db.execute("UPDATE jobs SET status = 'done', error = NULL, finished = ? "
-                                 "WHERE job_id = ?", (time.time(), job_id)).rowcount
+            updated = db.execute(
+                "UPDATE jobs SET status = 'done', error = NULL, summary = ?, finished = ? "
+                "WHERE job_id = ?",
+                (json.dumps(summary or {}, default=str), time.time(), job_id)).rowcount
             if updated != 1:
                 raise KeyError(f"unknown job {job_id!r}")
 

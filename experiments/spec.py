@@ -1,0 +1,193 @@
+"""Experiment specs: declarative TOML files naming env, agents, contexts, seeds, budgets.
+
+A spec file holds one experiment with named presets (``quick``, ``full``) that set
+the seeds and budgets; see ``experiments/specs/*.toml``. Loading validates every
+field and names the one that is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Built-in specs, by name.
+SPEC_FOLDER = Path(__file__).parent / "specs"
+_TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets"}
+_AGENT_KEYS = {"name", "agent", "train", "observe_context", "hyperparameters", "budget_steps",
+               "budget_episodes"}
+_TEST_KEYS = {"name", "context"}
+_PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
+                "eval_every_steps", "agents"}
+
+
+class SpecError(ValueError):
+    """A spec field is missing, unknown or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class AgentSpec:
+    """One agent of an experiment and where it learns."""
+
+    name: str
+    agent: str
+    train: tuple[dict[str, Any], ...]
+    observe_context: bool = False
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    budget_steps: int | None = None
+    budget_episodes: int | None = None
+
+
+@dataclass(frozen=True)
+class TestSpec:
+    """A context the agents are judged in."""
+
+    name: str
+    context: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A whole experiment at one preset."""
+
+    name: str
+    env: str
+    preset: str
+    agents: tuple[AgentSpec, ...]
+    tests: tuple[TestSpec, ...]
+    seeds: tuple[int, ...]
+    trials: int
+    instances: int
+    budget_steps: int | None
+    budget_episodes: int | None
+    eval_every_steps: int
+    description: str = ""
+
+    def budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
+        """``(steps, episodes)`` for ``agent``: its own, else the preset's."""
+        if agent.budget_steps is not None or agent.budget_episodes is not None:
+            return agent.budget_steps, agent.budget_episodes
+        return self.budget_steps, self.budget_episodes
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+def load_spec(name_or_path: str | Path, preset: str = "quick") -> ExperimentSpec:
+    """A built-in spec by name (``gravity-shift``) or a TOML file, at ``preset``."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = SPEC_FOLDER / f"{name_or_path}.toml"
+        if not path.exists():
+            known = sorted(p.stem for p in SPEC_FOLDER.glob("*.toml"))
+            raise SpecError(f"unknown spec {str(name_or_path)!r}; built-in: {', '.join(known)}"
+                            f", or a path to a .toml file")
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        raise SpecError(f"spec file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"{path}: not valid TOML: {error}") from None
+    return parse_spec(data, preset, source=str(path))
+
+
+def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> ExperimentSpec:
+    """Validate plain data (as read from TOML) into an :class:`ExperimentSpec`."""
+    _no_unknown(data, _TOP_KEYS, source)
+    name = _required(data, "name", str, source)
+    env = _required(data, "env", str, source)
+    presets = _required(data, "presets", dict, source)
+    if preset not in presets:
+        raise SpecError(f"{source}: unknown preset {preset!r}; presets: "
+                        f"{', '.join(sorted(presets))}")
+    chosen = presets[preset]
+    where = f"{source} presets.{preset}"
+    _no_unknown(chosen, _PRESET_KEYS, where)
+    seeds = tuple(_required(chosen, "seeds", list, where))
+    if not seeds or any(isinstance(s, bool) or not isinstance(s, int) for s in seeds):
+        raise SpecError(f"{where}.seeds must be a non-empty list of ints, got {seeds!r}")
+    bad = [s for s in seeds if not 10_000 <= s < 1_000_000]
+    if bad:
+        raise SpecError(f"{where}.seeds must be training seeds in 10000..999999, got {bad[0]}")
+    agents = [_agent(a, f"{source} agents[{i}]")
+              for i, a in enumerate(_required(data, "agents", list, source))]
+    only = chosen.get("agents")
+    if only is not None:
+        unknown = sorted(set(only) - {a.name for a in agents})
+        if unknown:
+            raise SpecError(f"{where}.agents names unknown agent {unknown[0]!r}")
+        agents = [a for a in agents if a.name in only]
+    tests = [_test(t, f"{source} tests[{i}]")
+             for i, t in enumerate(_required(data, "tests", list, source))]
+    for label, items in (("agents", agents), ("tests", tests)):
+        names = [item.name for item in items]
+        if len(set(names)) != len(names):
+            raise SpecError(f"{source}: {label} names must be unique, got {names}")
+        if not names:
+            raise SpecError(f"{source}: {label} must not be empty")
+    return ExperimentSpec(
+        name=name, env=env, preset=preset, agents=tuple(agents), tests=tuple(tests),
+        seeds=seeds, trials=_positive(chosen, "trials", where, 3),
+        instances=_positive(chosen, "instances", where, 20),
+        budget_steps=_positive(chosen, "budget_steps", where, None),
+        budget_episodes=_positive(chosen, "budget_episodes", where, None),
+        eval_every_steps=_positive(chosen, "eval_every_steps", where, 20_000),
+        description=str(data.get("description", "")))
+
+
+def _agent(data: Any, where: str) -> AgentSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where} must be a table, got {type(data).__name__}")
+    _no_unknown(data, _AGENT_KEYS, where)
+    train = _required(data, "train", list, where)
+    if not train or not all(isinstance(c, dict) for c in train):
+        raise SpecError(f"{where}.train must be a non-empty list of context tables")
+    return AgentSpec(
+        name=_required(data, "name", str, where), agent=_required(data, "agent", str, where),
+        train=tuple(_ranges_as_tuples(c) for c in train),
+        observe_context=bool(data.get("observe_context", False)),
+        hyperparameters=dict(data.get("hyperparameters", {})),
+        budget_steps=_positive(data, "budget_steps", where, None),
+        budget_episodes=_positive(data, "budget_episodes", where, None))
+
+
+def _test(data: Any, where: str) -> TestSpec:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where} must be a table, got {type(data).__name__}")
+    _no_unknown(data, _TEST_KEYS, where)
+    return TestSpec(_required(data, "name", str, where),
+                    _ranges_as_tuples(_required(data, "context", dict, where)))
+
+
+def _ranges_as_tuples(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: tuple(v) if isinstance(v, list) and k != "preset" else v
+            for k, v in context.items()}
+
+
+def _required(data: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    if key not in data:
+        raise SpecError(f"{where}: missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, kind):
+        raise SpecError(f"{where}.{key} must be a {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _positive(data: dict[str, Any], key: str, where: str, default: int | None) -> int | None:
+    value = data.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise SpecError(f"{where}.{key} must be a positive int, got {value!r}")
+    return value
+
+
+def _no_unknown(data: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SpecError(f"{where}: unknown field {unknown[0]!r}; valid: "
+                        f"{', '.join(sorted(allowed))}")

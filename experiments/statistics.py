@@ -1,0 +1,322 @@
+"""Statistics for reports: IQM, bootstrap confidence intervals, censored summaries, labels.
+
+Everything here takes plain numbers (per-seed scores, per-episode successes, episodes to
+criterion) and returns small frozen dataclasses whose ``str`` is ready for a report. Uses
+numpy only. Vocabulary as in DESIGN.md: a *seed* is one independent run of an agent; a
+*success* is the env's ``info["is_success"]`` at episode end.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "CensoredSummary",
+    "CensoredValue",
+    "Interval",
+    "censored_summary",
+    "generalization_gap",
+    "iqm",
+    "label_pair",
+    "stratified_bootstrap_ci",
+    "success_rate_ci",
+]
+
+
+def _fmt(x: float) -> str:
+    """A number for a report: integers without a decimal point, others to 2 decimals."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+
+
+# --------------------------------------------------------------------------- IQM
+
+
+def iqm(values: Sequence[float] | np.ndarray) -> float:
+    """Interquartile mean: sort, drop ``floor(0.25 * n)`` values from each end, average the rest.
+
+    Identical to ``scipy.stats.trim_mean(values, 0.25)``; same units as ``values``.
+    """
+    x = np.sort(np.asarray(values, dtype=float).ravel())
+    if x.size == 0:
+        raise ValueError("iqm: values is empty")
+    cut = int(0.25 * x.size)
+    return float(np.mean(x[cut : x.size - cut]))
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A statistic on the original data (``point``) with a bootstrap interval [low, high]."""
+
+    point: float
+    low: float
+    high: float
+
+    def __str__(self) -> str:
+        return f"{self.point:.2f} [{self.low:.2f}, {self.high:.2f}]"
+
+
+def stratified_bootstrap_ci(
+    scores: Mapping[Hashable, Sequence[float]],
+    statistic: Callable[[np.ndarray], float] = np.mean,
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Percentile bootstrap interval of ``statistic`` over all scores pooled.
+
+    ``scores`` maps a stratum (e.g. a test context) to its per-seed scores. Each resample
+    draws, within every stratum independently, as many scores as it has, with replacement;
+    the strata are concatenated (in mapping order) and ``statistic`` applied. ``seed`` seeds
+    ``numpy.random.default_rng``, so the result is deterministic.
+    """
+    if not scores:
+        raise ValueError("scores: no strata given")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}")
+    strata = []
+    for name, values in scores.items():
+        x = np.asarray(values, dtype=float).ravel()
+        if x.size == 0:
+            raise ValueError(f"scores: stratum {name!r} is empty")
+        if not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"scores: stratum {name!r} has non-finite values "
+                "(summarize right-censored values with censored_summary)"
+            )
+        strata.append(x)
+
+    rng = np.random.default_rng(seed)
+    resampled = np.concatenate(
+        [x[rng.integers(0, x.size, size=(n_resamples, x.size))] for x in strata], axis=1
+    )
+    stats = np.array([float(statistic(row)) for row in resampled])
+    tail = 100.0 * (1.0 - confidence) / 2.0
+    low, high = np.percentile(stats, [tail, 100.0 - tail])
+    point = float(statistic(np.concatenate(strata)))
+    return Interval(point=point, low=float(low), high=float(high))
+
+
+def _success_rates(successes_by_seed: Mapping[Hashable, Sequence[bool]], name: str) -> np.ndarray:
+    """Per-seed success rate (fraction of that seed's episodes that succeeded), in key order."""
+    if not successes_by_seed:
+        raise ValueError(f"{name}: no seeds given")
+    rates = []
+    for key, episodes in successes_by_seed.items():
+        x = np.asarray(episodes, dtype=float).ravel()
+        if x.size == 0:
+            raise ValueError(f"{name}: seed {key!r} has no episodes")
+        if not np.all((x == 0.0) | (x == 1.0)):
+            raise ValueError(f"{name}: seed {key!r} has values other than True/False")
+        rates.append(x.mean())
+    return np.array(rates)
+
+
+def success_rate_ci(
+    successes_by_seed: Mapping[str | int, Sequence[bool]],
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Mean over seeds of each seed's success rate (fraction in [0, 1]), bootstrapped over seeds.
+
+    Seeds, not episodes, are the resampled unit: episodes of one seed are not independent.
+    """
+    rates = _success_rates(successes_by_seed, "successes_by_seed")
+    return stratified_bootstrap_ci(
+        {"all": rates}, np.mean, n_resamples=n_resamples, confidence=confidence, seed=seed
+    )
+
+
+def generalization_gap(
+    train_success_by_seed: Mapping[str | int, Sequence[bool]],
+    test_success_by_seed: Mapping[str | int, Sequence[bool]],
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> Interval:
+    """Train success rate minus test success rate, paired by seed, bootstrapped over seeds.
+
+    In [-1, 1]; positive means the agent does worse on the test contexts.
+    """
+    only_train = sorted(set(train_success_by_seed) - set(test_success_by_seed), key=repr)
+    only_test = sorted(set(test_success_by_seed) - set(train_success_by_seed), key=repr)
+    if only_train or only_test:
+        raise ValueError(
+            "generalization_gap: seeds must match; "
+            f"missing from test_success_by_seed: {only_train or 'none'}, "
+            f"missing from train_success_by_seed: {only_test or 'none'}"
+        )
+    keys = list(train_success_by_seed)
+    train = _success_rates({k: train_success_by_seed[k] for k in keys}, "train_success_by_seed")
+    test = _success_rates({k: test_success_by_seed[k] for k in keys}, "test_success_by_seed")
+    return stratified_bootstrap_ci(
+        {"all": train - test}, np.mean, n_resamples=n_resamples, confidence=confidence, seed=seed
+    )
+
+
+# --------------------------------------------------------------------------- censored data
+
+
+@dataclass(frozen=True)
+class CensoredValue:
+    """An order statistic of right-censored data.
+
+    When ``censored`` is False, ``value`` is the statistic itself. When True, the statistic
+    involves at least one censored value, and ``value`` is a strict lower bound on it
+    (the budget when every value involved is censored).
+    """
+
+    value: float
+    censored: bool
+
+    def __str__(self) -> str:
+        return (">" if self.censored else "") + _fmt(self.value)
+
+
+@dataclass(frozen=True)
+class CensoredSummary:
+    """Summary of a per-seed quantity that may be right-censored at ``budget``.
+
+    ``met_fraction`` is the fraction of seeds that met the criterion within the budget;
+    ``median`` and ``quartiles`` (25th, 75th percentile) are in the units of the input.
+    """
+
+    budget: float
+    n_met: int
+    n_seeds: int
+    median: CensoredValue
+    quartiles: tuple[CensoredValue, CensoredValue]
+
+    @property
+    def met_fraction(self) -> float:
+        return self.n_met / self.n_seeds
+
+    def __str__(self) -> str:
+        q1, q3 = self.quartiles
+        sep = " to " if q3.censored else "-"
+        return f"{self.median} (IQR {q1}{sep}{q3}), {self.n_met}/{self.n_seeds} seeds met"
+
+
+def _censored_quantile(x: np.ndarray, q: float, budget: float) -> CensoredValue:
+    """Linear-interpolation quantile (numpy's default) of sorted ``x`` with +inf = censored.
+
+    Interpolating between a met value ``a`` and a censored one (true value > budget) gives
+    a statistic known only to exceed ``a + frac * (budget - a)``; that bound is reported.
+    """
+    pos = q * (x.size - 1)
+    lo = math.floor(pos)
+    frac = pos - lo
+    a = x[lo]
+    b = x[lo + 1] if frac > 0.0 else a
+    if math.isinf(b):
+        a_bound = budget if math.isinf(a) else a
+        return CensoredValue(a_bound + frac * (budget - a_bound), censored=True)
+    return CensoredValue(float(a + frac * (b - a)), censored=False)
+
+
+def censored_summary(values: Sequence[float | None], budget: float) -> CensoredSummary:
+    """Median and quartiles of per-seed values, e.g. episodes to criterion, with censoring.
+
+    ``None`` means the seed never met the criterion within ``budget`` (true value > budget);
+    it sorts above every met value, as +inf, and is never dropped. Quantiles use numpy's
+    linear interpolation; one that involves a censored value is reported as censored with
+    its lower bound, so ">5000" means "more than 5000".
+    """
+    if not values:
+        raise ValueError("censored_summary: values is empty")
+    if not (math.isfinite(budget) and budget > 0):
+        raise ValueError(f"budget must be finite and positive, got {budget!r}")
+    met = [float(v) for v in values if v is not None]
+    if any(not math.isfinite(v) or v < 0 or v > budget for v in met):
+        raise ValueError(f"values: met values must lie in [0, budget={budget!r}], got {met}")
+    x = np.sort(np.array(met + [math.inf] * (len(values) - len(met))))
+    return CensoredSummary(
+        budget=float(budget),
+        n_met=len(met),
+        n_seeds=len(values),
+        median=_censored_quantile(x, 0.5, budget),
+        quartiles=(_censored_quantile(x, 0.25, budget), _censored_quantile(x, 0.75, budget)),
+    )
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, Real) and not isinstance(v, bool | np.bool_)
+
+
+def _as_range(v: Any) -> tuple[float, float] | None:
+    """(low, high) for a number or a two-number range (list/tuple); None if not numeric."""
+    if _is_number(v):
+        lo = hi = float(v)
+    elif isinstance(v, list | tuple) and len(v) == 2 and all(map(_is_number, v)):
+        lo, hi = float(v[0]), float(v[1])
+    else:
+        return None
+    if math.isnan(lo) or math.isnan(hi) or lo > hi:
+        raise ValueError(f"invalid numeric value or range: {v!r}")
+    return lo, hi
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that does not confuse True with 1."""
+    return type(a) is type(b) and a == b
+
+
+_MISSING = object()
+
+
+def _field_inside(test_value: Any, training_values: list[Any]) -> bool:
+    """Whether one field's test value lies inside the training values of that field."""
+    test_range = _as_range(test_value)
+    if test_range is None:
+        return any(_same(test_value, v) for v in training_values)
+    ranges = [r for r in map(_as_range, training_values) if r is not None]
+    if not ranges:
+        return False
+    low, high = min(r[0] for r in ranges), max(r[1] for r in ranges)
+    return low <= test_range[0] and test_range[1] <= high
+
+
+def label_pair(
+    training_contexts: Sequence[Mapping[str, Any]],
+    test_context: Mapping[str, Any],
+    defaults: Mapping[str, Any] | None = None,
+) -> str:
+    """Label a (training set, test context) pair "interpolation" or "extrapolation".
+
+    Per field: a number (or a (low, high) range, both ends) is inside if it lies within
+    [min, max] over the training values, where a training value may be a (low, high) range
+    (domain randomization). Anything else (string, bool, None, a map) is inside only if it
+    equals a training value. A field a context omits takes its value from ``defaults``; a
+    test field with no training value even through ``defaults`` is extrapolation. Fields
+    that only the training contexts set are checked too when ``defaults`` gives the test's
+    value. The pair is interpolation only if every field is inside.
+    """
+    if not training_contexts:
+        raise ValueError("training_contexts is empty")
+    defaults = defaults or {}
+    fields = set(test_context)
+    fields |= {f for ctx in training_contexts for f in ctx if f in defaults}
+    for field in sorted(fields):
+        test_value = test_context.get(field, defaults.get(field, _MISSING))
+        training_values = [
+            v
+            for ctx in training_contexts
+            if (v := ctx.get(field, defaults.get(field, _MISSING))) is not _MISSING
+        ]
+        if not _field_inside(test_value, training_values):
+            return "extrapolation"
+    return "interpolation"

@@ -1,0 +1,258 @@
+"""Tests for experiments.statistics: hand-computed cases for every public function."""
+
+import math
+
+import numpy as np
+import pytest
+
+from experiments.statistics import (
+    CensoredValue,
+    Interval,
+    censored_summary,
+    generalization_gap,
+    iqm,
+    label_pair,
+    stratified_bootstrap_ci,
+    success_rate_ci,
+)
+
+# --------------------------------------------------------------------------- iqm
+
+
+def test_iqm_of_one_to_eight_is_mean_of_middle_four():
+    # n=8: drop 2 from each end, keep 3, 4, 5, 6.
+    assert iqm([8, 1, 7, 2, 6, 3, 5, 4]) == 4.5
+
+
+def test_iqm_trims_floor_quarter_with_n10_and_n7():
+    # n=10: floor(2.5)=2 dropped from each end; keep 1..6.
+    assert iqm([1000, 0, 5, 100, 1, 6, 0, 2, 4, 3]) == 3.5
+    # n=7: floor(1.75)=1 dropped from each end; keep 1, 2, 3, 4, 10.
+    assert iqm([999, 3, -50, 10, 1, 4, 2]) == 4.0
+
+
+def test_iqm_small_samples_and_empty():
+    assert iqm([1, 2, 9]) == 4.0  # n=3: nothing trimmed
+    assert iqm([0, 1, 2, 100]) == 1.5  # n=4: one trimmed from each end
+    assert iqm([7.0]) == 7.0
+    with pytest.raises(ValueError, match="empty"):
+        iqm([])
+
+
+# --------------------------------------------------------------------------- bootstrap
+
+
+def test_bootstrap_two_values_hand_computed():
+    # Resample means of [0, 1] are 0, 0.5, 1 with probability 1/4, 1/2, 1/4.
+    wide = stratified_bootstrap_ci({"c": [0.0, 1.0]}, n_resamples=4000)
+    assert (wide.point, wide.low, wide.high) == (0.5, 0.0, 1.0)
+    # The 30th and 70th percentiles both fall on 0.5.
+    narrow = stratified_bootstrap_ci({"c": [0.0, 1.0]}, n_resamples=4000, confidence=0.4)
+    assert (narrow.low, narrow.high) == (0.5, 0.5)
+
+
+def test_bootstrap_resamples_within_strata():
+    # Every resample keeps three values of stratum "a" and one of "b": the mean is always 1/4.
+    ci = stratified_bootstrap_ci({"a": [0.0, 0.0, 0.0], "b": [1.0]})
+    assert (ci.point, ci.low, ci.high) == (0.25, 0.25, 0.25)
+
+
+def test_bootstrap_contains_point_and_narrows_with_more_seeds():
+    rng = np.random.default_rng(1)
+    few = stratified_bootstrap_ci({"c": rng.normal(0.5, 0.2, size=5)})
+    many = stratified_bootstrap_ci({"c": rng.normal(0.5, 0.2, size=80)})
+    for ci in (few, many):
+        assert ci.low <= ci.point <= ci.high
+    assert many.high - many.low < (few.high - few.low) / 2
+
+
+def test_bootstrap_is_deterministic_for_a_seed():
+    scores = {"a": [0.1, 0.4, 0.9, 0.3], "b": [0.7, 0.2, 0.5]}
+    assert stratified_bootstrap_ci(scores, seed=3) == stratified_bootstrap_ci(scores, seed=3)
+    assert stratified_bootstrap_ci(scores, seed=3) != stratified_bootstrap_ci(scores, seed=4)
+
+
+def test_bootstrap_accepts_another_statistic():
+    scores = {"a": [0, 1, 2, 3, 4, 5, 6, 7], "b": [100.0]}
+    ci = stratified_bootstrap_ci(scores, statistic=iqm, n_resamples=200)
+    assert ci.point == iqm([0, 1, 2, 3, 4, 5, 6, 7, 100])
+    assert ci.low <= ci.point <= ci.high
+
+
+def test_bootstrap_constant_data_gives_exactly_the_constant():
+    for constant in (0.0, 1.0, 0.5, 0.25, -3.0, 7.0):
+        for sizes in ((1,), (3,), (2, 5), (1, 1, 4)):
+            scores = {f"s{i}": [constant] * n for i, n in enumerate(sizes)}
+            ci = stratified_bootstrap_ci(scores, n_resamples=50, seed=len(sizes))
+            assert (ci.point, ci.low, ci.high) == (constant, constant, constant)
+    for constant in (0.1, 1 / 3, 123.456):  # not exactly summable: still a zero-width interval
+        ci = stratified_bootstrap_ci({"c": [constant] * 7}, n_resamples=50)
+        assert ci.low == ci.high == ci.point == pytest.approx(constant)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"scores": {}}, "scores"),
+        ({"scores": {"a": [1.0], "b": []}}, "scores"),
+        ({"scores": {"a": [1.0, math.inf]}}, "scores"),
+        ({"scores": {"a": [1.0]}, "confidence": 1.0}, "confidence"),
+        ({"scores": {"a": [1.0]}, "confidence": 0.0}, "confidence"),
+        ({"scores": {"a": [1.0]}, "n_resamples": 0}, "n_resamples"),
+    ],
+)
+def test_bootstrap_validation_names_the_argument(kwargs, argument):
+    with pytest.raises(ValueError, match=argument):
+        stratified_bootstrap_ci(**kwargs)
+
+
+def test_interval_str():
+    assert str(Interval(point=0.85, low=0.7, high=0.95)) == "0.85 [0.70, 0.95]"
+
+
+# --------------------------------------------------------------------------- success rates
+
+
+def test_success_rate_ci_averages_per_seed_rates():
+    successes = {1: [True, True, False, False], 2: [True] * 4, 3: [False, False, False, True]}
+    ci = success_rate_ci(successes, n_resamples=500)
+    assert ci.point == pytest.approx((0.5 + 1.0 + 0.25) / 3)
+    assert 0.25 <= ci.low <= ci.point <= ci.high <= 1.0
+
+
+def test_success_rate_ci_weights_seeds_not_episodes():
+    # Pooling episodes would give 1/10; each seed counts once: (1 + 0) / 2.
+    ci = success_rate_ci({"a": [True], "b": [False] * 9}, n_resamples=500)
+    assert ci.point == 0.5
+    assert (ci.low, ci.high) == (0.0, 1.0)
+
+
+def test_success_rate_ci_validation():
+    with pytest.raises(ValueError, match="no episodes"):
+        success_rate_ci({"a": [True], "b": []})
+    with pytest.raises(ValueError, match="True/False"):
+        success_rate_ci({"a": [0.5]})
+
+
+# --------------------------------------------------------------------------- censored
+
+
+def test_censored_summary_nothing_censored():
+    s = censored_summary([2100, 1000, 1641, 3000, 1200], budget=5000)
+    assert s.met_fraction == 1.0
+    assert s.median == CensoredValue(1641.0, censored=False)
+    assert s.quartiles == (CensoredValue(1200.0, False), CensoredValue(2100.0, False))
+    assert str(s) == "1641 (IQR 1200-2100), 5/5 seeds met"
+
+
+def test_censored_summary_matches_numpy_without_censoring():
+    values = np.random.default_rng(0).uniform(0, 100, size=6)
+    s = censored_summary(list(values), budget=100)
+    q1, med, q3 = np.percentile(values, [25, 50, 75])
+    assert s.median.value == pytest.approx(med)
+    assert (s.quartiles[0].value, s.quartiles[1].value) == pytest.approx((q1, q3))
+
+
+def test_censored_summary_some_censored_median_met():
+    # Sorted as [100, 200, 300, +inf]: median at position 1.5 = 250; Q1 at 0.75 = 175;
+    # Q3 at 2.25 lies between 300 and a value > 5000, so it exceeds 300 + 0.25 * 4700.
+    s = censored_summary([300, None, 100, 200], budget=5000)
+    assert s.met_fraction == 0.75
+    assert s.median == CensoredValue(250.0, False)
+    assert s.quartiles == (CensoredValue(175.0, False), CensoredValue(1475.0, True))
+    assert str(s) == "250 (IQR 175 to >1475), 3/4 seeds met"
+
+
+def test_censored_summary_some_censored_median_censored():
+    # Sorted as [1000, +inf, +inf]: the median is censored; Q1 at 0.5 exceeds (1000 + 5000) / 2.
+    s = censored_summary([None, 1000, None], budget=5000)
+    assert s.met_fraction == pytest.approx(1 / 3)
+    assert s.median == CensoredValue(5000.0, True)
+    assert s.quartiles == (CensoredValue(3000.0, True), CensoredValue(5000.0, True))
+    assert str(s) == ">5000 (IQR >3000 to >5000), 1/3 seeds met"
+
+
+def test_censored_summary_all_censored():
+    s = censored_summary([None, None, None], budget=5000)
+    assert s.met_fraction == 0.0
+    assert s.median == s.quartiles[0] == s.quartiles[1] == CensoredValue(5000.0, True)
+    assert str(s) == ">5000 (IQR >5000 to >5000), 0/3 seeds met"
+
+
+def test_censored_summary_validation():
+    with pytest.raises(ValueError, match="empty"):
+        censored_summary([], budget=10)
+    with pytest.raises(ValueError, match="budget"):
+        censored_summary([1, 2], budget=math.inf)
+    with pytest.raises(ValueError, match="budget"):
+        censored_summary([1, 20], budget=10)  # met beyond the budget is a contradiction
+
+
+# --------------------------------------------------------------------------- generalization gap
+
+
+def test_generalization_gap_sign():
+    train = {"a": [True, True], "b": [True, False]}  # rates 1.0, 0.5
+    test = {"b": [True, False], "a": [False, False]}  # rates 0.5, 0.0 (keys in another order)
+    gap = generalization_gap(train, test, n_resamples=500)
+    assert gap.point == 0.5  # mean of 1.0 and 0.0
+    assert (gap.low, gap.high) == (0.0, 1.0)
+    assert generalization_gap(test, train, n_resamples=500).point == -0.5
+
+
+def test_generalization_gap_missing_seeds():
+    with pytest.raises(
+        ValueError, match=r"test_success_by_seed: \['b'\].*train_success_by_seed: \['c'\]"
+    ):
+        generalization_gap({"a": [True], "b": [True]}, {"a": [True], "c": [False]})
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_label_pair_numeric_hull():
+    train = [{"gravity": -12.0}, {"gravity": -8.0}]
+    assert label_pair(train, {"gravity": -10.0}) == "interpolation"
+    assert label_pair(train, {"gravity": -12.0}) == "interpolation"  # the ends are inside
+    assert label_pair(train, {"gravity": -13.0}) == "extrapolation"
+
+
+def test_label_pair_training_ranges():
+    train = [{"gravity": [-12.0, -9.0]}, {"gravity": -5}]  # hull [-12, -5]
+    assert label_pair(train, {"gravity": -6.0}) == "interpolation"
+    assert label_pair(train, {"gravity": -4.0}) == "extrapolation"
+
+
+def test_label_pair_test_range():
+    train = [{"gravity": (-12.0, -8.0)}]
+    assert label_pair(train, {"gravity": (-11.0, -9.0)}) == "interpolation"
+    assert label_pair(train, {"gravity": (-13.0, -9.0)}) == "extrapolation"
+
+
+def test_label_pair_non_numeric_fields():
+    train = [{"driving_side": "right", "map": None, "dense": True}]
+    same = {"driving_side": "right", "map": None, "dense": True}
+    assert label_pair(train, same) == "interpolation"
+    assert label_pair(train, {**same, "driving_side": "left"}) == "extrapolation"
+    assert label_pair(train, {**same, "map": "city_2"}) == "extrapolation"
+    assert label_pair([{"dense": 1}], {"dense": True}) == "extrapolation"  # True is not 1
+    assert label_pair([{"gravity": "low"}], {"gravity": -10.0}) == "extrapolation"
+
+
+def test_label_pair_defaults():
+    train = [{"gravity": -10.0}]
+    assert label_pair(train, {"gravity": -10.0, "wind": 0.0}, {"wind": 0.0}) == "interpolation"
+    assert label_pair(train, {"gravity": -10.0, "wind": 5.0}, {"wind": 0.0}) == "extrapolation"
+    assert label_pair(train, {"gravity": -10.0, "wind": 0.0}) == "extrapolation"  # no default
+    # A training context that omits a field trained at its default value.
+    assert label_pair([{"wind": 5.0}, {}], {"wind": 2.5}, {"wind": 0.0}) == "interpolation"
+    # A test context that omits a field is judged at its default value.
+    assert label_pair([{"gravity": -5.0}], {}, {"gravity": -10.0}) == "extrapolation"
+    assert label_pair([{"gravity": -5.0}], {}, {"gravity": -5.0}) == "interpolation"
+
+
+def test_label_pair_validation():
+    with pytest.raises(ValueError, match="training_contexts"):
+        label_pair([], {"gravity": -10.0})
+    with pytest.raises(ValueError, match="range"):
+        label_pair([{"gravity": (-8.0, -12.0)}], {"gravity": -10.0})
