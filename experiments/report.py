@@ -1,0 +1,400 @@
+"""The report of an experiment: every number and figure computed from the store.
+
+Writes ``report.md`` (headline and tables), ``report.html`` (self-contained, figures
+embedded), ``figures/*.png`` and ``tables/*.csv``. Nothing is typed by hand: a figure
+or number that the store cannot support is left out and the report says so.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments.runner import experiment_key
+from experiments.spec import ExperimentSpec
+from experiments.statistics import (
+    Interval,
+    censored_summary,
+    generalization_gap,
+    iqm,
+    label_pair,
+    success_rate_ci,
+)
+from experiments.store import ResultsStore
+
+#: Context keys derived from others or constant bookkeeping: not part of labels.
+_DERIVED = {"env_id", "landable", "landable_reason", "thrust_to_weight", "terrain_seed",
+            "continuous"}
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    agent: str
+    test: str
+    label: str
+    first_trial: Interval
+    within_trials: Interval
+    trials_to_first_success: str
+    context: dict[str, Any]
+
+
+def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path) -> Path:
+    """Compute the report of ``spec`` from its store into ``out``; return report.md."""
+    out = Path(out)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    with ResultsStore(store_path) as store:
+        key = experiment_key(spec)
+        jobs = store.jobs(key)
+        learn = store.episodes(key, kind="learn")
+        transfer = store.episodes(key, kind="transfer")
+    learning = _learning(spec, jobs, learn)
+    rows = _transfer_rows(spec, learn, transfer)
+    gaps = _gaps(spec, jobs, transfer)
+    figures = {
+        "learning": _figure_learning(spec, learn, out / "figures" / "learning.png"),
+        "gravity": _figure_gravity(spec, rows, learn, out / "figures" / "success_vs_gravity.png"),
+        "heatmap": _figure_heatmap(spec, rows, out / "figures" / "gravity_wind_heatmap.png"),
+    }
+    _write_tables(out, learning, rows)
+    failed = [j for j in jobs if j["status"] == "failed"]
+    markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures)
+    (out / "report.md").write_text(markdown, encoding="utf-8")
+    (out / "report.html").write_text(_html(markdown, out, figures), encoding="utf-8")
+    return out / "report.md"
+
+
+# ------------------------------------------------------------------- numbers
+def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
+              learn: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per agent: episodes to criterion over seeds (censored), and what was spent."""
+    result = {}
+    for agent in spec.agents:
+        values, spent = [], []
+        for job in jobs:
+            if job["kind"] != "learn" or job["agent"] != agent.name or job["status"] != "done":
+                continue
+            summary = json.loads(job["summary"] or "{}")
+            met = (summary.get("criterion") or {}).get("met")
+            values.append(None if met is None else float(met["episodes"]))
+            spent.append(int(summary.get("episodes", 0)))
+        if values:
+            budget = float(max(spent + [v for v in values if v is not None] + [1]))
+            result[agent.name] = {"summary": censored_summary(values, budget),
+                                  "episodes_spent": spent,
+                                  "eval_episodes": _eval_episodes(jobs, agent.name)}
+    return result
+
+
+def _eval_episodes(jobs: list[dict[str, Any]], agent: str) -> int:
+    return sum(json.loads(j["summary"] or "{}").get("evaluation_episodes", 0)
+               for j in jobs if j["kind"] == "learn" and j["agent"] == agent)
+
+
+def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
+                   transfer: list[dict[str, Any]]) -> list[TransferRow]:
+    training = defaultdict(list)
+    for row in learn:
+        training[row["agent"]].append(_label_context(row["context"]))
+    grouped: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = defaultdict(
+        lambda: defaultdict(list))
+    for row in transfer:
+        test = row["job_id"].rsplit("/", 1)[1]
+        grouped[(row["agent"], test)][row["seed"]].append(row)
+    rows = []
+    for agent in spec.agents:
+        for test in spec.tests:
+            by_seed = grouped.get((agent.name, test.name))
+            if not by_seed:
+                continue
+            first = {seed: [e["success"] for e in episodes if e["episode"] % spec.trials == 0]
+                     for seed, episodes in by_seed.items()}
+            within = {seed: _within(episodes, spec.trials)
+                      for seed, episodes in by_seed.items()}
+            needed = [n for episodes in by_seed.values()
+                      for n in _trials_to_success(episodes, spec.trials)]
+            context = _label_context(next(iter(by_seed.values()))[0]["context"])
+            label = (label_pair(training[agent.name], context) if training[agent.name]
+                     else "unknown")
+            rows.append(TransferRow(
+                agent.name, test.name, label, success_rate_ci(first), success_rate_ci(within),
+                _count_phrase(censored_summary(needed, float(spec.trials)), "instances"),
+                context))
+    return rows
+
+
+def _within(episodes: list[dict[str, Any]], trials: int) -> list[bool]:
+    by_instance = defaultdict(list)
+    for e in episodes:
+        by_instance[e["episode"] // trials].append(e["success"])
+    return [any(successes) for successes in by_instance.values()]
+
+
+def _trials_to_success(episodes: list[dict[str, Any]], trials: int) -> list[float | None]:
+    by_instance: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    for e in episodes:
+        by_instance[e["episode"] // trials].append((e["episode"] % trials, e["success"]))
+    return [next((float(t + 1) for t, s in sorted(items) if s), None)
+            for items in by_instance.values()]
+
+
+def _gaps(spec: ExperimentSpec, jobs: list[dict[str, Any]],
+          transfer: list[dict[str, Any]]) -> dict[str, Interval]:
+    """Success at the end of learning minus first-trial success over the test contexts."""
+    gaps = {}
+    for agent in spec.agents:
+        train = {}
+        for job in jobs:
+            if job["kind"] == "learn" and job["agent"] == agent.name and job["status"] == "done":
+                last = json.loads(job["summary"] or "{}").get("last_evaluation")
+                if last:
+                    train[job["seed"]] = [last["success"]]
+        test = defaultdict(list)
+        for row in transfer:
+            if row["agent"] == agent.name and row["episode"] % spec.trials == 0:
+                test[row["seed"]].append(row["success"])
+        seeds = sorted(set(train) & set(test))
+        if seeds:
+            gaps[agent.name] = generalization_gap({s: train[s] for s in seeds},
+                                                  {s: test[s] for s in seeds})
+    return gaps
+
+
+def _count_phrase(summary: Any, unit: str) -> str:
+    """``median (IQR low-high; met/total unit met)`` with censored values as >budget."""
+    low, high = summary.quartiles
+    return (f"{summary.median} (IQR {low} to {high}; {summary.n_met}/{summary.n_seeds} {unit} "
+            f"met)")
+
+
+def _label_context(context: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in context.items() if k not in _DERIVED}
+
+
+# ------------------------------------------------------------------- figures
+def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7, 4))
+    for agent in spec.agents:
+        rows = [r for r in learn if r["agent"] == agent.name]
+        if not rows:
+            continue
+        by_seed = defaultdict(list)
+        for r in rows:
+            by_seed[r["seed"]].append(r["success"])
+        longest = max(len(v) for v in by_seed.values())
+        window = max(1, min(100, longest // 10))
+        curves = []
+        for successes in by_seed.values():
+            rolling = np.convolve(np.asarray(successes, float), np.ones(window) / window,
+                                  mode="full")[:len(successes)]
+            rolling /= np.minimum(np.arange(1, len(successes) + 1), window) / window
+            curves.append(np.pad(rolling, (0, longest - len(rolling)), constant_values=np.nan))
+        mean = np.nanmean(np.array(curves), axis=0)
+        episodes = np.arange(1, longest + 1)
+        style = {"marker": "o"} if longest <= 10 else {}
+        axes.plot(episodes, mean, label=f"{agent.name} ({len(by_seed)} seeds)", **style)
+    axes.set_xscale("log")
+    axes.set_xlabel("training episodes (trials for the planner)")
+    axes.set_ylabel("success rate (rolling, mean over seeds)")
+    axes.set_ylim(-0.02, 1.02)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
+                    learn: list[dict[str, Any]], path: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    if not any("gravity" in r.context for r in rows):
+        return None
+    figure, axes = plt.subplots(figsize=(7, 4))
+    colors = {}
+    for agent in spec.agents:
+        gravities = [r["context"]["gravity"] for r in learn
+                     if r["agent"] == agent.name and "gravity" in r["context"]]
+        for windy, line in ((False, "-"), (True, "--")):
+            points = sorted((r.context["gravity"], r.first_trial) for r in rows
+                            if r.agent == agent.name and "gravity" in r.context
+                            and bool(r.context.get("wind_speed")) == windy)
+            if not points:
+                continue
+            xs = [p[0] for p in points]
+            plotted = axes.errorbar(
+                xs, [p[1].point for p in points],
+                yerr=[[p[1].point - p[1].low for p in points],
+                      [p[1].high - p[1].point for p in points]],
+                linestyle=line, marker="o", capsize=2, color=colors.get(agent.name),
+                label=f"{agent.name}{' (strong wind)' if windy else ''}")
+            colors[agent.name] = plotted[0].get_color()
+        if gravities and agent.name in colors:
+            axes.axvspan(min(gravities) - 0.1, max(gravities) + 0.1, alpha=0.08,
+                         color=colors[agent.name])
+    axes.set_xlabel("gravity [m/s²] (shaded: training range)")
+    axes.set_ylabel("first-trial success (95% CI over seeds)")
+    axes.set_ylim(-0.05, 1.05)
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7, ncol=2)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _figure_heatmap(spec: ExperimentSpec, rows: list[TransferRow], path: Path) -> Path | None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    cells = [r for r in rows if "gravity" in r.context and "wind_speed" in r.context]
+    if not cells:
+        return None
+    gravities = sorted({r.context["gravity"] for r in cells})
+    winds = sorted({r.context["wind_speed"] for r in cells})
+    agents = [a.name for a in spec.agents if any(r.agent == a.name for r in cells)]
+    figure, all_axes = plt.subplots(1, len(agents), figsize=(2.6 * len(agents), 3),
+                                    squeeze=False)
+    for axes, agent in zip(all_axes[0], agents, strict=True):
+        grid = np.full((len(winds), len(gravities)), np.nan)
+        for r in cells:
+            if r.agent == agent:
+                grid[winds.index(r.context["wind_speed"]),
+                     gravities.index(r.context["gravity"])] = r.first_trial.point
+        image = axes.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto",
+                            origin="lower")
+        axes.set_title(agent, fontsize=9)
+        axes.set_xticks(range(len(gravities)), [f"{g:g}" for g in gravities], fontsize=6,
+                        rotation=90)
+        axes.set_yticks(range(len(winds)), [f"{w:g}" for w in winds], fontsize=7)
+        axes.set_xlabel("gravity [m/s²]", fontsize=7)
+    all_axes[0][0].set_ylabel("wind [m/s]", fontsize=7)
+    figure.colorbar(image, ax=all_axes[0].tolist(), shrink=0.8, label="first-trial success")
+    figure.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(figure)
+    return path
+
+
+# -------------------------------------------------------------------- output
+def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
+                  rows: list[TransferRow]) -> None:
+    with (out / "tables" / "transfer.csv").open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["agent", "test", "label", "first_trial", "first_trial_low",
+                         "first_trial_high", "within_trials", "within_low", "within_high",
+                         "trials_to_first_success"])
+        for r in rows:
+            writer.writerow([r.agent, r.test, r.label, r.first_trial.point, r.first_trial.low,
+                             r.first_trial.high, r.within_trials.point, r.within_trials.low,
+                             r.within_trials.high, r.trials_to_first_success])
+    with (out / "tables" / "learning.csv").open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["agent", "episodes_to_criterion", "seeds_met", "seeds",
+                         "evaluation_episodes"])
+        for agent, data in learning.items():
+            summary = data["summary"]
+            writer.writerow([agent, str(summary), summary.n_met, summary.n_seeds,
+                             data["eval_episodes"]])
+
+
+def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
+              rows: list[TransferRow], gaps: dict[str, Interval],
+              failed: list[dict[str, Any]], jobs: list[dict[str, Any]],
+              figures: dict[str, Path | None]) -> str:
+    lines = [f"# {spec.name} ({spec.preset})", "", spec.description, "",
+             f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
+             f"held-out instances per test context and seed, {spec.trials} trials each. "
+             f"Success is the env's `info[\"is_success\"]`. Intervals are 95% bootstrap "
+             f"confidence intervals over seeds.", "", "## Headline", ""]
+    for agent in spec.agents:
+        learned = learning.get(agent.name)
+        agent_rows = [r for r in rows if r.agent == agent.name]
+        if learned is None:
+            lines.append(f"- **{agent.name}**: no finished learning run.")
+            continue
+        unit = "trials" if agent.agent == "planner" else "training episodes"
+        parts = [f"**{agent.name}**: {unit} to criterion "
+                 f"{_count_phrase(learned['summary'], 'seeds')}"]
+        for label in ("interpolation", "extrapolation"):
+            scores = [r.first_trial.point for r in agent_rows if r.label == label]
+            if scores:
+                parts.append(f"first-trial success IQM over {len(scores)} {label} contexts "
+                             f"{iqm(scores):.2f}")
+        if agent.name in gaps:
+            parts.append(f"generalization gap {gaps[agent.name]}")
+        lines.append("- " + "; ".join(parts) + ".")
+    lines += ["", "## Transfer", "",
+              f"| agent | test | label | first trial | within {spec.trials} trials | "
+              f"trials to first success |", "| --- | --- | --- | --- | --- | --- |"]
+    lines += [f"| {r.agent} | {r.test} | {r.label} | {r.first_trial} | {r.within_trials} | "
+              f"{r.trials_to_first_success} |" for r in rows]
+    lines += ["", "## Figures", ""]
+    for name, path in figures.items():
+        if path is None:
+            lines.append(f"- {name}: not drawn (the contexts lack the fields it needs).")
+        else:
+            lines.append(f"![{name}](figures/{path.name})")
+    lines += ["", "## Jobs", "", f"{sum(j['status'] == 'done' for j in jobs)} of {len(jobs)} "
+              f"jobs done, {len(failed)} failed."]
+    waiting = sum(j["status"] == "pending" for j in jobs)
+    if waiting:
+        lines.append(f"{waiting} jobs not run: their learning failed or the run was "
+                     f"stopped (exgen compare again resumes).")
+    for job in failed:
+        last = (job["error"] or "").strip().splitlines()[-1:]
+        lines.append(f"- `{job['job_id']}` failed: {last[0] if last else 'no message'}")
+    return "\n".join(lines) + "\n"
+
+
+def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:
+    """A self-contained page: the Markdown as simple HTML, figures inlined as data URIs."""
+    import html
+
+    body = []
+    table: list[str] = []
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
+            if not all(set(c) <= {"-", " "} for c in cells):
+                tag = "th" if not table else "td"
+                table.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
+            continue
+        if table:
+            body.append("<table>" + "".join(table) + "</table>")
+            table = []
+        if line.startswith("!["):
+            name = line[line.index("(") + 1:line.rindex(")")]
+            data = base64.b64encode((out / name).read_bytes()).decode()
+            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+        elif line.startswith("#"):
+            level = len(line) - len(line.lstrip("#"))
+            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
+        elif line.startswith("- "):
+            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line.strip():
+            body.append(f"<p>{html.escape(line)}</p>")
+    if table:
+        body.append("<table>" + "".join(table) + "</table>")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
+             "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "img{max-width:100%}")
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>report</title>"
+            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")

@@ -1,0 +1,122 @@
+"""A micro experiment end to end: runner, store, statistics, report; kill and resume."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from experiments.report import write_report
+from experiments.runner import plan_jobs, run_experiment
+from experiments.spec import load_spec
+from experiments.store import ResultsStore
+
+MICRO = """
+name = "micro"
+env = "LunarLanding-v0"
+[[agents]]
+name = "random"
+agent = "random"
+train = [{ gravity = 9.81 }]
+budget_episodes = 3
+[[agents]]
+name = "planner"
+agent = "planner"
+train = [{ gravity = [9.0, 10.0] }]
+budget_episodes = 2
+[[agents]]
+name = "buggy"
+agent = "tests.scripts.test_train_evaluate:Buggy"
+train = [{ gravity = 1.0, initial_velocity_spread = 0.0 }]
+budget_episodes = 2
+[[tests]]
+name = "g9.5"
+context = { gravity = 9.5 }
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+seeds = [10000, 10001]
+trials = 2
+instances = 2
+eval_every_steps = 100000
+"""
+
+
+def micro_spec(tmp_path):
+    path = tmp_path / "micro.toml"
+    path.write_text(MICRO)
+    return load_spec(path)
+
+
+def test_micro_compare_end_to_end(tmp_path):
+    spec = micro_spec(tmp_path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=2)
+    with ResultsStore(store_path) as store:
+        jobs = store.jobs("micro:quick")
+        assert len(jobs) == len(plan_jobs(spec)) == 3 * 2 + 3 * 2 * 2
+        failed = [j for j in jobs if j["status"] == "failed"]
+        assert {j["job_id"] for j in failed} == {"learn/buggy/10000", "learn/buggy/10001"}
+        assert all("KeyError: 'thrust'" in j["error"] for j in failed)
+        transfer = store.episodes("micro:quick", kind="transfer", agent="planner")
+        assert len(transfer) == 2 * 2 * 2 * 2  # seeds x tests x instances x trials
+        assert {row["instance"] for row in transfer} == {0, 1}
+    report = write_report(spec, store_path, tmp_path / "out" / "report")
+    text = report.read_text()
+    assert "| planner | g9.5 | interpolation |" in text
+    assert "| planner | moon | extrapolation |" in text
+    assert "| random | g9.5 | extrapolation |" in text
+    failure = next(line for line in text.splitlines() if "`learn/buggy/10000` failed" in line)
+    assert "raised in predict() during episode 0: KeyError: 'thrust'" in failure
+    assert "4 jobs not run: their learning failed or the run was stopped" in text
+    html = (report.parent / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 3
+    assert (report.parent / "tables" / "transfer.csv").exists()
+
+
+def test_a_rerun_skips_finished_jobs(tmp_path):
+    spec = micro_spec(tmp_path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=2)
+    before = sqlite3.connect(store_path).execute(
+        "SELECT job_id, finished FROM jobs WHERE status = 'done' ORDER BY job_id").fetchall()
+    run_experiment(spec, tmp_path / "out", workers=2)
+    after = sqlite3.connect(store_path).execute(
+        "SELECT job_id, finished FROM jobs WHERE status = 'done' ORDER BY job_id").fetchall()
+    assert before == after
+
+
+def test_a_killed_compare_resumes_without_duplicates_or_losses(tmp_path):
+    spec_path = tmp_path / "micro.toml"
+    spec_path.write_text(MICRO.replace("instances = 2", "instances = 6"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out",
+               str(out), "--workers", "2", "--no-progress"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    deadline = time.monotonic() + 120
+    done = 0
+    while time.monotonic() < deadline and done < 6:
+        time.sleep(0.3)
+        if (out / "results.sqlite").exists():
+            try:
+                done = sqlite3.connect(out / "results.sqlite").execute(
+                    "SELECT COUNT(*) FROM jobs WHERE status != 'pending'").fetchone()[0]
+            except sqlite3.OperationalError:
+                done = 0
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    connection = sqlite3.connect(out / "results.sqlite")
+    assert connection.execute("SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND "
+                              "agent != 'buggy'").fetchone()[0] == 0
+    for job_id, kind, count in connection.execute(
+            "SELECT j.job_id, j.kind, COUNT(e.episode) FROM jobs j LEFT JOIN episodes e "
+            "USING (job_id) WHERE j.status = 'done' GROUP BY j.job_id"):
+        if kind == "transfer":
+            assert count == 6 * 2, job_id  # every instance and trial, once
+    duplicates = connection.execute(
+        "SELECT COUNT(*) FROM (SELECT job_id, episode FROM episodes GROUP BY job_id, episode "
+        "HAVING COUNT(*) > 1)").fetchone()[0]
+    assert duplicates == 0
