@@ -100,9 +100,15 @@ def _eval_episodes(jobs: list[dict[str, Any]], agent: str) -> int:
 
 def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                    transfer: list[dict[str, Any]]) -> list[TransferRow]:
-    training = defaultdict(list)
+    # A training set is the spec's contexts (ranges kept), completed by the concrete
+    # values a learn episode recorded for every field the spec leaves fixed.
+    recorded = {}
     for row in learn:
-        training[row["agent"]].append(_label_context(row["context"]))
+        recorded.setdefault(row["agent"], _label_context(row["context"]))
+    training = {a.name: [{**recorded[a.name], **{k: v for k, v in context.items()
+                                                 if k != "preset"}}
+                         for context in a.train]
+                for a in spec.agents if a.name in recorded}
     grouped: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list))
     for row in transfer:
@@ -121,7 +127,7 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
             needed = [n for episodes in by_seed.values()
                       for n in _trials_to_success(episodes, spec.trials)]
             context = _label_context(next(iter(by_seed.values()))[0]["context"])
-            label = (label_pair(training[agent.name], context) if training[agent.name]
+            label = (label_pair(training[agent.name], context) if agent.name in training
                      else "unknown")
             rows.append(TransferRow(
                 agent.name, test.name, label, success_rate_ci(first), success_rate_ci(within),

@@ -132,7 +132,8 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job) -> Outco
                   env_kwargs=_env_kwargs(agent, agent.train[0]), total_timesteps=steps,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
-                  checkpoint_every_steps=max(spec.eval_every_steps, 10_000))
+                  checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
+                  stop_at_criterion=True)  # the protocol: learn until the criterion
     summary = train(run, resume=(folder / "run.json").exists())
     records = [_record(row, agent.name, job.seed) for row in read_log(folder / "monitor.csv")]
     return Outcome(job.job_id, records, [None] * len(records), summary)
