@@ -16,11 +16,16 @@ from scripts.inputs import InputError, input_errors
 NAME = "compare"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that find an experiment: its spec, preset and output folder."""
     parser.add_argument("spec", help="a built-in spec (gravity-shift) or a .toml file")
     parser.add_argument("--preset", default="quick", help="spec preset (default: quick)")
     parser.add_argument("--out", type=Path, help="folder for the store, runs and report "
                                                   "(default: reports/SPEC-PRESET)")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_spec_arguments(parser)
     parser.add_argument("--workers", type=int, help="parallel jobs (default: CPU count)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 

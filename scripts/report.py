@@ -6,18 +6,14 @@ Example: ``exgen report gravity-shift --preset quick --out reports/gravity-shift
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from scripts.compare import run_report
+from scripts.compare import add_spec_arguments, run_report
 
 NAME = "report"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("spec", help="a built-in spec (gravity-shift) or a .toml file")
-    parser.add_argument("--preset", default="quick", help="spec preset (default: quick)")
-    parser.add_argument("--out", type=Path, help="the folder exgen compare wrote "
-                                                  "(default: reports/SPEC-PRESET)")
+    add_spec_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
