@@ -377,6 +377,7 @@ class _Evaluations:
             return None
         return {"timesteps": self.timesteps[-1], "episodes": self.episodes[-1],
                 "success": float(np.mean(self.successes[-1])),
+                "successes": [bool(s) for s in self.successes[-1]],
                 "mean_return": float(np.mean(self.results[-1]))}
 
 

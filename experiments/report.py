@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from agents.training import CRITERION_EPISODES
 from experiments.runner import experiment_key
 from experiments.spec import ExperimentSpec
 from experiments.statistics import (
@@ -161,7 +162,8 @@ def _gaps(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             if job["kind"] == "learn" and job["agent"] == agent.name and job["status"] == "done":
                 last = json.loads(job["summary"] or "{}").get("last_evaluation")
                 if last:
-                    train[job["seed"]] = [last["success"]]
+                    train[job["seed"]] = last.get("successes") or _as_episodes(
+                        last["success"], CRITERION_EPISODES)
         test = defaultdict(list)
         for row in transfer:
             if row["agent"] == agent.name and row["episode"] % spec.trials == 0:
@@ -178,6 +180,12 @@ def _count_phrase(summary: Any, unit: str) -> str:
     low, high = summary.quartiles
     return (f"{summary.median} (IQR {low} to {high}; {summary.n_met}/{summary.n_seeds} {unit} "
             f"met)")
+
+
+def _as_episodes(rate: float, episodes: int) -> list[bool]:
+    """The per-episode successes behind a success rate of ``episodes`` episodes."""
+    successes = round(rate * episodes)
+    return [True] * successes + [False] * (episodes - successes)
 
 
 def _label_context(context: dict[str, Any]) -> dict[str, Any]:

@@ -65,6 +65,8 @@ DISTURBANCE_TIME_S = 0.5
 MISFIT_RATIO = 5.0
 MISFIT_FLOOR = 0.5
 MISFIT_CHECK_STEPS = 25
+#: The check runs every step from this many transitions until MISFIT_CHECK_STEPS.
+MISFIT_FIRST_CHECK = 5
 
 # Continuous commands tried each step (v3's mapping: main runs 50-100% above 0, side
 # engines 50-100% beyond +-0.5; 0.55 stays clear of those edges).
@@ -163,12 +165,13 @@ class LunarPlanner(OnlineAgent):
 
     def _check_world(self) -> None:
         """Early in a trial, drop old measurements that no longer fit: a new world."""
-        if self._checked_fit or len(self.episode_rows) < MISFIT_CHECK_STEPS:
+        if self._checked_fit or len(self.episode_rows) < MISFIT_FIRST_CHECK:
             return
-        self._checked_fit = True
+        self._checked_fit = len(self.episode_rows) >= MISFIT_CHECK_STEPS
         old = self.estimator.estimate
         misfit = self.estimator.misfit(self.episode_rows)
         if misfit > max(MISFIT_RATIO * old.residual_rms, MISFIT_FLOOR):
+            self._checked_fit = True
             self.world_changes += 1
             rows = list(self.episode_rows)
             self.estimator = Estimator()
