@@ -240,7 +240,7 @@ def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
 
     if not any("gravity" in r.context for r in rows):
         return None
-    figure, axes = plt.subplots(figsize=(7, 4))
+    figure, axes = plt.subplots(figsize=(9, 4))
     colors = {}
     for agent in spec.agents:
         gravities = [r["context"]["gravity"] for r in learn
@@ -266,7 +266,7 @@ def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
     axes.set_ylabel("first-trial success (95% CI over seeds)")
     axes.set_ylim(-0.05, 1.05)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=7, ncol=2)
+    axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
