@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export SDL_VIDEODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
-.PHONY: demo test lint bench slow
+.PHONY: demo test lint bench slow compare
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,3 +27,6 @@ slow: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/exgen bench
+
+compare: $(STAMP)
+	$(BIN)/exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick
