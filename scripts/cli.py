@@ -1,4 +1,6 @@
-"""The ``exgen`` command: one subcommand per script in this package.
+"""exgen: train, evaluate and compare agents on worlds whose physics can change.
+
+The ``exgen`` command has one subcommand per script in this package.
 
 Bad input ends with exit code 2 and one line on stderr, never a traceback.
 """
