@@ -67,6 +67,8 @@ class RunSpec:
     checkpoint_every_steps: int = 50_000
     stop_at_criterion: bool = False
     torch_threads: int = 1
+    #: Start from this saved SB3 model (relearning) instead of a new agent.
+    initial_model: str | None = None
 
     def validate(self) -> None:
         for name in ("total_timesteps", "total_episodes", "n_envs"):
@@ -181,12 +183,15 @@ class _Run:
             if buffer.exists():
                 self.agent.model.load_replay_buffer(buffer)
             self.logger.info("resumed from %s", checkpoint)
+        elif spec.initial_model is not None:
+            self.agent = SB3Agent.load(spec.initial_model, env=vec)
+            self.logger.info("relearning from %s", spec.initial_model)
         else:
             hyperparameters = {k: v for k, v in spec.hyperparameters.items() if k != "n_envs"}
             self.agent = make_agent(spec.agent, vec, seed=spec.seed, env_id=spec.env_id,
                                     tensorboard_log=str(self.out / "tensorboard"),
                                     **hyperparameters)
-        done_steps = self.agent.model.num_timesteps
+        done_steps = self.agent.model.num_timesteps if checkpoint is not None else 0
         budget = spec.total_timesteps
         if budget is None and spec.total_episodes is None:
             budget = self.agent.default_timesteps

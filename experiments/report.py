@@ -57,30 +57,47 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path) 
         learn = store.episodes(key, kind="learn")
         transfer = store.episodes(key, kind="transfer")
     learning = _learning(spec, jobs, learn)
+    relearning = _relearning(spec, jobs)
     rows = _transfer_rows(spec, learn, transfer)
     gaps = _gaps(spec, jobs, transfer)
     figures = {
         "learning": _figure_learning(spec, learn, out / "figures" / "learning.png"),
         "gravity": _figure_gravity(spec, rows, learn, out / "figures" / "success_vs_gravity.png"),
         "heatmap": _figure_heatmap(spec, rows, out / "figures" / "gravity_wind_heatmap.png"),
+        "relearning": _figure_relearning(learning, relearning,
+                                         out / "figures" / "relearning.png"),
     }
     _write_tables(out, learning, rows)
     failed = [j for j in jobs if j["status"] == "failed"]
-    markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures)
+    markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
     (out / "report.md").write_text(markdown, encoding="utf-8")
     (out / "report.html").write_text(_html(markdown, out, figures), encoding="utf-8")
     return out / "report.md"
 
 
 # ------------------------------------------------------------------- numbers
+def _relearning(spec: ExperimentSpec,
+                jobs: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (agent, test): episodes to relearn the criterion there, over seeds."""
+    result = {}
+    for agent in spec.agents:
+        for test in spec.relearn:
+            found = _learning(spec, jobs, [], kind="relearn", test=test)
+            if agent.name in found:
+                result[(agent.name, test)] = found[agent.name]
+    return result
+
+
 def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
-              learn: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+              learn: list[dict[str, Any]], kind: str = "learn",
+              test: str | None = None) -> dict[str, dict[str, Any]]:
     """Per agent: episodes to criterion over seeds (censored), and what was spent."""
     result = {}
     for agent in spec.agents:
         values, spent = [], []
         for job in jobs:
-            if job["kind"] != "learn" or job["agent"] != agent.name or job["status"] != "done":
+            if (job["kind"] != kind or job["agent"] != agent.name or job["status"] != "done"
+                    or (test is not None and job["test_context"] != test)):
                 continue
             summary = json.loads(job["summary"] or "{}")
             met = (summary.get("criterion") or {}).get("met")
@@ -307,6 +324,37 @@ def _figure_heatmap(spec: ExperimentSpec, rows: list[TransferRow], path: Path) -
     return path
 
 
+def _figure_relearning(learning: dict[str, dict[str, Any]],
+                       relearning: dict[tuple[str, str], dict[str, Any]],
+                       path: Path) -> Path | None:
+    """Median episodes to criterion: from scratch, and relearning in each test context.
+    Hatched bars are censored: the criterion was not met within the budget."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    if not relearning:
+        return None
+    bars = []
+    for (agent, test), data in relearning.items():
+        if agent in learning and (agent, "from scratch") not in [b[:2] for b in bars]:
+            bars.append((agent, "from scratch", learning[agent]["summary"].median))
+        bars.append((agent, test, data["summary"].median))
+    figure, axes = plt.subplots(figsize=(max(5, 0.6 * len(bars)), 3.5))
+    for index, (_agent, label, median) in enumerate(bars):
+        axes.bar(index, median.value, hatch="//" if median.censored else None,
+                 color="#8888cc" if label == "from scratch" else "#cc8844")
+    axes.set_xticks(range(len(bars)), [f"{a}\n{label}" for a, label, _ in bars],
+                    fontsize=7, rotation=45, ha="right")
+    axes.set_ylabel("episodes to criterion (median)")
+    axes.set_yscale("log")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
 # -------------------------------------------------------------------- output
 def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
                   rows: list[TransferRow]) -> None:
@@ -332,7 +380,8 @@ def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
 def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               rows: list[TransferRow], gaps: dict[str, Interval],
               failed: list[dict[str, Any]], jobs: list[dict[str, Any]],
-              figures: dict[str, Path | None]) -> str:
+              figures: dict[str, Path | None],
+              relearning: dict[tuple[str, str], dict[str, Any]]) -> str:
     lines = [f"# {spec.name} ({spec.preset})", "", spec.description, "",
              f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
              f"held-out instances per test context and seed, {spec.trials} trials each. "
@@ -360,6 +409,14 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               f"trials to first success |", "| --- | --- | --- | --- | --- | --- |"]
     lines += [f"| {r.agent} | {r.test} | {r.label} | {r.first_trial} | {r.within_trials} | "
               f"{r.trials_to_first_success} |" for r in rows]
+    if relearning:
+        lines += ["", "## Relearning", "",
+                  "Training episodes to meet the criterion again in a test context, starting "
+                  "from the post-learning model, beside learning from scratch.", "",
+                  "| agent | from scratch | relearn in | relearning |", "| --- | --- | --- | --- |"]
+        lines += [f"| {agent} | {_count_phrase(learning[agent]['summary'], 'seeds')} | {test} | "
+                  f"{_count_phrase(data['summary'], 'seeds')} |"
+                  for (agent, test), data in relearning.items() if agent in learning]
     lines += ["", "## Figures", ""]
     for name, path in figures.items():
         if path is None:

@@ -51,7 +51,18 @@ def plan_jobs(spec: ExperimentSpec) -> list[Job]:
     jobs += [Job(f"transfer/{a.name}/{seed}/{t.name}", "transfer", a.name, seed,
                  _training_name(a), t.name)
              for a in spec.agents for seed in spec.seeds for t in spec.tests]
+    jobs += [Job(f"relearn/{a.name}/{seed}/{test}", "relearn", a.name, seed,
+                 _training_name(a), test)
+             for a in spec.agents if _relearns(a) for seed in spec.seeds
+             for test in spec.relearn]
     return jobs
+
+
+def _relearns(agent: AgentSpec) -> bool:
+    """Relearning is measured for the RL algorithms (the protocol's phase 3)."""
+    from agents.sb3 import ALGORITHMS
+
+    return agent.agent in ALGORITHMS
 
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = None,
@@ -66,7 +77,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
     store.add_jobs(key, plan_jobs(spec))
     workers = workers or max(1, os.cpu_count() or 1)
     try:
-        for kind in ("learn", "transfer"):
+        for kind in ("learn", "transfer", "relearn"):
             done = {j["job_id"] for j in store.jobs(key, "done")}
             learned = {j["job_id"].split("/", 1)[1] for j in store.jobs(key, "done")
                        if j["kind"] == "learn"}
@@ -118,18 +129,30 @@ def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
         if job.kind == "learn":
             return _learn(spec, Path(out), agent, job)
         test = next(t for t in spec.tests if t.name == job.test_context)
+        if job.kind == "relearn":
+            return _learn(spec, Path(out), agent, job, test)
         return _transfer(spec, Path(out), held_out, agent, test, job)
     except Exception:
         return Outcome(job.job_id, [], [], {}, traceback.format_exc())
 
 
-def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job) -> Outcome:
+def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
+           relearn_in: TestSpec | None = None) -> Outcome:
+    """Learn from scratch in the training context, or relearn from the post-learning
+    model in a test context; until the criterion or the budget either way."""
     from agents.training import RunSpec, train
 
     steps, episodes = spec.budget_of(agent)
     folder = run_folder(out, agent.name, job.seed)
+    initial_model = None
+    context = agent.train[0]
+    if relearn_in is not None:
+        initial_model = str(folder / "model.zip")
+        folder = out / "relearn" / agent.name / str(job.seed) / relearn_in.name
+        context = relearn_in.context
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
-                  env_kwargs=_env_kwargs(agent, agent.train[0]), total_timesteps=steps,
+                  initial_model=initial_model,
+                  env_kwargs=_env_kwargs(agent, context), total_timesteps=steps,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),

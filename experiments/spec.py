@@ -19,7 +19,7 @@ _AGENT_KEYS = {"name", "agent", "train", "observe_context", "hyperparameters", "
                "budget_episodes"}
 _TEST_KEYS = {"name", "context"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
-                "eval_every_steps", "agents"}
+                "eval_every_steps", "agents", "relearn"}
 
 
 class SpecError(ValueError):
@@ -63,6 +63,8 @@ class ExperimentSpec:
     budget_episodes: int | None
     eval_every_steps: int
     description: str = ""
+    #: Test contexts where the RL agents relearn until the criterion (phase 3).
+    relearn: tuple[str, ...] = ()
 
     def budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
         """``(steps, episodes)`` for ``agent``: its own, else the preset's."""
@@ -129,7 +131,12 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
             raise SpecError(f"{source}: {label} names must be unique, got {names}")
         if not names:
             raise SpecError(f"{source}: {label} must not be empty")
+    relearn = tuple(chosen.get("relearn", ()))
+    unknown_tests = sorted(set(relearn) - {t.name for t in tests})
+    if unknown_tests:
+        raise SpecError(f"{where}.relearn names unknown test {unknown_tests[0]!r}")
     return ExperimentSpec(
+        relearn=relearn,
         name=name, env=env, preset=preset, agents=tuple(agents), tests=tuple(tests),
         seeds=seeds, trials=_positive(chosen, "trials", where, 3),
         instances=_positive(chosen, "instances", where, 20),

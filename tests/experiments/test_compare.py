@@ -120,3 +120,46 @@ def test_a_killed_compare_resumes_without_duplicates_or_losses(tmp_path):
         "SELECT COUNT(*) FROM (SELECT job_id, episode FROM episodes GROUP BY job_id, episode "
         "HAVING COUNT(*) > 1)").fetchone()[0]
     assert duplicates == 0
+
+
+RELEARN = """
+name = "relearn"
+env = "LunarLanding-v0"
+[[agents]]
+name = "ppo"
+agent = "ppo"
+train = [{ gravity = 9.81 }]
+budget_steps = 256
+hyperparameters = { n_envs = 2, n_steps = 64, batch_size = 64 }
+[[agents]]
+name = "random"
+agent = "random"
+train = [{ gravity = 9.81 }]
+budget_episodes = 2
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+seeds = [10000]
+trials = 1
+instances = 1
+eval_every_steps = 128
+relearn = ["moon"]
+"""
+
+
+def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
+    path = tmp_path / "relearn.toml"
+    path.write_text(RELEARN)
+    spec = load_spec(path)
+    assert [j.job_id for j in plan_jobs(spec) if j.kind == "relearn"] == [
+        "relearn/ppo/10000/moon"]
+    store_path = run_experiment(spec, tmp_path / "out", workers=2)
+    with ResultsStore(store_path) as store:
+        relearn = store.jobs("relearn:quick")
+        assert {j["job_id"]: j["status"] for j in relearn}["relearn/ppo/10000/moon"] == "done"
+        episodes = store.episodes("relearn:quick", kind="relearn")
+        assert episodes and all(e["context"]["gravity"] == 1.62 for e in episodes)
+    text = write_report(spec, store_path, tmp_path / "out" / "report").read_text()
+    assert "## Relearning" in text and "| ppo |" in text
+    assert (tmp_path / "out" / "report" / "figures" / "relearning.png").exists()
