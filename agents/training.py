@@ -22,6 +22,7 @@ import json
 import logging
 import random
 import re
+import signal
 import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
@@ -126,6 +127,7 @@ class _Run:
         self.log = EpisodeLog(self.out, spec.env_id, resume=self.resumed)
         self.started = time.perf_counter()
         self.status = "running"
+        self.stop_requested = False
         self.criterion: dict[str, Any] | None = None
         self.evaluations = _Evaluations(self.out / "evaluations.npz", resume=self.resumed)
         self.recent_success: deque[bool] = deque(maxlen=100)
@@ -145,11 +147,14 @@ class _Run:
 
         torch.set_num_threads(self.spec.torch_threads)
         bar = _ProgressBar(self, progress)
+        previous_handler = self._catch_ctrl_c()
         try:
             if self.spec.agent in ALGORITHMS:
                 self._train_sb3()
             else:
                 self._train_online()
+            if self.stop_requested:
+                raise KeyboardInterrupt
             self.status = "finished"
         except KeyboardInterrupt:
             self.status = "interrupted"
@@ -161,9 +166,29 @@ class _Run:
             self.logger.exception("training failed")
             raise
         finally:
+            if previous_handler is not None:
+                signal.signal(signal.SIGINT, previous_handler)
             bar.close()
             self._write_summary()
         return self._summary()
+
+    def _catch_ctrl_c(self) -> Any:
+        """Turn Ctrl-C into a stop request checked between steps and episodes.
+
+        A KeyboardInterrupt raised inside a physics engine's callback can be swallowed
+        there; a flag cannot. A second Ctrl-C interrupts at once.
+        """
+        self.stop_requested = False
+
+        def request_stop(signum: int, frame: Any) -> None:
+            if self.stop_requested:
+                raise KeyboardInterrupt
+            self.stop_requested = True
+
+        try:
+            return signal.signal(signal.SIGINT, request_stop)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            return None
 
     def _train_sb3(self) -> None:
         from stable_baselines3.common.env_util import make_vec_env
@@ -218,6 +243,8 @@ class _Run:
 
         def after_episode(record: EpisodeRecord) -> bool:
             nonlocal next_eval, next_checkpoint
+            if self.stop_requested:
+                return False
             keep_going = True
             if record.total_steps >= next_eval:
                 next_eval = _next_multiple(record.total_steps, spec.eval_every_steps)
@@ -238,7 +265,8 @@ class _Run:
         run_episodes(self.agent, env, episodes, max_steps=steps,
                      seed=self._env_seed(), learn=True, callback=after_episode,
                      log=self.log, agent_name=spec.agent)
-        self.evaluate(self.log.total_steps)
+        if not self.stop_requested:
+            self.evaluate(self.log.total_steps)
 
     def evaluate(self, timesteps: int) -> bool:
         """A deterministic evaluation on the held-out seeds; False stops training."""
@@ -401,6 +429,8 @@ class _SB3Hooks(BaseCallback):
         self.next_checkpoint = _next_multiple(self.num_timesteps, spec.checkpoint_every_steps)
 
     def _on_step(self) -> bool:
+        if self.run.stop_requested:
+            return False
         spec = self.run.spec
         keep_going = True
         if self.num_timesteps >= self.next_eval:
@@ -416,6 +446,8 @@ class _SB3Hooks(BaseCallback):
         return keep_going
 
     def _on_training_end(self) -> None:
+        if self.run.stop_requested:
+            return
         if not self.run.evaluations.timesteps or (
                 self.run.evaluations.timesteps[-1] != self.num_timesteps):
             self.run.evaluate(self.num_timesteps)
