@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
+import shutil
 import signal
 import time
 from collections import deque
@@ -308,11 +310,7 @@ class _Run:
         folder.mkdir(exist_ok=True)
         steps = (agent.model.num_timesteps if isinstance(agent, SB3Agent)
                  else self.log.total_steps)
-        path = folder / f"step_{steps:012d}{_suffix(agent)}"
-        agent.save(path)
-        replay = getattr(getattr(agent, "model", None), "save_replay_buffer", None)
-        if replay is not None and getattr(agent.model, "replay_buffer", None) is not None:
-            replay(path.with_name(path.stem + "_replay_buffer.pkl"))
+        path = _save_atomically(agent, folder, f"step_{steps:012d}", with_replay=True)
         self.logger.info("checkpoint %s", path)
         self._write_summary()
         return path
@@ -362,7 +360,7 @@ class _Run:
     def close(self) -> None:
         agent = getattr(self, "agent", None)
         if agent is not None and self.status == "finished":
-            agent.save(self.out / f"model{_suffix(agent)}")
+            _save_atomically(agent, self.out, "model")
             _write_agent_meta(self.out / "agent.json", self.spec)
         self.log.close()
         self.board.close()
@@ -485,6 +483,27 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _save_atomically(agent: Any, folder: Path, stem: str, with_replay: bool = False) -> Path:
+    """Save ``agent`` as ``folder/stem.zip`` (or ``.pkl``) so that a kill at any moment
+    leaves the previous files or the complete new ones, never a torn model file.
+
+    Everything is written to a staging folder first and moved in with the model file
+    last, since readers look for the model file.
+    """
+    staging = folder / ".staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    model = staging / f"{stem}{_suffix(agent)}"
+    agent.save(model)
+    replay = getattr(getattr(agent, "model", None), "save_replay_buffer", None)
+    if with_replay and replay is not None and agent.model.replay_buffer is not None:
+        replay(staging / f"{stem}_replay_buffer.pkl")
+    for item in sorted(staging.iterdir(), key=lambda p: p == model):
+        os.replace(item, folder / item.name)
+    staging.rmdir()
+    return folder / model.name
 
 
 def _next_multiple(value: int, every: int) -> int:
