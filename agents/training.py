@@ -205,7 +205,7 @@ class _Run:
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
-            self.agent = SB3Agent.load(checkpoint, env=vec)
+            self.agent = load_agent(spec.agent, checkpoint, env=vec)
             buffer = checkpoint.with_name(checkpoint.stem + "_replay_buffer.pkl")
             if buffer.exists():
                 self.agent.model.load_replay_buffer(buffer)
@@ -234,8 +234,7 @@ class _Run:
         env = gym.make(spec.env_id, **spec.env_kwargs)
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
-            factory = resolve(spec.agent)
-            self.agent = factory.load(checkpoint, env=env)
+            self.agent = load_agent(spec.agent, checkpoint, env=env)
             self.logger.info("resumed from %s", checkpoint)
         else:
             self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)
@@ -543,9 +542,15 @@ def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) 
     else:
         meta = json.loads(((path.parent.parent if path.parent.name == "checkpoints"
                             else path.parent) / "run.json").read_text(encoding="utf-8"))
-    name = meta["agent"]
+    return load_agent(meta["agent"], path, env=env), meta
+
+
+def load_agent(name: str, path: str | Path, env: Any = None) -> Any:
+    """An agent saved under registry ``name``: an SB3 zip, through the class's own
+    ``load``, or a pickled :class:`OnlineAgent` (the planner's name resolves to a
+    function, so it takes the last way)."""
     if name in ALGORITHMS:
-        return SB3Agent.load(path, env=env), meta
+        return SB3Agent.load(path, env=env)
     loader = getattr(resolve(name), "load", None) or OnlineAgent.load
-    return loader(path, env=env), meta
+    return loader(path, env=env)
 

@@ -157,3 +157,10 @@ def test_ctrl_c_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path):
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
     assert list((out / "checkpoints").glob("step_*.pkl"))
     assert read_log(out / "monitor.csv")
+
+
+def test_a_planner_run_resumes_from_its_checkpoint(tmp_path):
+    train(spec(tmp_path, agent="planner", total_episodes=2, checkpoint_every_steps=100))
+    summary = train(spec(tmp_path, agent="planner", total_episodes=4,
+                         checkpoint_every_steps=100), resume=True)
+    assert summary["status"] == "finished" and summary["episodes"] == 4
