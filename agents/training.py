@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import re
 import shutil
 import signal
@@ -40,10 +39,8 @@ from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from agents.registry import make_agent, resolve
 from agents.runner import run_episodes
 from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
+from agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
 
-#: Seed ranges of the protocol (DESIGN.md).
-TRAINING_SEEDS = range(10_000, 1_000_000)
-HELD_OUT_SEED_MIN = 1_000_000
 #: A deterministic evaluation of this many episodes ...
 CRITERION_EPISODES = 20
 #: ... reaching this success rate meets the criterion.
@@ -124,8 +121,7 @@ class _Run:
         else:
             write_json_atomically(self.out / "run.json", spec.to_dict())
         self.eval_seed = spec.eval_seed if spec.eval_seed is not None else (
-            self._previous_eval_seed() or random.SystemRandom().randrange(
-                HELD_OUT_SEED_MIN, 2**31 - spec.eval_episodes))
+            self._previous_eval_seed() or draw_held_out_seed(spec.eval_episodes))
         self.log = EpisodeLog(self.out, spec.env_id, resume=self.resumed)
         self.started = time.perf_counter()
         self.status = "running"

@@ -10,7 +10,6 @@ after trial 1, and the compute time of every decision.
 from __future__ import annotations
 
 import itertools
-import random
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,8 +21,7 @@ import envs  # noqa: F401  (registers the env ids)
 from agents.public_view import PublicView
 from agents.registry import make_agent
 from agents.runner import run_episodes
-
-HELD_OUT_SEED_MIN = 1_000_000
+from agents.seeds import draw_held_out_seed
 
 
 @dataclass
@@ -121,7 +119,7 @@ def run_benchmark(variant: str = "default", worlds: int = 100, trials: int = 3,
     if worlds <= 0 or trials <= 0:
         raise ValueError(f"worlds and trials must be > 0, got {worlds} and {trials}")
     if seed is None:
-        seed = random.SystemRandom().randrange(HELD_OUT_SEED_MIN, 2**31 - worlds)
+        seed = draw_held_out_seed(worlds)
     result = PlannerBenchmark(variant, seed)
     for index in range(worlds):
         world_seed = seed + index

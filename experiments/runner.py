@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-import random
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -22,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.records import EpisodeRecord, read_log
+from agents.seeds import draw_held_out_seed
 from experiments.spec import AgentSpec, ExperimentSpec, TestSpec
 from experiments.store import Job, ResultsStore
 
-HELD_OUT_SEED_MIN = 1_000_000
 STORE_NAME = "results.sqlite"
 
 
@@ -222,6 +221,6 @@ def _held_out_seed(out: Path, spec: ExperimentSpec) -> int:
     path = out / "held_out_seed.json"
     if path.exists():
         return int(json.loads(path.read_text(encoding="utf-8"))["held_out_seed"])
-    seed = random.SystemRandom().randrange(HELD_OUT_SEED_MIN, 2**31 - spec.instances)
+    seed = draw_held_out_seed(spec.instances)
     path.write_text(json.dumps({"held_out_seed": seed}) + "\n", encoding="utf-8")
     return seed

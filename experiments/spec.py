@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agents.seeds import TRAINING_SEEDS
+
 #: Built-in specs, by name.
 SPEC_FOLDER = Path(__file__).parent / "specs"
 _TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets"}
@@ -112,9 +114,10 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
     seeds = tuple(_required(chosen, "seeds", list, where))
     if not seeds or any(isinstance(s, bool) or not isinstance(s, int) for s in seeds):
         raise SpecError(f"{where}.seeds must be a non-empty list of ints, got {seeds!r}")
-    bad = [s for s in seeds if not 10_000 <= s < 1_000_000]
+    bad = [s for s in seeds if s not in TRAINING_SEEDS]
     if bad:
-        raise SpecError(f"{where}.seeds must be training seeds in 10000..999999, got {bad[0]}")
+        raise SpecError(f"{where}.seeds must be training seeds in {TRAINING_SEEDS.start}.."
+                        f"{TRAINING_SEEDS.stop - 1}, got {bad[0]}")
     agents = [_agent(a, f"{source} agents[{i}]")
               for i, a in enumerate(_required(data, "agents", list, source))]
     only = chosen.get("agents")

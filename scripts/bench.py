@@ -10,6 +10,7 @@ import argparse
 import json
 import platform
 
+from agents.seeds import HELD_OUT_SEED_MIN
 from envs.lunar.benchmark import compare, profile_components
 from scripts.inputs import InputError
 
@@ -73,8 +74,9 @@ def run_planner(args: argparse.Namespace) -> int:
     if args.worlds < 1 or args.trials < 1:
         raise InputError(f"--worlds and --trials must be >= 1, got {args.worlds} and "
                          f"{args.trials}")
-    if args.seed is not None and args.seed < 1_000_000:
-        raise InputError(f"--seed must be a held-out seed (>= 1,000,000), got {args.seed}")
+    if args.seed is not None and args.seed < HELD_OUT_SEED_MIN:
+        raise InputError(f"--seed must be a held-out seed (>= {HELD_OUT_SEED_MIN:,}), "
+                         f"got {args.seed}")
     for variant in args.variant:
         result = run_benchmark(variant, args.worlds, args.trials, args.seed,
                                **VARIANTS[variant])

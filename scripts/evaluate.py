@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,8 @@ import numpy as np
 
 import envs  # noqa: F401  (registers the env ids)
 from agents.runner import run_episodes
-from agents.training import HELD_OUT_SEED_MIN, load_trained_agent
+from agents.seeds import draw_held_out_seed
+from agents.training import load_trained_agent
 from envs.recording import save_gif
 from scripts.inputs import add_env_arguments, check_env_kwargs, env_kwargs, input_errors
 
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
                   **env_kwargs(args.context, args.preset, args.observe_context,
                                args.observe_fuel)}
         check_env_kwargs(env_id, kwargs)
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(
-        HELD_OUT_SEED_MIN, 2**31 - args.episodes)
+    seed = args.seed if args.seed is not None else draw_held_out_seed(args.episodes)
     env = gym.make(env_id, **kwargs)
     agent.env = getattr(agent, "env", None) or env
     records = run_episodes(agent, env, seed=range(seed, seed + args.episodes),

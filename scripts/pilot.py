@@ -12,6 +12,7 @@ import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401  (registers the env ids)
+from agents.seeds import DEVELOPMENT_SEEDS
 from envs.evaluation import evaluate_policy
 from envs.lunar.heuristic import heuristic_action
 from scripts.inputs import check_env_kwargs, input_errors
@@ -54,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     contexts = [(f"gravity {g:g}", {"gravity": g}) for g in args.gravity]
     contexts += [(f"preset {p}", {"preset": p}) for p in args.preset]
     with input_errors():
-        if not 1 <= args.seeds <= 10_000:
-            raise ValueError(f"--seeds must be in 1..10000 (development seeds), "
-                             f"got {args.seeds}")
+        _check_seed_count(args.seeds)
         for _, kwargs in contexts:
             check_env_kwargs("LunarLanding-v0", {**kwargs, "continuous": args.continuous})
     print(f"pilot {args.pilot}, {'continuous' if args.continuous else 'discrete'} actions, "
@@ -76,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
 def run_on_lunar_lander_v3(args: argparse.Namespace) -> int:
     """Gymnasium's heuristic on its own env, for reference (v3 has no is_success)."""
     with input_errors():
-        if not 1 <= args.seeds <= 10_000:
-            raise ValueError(f"--seeds must be in 1..10000, got {args.seeds}")
+        _check_seed_count(args.seeds)
         bad = [g for g in args.gravity if not 0 < g < 12]
         if bad:
             raise ValueError(f"LunarLander-v3 takes gravity in (0, 12) m/s², got {bad[0]:g}")
@@ -91,3 +89,10 @@ def run_on_lunar_lander_v3(args: argparse.Namespace) -> int:
                                 continuous=args.continuous)
         print(f"| {g:g} | {stats.success_rate:.0%} | {stats.mean_return:.1f} |")
     return 0
+
+
+def _check_seed_count(count: int) -> None:
+    """Episodes run on seeds 0..count-1, which must stay development seeds."""
+    if not 1 <= count <= len(DEVELOPMENT_SEEDS):
+        raise ValueError(f"--seeds must be in 1..{len(DEVELOPMENT_SEEDS)} (development "
+                         f"seeds), got {count}")
