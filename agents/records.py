@@ -39,6 +39,16 @@ class EpisodeRecord:
     seed: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_row(cls, row: dict[str, str]) -> EpisodeRecord:
+        """The record behind a ``monitor.csv`` row, as :func:`read_log` returns it."""
+        return cls(episode=int(row["episode"]), total_steps=int(row["total_steps"]),
+                   episode_return=float(row["r"]), length=int(row["l"]),
+                   is_success=row["is_success"] == "1", outcome=row["outcome"],
+                   wall_time=float(row["t"]), agent=row["agent"],
+                   seed=int(row["seed"]) if row["seed"] else None,
+                   context=json.loads(row["context"]))
+
     def row(self) -> list[Any]:
         return [self.episode_return, self.length, round(self.wall_time, 6), self.episode,
                 self.total_steps, int(self.is_success), self.outcome, self.agent,

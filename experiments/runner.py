@@ -11,6 +11,7 @@ raises is stored as failed with its traceback, and the others go on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -157,7 +158,9 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
                   stop_at_criterion=True)  # the protocol: learn until the criterion
     summary = train(run, resume=(folder / "run.json").exists())
-    records = [_record(row, agent.name, job.seed) for row in read_log(folder / "monitor.csv")]
+    # Stored under the experiment's name for the agent (the log has the registry name).
+    records = [dataclasses.replace(EpisodeRecord.from_row(row), agent=agent.name)
+               for row in read_log(folder / "monitor.csv")]
     return Outcome(job.job_id, records, [None] * len(records), summary)
 
 
@@ -206,14 +209,6 @@ def _training_name(agent: AgentSpec) -> str:
         raise ValueError(f"agent {agent.name!r}: training on several contexts is not "
                          f"supported yet; give one context (ranges randomize it)")
     return json.dumps(agent.train[0], sort_keys=True)
-
-
-def _record(row: dict[str, str], agent: str, seed: int) -> EpisodeRecord:
-    return EpisodeRecord(
-        episode=int(row["episode"]), total_steps=int(row["total_steps"]),
-        episode_return=float(row["r"]), length=int(row["l"]),
-        is_success=row["is_success"] == "1", outcome=row["outcome"],
-        wall_time=float(row["t"]), agent=agent, seed=seed, context=json.loads(row["context"]))
 
 
 def _held_out_seed(out: Path, spec: ExperimentSpec) -> int:

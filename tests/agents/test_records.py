@@ -46,3 +46,10 @@ def test_an_existing_log_is_never_overwritten(tmp_path):
     EpisodeLog(tmp_path, "LunarLanding-v0").close()
     with pytest.raises(FileExistsError, match="--resume"):
         EpisodeLog(tmp_path, "LunarLanding-v0")
+
+
+def test_a_logged_row_reads_back_as_the_same_record(tmp_path):
+    log = EpisodeLog(tmp_path, "LunarLanding-v0")
+    log.write(record(2, 30))
+    log.close()
+    assert EpisodeRecord.from_row(read_log(tmp_path / "monitor.csv")[0]) == record(2, 30)
