@@ -12,8 +12,8 @@ import gymnasium as gym
 import numpy as np
 
 import envs  # noqa: F401  (registers the env ids)
+from agents.evaluation import evaluate_policy
 from agents.seeds import DEVELOPMENT_SEEDS
-from envs.evaluation import evaluate_policy
 from envs.lunar.heuristic import heuristic_action
 from scripts.inputs import check_env_kwargs, input_errors
 

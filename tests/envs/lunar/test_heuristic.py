@@ -3,7 +3,7 @@
 import pytest
 from gymnasium.envs.box2d.lunar_lander import heuristic as v3_heuristic
 
-from envs.evaluation import evaluate_policy
+from agents.evaluation import evaluate_policy
 from envs.lunar.heuristic import heuristic_action
 
 
