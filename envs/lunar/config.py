@@ -8,15 +8,15 @@ sampled afresh from the env's ``np_random`` at every reset (domain randomization
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import numpy as np
 
-Number: TypeAlias = float | tuple[float, float]
+from envs import fields as _fields
+from envs.fields import FieldBounds, Number, extreme, numeric_field
 
 #: Lowest gravity [m/s²] at which the default engines are designed to land.
 DESIGN_GRAVITY_MIN = 0.5
@@ -24,31 +24,6 @@ DESIGN_GRAVITY_MIN = 0.5
 DESIGN_GRAVITY_MAX = 25.0
 #: The pad must end this far from the middle of the world or closer [m].
 PAD_REACH_M = 9.5
-
-
-@dataclass(frozen=True)
-class FieldBounds:
-    """Valid interval of a numeric field [unit]; ``open_low`` excludes the lower end."""
-
-    low: float
-    high: float
-    unit: str
-    open_low: bool = False
-
-    def contains(self, value: float) -> bool:
-        above = value > self.low if self.open_low else value >= self.low
-        return above and value <= self.high
-
-    def describe(self) -> str:
-        left = "(" if self.open_low else "["
-        return f"{left}{self.low:g}, {self.high:g}] {self.unit}".rstrip()
-
-
-def _numeric(default: float, low: float, high: float, unit: str, doc: str,
-             open_low: bool = False) -> Any:
-    bounds = FieldBounds(low, high, unit, open_low)
-    return field(default=default, metadata={"bounds": bounds, "doc": doc})
-
 
 @dataclass(frozen=True)
 class LanderConfig:
@@ -60,44 +35,44 @@ class LanderConfig:
     valid range. See ``LanderConfig.describe_fields()`` for the table.
     """
 
-    gravity: Number = _numeric(9.81, 0.0, 30.0, "m/s²", "gravity magnitude", open_low=True)
-    main_engine_thrust: Number = _numeric(
+    gravity: Number = numeric_field(9.81, 0.0, 30.0, "m/s²", "gravity magnitude", open_low=True)
+    main_engine_thrust: Number = numeric_field(
         180.0, 0.0, 5000.0, "N", "main engine thrust at full throttle, along the body axis")
-    side_engine_thrust: Number = _numeric(
+    side_engine_thrust: Number = numeric_field(
         12.0, 0.0, 500.0, "N", "side engine thrust at full throttle, across the body axis")
-    dry_mass: Number = _numeric(
+    dry_mass: Number = numeric_field(
         4.0, 0.5, 100.0, "kg", "mass without fuel, legs included", open_low=False)
-    fuel_mass: Number = _numeric(1.0, 0.0, 100.0, "kg", "fuel on board at the start")
-    main_engine_fuel_rate: Number = _numeric(
+    fuel_mass: Number = numeric_field(1.0, 0.0, 100.0, "kg", "fuel on board at the start")
+    main_engine_fuel_rate: Number = numeric_field(
         0.1, 0.0, 10.0, "kg/s", "fuel burned by the main engine at full throttle")
-    side_engine_fuel_rate: Number = _numeric(
+    side_engine_fuel_rate: Number = numeric_field(
         0.01, 0.0, 10.0, "kg/s", "fuel burned by a side engine at full throttle")
-    wind_speed: Number = _numeric(
+    wind_speed: Number = numeric_field(
         0.0, -30.0, 30.0, "m/s", "steady horizontal air speed, positive blows toward +x")
-    turbulence: Number = _numeric(
+    turbulence: Number = numeric_field(
         0.0, 0.0, 20.0, "m/s", "standard deviation of gusts (both axes, 1 s correlation)")
-    drag_coefficient: Number = _numeric(
+    drag_coefficient: Number = numeric_field(
         0.1, 0.0, 10.0, "kg/m", "air drag: force = coefficient · norm(v_air - v) · (v_air - v)")
-    terrain_roughness: Number = _numeric(
+    terrain_roughness: Number = numeric_field(
         3.0, 0.0, 3.3, "m", "largest height of the terrain above or below the pad")
-    pad_x: Number = _numeric(0.0, -7.0, 7.0, "m", "pad centre, from the middle of the world")
-    pad_width: Number = _numeric(4.0, 2.0, 8.0, "m", "width of the flat landing pad")
-    initial_x_spread: Number = _numeric(
+    pad_x: Number = numeric_field(0.0, -7.0, 7.0, "m", "pad centre, from the middle of the world")
+    pad_width: Number = numeric_field(4.0, 2.0, 8.0, "m", "width of the flat landing pad")
+    initial_x_spread: Number = numeric_field(
         0.0, 0.0, 8.0, "m", "start x is uniform in ± this, around the middle of the world")
-    initial_height: Number = _numeric(
+    initial_height: Number = numeric_field(
         10.0, 2.0, 15.0, "m", "start height of the lander's centre above the pad")
-    initial_velocity_spread: Number = _numeric(
+    initial_velocity_spread: Number = numeric_field(
         4.0, 0.0, 10.0, "m/s", "each start velocity component is uniform in ± this")
-    initial_angle_spread: Number = _numeric(
+    initial_angle_spread: Number = numeric_field(
         0.0, 0.0, math.pi / 4, "rad", "start tilt is uniform in ± this")
-    max_touchdown_speed: Number = _numeric(
+    max_touchdown_speed: Number = numeric_field(
         3.0, 0.0, 20.0, "m/s",
         "a leg touching down while the hull moves faster than this (any direction) crashes",
         open_low=True)
-    max_landing_tilt: Number = _numeric(
+    max_landing_tilt: Number = numeric_field(
         0.4, 0.0, math.pi / 2, "rad", "largest tilt at rest that counts as landed",
         open_low=True)
-    observation_noise: Number = _numeric(
+    observation_noise: Number = numeric_field(
         0.0, 0.0, 1.0, "", "std of Gaussian noise added to the 6 kinematic observations "
         "(in observation units)")
     terrain_seed: int | None = field(
@@ -107,11 +82,7 @@ class LanderConfig:
         default=False, metadata={"doc": "Box(-1, 1, (2,)) actions instead of Discrete(4)"})
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if "bounds" in f.metadata:
-                object.__setattr__(self, f.name, _validate_number(f.name, value,
-                                                                  f.metadata["bounds"]))
+        _fields.validate_numeric_fields(self)
         if not isinstance(self.continuous, bool | np.bool_):
             raise TypeError(f"continuous must be a bool, got {type(self.continuous).__name__}")
         object.__setattr__(self, "continuous", bool(self.continuous))
@@ -123,7 +94,7 @@ class LanderConfig:
             if seed < 0:
                 raise ValueError(f"terrain_seed must be an int >= 0 or None, got {seed}")
             object.__setattr__(self, "terrain_seed", int(seed))
-        widest_reach = _extreme(self.pad_x, abs) + _extreme(self.pad_width, abs) / 2
+        widest_reach = extreme(self.pad_x, abs) + extreme(self.pad_width, abs) / 2
         if widest_reach > PAD_REACH_M:
             raise ValueError(f"pad_x={self.pad_x} with pad_width={self.pad_width} puts the pad "
                              f"outside the world: need |pad_x| + pad_width/2 <= {PAD_REACH_M:g} m")
@@ -160,7 +131,7 @@ class LanderConfig:
     @property
     def randomized_fields(self) -> tuple[str, ...]:
         """Names of the fields given as ``(low, high)`` ranges."""
-        return tuple(name for name in _NUMERIC_FIELDS if isinstance(getattr(self, name), tuple))
+        return _fields.ranged_field_names(self)
 
     def sample(self, rng: np.random.Generator) -> LanderConfig:
         """A concrete context: every range replaced by a uniform draw from ``rng``.
@@ -168,16 +139,11 @@ class LanderConfig:
         Fields are drawn in declaration order, one draw per ranged field, so the
         same generator state gives the same context.
         """
-        ranged = self.randomized_fields
-        if not ranged:
-            return self
-        draws = {name: float(rng.uniform(*getattr(self, name))) for name in ranged}
-        return dataclasses.replace(self, **draws)
+        return _fields.sample_ranges(self, rng)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data: ranges become lists, so the dict is JSON-serializable."""
-        return {name: list(value) if isinstance(value, tuple) else value
-                for name, value in ((name, getattr(self, name)) for name in _ALL_FIELDS)}
+        return _fields.plain_data(self)
 
     # ---------------------------------------------------------- derived facts
     def thrust_to_weight(self) -> float:
@@ -215,7 +181,6 @@ class LanderConfig:
         return "\n".join(rows)
 
 
-_ALL_FIELDS = tuple(f.name for f in dataclasses.fields(LanderConfig))
 _NUMERIC_FIELDS = tuple(f.name for f in dataclasses.fields(LanderConfig)
                         if "bounds" in f.metadata)
 
@@ -227,52 +192,12 @@ def numeric_field_names() -> tuple[str, ...]:
 
 def field_bounds(name: str) -> FieldBounds:
     """The valid interval of numeric field ``name``."""
-    bounds = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(LanderConfig)}
-    if bounds.get(name) is None:
-        raise ValueError(f"{name!r} is not a numeric field of LanderConfig")
-    return bounds[name]
+    return _fields.bounds_of(LanderConfig, name)
 
 
 def check_field_names(kwargs: Mapping[str, Any]) -> None:
     """Raise ``TypeError`` for a keyword that is not a field, suggesting the nearest."""
-    valid = [f.name for f in dataclasses.fields(LanderConfig)]
-    for key in kwargs:
-        if key not in valid:
-            near = difflib.get_close_matches(key, valid, n=1)
-            hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise TypeError(f"unknown LanderConfig field {key!r}{hint}; "
-                            f"valid fields: {', '.join(valid)}")
-
-
-def _extreme(value: Number, key: Any) -> float:
-    """The largest ``key(v)`` over a number or both ends of a range."""
-    return max(key(v) for v in value) if isinstance(value, tuple) else key(value)
-
-
-def _validate_scalar(name: str, value: Any, bounds: FieldBounds) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
-                                                              | np.floating):
-        raise TypeError(f"{name} must be a number or a (low, high) range in "
-                        f"{bounds.describe()}, got {type(value).__name__} {value!r}")
-    number = float(value)
-    if not math.isfinite(number):
-        raise ValueError(f"{name} must be finite, got {number}; valid: {bounds.describe()}")
-    if not bounds.contains(number):
-        raise ValueError(f"{name}={number:g} is out of range; valid: {bounds.describe()}")
-    return number
-
-
-def _validate_number(name: str, value: Any, bounds: FieldBounds) -> Number:
-    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
-        return _validate_scalar(name, value, bounds)
-    if len(value) != 2:
-        raise ValueError(f"{name} range must be (low, high), got {len(value)} values; "
-                         f"valid: {bounds.describe()}")
-    low = _validate_scalar(f"{name} low", value[0], bounds)
-    high = _validate_scalar(f"{name} high", value[1], bounds)
-    if low > high:
-        raise ValueError(f"{name} range is inverted: low {low:g} > high {high:g}")
-    return (low, high)
+    _fields.check_field_names(LanderConfig, kwargs)
 
 
 #: Named partial contexts; combine them with :meth:`LanderConfig.from_presets`.

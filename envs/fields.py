@@ -1,0 +1,154 @@
+"""Validated numeric fields shared by the worlds' frozen config dataclasses.
+
+A numeric context field takes a number or a ``(low, high)`` range that the env samples
+afresh at every reset. These helpers declare such fields with their unit and valid
+interval, and check values so that a bad one raises at once, naming the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeAlias
+
+import numpy as np
+
+Number: TypeAlias = float | tuple[float, float]
+
+
+@dataclass(frozen=True)
+class FieldBounds:
+    """Valid interval of a numeric field [unit]; ``open_low`` excludes the lower end."""
+
+    low: float
+    high: float
+    unit: str
+    open_low: bool = False
+
+    def contains(self, value: float) -> bool:
+        above = value > self.low if self.open_low else value >= self.low
+        return above and value <= self.high
+
+    def describe(self) -> str:
+        left = "(" if self.open_low else "["
+        return f"{left}{self.low:g}, {self.high:g}] {self.unit}".rstrip()
+
+
+def numeric_field(default: float, low: float, high: float, unit: str, doc: str,
+                  open_low: bool = False) -> Any:
+    """A dataclass field holding a number or a ``(low, high)`` range within bounds."""
+    bounds = FieldBounds(low, high, unit, open_low)
+    return field(default=default, metadata={"bounds": bounds, "doc": doc})
+
+
+def validate_numeric_fields(config: Any) -> None:
+    """Check and normalize (to float or a float pair) every numeric field of ``config``."""
+    for f in dataclasses.fields(config):
+        if "bounds" in f.metadata:
+            value = validate_number(f.name, getattr(config, f.name), f.metadata["bounds"])
+            object.__setattr__(config, f.name, value)
+
+
+def ranged_field_names(config: Any) -> tuple[str, ...]:
+    """Names of the numeric fields of ``config`` given as ``(low, high)`` ranges."""
+    return tuple(f.name for f in dataclasses.fields(config)
+                 if "bounds" in f.metadata and isinstance(getattr(config, f.name), tuple))
+
+
+def sample_ranges(config: Any, rng: np.random.Generator) -> Any:
+    """``config`` with each range replaced by a uniform draw, in declaration order."""
+    ranged = ranged_field_names(config)
+    if not ranged:
+        return config
+    draws = {name: float(rng.uniform(*getattr(config, name))) for name in ranged}
+    return dataclasses.replace(config, **draws)
+
+
+def check_field_names(cls: type, kwargs: Iterable[str]) -> None:
+    """Raise ``TypeError`` for a keyword that is not a field of ``cls``, naming the nearest."""
+    valid = [f.name for f in dataclasses.fields(cls)]
+    for key in kwargs:
+        if key not in valid:
+            near = difflib.get_close_matches(key, valid, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise TypeError(f"unknown {cls.__name__} field {key!r}{hint}; "
+                            f"valid fields: {', '.join(valid)}")
+
+
+def bounds_of(cls: type, name: str) -> FieldBounds:
+    """The valid interval of numeric field ``name`` of dataclass ``cls``."""
+    bounds = {f.name: f.metadata.get("bounds") for f in dataclasses.fields(cls)}
+    if bounds.get(name) is None:
+        raise ValueError(f"{name!r} is not a numeric field of {cls.__name__}")
+    return bounds[name]
+
+
+def extreme(value: Number, key: Any) -> float:
+    """The largest ``key(v)`` over a number or both ends of a range."""
+    return max(key(v) for v in value) if isinstance(value, tuple) else key(value)
+
+
+def validate_scalar(name: str, value: Any, bounds: FieldBounds) -> float:
+    """``value`` as a finite float inside ``bounds``, or an error naming ``name``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.integer
+                                                              | np.floating):
+        raise TypeError(f"{name} must be a number or a (low, high) range in "
+                        f"{bounds.describe()}, got {type(value).__name__} {value!r}")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError(f"{name} must be finite, got {number}; valid: {bounds.describe()}")
+    if not bounds.contains(number):
+        raise ValueError(f"{name}={number:g} is out of range; valid: {bounds.describe()}")
+    return number
+
+
+def validate_number(name: str, value: Any, bounds: FieldBounds) -> Number:
+    """A number or a non-inverted ``(low, high)`` pair inside ``bounds``."""
+    if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray):
+        return validate_scalar(name, value, bounds)
+    if len(value) != 2:
+        raise ValueError(f"{name} range must be (low, high), got {len(value)} values; "
+                         f"valid: {bounds.describe()}")
+    low = validate_scalar(f"{name} low", value[0], bounds)
+    high = validate_scalar(f"{name} high", value[1], bounds)
+    if low > high:
+        raise ValueError(f"{name} range is inverted: low {low:g} > high {high:g}")
+    return (low, high)
+
+
+def validate_int(name: str, value: Any, low: int, high: int) -> int:
+    """``value`` as an int in ``[low, high]``, or an error naming ``name``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int in [{low}, {high}], "
+                        f"got {type(value).__name__} {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value} is out of range; valid: [{low}, {high}]")
+    return int(value)
+
+
+def validate_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool, or an error naming ``name``."""
+    if not isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
+
+
+def plain_data(config: Any) -> dict[str, Any]:
+    """A config as JSON-ready data: tuples become lists."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return [plain(v) for v in value]
+        return value
+
+    return {f.name: plain(getattr(config, f.name)) for f in dataclasses.fields(config)}
+
+
+def merge_kwargs(*parts: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge keyword dicts left to right."""
+    merged: dict[str, Any] = {}
+    for part in parts:
+        merged.update(part)
+    return merged
