@@ -14,3 +14,6 @@ if "LunarLanding-v0" not in registry:
         entry_point="envs.lunar.env:LunarLandingEnv",
         max_episode_steps=MAX_EPISODE_STEPS,
     )
+
+if "CityDriving-v0" not in registry:
+    register(id="CityDriving-v0", entry_point="envs.city.env:CityDrivingEnv")

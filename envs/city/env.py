@@ -1,0 +1,353 @@
+"""``CityDriving-v0``: drive across a city you may never have seen, by the rules."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from envs import fields as _fields
+from envs.city import public
+from envs.city.city_map import CityMap, generate_map
+from envs.city.config import MAPS_DIR, CityConfig, check_field_names, shipped_maps
+from envs.city.map_file import load_map
+from envs.city.vehicle import MAX_STEERING_RAD
+from envs.city.world import CityWorld
+
+ENV_ID = "CityDriving-v0"
+#: Reward terms.
+PROGRESS_REWARD_PER_M = 0.1
+INFRACTION_REWARD = -5.0
+COLLISION_REWARD = -20.0
+ARRIVAL_REWARD = 20.0
+#: The time limit: this many seconds plus the route at ``TIME_LIMIT_SPEED_FRACTION``
+#: of the speed limit.
+TIME_LIMIT_BASE_S = 30.0
+TIME_LIMIT_SPEED_FRACTION = 0.4
+_ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
+                  "physics_substeps", "observe_context")
+
+
+class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
+    """Drive from a start to a destination through a city, by the roads and the rules.
+
+    A top-down city of intersections on a grid of uneven blocks, two-way and one-way
+    streets, roadworks, and traffic lights. The ego car is a kinematic bicycle inside a
+    friction circle: on ice it slides. The world is set by a
+    :class:`~envs.city.config.CityConfig` (the *context*): the map (generated from a
+    seed, or a hand-drawn map file), lanes, speed limit, light timing, friction,
+    driving side and sensor noise. Numeric fields may be ``(low, high)`` ranges,
+    sampled at every reset. Everything is SI; see :mod:`envs.city.public`.
+
+    ## Action Space
+    ``Box(-1, 1, (2,))``: steering (positive turns left) and pedal (positive
+    accelerates, negative brakes). With ``continuous=False``, ``Discrete(9)``: every
+    pair of steering in {right, straight, left} and pedal in {brake, coast, throttle}
+    (``public.DISCRETE_ACTIONS``).
+
+    ## Observation Space
+    ``Box`` of ``20 + lidar_rays`` float32 (layout and scales in :mod:`envs.city.public`):
+
+    | entries | observation | unit |
+    | --- | --- | --- |
+    | 0, 1 | speed, steering angle | 20 m/s, fraction of the limit |
+    | 2, 3 | heading and lateral offset relative to the lane | pi rad, 3.5 m |
+    | 4 .. 3+N | lidar: distance to the road's edge or roadworks | lidar range |
+    | then 4 | next light: green, amber, red (one-hot), distance to its stop line | 100 m |
+    | then 3 | direction to the destination (cos, sin, car frame), route left | 1000 m |
+    | then 5 | next turn: left, straight, right, u-turn (one-hot), distance | 100 m |
+    | then 4 | position x, y (GPS), cos and sin of the heading | 1000 m |
+
+    ``observe_context=True`` appends friction, speed limit, lane width and the
+    driving side (+1 right, -1 left), scaled.
+
+    ## Rewards
+    +0.1 per metre of progress along the shortest route to the destination (so
+    driving away costs as much), -5 per infraction (red light, wrong lane, leaving the
+    road), -20 for a collision and +20 on arrival. ``info["reward_terms"]`` holds each
+    term of the step.
+
+    ## Starting State
+    The car stands still in the driving-side lane just past the start intersection,
+    pointing along the first street of the shortest route. The destination is at least
+    ``min_route_m`` away by road where the city allows.
+
+    ## Episode End
+    Terminated on arrival (the car's centre inside the destination intersection;
+    ``info["is_success"]`` is True when it arrives without collision) or on a
+    collision with a building or roadworks. Truncated when the time runs out:
+    ``30 s + route / (0.4 * speed limit)``, set at reset (``info["time_limit_s"]``).
+
+    ``info`` also has ``outcome`` (``driving``, ``arrived``, ``collision``,
+    ``timeout``), ``infractions`` (counts), ``route_completion`` and
+    ``driving_score`` = route completion x 0.65 per collision x 0.7 per red light x
+    0.8 per wrong-lane entry x 0.8 per time the car's centre leaves the road.
+
+    ## Arguments
+    ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
+    lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
+    **fields)``, ``fields`` being ``CityConfig`` fields. ``reset`` publishes the map in
+    ``info["map"]`` (schema in :mod:`envs.city.public`) and the context in
+    ``info["context"]``.
+
+    ## Version History
+    - v0: first version: no other traffic yet.
+    """
+
+    metadata = {"render_modes": ["human", "rgb_array"], "render_fps": public.DECISION_HZ}
+
+    def __init__(self, config: CityConfig | None = None, *,
+                 preset: str | Sequence[str] | None = None, render_mode: str | None = None,
+                 lidar_rays: int = 32, lidar_range_m: float = 50.0, physics_substeps: int = 5,
+                 observe_context: bool = False, **fields: Any) -> None:
+        self.config = _resolve_config(config, preset, fields)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
+                             f"or None, got {render_mode!r}")
+        self.lidar_rays = _fields.validate_int("lidar_rays", lidar_rays, 1, 360)
+        self.lidar_range_m = _fields.validate_scalar(
+            "lidar_range_m", lidar_range_m, _fields.FieldBounds(5.0, 200.0, "m"))
+        self.physics_substeps = _fields.validate_int("physics_substeps", physics_substeps, 1, 50)
+        self.observe_context = _fields.validate_bool("observe_context", observe_context)
+        self.render_mode = render_mode
+        self._fixed_map = _fixed_map(self.config)
+        self.action_space = (spaces.Box(-1.0, 1.0, (2,), np.float32) if self.config.continuous
+                             else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
+        self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context)
+        self.observation_space = spaces.Box(self._low, self._high, dtype=np.float32)
+        self._index = public.layout(self.lidar_rays)
+        self.world: CityWorld | None = None
+        self.context: CityConfig | None = None
+        self._renderer = None
+        self._outcome = "driving"
+        self._steps_left = 0
+        self._previous_route = 0.0
+        self._time_limit_s = 0.0
+
+    # -------------------------------------------------------------------- API
+    def reset(self, *, seed: int | None = None,
+              options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
+        super().reset(seed=seed)
+        if options:
+            raise ValueError(f"{ENV_ID} takes no reset options, got {sorted(options)}; "
+                             f"make a new env to change the context")
+        self.context = context = self.config.sample(self.np_random)
+        city = self._fixed_map or _generated_map(context)
+        world_rng = np.random.Generator(np.random.PCG64(int(self.np_random.integers(2**63))))
+        self.world = world = CityWorld(city, context, world_rng, lidar_rays=self.lidar_rays,
+                                       lidar_range_m=self.lidar_range_m,
+                                       physics_substeps=self.physics_substeps)
+        self._outcome = "driving"
+        self._previous_route = world.readings.route_distance
+        self._time_limit_s = (TIME_LIMIT_BASE_S + world.initial_route_m
+                              / (TIME_LIMIT_SPEED_FRACTION * context.speed_limit_mps))
+        self._steps_left = math.ceil(self._time_limit_s / public.DT_S)
+        info = self._info({})
+        info["map"] = self.published_map()
+        info["context"] = {**context.to_dict(), "env_id": ENV_ID, "map_name": city.name}
+        info["time_limit_s"] = self._time_limit_s
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), info
+
+    def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        world = self.world
+        if world is None:
+            raise RuntimeError("call reset() before step()")
+        if self._outcome != "driving":
+            raise RuntimeError(f"the episode has ended ({self._outcome}); call reset()")
+        steer, pedal = self._controls(action)
+        events = world.step(steer, pedal)
+        self._steps_left -= 1
+        route = world.readings.route_distance
+        terms = {"progress": PROGRESS_REWARD_PER_M * (self._previous_route - route),
+                 "infractions": INFRACTION_REWARD * (events["red_light"] + events["wrong_lane"]
+                                                     + events["off_road"]),
+                 "collision": COLLISION_REWARD * events["collision_static"],
+                 "arrival": 0.0}
+        self._previous_route = route
+        if world.collided:
+            self._outcome = "collision"
+        elif world.arrived:
+            self._outcome = "arrived"
+            terms["arrival"] = ARRIVAL_REWARD
+        elif self._steps_left <= 0:
+            self._outcome = "timeout"
+        terminated = self._outcome in ("collision", "arrived")
+        truncated = self._outcome == "timeout"
+        info = self._info(terms)
+        if self.render_mode == "human":
+            self.render()
+        return self._observe(), float(sum(terms.values())), terminated, truncated, info
+
+    def published_map(self) -> dict[str, Any]:
+        """The map of the current episode as a navigation app gives it (``info["map"]``)."""
+        world, context = self.world, self.context
+        return {**world.city.to_public(), "lanes_per_direction": context.lanes_per_direction,
+                "lane_width_m": context.lane_width_m, "sidewalk_m": public.SIDEWALK_M,
+                "speed_limit_mps": context.speed_limit_mps,
+                "driving_side": context.driving_side, "start": world.start,
+                "destination": world.destination}
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode="
+                            "'rgb_array' or 'human' to gym.make")
+            return None
+        if self.world is None:
+            raise RuntimeError("call reset() before render()")
+        if self._renderer is None:
+            from envs.city.render import CityRenderer
+
+            self._renderer = CityRenderer(self.render_mode, self.metadata["render_fps"])
+        return self._renderer.render(self.world)
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_renderer"] = None
+        return state
+
+    # --------------------------------------------------------------- internals
+    def _controls(self, action: Any) -> tuple[float, float]:
+        if self.config.continuous:
+            array = np.asarray(action)
+            if array.shape != (2,):
+                raise ValueError(f"continuous action must have shape (2,): [steer, pedal], "
+                                 f"got shape {array.shape}")
+            if not (np.issubdtype(array.dtype, np.integer)
+                    or np.issubdtype(array.dtype, np.floating)):
+                raise TypeError(f"continuous action must be real numbers, got {array.dtype}")
+            steer, pedal = float(array[0]), float(array[1])
+            if math.isnan(steer) or math.isnan(pedal):
+                raise ValueError(f"continuous action contains NaN: {array.tolist()}")
+            return min(max(steer, -1.0), 1.0), min(max(pedal, -1.0), 1.0)
+        if isinstance(action, np.ndarray | np.generic) and action.shape == ():
+            if not np.issubdtype(action.dtype, np.integer):
+                raise TypeError(f"discrete action must be an integer in 0..8, "
+                                f"got dtype {action.dtype}")
+            action = int(action)
+        elif isinstance(action, bool) or not isinstance(action, int):
+            raise TypeError(f"discrete action must be an integer in 0..8, got "
+                            f"{type(action).__name__} {action!r}")
+        if not 0 <= action < len(public.DISCRETE_ACTIONS):
+            raise ValueError(f"discrete action must be in 0..8, got {action}")
+        return public.DISCRETE_ACTIONS[action]
+
+    def _observe(self) -> np.ndarray:
+        world, readings, car = self.world, self.world.readings, self.world.car
+        rays = self.lidar_rays
+        obs = np.zeros(len(self._low), np.float32)
+        speed = car.speed / public.SPEED_SCALE_MPS
+        lidar = readings.lidar / self.lidar_range_m
+        noise = self.context.sensor_noise
+        if noise > 0.0:
+            draws = self.np_random.normal(0.0, noise, rays + 1)
+            speed += draws[0]
+            lidar = lidar + draws[1:]
+        steering = car.steering / MAX_STEERING_RAD
+        obs[:4] = (speed, steering, readings.lane_heading / math.pi,
+                   readings.lane_offset / public.LANE_OFFSET_SCALE_M)
+        obs[4:4 + rays] = lidar
+        i = 4 + rays
+        if readings.light is not None:
+            obs[i + public.LIGHT_STATES.index(readings.light)] = 1.0
+        obs[i + 3] = readings.light_distance / public.DISTANCE_SCALE_M
+        dest_x, dest_y = world.city.position(world.destination)
+        bearing = math.atan2(dest_y - car.y, dest_x - car.x) - car.heading
+        obs[i + 4] = math.cos(bearing)
+        obs[i + 5] = math.sin(bearing)
+        obs[i + 6] = readings.route_distance / public.ROUTE_SCALE_M
+        if readings.turn is not None:
+            obs[i + 7 + public.TURNS.index(readings.turn)] = 1.0
+        obs[i + 11] = readings.turn_distance / public.DISTANCE_SCALE_M
+        obs[i + 12] = car.x / public.POSITION_SCALE_M
+        obs[i + 13] = car.y / public.POSITION_SCALE_M
+        obs[i + 14] = math.cos(car.heading)
+        obs[i + 15] = math.sin(car.heading)
+        if self.observe_context:
+            context = self.context
+            obs[i + 16:] = (context.friction, context.speed_limit_mps / 20.0,
+                            context.lane_width_m / 3.5,
+                            1.0 if context.driving_side == "right" else -1.0)
+        return np.clip(obs, self._low, self._high)
+
+    def _info(self, terms: dict[str, float]) -> dict[str, Any]:
+        world = self.world
+        return {"is_success": self._outcome == "arrived", "outcome": self._outcome,
+                "infractions": dict(world.counts), "route_completion": world.route_completion,
+                "driving_score": world.driving_score,
+                "route_distance_m": world.readings.route_distance,
+                "speed_mps": world.car.speed, "slipping": world.car.slipping,
+                "time_s": world.time_s, "reward_terms": terms}
+
+
+def _observation_bounds(rays: int, observe_context: bool) -> tuple[np.ndarray, np.ndarray]:
+    low = [0.0, -1.0, -1.0, -5.0] + [0.0] * rays + [0.0] * 4 + [-1.0, -1.0, 0.0]
+    high = [2.0, 1.0, 1.0, 5.0] + [1.0] * rays + [1.0] * 4 + [1.0, 1.0, 10.0]
+    low += [0.0] * 5 + [-1.0, -1.0, -1.0, -1.0]
+    high += [1.0] * 5 + [7.0, 7.0, 1.0, 1.0]
+    if observe_context:
+        low += [0.0, 0.0, 0.0, -1.0]
+        high += [1.5, 2.0, 2.0, 1.0]
+    return np.array(low, np.float32), np.array(high, np.float32)
+
+
+def _resolve_config(config: CityConfig | None, preset: str | Sequence[str] | None,
+                    fields: dict[str, Any]) -> CityConfig:
+    try:
+        check_field_names(fields)
+    except TypeError as error:
+        raise TypeError(f"{error}; env arguments: {', '.join(_ENV_ARGUMENTS)}") from None
+    if config is not None and not isinstance(config, CityConfig):
+        raise TypeError(f"config must be a CityConfig or None, got {type(config).__name__}")
+    if config is not None and preset is not None:
+        raise ValueError("pass either config or preset, not both")
+    if preset is not None:
+        names = (preset,) if isinstance(preset, str) else tuple(preset)
+        return CityConfig.from_presets(*names, **fields)
+    return (config or CityConfig()).replace(**fields)
+
+
+def map_path(name: str) -> Path:
+    """The file of ``map_file``: a shipped map's name or a path."""
+    if name in shipped_maps():
+        return MAPS_DIR / f"{name}.txt"
+    path = Path(name)
+    if not path.exists():
+        raise ValueError(f"map_file {name!r} is neither a file nor a shipped map; "
+                         f"shipped maps: {', '.join(shipped_maps())}")
+    return path
+
+
+@functools.lru_cache(maxsize=32)
+def _load(path: str) -> CityMap:
+    return load_map(path)
+
+
+def _fixed_map(config: CityConfig) -> CityMap | None:
+    """The one map of a config with a map file or a single map seed, checked now."""
+    if config.map_file is not None:
+        return _load(str(map_path(config.map_file)))
+    if isinstance(config.map_seed, int) and not config.randomized_fields:
+        return _generated_map(config)
+    return None
+
+
+def _generated_map(context: CityConfig) -> CityMap:
+    return generate_map(context.map_seed, context.grid_columns, context.grid_rows,
+                        context.min_block_m, context.max_block_m,
+                        context.removed_street_fraction, context.one_way_fraction,
+                        context.closed_street_fraction, context.closed_lane_fraction,
+                        context.traffic_light_fraction)
+

@@ -1,0 +1,178 @@
+"""What any agent may know about ``CityDriving-v0``: the published interface.
+
+This module is the *only* part of ``envs/city`` that ``physics_baseline/`` may import.
+It holds the observation layout and scaling, the action meanings, the lane geometry
+of the driving side, the schema of the published map, and the structure of the
+vehicle model, with no parameter values: acceleration, braking and steering limits,
+wheelbase and road friction are unknown and must be measured.
+
+Coordinates: x east, y north, angles counter-clockwise from east, SI units.
+
+Observation (``20 + lidar_rays`` float32 entries, in this order):
+
+=================  ===============================================  ===================
+entries            meaning                                          scale
+=================  ===============================================  ===================
+speed              speed                                            SPEED_SCALE_MPS
+steering           steering angle, as a fraction of its limit       1
+lane_heading       heading minus the lane's direction, wrapped      pi rad
+lane_offset        distance left (+) of the nearest lane centre     LANE_OFFSET_SCALE_M
+                   of the travel direction
+lidar (rays)       distance to the road's edge or roadworks along   lidar range
+                   rays at ``heading + 2 pi k / rays``
+light_*            next traffic light ahead: green, amber, red      one-hot, 0 if none
+light_distance     to its stop line (the intersection's edge)       DISTANCE_SCALE_M
+destination_*      direction to the destination, car's frame        cos, sin
+route_distance     length of the shortest route left                ROUTE_SCALE_M
+turn_*             the navigation's next turn: left, straight,      one-hot, 0 when the
+                   right, u-turn                                    destination is next
+turn_distance      to the edge of that intersection                 DISTANCE_SCALE_M
+x, y               position of the car (GPS)                        POSITION_SCALE_M
+heading_*          cos, sin of the heading                          1
+=================  ===============================================  ===================
+
+Each entry is its value divided by its scale; ``layout(rays)`` gives the indices.
+Distances saturate at the top of their range. ``observe_context=True`` appends the
+fields of ``CONTEXT_OBSERVATION_FIELDS``, scaled. ``sensor_noise`` adds Gaussian
+noise to the speed and lidar entries. The *lane* is that of the street the car is on,
+in its direction of travel; inside an intersection, that of the street the route
+leaves by.
+
+Map (``info["map"]`` at reset): ``columns``, ``rows``, ``column_x_m``, ``row_y_m``;
+``nodes``: ``id``, ``column``, ``row``, ``x_m``, ``y_m``, ``traffic_light``;
+``streets``: ``a``, ``b`` (node ids), ``length_m``, ``one_way_to`` (node or None),
+``closed`` (roadworks close it), ``closed_toward`` (node toward which roadworks close
+the lanes, or None), ``open_directions`` (``[from, to]`` pairs); and
+``lanes_per_direction``, ``lane_width_m``, ``sidewalk_m``, ``speed_limit_mps``,
+``driving_side``, ``start`` and ``destination`` (node ids). Light timing and friction
+are not published. A street is straight; its road is ``2 * lanes_per_direction *
+lane_width_m`` wide, lanes of one direction on the driving side of the centre line
+(``lane_offsets``); a one-way street has all its lanes in the one direction.
+Intersections are squares as wide as the road. Traffic lights have two phases: the
+west-east approaches, then the south-north ones, each green, then amber, then all red.
+
+Vehicle model (kinematic bicycle inside a friction circle), per physics substep::
+
+    steering  -> moves toward steer_action * steer_max at a limited rate
+    a_long    =  pedal * a_max (pedal > 0)  or  pedal * a_brake (pedal < 0, moving)
+    a_lat     =  v^2 tan(steering) / wheelbase
+    grip:   |(a_long, a_lat)| <= mu * g:
+              dv/dt = a_long, d heading/dt = v tan(steering) / wheelbase,
+              the car moves along its heading
+    slip:   otherwise: it moves along its course (the direction it was going),
+              dv/dt = a_long clipped to +-mu g, steering keeps a fraction of its effect;
+              grip returns when the demand is back inside the circle
+
+Unknown: a_max, a_brake, steer_max and its rate, wheelbase, mu, the slip fraction.
+The speed never goes below 0 (no reverse gear).
+"""
+
+from __future__ import annotations
+
+import math
+
+#: Decisions per second [Hz]; one action lasts ``DT_S`` seconds.
+DECISION_HZ = 10
+DT_S = 1.0 / DECISION_HZ
+#: Sidewalk between the road's edge and the buildings [m].
+SIDEWALK_M = 3.0
+#: Size of the car's body [m]; the lidar and GPS sit at its centre.
+CAR_LENGTH_M = 4.6
+CAR_WIDTH_M = 1.9
+
+SPEED_SCALE_MPS = 20.0
+LANE_OFFSET_SCALE_M = 3.5
+DISTANCE_SCALE_M = 100.0
+ROUTE_SCALE_M = 1000.0
+POSITION_SCALE_M = 1000.0
+
+#: Observation indices before the lidar, and offsets after it (see ``layout``).
+SPEED, STEERING, LANE_HEADING, LANE_OFFSET = range(4)
+LIDAR_START = 4
+#: Entries after the lidar, relative to its end.
+AFTER_LIDAR = ("light_green", "light_amber", "light_red", "light_distance",
+               "destination_cos", "destination_sin", "route_distance",
+               "turn_left", "turn_straight", "turn_right", "turn_u", "turn_distance",
+               "x", "y", "heading_cos", "heading_sin")
+TURNS = ("left", "straight", "right", "u_turn")
+LIGHT_STATES = ("green", "amber", "red")
+
+#: Context fields appended by ``observe_context=True``, in this order, with divisors.
+CONTEXT_OBSERVATION_FIELDS = ("friction", "speed_limit_mps", "lane_width_m", "driving_side")
+CONTEXT_OBSERVATION_SCALES = {"friction": 1.0, "speed_limit_mps": 20.0, "lane_width_m": 3.5,
+                              "driving_side": 1.0}
+
+#: Discrete actions: (steer, pedal) pairs.
+DISCRETE_ACTIONS = tuple((steer, pedal) for steer in (-1.0, 0.0, 1.0)
+                         for pedal in (-1.0, 0.0, 1.0))
+ACTION_MEANINGS = {
+    index: f"steer {'right' if s < 0 else 'left' if s > 0 else 'straight'}, "
+           f"{'brake' if p < 0 else 'throttle' if p > 0 else 'coast'}"
+    for index, (s, p) in enumerate(DISCRETE_ACTIONS)
+}
+#: Continuous action: ``[steer, pedal]`` in [-1, 1]; steer > 0 turns left
+#: (counter-clockwise); pedal > 0 accelerates, < 0 brakes.
+CONTINUOUS_ACTION = ("steer", "pedal")
+
+
+def layout(lidar_rays: int) -> dict[str, int]:
+    """Index of every named observation entry for a lidar of ``lidar_rays``."""
+    names = {"speed": SPEED, "steering": STEERING, "lane_heading": LANE_HEADING,
+             "lane_offset": LANE_OFFSET}
+    end = LIDAR_START + lidar_rays
+    names.update({name: end + i for i, name in enumerate(AFTER_LIDAR)})
+    return names
+
+
+def observation_size(lidar_rays: int) -> int:
+    return LIDAR_START + lidar_rays + len(AFTER_LIDAR)
+
+
+def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:
+    """Distance from a street's centre line to its edge [m]."""
+    return lanes_per_direction * lane_width_m
+
+
+def side_normal(dx: float, dy: float, driving_side: str) -> tuple[float, float]:
+    """Unit vector from the centre line toward the driving side, for travel along (dx, dy)."""
+    return (dy, -dx) if driving_side == "right" else (-dy, dx)
+
+
+def lane_offsets(lanes_per_direction: int, lane_width_m: float,
+                 one_way: bool) -> tuple[float, ...]:
+    """Lane centres of one travel direction, measured from the centre line toward the
+    driving side [m] (``side_normal``); nearest the centre line first."""
+    if one_way:
+        hw = road_half_width(lanes_per_direction, lane_width_m)
+        return tuple(-hw + (k + 0.5) * lane_width_m for k in range(2 * lanes_per_direction))
+    return tuple((k + 0.5) * lane_width_m for k in range(lanes_per_direction))
+
+
+def turn_between(incoming: tuple[float, float], outgoing: tuple[float, float]) -> str:
+    """The turn from unit direction ``incoming`` to ``outgoing``: one of ``TURNS``."""
+    cross = incoming[0] * outgoing[1] - incoming[1] * outgoing[0]
+    dot = incoming[0] * outgoing[0] + incoming[1] * outgoing[1]
+    if cross > 0.5:
+        return "left"
+    if cross < -0.5:
+        return "right"
+    return "straight" if dot > 0 else "u_turn"
+
+
+def light_state(phase_s: float, axis: int, green_s: float, amber_s: float,
+                all_red_s: float) -> str:
+    """State of a light for approaches along ``axis`` (0 west-east, 1 south-north).
+
+    ``phase_s`` is the time into the light's cycle of ``2 (green + amber + all_red)``;
+    west-east goes first. A driver knows this structure, not the durations or phases.
+    """
+    half = green_s + amber_s + all_red_s
+    t = (phase_s - axis * half) % (2.0 * half)
+    if t < green_s:
+        return "green"
+    return "amber" if t < green_s + amber_s else "red"
+
+
+def wrap_angle(angle: float) -> float:
+    """``angle`` wrapped to [-pi, pi)."""
+    return (angle + math.pi) % (2.0 * math.pi) - math.pi

@@ -1,0 +1,97 @@
+"""The ego car: a kinematic bicycle model inside a friction circle.
+
+State in SI units: position [m], heading [rad, counter-clockwise from +x], speed
+[m/s, never negative], course (direction of travel) [rad], steering angle [rad] and
+whether the tyres slip. With grip the car goes where it points. When the demanded
+acceleration (longitudinal and lateral together) exceeds μ·g, the tyres slip: the
+car slides along its course, speeds up or slows down by at most μ·g, and the
+steering keeps only ``SLIP_STEERING_AUTHORITY`` of its effect, until the demand
+falls back inside the circle. No Gymnasium import here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from envs.city.config import GRAVITY_MPS2
+
+WHEELBASE_M = 2.7
+LENGTH_M = 4.6
+WIDTH_M = 1.9
+MAX_ACCELERATION_MPS2 = 3.0
+MAX_BRAKING_MPS2 = 8.0
+MAX_STEERING_RAD = 0.6
+STEERING_RATE_RADPS = 1.5
+MAX_SPEED_MPS = 30.0
+#: Fraction of the yaw rate that steering still gives while the tyres slip.
+SLIP_STEERING_AUTHORITY = 0.25
+
+
+@dataclass
+class VehicleState:
+    """Pose and motion of the car; mutable, advanced in place by :func:`advance`."""
+
+    x: float
+    y: float
+    heading: float
+    speed: float = 0.0
+    steering: float = 0.0
+    course: float | None = None
+    slipping: bool = False
+
+    def __post_init__(self) -> None:
+        if self.course is None:
+            self.course = self.heading
+
+
+def demanded_acceleration(speed: float, steering: float, pedal: float) -> tuple[float, float]:
+    """Longitudinal and lateral acceleration [m/s²] the driver asks of the tyres.
+
+    ``pedal`` in [-1, 1]: throttle above zero, brake below. Braking at rest asks nothing.
+    """
+    if pedal >= 0.0:
+        longitudinal = pedal * MAX_ACCELERATION_MPS2
+    else:
+        longitudinal = pedal * MAX_BRAKING_MPS2 if speed > 0.0 else 0.0
+    lateral = speed * speed * math.tan(steering) / WHEELBASE_M
+    return longitudinal, lateral
+
+
+def advance(state: VehicleState, steer: float, pedal: float, friction: float,
+            dt: float) -> None:
+    """Advance ``state`` by ``dt`` seconds under a steering and pedal command in [-1, 1]."""
+    target = steer * MAX_STEERING_RAD
+    step = STEERING_RATE_RADPS * dt
+    state.steering += min(max(target - state.steering, -step), step)
+    longitudinal, lateral = demanded_acceleration(state.speed, state.steering, pedal)
+    grip = friction * GRAVITY_MPS2
+    slipping = longitudinal * longitudinal + lateral * lateral > grip * grip
+    if state.slipping and not slipping:
+        # Grip returns: the velocity's component along the heading survives.
+        state.speed = max(0.0, state.speed * math.cos(state.heading - state.course))
+    state.slipping = slipping
+    authority = 1.0
+    if slipping:
+        longitudinal = min(max(longitudinal, -grip), grip)
+        authority = SLIP_STEERING_AUTHORITY
+    speed = min(max(state.speed + longitudinal * dt, 0.0), MAX_SPEED_MPS)
+    state.heading += authority * speed * math.tan(state.steering) / WHEELBASE_M * dt
+    if not slipping:
+        state.course = state.heading
+    state.speed = speed
+    state.x += speed * math.cos(state.course) * dt
+    state.y += speed * math.sin(state.course) * dt
+
+
+def braking_distance(speed: float, friction: float) -> float:
+    """Distance [m] to stop from ``speed`` under full braking, in continuous time."""
+    return speed * speed / (2.0 * min(MAX_BRAKING_MPS2, friction * GRAVITY_MPS2))
+
+
+def corners(state: VehicleState) -> list[tuple[float, float]]:
+    """The four corners of the car's body [m], front-left first, counter-clockwise."""
+    c, s = math.cos(state.heading), math.sin(state.heading)
+    hl, hw = LENGTH_M / 2, WIDTH_M / 2
+    return [(state.x + c * dx - s * dy, state.y + s * dx + c * dy)
+            for dx, dy in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]

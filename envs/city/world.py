@@ -1,0 +1,318 @@
+"""The city world: one car on a map with traffic lights, its sensors and its infractions.
+
+A :class:`CityWorld` is built per episode from a map, a concrete context and a random
+generator (which places the lights' phases, the start and the destination). It
+advances the car, casts the lidar, follows the car along the road graph and counts
+what it does wrong. No Gymnasium import here: the env turns this into a task.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from envs.city import public
+from envs.city.city_map import CityMap, Street
+from envs.city.config import CityConfig
+from envs.city.geometry import (
+    Neighbourhood,
+    RoadLayout,
+    cast_rays,
+    points_in_boxes,
+    rectangle_hits_boxes,
+    road_layout,
+)
+from envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
+
+#: Shortest street between two intersection squares a car can use [m].
+MIN_STREET_M = 8.0
+#: Penalties of the driving score, one factor per infraction (CARLA's where it has one).
+INFRACTION_PENALTIES = {"collision_static": 0.65, "red_light": 0.7, "wrong_lane": 0.8,
+                        "off_road": 0.8}
+
+
+@dataclass
+class Readings:
+    """What the sensors and the navigation say after a step (SI units)."""
+
+    lane_heading: float = 0.0
+    lane_offset: float = 0.0
+    light: str | None = None
+    light_distance: float = math.inf
+    turn: str | None = None
+    turn_distance: float = math.inf
+    route_distance: float = 0.0
+    lidar: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+@functools.lru_cache(maxsize=64)
+def _prepared(city: CityMap, lanes: int, lane_width_m: float, side: str,
+              lidar_reach_m: float) -> tuple[RoadLayout, Neighbourhood, Neighbourhood,
+                                             Neighbourhood, nx.DiGraph]:
+    layout = road_layout(city, lanes, lane_width_m, side)
+    seen = np.vstack([layout.curbs, layout.barriers])
+    solid = np.vstack([layout.buildings, layout.barriers])
+    return (layout, Neighbourhood(city, seen, lidar_reach_m),
+            Neighbourhood(city, solid, LENGTH_M), Neighbourhood(city, layout.curbs, 1.0),
+            city.graph())
+
+
+class CityWorld:
+    """One episode's world; ``step`` advances it by one decision (``public.DT_S``)."""
+
+    def __init__(self, city: CityMap, context: CityConfig, rng: np.random.Generator, *,
+                 lidar_rays: int = 32, lidar_range_m: float = 50.0,
+                 physics_substeps: int = 5) -> None:
+        if context.randomized_fields:
+            raise ValueError(f"CityWorld needs a concrete context; sample() the ranges "
+                             f"{', '.join(context.randomized_fields)} first")
+        self.city = city
+        self.context = context
+        self.lanes = context.lanes_per_direction
+        self.lane_width = context.lane_width_m
+        self.side = context.driving_side
+        self.half_width = public.road_half_width(self.lanes, self.lane_width)
+        _check_street_lengths(city, self.half_width, context)
+        (self.layout, self._seen, self._solid, self._curbs,
+         self.graph) = _prepared(city, self.lanes, self.lane_width, self.side,
+                                 lidar_range_m + LENGTH_M)
+        self.lidar_range = float(lidar_range_m)
+        self._ray_angles = np.arange(lidar_rays) * (2.0 * math.pi / lidar_rays)
+        self.substeps = physics_substeps
+        cycle = 2.0 * (context.green_s + context.amber_s + context.all_red_s)
+        self.light_offsets = {n: float(rng.uniform(0.0, cycle)) for n in sorted(city.lights)}
+        self.start, self.destination = self._pick_route(rng)
+        reverse = self.graph.reverse(copy=False)
+        self.remaining, paths = nx.single_source_dijkstra(reverse, self.destination)
+        self.next_hop = {n: path[-2] for n, path in paths.items() if len(path) > 1}
+        self.time_s = 0.0
+        first = self.next_hop[self.start]
+        self.car = self._place(self.start, first)
+        self.arc = (self.start, first)
+        self.region: tuple[str, object] = ("street", city.street(self.start, first))
+        self.counts = dict.fromkeys(INFRACTION_PENALTIES, 0)
+        self.collided = False
+        self.arrived = False
+        self._wrong_lane = False
+        self._off_road = False
+        self.readings = self._read()
+        self.initial_route_m = self.readings.route_distance
+
+    # ------------------------------------------------------------- set-up
+    def _pick_route(self, rng: np.random.Generator) -> tuple[int, int]:
+        city, context = self.city, self.context
+        usable = sorted(self.graph.nodes)
+        start = _configured_node(city, context.start, "start", usable)
+        if start is None:
+            start = usable[int(rng.integers(len(usable)))]
+        destination = _configured_node(city, context.destination, "destination", usable)
+        if destination is None:
+            distance = nx.single_source_dijkstra_path_length(self.graph, start)
+            far = [n for n in usable if n != start and distance[n] >= context.min_route_m]
+            if far:
+                destination = far[int(rng.integers(len(far)))]
+            else:
+                destination = max((n for n in usable if n != start), key=distance.__getitem__)
+        if start == destination:
+            raise ValueError(f"start and destination are the same intersection "
+                             f"{city.label(start)}; pick two different ones")
+        return start, destination
+
+    def _place(self, node: int, toward: int) -> VehicleState:
+        (x0, y0), (x1, y1) = self.city.position(node), self.city.position(toward)
+        length = abs(x1 - x0) + abs(y1 - y0)
+        dx, dy = (x1 - x0) / length, (y1 - y0) / length
+        nx_, ny_ = public.side_normal(dx, dy, self.side)
+        street = self.city.street(node, toward)
+        lane = public.lane_offsets(self.lanes, self.lane_width, street.one_way_to is not None)[-1]
+        along = min(self.half_width + 1.0 + LENGTH_M / 2, length / 2)
+        return VehicleState(x0 + dx * along + nx_ * lane, y0 + dy * along + ny_ * lane,
+                            math.atan2(dy, dx))
+
+    # ------------------------------------------------------------- stepping
+    def step(self, steer: float, pedal: float) -> dict[str, int]:
+        """Advance one decision; returns the infractions committed during it."""
+        dt = public.DT_S / self.substeps
+        friction = self.context.friction
+        for _ in range(self.substeps):
+            advance(self.car, steer, pedal, friction, dt)
+        self.time_s += public.DT_S
+        return self._update()
+
+    def _update(self) -> dict[str, int]:
+        car = self.car
+        events = dict.fromkeys(INFRACTION_PENALTIES, 0)
+        previous = self.region
+        self.region = region = self._locate(car.x, car.y)
+        body = np.array(corners(car))
+        if rectangle_hits_boxes((car.x, car.y), car.heading, LENGTH_M, WIDTH_M, body,
+                                self._solid.near(car.x, car.y)):
+            self.collided = True
+            events["collision_static"] = 1
+        off_road = points_in_boxes(np.array([[car.x, car.y]]), self._curbs.near(car.x, car.y))
+        if off_road and not self._off_road:
+            events["off_road"] = 1
+        self._off_road = off_road
+        kind, where = region
+        if kind == "street":
+            self.arc = self._travel_arc(where)
+        elif kind == "node":
+            node = where
+            if previous[0] == "street" and node in self.light_offsets:
+                axis = 0 if self.city.position(self.arc[0])[1] == self.city.position(node)[1] \
+                    else 1
+                if self.light(node, axis) == "red" and self.arc[1] == node:
+                    events["red_light"] = 1
+            if node == self.destination:
+                self.arrived = True
+            elif node in self.next_hop:
+                self.arc = (node, self.next_hop[node])
+        self.readings = self._read()
+        wrong = kind == "street" and self._in_wrong_lane(where)
+        if wrong and not self._wrong_lane:
+            events["wrong_lane"] = 1
+        self._wrong_lane = wrong
+        for name, count in events.items():
+            self.counts[name] += count
+        return events
+
+    # ------------------------------------------------------------- geometry
+    def _locate(self, x: float, y: float) -> tuple[str, object]:
+        """``("node", id)``, ``("street", Street)`` or ``("off", None)`` under ``(x, y)``."""
+        city, hw = self.city, self.half_width
+        xs, ys = city.column_x_m, city.row_y_m
+        c = bisect.bisect_right(xs, x) - 1
+        r = bisect.bisect_right(ys, y) - 1
+        column = _nearest_line(xs, c, x, hw)
+        row = _nearest_line(ys, r, y, hw)
+        if column is not None and row is not None:
+            return ("node", row * city.n_columns + column)
+        if row is not None and 0 <= c < city.n_columns - 1:
+            street = city.street(row * city.n_columns + c, row * city.n_columns + c + 1)
+            if street is not None:
+                return ("street", street)
+        if column is not None and 0 <= r < city.n_rows - 1:
+            street = city.street(r * city.n_columns + column, (r + 1) * city.n_columns + column)
+            if street is not None:
+                return ("street", street)
+        return ("off", None)
+
+    def _travel_arc(self, street: Street) -> tuple[int, int]:
+        (xa, ya), (xb, yb) = self.city.position(street.a), self.city.position(street.b)
+        along = (xb - xa) * math.cos(self.car.heading) + (yb - ya) * math.sin(self.car.heading)
+        return (street.a, street.b) if along >= 0.0 else (street.b, street.a)
+
+    def _arc_frame(self, arc: tuple[int, int]) -> tuple[float, float, float, float, float]:
+        """Unit direction, side normal's lateral offset of the car, and distance to go [m]."""
+        (x0, y0), (x1, y1) = self.city.position(arc[0]), self.city.position(arc[1])
+        length = abs(x1 - x0) + abs(y1 - y0)
+        dx, dy = (x1 - x0) / length, (y1 - y0) / length
+        nx_, ny_ = public.side_normal(dx, dy, self.side)
+        rx, ry = self.car.x - x0, self.car.y - y0
+        lateral = rx * nx_ + ry * ny_
+        to_go = (x1 - self.car.x) * dx + (y1 - self.car.y) * dy
+        return dx, dy, lateral, to_go, length
+
+    def _in_wrong_lane(self, street: Street) -> bool:
+        if street.one_way_to is not None:
+            return self.arc[1] != street.one_way_to
+        return self._arc_frame(self.arc)[2] < 0.0
+
+    def light(self, node: int, axis: int) -> str:
+        """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
+        context = self.context
+        return public.light_state(self.time_s + self.light_offsets[node], axis,
+                                  context.green_s, context.amber_s, context.all_red_s)
+
+    # ------------------------------------------------------------- sensing
+    def _read(self) -> Readings:
+        car, city, arc = self.car, self.city, self.arc
+        dx, dy, lateral, to_go, _ = self._arc_frame(arc)
+        street = city.street(*arc)
+        lanes = public.lane_offsets(self.lanes, self.lane_width, street.one_way_to is not None)
+        lane = min(lanes, key=lambda centre: abs(lateral - centre))
+        readings = Readings()
+        readings.lane_heading = public.wrap_angle(car.heading - math.atan2(dy, dx))
+        # Left of the lane centre is positive whichever side traffic keeps to.
+        left_sign = -1.0 if self.side == "right" else 1.0
+        readings.lane_offset = left_sign * (lateral - lane)
+        ahead = arc[1]
+        edge_distance = max(to_go - self.half_width, 0.0)
+        if ahead in self.light_offsets:
+            axis = 0 if dy == 0.0 else 1
+            readings.light = self.light(ahead, axis)
+            readings.light_distance = edge_distance
+        readings.route_distance = max(to_go, 0.0) + self.remaining[ahead]
+        if self.arrived:
+            readings.route_distance = 0.0
+        if ahead != self.destination:
+            onward = self.next_hop[ahead]
+            (xa, ya), (xn, yn) = city.position(ahead), city.position(onward)
+            out = (xn - xa) / city.length(ahead, onward), (yn - ya) / city.length(ahead, onward)
+            readings.turn = public.turn_between((dx, dy), out)
+            readings.turn_distance = edge_distance
+        readings.lidar = cast_rays(car.x, car.y, _directions(car.heading + self._ray_angles),
+                                   self._seen.near(car.x, car.y), self.lidar_range)
+        return readings
+
+    # ------------------------------------------------------------- scoring
+    @property
+    def route_completion(self) -> float:
+        """Fraction of the initial route length covered, in [0, 1]."""
+        if self.arrived:
+            return 1.0
+        initial = self.initial_route_m
+        return min(max(1.0 - self.readings.route_distance / initial, 0.0), 1.0)
+
+    @property
+    def driving_score(self) -> float:
+        """Route completion times one penalty factor per infraction (CARLA's score)."""
+        score = self.route_completion
+        for name, count in self.counts.items():
+            score *= INFRACTION_PENALTIES[name] ** count
+        return score
+
+
+def _directions(angles: np.ndarray) -> np.ndarray:
+    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
+
+
+def _nearest_line(lines: tuple[float, ...], index: int, value: float,
+                  half_width: float) -> int | None:
+    """The grid line within ``half_width`` of ``value``, given the line just below it."""
+    if index >= 0 and value - lines[index] <= half_width:
+        return index
+    if index + 1 < len(lines) and lines[index + 1] - value <= half_width:
+        return index + 1
+    return None
+
+
+def _configured_node(city: CityMap, label: tuple[int, int] | None, name: str,
+                     usable: list[int]) -> int | None:
+    if label is None:
+        return None
+    column, row = label
+    if not (0 <= column < city.n_columns and 0 <= row < city.n_rows):
+        raise ValueError(f"{name}={label} is outside the {city.n_columns}x{city.n_rows} map; "
+                         f"valid columns 0..{city.n_columns - 1}, rows 0..{city.n_rows - 1}")
+    node = city.node(column, row)
+    if node not in usable:
+        raise ValueError(f"{name}={label} is not on any street of the map")
+    return node
+
+
+def _check_street_lengths(city: CityMap, half_width: float, context: CityConfig) -> None:
+    gaps = [b - a for a, b in zip(city.column_x_m, city.column_x_m[1:], strict=False)]
+    gaps += [b - a for a, b in zip(city.row_y_m, city.row_y_m[1:], strict=False)]
+    shortest = min(gaps)
+    if shortest - 2.0 * half_width < MIN_STREET_M:
+        raise ValueError(
+            f"lanes_per_direction={context.lanes_per_direction} with lane_width_m="
+            f"{context.lane_width_m:g} makes roads {2 * half_width:g} m wide, too wide for "
+            f"the map's shortest block of {shortest:g} m: need a block of at least "
+            f"2 x road half width + {MIN_STREET_M:g} m")
