@@ -28,8 +28,8 @@ COLLISION_REWARD = -20.0
 ARRIVAL_REWARD = 20.0
 #: The time limit: this many seconds plus the route at ``TIME_LIMIT_SPEED_FRACTION``
 #: of the speed limit.
-TIME_LIMIT_BASE_S = 30.0
-TIME_LIMIT_SPEED_FRACTION = 0.4
+TIME_LIMIT_BASE_S = 60.0
+TIME_LIMIT_SPEED_FRACTION = 0.25
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
                   "physics_substeps", "observe_context")
 
@@ -82,7 +82,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     Terminated on arrival (the car's centre inside the destination intersection;
     ``info["is_success"]`` is True when it arrives without collision) or on a
     collision with a building or roadworks. Truncated when the time runs out:
-    ``30 s + route / (0.4 * speed limit)``, set at reset (``info["time_limit_s"]``).
+    ``60 s + route / (0.25 * speed limit)``, set at reset (``info["time_limit_s"]``).
 
     ``info`` also has ``outcome`` (``driving``, ``arrived``, ``collision``,
     ``timeout``), ``infractions`` (counts), ``route_completion`` and

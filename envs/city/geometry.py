@@ -21,8 +21,9 @@ from envs.city.city_map import CityMap, grid_streets
 
 #: How far the boxes around the city reach beyond its outer streets [m].
 OUTER_MARGIN_M = 200.0
-#: Gap between a closed street's barrier and the intersections at its ends [m].
-BARRIER_SETBACK_M = 1.0
+#: Gap between roadworks and the intersections at the street's ends [m]: room for a
+#: turning car to swing (see ``world.TURN_SWING_M``).
+BARRIER_SETBACK_M = 5.0
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,9 @@ from envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
 
 #: Shortest street between two intersection squares a car can use [m].
 MIN_STREET_M = 8.0
+#: Within this distance of an intersection [m], a turning car may swing over the centre
+#: line without a wrong-lane infraction: no car turns tighter than a lane.
+TURN_SWING_M = LENGTH_M
 #: Penalties of the driving score, one factor per infraction (CARLA's where it has one).
 INFRACTION_PENALTIES = {"collision_static": 0.65, "red_light": 0.7, "wrong_lane": 0.8,
                         "off_road": 0.8}
@@ -219,9 +222,14 @@ class CityWorld:
         return dx, dy, lateral, to_go, length
 
     def _in_wrong_lane(self, street: Street) -> bool:
+        """Against a one-way street, or left of the centre line (right in left-hand
+        traffic) farther than ``TURN_SWING_M`` from the intersections, where turns swing."""
         if street.one_way_to is not None:
             return self.arc[1] != street.one_way_to
-        return self._arc_frame(self.arc)[2] < 0.0
+        _, _, lateral, to_go, length = self._arc_frame(self.arc)
+        if min(to_go, length - to_go) - self.half_width < TURN_SWING_M:
+            return False
+        return lateral < 0.0
 
     def light(self, node: int, axis: int) -> str:
         """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
