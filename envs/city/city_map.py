@@ -58,6 +58,8 @@ class CityMap:
     name: str = ""
     _by_pair: dict[tuple[int, int], Street] = field(
         init=False, repr=False, compare=False, hash=False)
+    _positions: tuple[tuple[float, float], ...] = field(
+        init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "streets", tuple(sorted(self.streets)))
@@ -71,6 +73,8 @@ class CityMap:
             by_pair[(street.a, street.b)] = street
             by_pair[(street.b, street.a)] = street
         object.__setattr__(self, "_by_pair", by_pair)
+        object.__setattr__(self, "_positions", tuple(
+            (x, y) for y in self.row_y_m for x in self.column_x_m))
         for node in self.lights:
             if not 0 <= node < self.n_nodes:
                 raise MapError(f"traffic light at node {node}, outside the map")
@@ -105,8 +109,7 @@ class CityMap:
 
     def position(self, node: int) -> tuple[float, float]:
         """Centre of an intersection [m]."""
-        column, row = self.label(node)
-        return self.column_x_m[column], self.row_y_m[row]
+        return self._positions[node]
 
     def street(self, u: int, v: int) -> Street | None:
         """The street joining ``u`` and ``v``, if any."""
