@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from agents.runner import AgentError
-from scripts import bench, compare, demo, evaluate, pilot, report, train
+from scripts import bench, city_map, compare, demo, evaluate, pilot, report, train
 from scripts.inputs import InputError
 
 
@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exgen", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (train, evaluate, compare, report, demo, pilot, bench):
+    for module in (train, evaluate, compare, report, demo, pilot, bench, city_map):
         sub = commands.add_parser(module.NAME, help=module.__doc__.splitlines()[0],
                                   description=module.__doc__)
         module.add_arguments(sub)

@@ -21,7 +21,7 @@ class MapError(ValueError):
     """A map that cannot be driven: unconnected roads, a bad street or node."""
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Street:
     """A street between neighbouring intersections ``a < b``.
 
@@ -62,7 +62,8 @@ class CityMap:
         init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "streets", tuple(sorted(self.streets)))
+        object.__setattr__(self, "streets", tuple(sorted(self.streets,
+                                                         key=lambda s: (s.a, s.b))))
         object.__setattr__(self, "lights", frozenset(self.lights))
         by_pair: dict[tuple[int, int], Street] = {}
         for street in self.streets:
@@ -75,6 +76,8 @@ class CityMap:
         object.__setattr__(self, "_by_pair", by_pair)
         object.__setattr__(self, "_positions", tuple(
             (x, y) for y in self.row_y_m for x in self.column_x_m))
+        if "#" in self.name or "\n" in self.name:
+            raise MapError(f"a map name may not hold '#' or a line break, got {self.name!r}")
         for node in self.lights:
             if not 0 <= node < self.n_nodes:
                 raise MapError(f"traffic light at node {node}, outside the map")

@@ -107,6 +107,7 @@ class CityConfig:
                 raise TypeError(f"map_file must be a path or a shipped map name, "
                                 f"got {type(self.map_file).__name__}")
             object.__setattr__(self, "map_file", str(self.map_file))
+            map_path(self.map_file)
             if self.map_seed is not None:
                 raise ValueError("pass either map_seed or map_file, not both")
         if self.driving_side not in DRIVING_SIDES:
@@ -241,6 +242,17 @@ def check_field_names(kwargs: Mapping[str, Any]) -> None:
 def shipped_maps() -> tuple[str, ...]:
     """Names of the example maps in ``envs/city/maps`` (pass one as ``map_file``)."""
     return tuple(sorted(path.stem for path in MAPS_DIR.glob("*.txt")))
+
+
+def map_path(name: str) -> Path:
+    """The file of a ``map_file`` value: a shipped map's name or an existing path."""
+    if name in shipped_maps():
+        return MAPS_DIR / f"{name}.txt"
+    path = Path(name)
+    if not path.is_file():
+        raise ValueError(f"map_file {name!r} is neither a file nor a shipped map; "
+                         f"shipped maps: {', '.join(shipped_maps())}")
+    return path
 
 
 #: Named partial contexts; combine them with :meth:`CityConfig.from_presets`.

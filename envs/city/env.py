@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
@@ -15,10 +14,10 @@ from gymnasium import spaces
 from envs import fields as _fields
 from envs.city import public
 from envs.city.city_map import CityMap, generate_map
-from envs.city.config import MAPS_DIR, CityConfig, check_field_names, shipped_maps
+from envs.city.config import CityConfig, check_field_names, map_path
 from envs.city.map_file import load_map
 from envs.city.vehicle import MAX_STEERING_RAD
-from envs.city.world import CityWorld
+from envs.city.world import CityWorld, check_street_lengths
 
 ENV_ID = "CityDriving-v0"
 #: Reward terms.
@@ -117,6 +116,9 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.observe_context = _fields.validate_bool("observe_context", observe_context)
         self.render_mode = render_mode
         self._fixed_map = _fixed_map(self.config)
+        if self._fixed_map is not None:
+            widest = _fields.extreme(self.config.lane_width_m, abs)
+            check_street_lengths(self._fixed_map, self.config.lanes_per_direction, widest)
         self.action_space = (spaces.Box(-1.0, 1.0, (2,), np.float32) if self.config.continuous
                              else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
         self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context)
@@ -138,7 +140,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
             raise ValueError(f"{ENV_ID} takes no reset options, got {sorted(options)}; "
                              f"make a new env to change the context")
         self.context = context = self.config.sample(self.np_random)
-        city = self._fixed_map or _generated_map(context)
+        city = self._fixed_map or city_for(context)
         world_rng = np.random.Generator(np.random.PCG64(int(self.np_random.integers(2**63))))
         self.world = world = CityWorld(city, context, world_rng, lidar_rays=self.lidar_rays,
                                        lidar_range_m=self.lidar_range_m,
@@ -229,8 +231,9 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
                     or np.issubdtype(array.dtype, np.floating)):
                 raise TypeError(f"continuous action must be real numbers, got {array.dtype}")
             steer, pedal = float(array[0]), float(array[1])
-            if math.isnan(steer) or math.isnan(pedal):
-                raise ValueError(f"continuous action contains NaN: {array.tolist()}")
+            if not (math.isfinite(steer) and math.isfinite(pedal)):
+                raise ValueError(f"continuous action must be finite numbers in [-1, 1], "
+                                 f"got {array.tolist()}")
             return min(max(steer, -1.0), 1.0), min(max(pedal, -1.0), 1.0)
         if isinstance(action, np.ndarray | np.generic) and action.shape == ():
             if not np.issubdtype(action.dtype, np.integer):
@@ -319,17 +322,6 @@ def _resolve_config(config: CityConfig | None, preset: str | Sequence[str] | Non
     return (config or CityConfig()).replace(**fields)
 
 
-def map_path(name: str) -> Path:
-    """The file of ``map_file``: a shipped map's name or a path."""
-    if name in shipped_maps():
-        return MAPS_DIR / f"{name}.txt"
-    path = Path(name)
-    if not path.exists():
-        raise ValueError(f"map_file {name!r} is neither a file nor a shipped map; "
-                         f"shipped maps: {', '.join(shipped_maps())}")
-    return path
-
-
 @functools.lru_cache(maxsize=32)
 def _load(path: str) -> CityMap:
     return load_map(path)
@@ -337,14 +329,18 @@ def _load(path: str) -> CityMap:
 
 def _fixed_map(config: CityConfig) -> CityMap | None:
     """The one map of a config with a map file or a single map seed, checked now."""
-    if config.map_file is not None:
-        return _load(str(map_path(config.map_file)))
-    if isinstance(config.map_seed, int) and not config.randomized_fields:
-        return _generated_map(config)
+    if config.map_file is not None or (isinstance(config.map_seed, int)
+                                       and not config.randomized_fields):
+        return city_for(config)
     return None
 
 
-def _generated_map(context: CityConfig) -> CityMap:
+def city_for(context: CityConfig) -> CityMap:
+    """The map of a concrete context: its map file, or the city its map seed generates."""
+    if context.map_file is not None:
+        return _load(str(map_path(context.map_file)))
+    if not isinstance(context.map_seed, int) or context.randomized_fields:
+        raise ValueError("city_for needs a concrete context with one map seed; sample() it")
     return generate_map(context.map_seed, context.grid_columns, context.grid_rows,
                         context.min_block_m, context.max_block_m,
                         context.removed_street_fraction, context.one_way_fraction,

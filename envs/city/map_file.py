@@ -20,6 +20,7 @@ glyph          meaning
 =============  ==========================================================
 ``+``          an intersection
 ``L``          an intersection with traffic lights
+``.``          no intersection (so is a space)
 (space)        no intersection or no street there
 ``---`` ``|``  a two-way street (west-east, south-north)
 ``-->`` ``<--`` one-way street toward the east, the west
@@ -45,6 +46,7 @@ _HORIZONTAL = {"---": "two_way", "-->": "east", "->-": "east", ">--": "east",
 _VERTICAL = {"|": "two_way", "^": "north", "v": "south", "x": "closed",
              "n": "open_north", "s": "open_south"}
 _NODES = {"+": False, "L": True}
+_NO_NODE = (" ", ".")
 _SETTINGS = ("name", "columns_m", "rows_m")
 
 
@@ -86,13 +88,13 @@ def parse_map(text: str, *, source: str = "<map>", default_name: str = "") -> Ci
             raise MapFileError(f"{source}:{number}: expected 'key: value' with a key in "
                                f"{', '.join(_SETTINGS)}, or 'map:'; got {line!r}")
         settings[key] = (number, value.strip())
-    while drawing and not drawing[-1][1]:
-        drawing.pop()
-    if not drawing:
+    if not any(line for _, line in drawing):
         raise MapFileError(f"{source}: no drawing; put 'map:' on a line, then the drawing")
     columns_m = _gaps(settings, "columns_m", source)
     rows_m = _gaps(settings, "rows_m", source)
     n_columns, n_rows = len(columns_m) + 1, len(rows_m) + 1
+    while drawing and not drawing[-1][1]:
+        drawing.pop()
     if len(drawing) != 2 * n_rows - 1:
         raise MapFileError(f"{source}:{drawing[0][0]}: the drawing has {len(drawing)} lines; "
                            f"rows_m gives {n_rows} rows of intersections, which need "
@@ -108,6 +110,7 @@ def parse_map(text: str, *, source: str = "<map>", default_name: str = "") -> Ci
         return (n_rows - 1 - line_index // 2) * n_columns + column
 
     streets: list[Street] = []
+    places: list[tuple[int, int]] = []
     lights: set[int] = set()
     present: set[int] = set()
     for index, (number, line) in enumerate(drawing):
@@ -119,8 +122,9 @@ def parse_map(text: str, *, source: str = "<map>", default_name: str = "") -> Ci
                     present.add(node(column, index))
                     if _NODES[glyph]:
                         lights.add(node(column, index))
-                elif glyph != " ":
-                    _bad(source, number, 4 * column, glyph, "an intersection: '+', 'L' or space")
+                elif glyph not in _NO_NODE:
+                    _bad(source, number, 4 * column, glyph,
+                         "an intersection: '+', 'L', or '.' or space for none")
                 if column + 1 < n_columns:
                     glyphs = line[4 * column + 1:4 * column + 4]
                     if glyphs.strip():
@@ -130,6 +134,7 @@ def parse_map(text: str, *, source: str = "<map>", default_name: str = "") -> Ci
                                  "a west-east street: " + ", ".join(map(repr, _HORIZONTAL)))
                         west, east = node(column, index), node(column + 1, index)
                         streets.append(_street(west, east, kind, source, number, 4 * column + 1))
+                        places.append((number, 4 * column + 1))
         else:
             for position, glyph in enumerate(line):
                 if glyph == " ":
@@ -144,11 +149,13 @@ def parse_map(text: str, *, source: str = "<map>", default_name: str = "") -> Ci
                 column = position // 4
                 north, south = node(column, index - 1), node(column, index + 1)
                 streets.append(_street(south, north, kind, source, number, position))
-    for street in streets:
+                places.append((number, position))
+    for street, (number, position) in zip(streets, places, strict=True):
         for end in (street.a, street.b):
             if end not in present:
-                raise MapFileError(f"{source}: a street ends at ({end % n_columns}, "
-                                   f"{end // n_columns}) where the drawing has no intersection")
+                raise MapFileError(f"{source}:{number}:{position + 1}: the street ends at "
+                                   f"({end % n_columns}, {end // n_columns}) where the drawing "
+                                   f"has no intersection")
     city = CityMap(xs, ys, tuple(streets), frozenset(lights),
                    name=settings.get("name", (0, default_name))[1])
     try:
@@ -164,9 +171,10 @@ def dumps_map(city: CityMap) -> str:
     width = 4 * (n_columns - 1) + 1
     grid = [[" "] * width for _ in range(2 * n_rows - 1)]
     used = {n for s in city.streets for n in (s.a, s.b)} | set(city.lights)
-    for n in used:
+    for n in range(city.n_nodes):
         column, row = city.label(n)
-        grid[2 * (n_rows - 1 - row)][4 * column] = "L" if n in city.lights else "+"
+        glyph = ("L" if n in city.lights else "+") if n in used else "."
+        grid[2 * (n_rows - 1 - row)][4 * column] = glyph
     for street in city.streets:
         (ca, ra), (_, rb) = city.label(street.a), city.label(street.b)
         if ra == rb:

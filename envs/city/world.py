@@ -80,7 +80,7 @@ class CityWorld:
         self.lane_width = context.lane_width_m
         self.side = context.driving_side
         self.half_width = public.road_half_width(self.lanes, self.lane_width)
-        _check_street_lengths(city, self.half_width, context)
+        check_street_lengths(city, self.lanes, self.lane_width)
         (self.layout, self._seen, self._solid, self._curbs,
          self.graph) = _prepared(city, self.lanes, self.lane_width, self.side,
                                  lidar_range_m + LENGTH_M)
@@ -108,22 +108,24 @@ class CityWorld:
 
     # ------------------------------------------------------------- set-up
     def _pick_route(self, rng: np.random.Generator) -> tuple[int, int]:
+        """Start and destination: as configured, else drawn at least ``min_route_m`` apart
+        by road (the farthest pair end when the city is too small)."""
         city, context = self.city, self.context
         usable = sorted(self.graph.nodes)
         start = _configured_node(city, context.start, "start", usable)
-        if start is None:
-            start = usable[int(rng.integers(len(usable)))]
         destination = _configured_node(city, context.destination, "destination", usable)
-        if destination is None:
-            distance = nx.single_source_dijkstra_path_length(self.graph, start)
-            far = [n for n in usable if n != start and distance[n] >= context.min_route_m]
-            if far:
-                destination = far[int(rng.integers(len(far)))]
-            else:
-                destination = max((n for n in usable if n != start), key=distance.__getitem__)
-        if start == destination:
+        if start is not None and start == destination:
             raise ValueError(f"start and destination are the same intersection "
                              f"{city.label(start)}; pick two different ones")
+        if start is None and destination is not None:
+            to_destination = nx.single_source_dijkstra_path_length(
+                self.graph.reverse(copy=False), destination)
+            start = _far_node(usable, destination, to_destination, context.min_route_m, rng)
+        if start is None:
+            start = usable[int(rng.integers(len(usable)))]
+        if destination is None:
+            from_start = nx.single_source_dijkstra_path_length(self.graph, start)
+            destination = _far_node(usable, start, from_start, context.min_route_m, rng)
         return start, destination
 
     def _place(self, node: int, toward: int) -> VehicleState:
@@ -300,6 +302,16 @@ def _nearest_line(lines: tuple[float, ...], index: int, value: float,
     return None
 
 
+def _far_node(usable: list[int], other: int, distance: dict[int, float], min_route_m: float,
+              rng: np.random.Generator) -> int:
+    """A node drawn among those at least ``min_route_m`` by road from ``other``, else the
+    farthest."""
+    far = [n for n in usable if n != other and distance[n] >= min_route_m]
+    if far:
+        return far[int(rng.integers(len(far)))]
+    return max((n for n in usable if n != other), key=distance.__getitem__)
+
+
 def _configured_node(city: CityMap, label: tuple[int, int] | None, name: str,
                      usable: list[int]) -> int | None:
     if label is None:
@@ -314,13 +326,15 @@ def _configured_node(city: CityMap, label: tuple[int, int] | None, name: str,
     return node
 
 
-def _check_street_lengths(city: CityMap, half_width: float, context: CityConfig) -> None:
+def check_street_lengths(city: CityMap, lanes_per_direction: int, lane_width_m: float) -> None:
+    """Raise ``ValueError`` when roads this wide leave a street too short to drive."""
+    half_width = public.road_half_width(lanes_per_direction, lane_width_m)
     gaps = [b - a for a, b in zip(city.column_x_m, city.column_x_m[1:], strict=False)]
     gaps += [b - a for a, b in zip(city.row_y_m, city.row_y_m[1:], strict=False)]
     shortest = min(gaps)
     if shortest - 2.0 * half_width < MIN_STREET_M:
         raise ValueError(
-            f"lanes_per_direction={context.lanes_per_direction} with lane_width_m="
-            f"{context.lane_width_m:g} makes roads {2 * half_width:g} m wide, too wide for "
-            f"the map's shortest block of {shortest:g} m: need a block of at least "
-            f"2 x road half width + {MIN_STREET_M:g} m")
+            f"lanes_per_direction={lanes_per_direction} with lane_width_m={lane_width_m:g} "
+            f"makes roads {2 * half_width:g} m wide, too wide for the map's shortest block "
+            f"of {shortest:g} m: need a block of at least 2 x road half width + "
+            f"{MIN_STREET_M:g} m")
