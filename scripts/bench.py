@@ -1,6 +1,7 @@
-"""Benchmarks: env speed against LunarLander-v3, or the planner on unseen worlds.
+"""Benchmarks: env speed against LunarLander-v3 or highway-env, or the planner on unseen worlds.
 
-Examples: ``exgen bench --steps 20000 --profile`` (env) and
+Examples: ``exgen bench --steps 20000 --profile`` (env),
+``exgen bench city --steps 20000 --peer-steps 300 --profile`` (city) and
 ``exgen bench planner --worlds 100 --variant default strong_wind`` (planner).
 """
 
@@ -11,6 +12,7 @@ import json
 import platform
 
 from agents.seeds import HELD_OUT_SEED_MIN
+from envs.city import benchmark as city_benchmark
 from envs.lunar.benchmark import compare, profile_components
 from scripts.inputs import InputError
 
@@ -18,19 +20,30 @@ NAME = "bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", choices=("env", "planner"), default="env",
-                        help="what to measure (default: env)")
+    parser.add_argument("target", nargs="?", choices=("env", "city", "planner"), default="env",
+                        help="what to measure: LunarLanding-v0 against LunarLander-v3 (env), "
+                             "CityDriving-v0 against highway-env (city), or the planner "
+                             "(default: env)")
     parser.add_argument("--steps", type=int, default=20_000,
-                        help="env: steps per measurement (default: 20000)")
+                        help="env, city: steps per measurement of our env (default: 20000)")
+    parser.add_argument("--peer-steps", type=int, default=300,
+                        help="city: steps per measurement of the much slower highway-env "
+                             "(default: 300)")
+    parser.add_argument("--peer", nargs="+", default=[city_benchmark.PEER_ID],
+                        choices=city_benchmark.PEER_IDS, metavar="ID",
+                        help=f"city: highway-env ids to compare with: "
+                             f"{', '.join(city_benchmark.PEER_IDS)} "
+                             f"(default: {city_benchmark.PEER_ID})")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="env: measurements per env; the best is kept (default: 3)")
+                        help="env, city: measurements per env; the best is kept (default: 3)")
     parser.add_argument("--continuous", action="store_true",
-                        help="env: use continuous actions in both envs")
+                        help="env: use continuous actions in both envs (city: always "
+                             "continuous for ours, the peer's own action space for highway-env)")
     parser.add_argument("--seed", type=int,
-                        help="env: action sequence seed (default 0); planner: first held-out "
-                             "seed (default: drawn from 1,000,000 up)")
+                        help="env, city: action sequence seed (default 0); planner: first "
+                             "held-out seed (default: drawn from 1,000,000 up)")
     parser.add_argument("--profile", action="store_true",
-                        help="env: also print microseconds per step by component")
+                        help="env, city: also print microseconds per step by component")
     parser.add_argument("--worlds", type=int, default=100,
                         help="planner: random worlds per variant (default: 100)")
     parser.add_argument("--trials", type=int, default=3, help="planner: trials per world")
@@ -41,6 +54,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.target == "planner":
         return run_planner(args)
+    if args.target == "city":
+        return run_city(args)
     if args.steps < 1 or args.repeats < 1:
         raise InputError(f"--steps and --repeats must be >= 1, got {args.steps} and "
                          f"{args.repeats}")
@@ -61,6 +76,34 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         print("per-component cost of LunarLanding-v0 [us/step]:")
         for name, micros in profile_components(args.steps, args.continuous, seed).items():
+            print(f"  {name:48s} {micros:6.2f}")
+    return 0
+
+
+def run_city(args: argparse.Namespace) -> int:
+    """``CityDriving-v0`` against highway-env; our number alone when highway-env is missing."""
+    if args.steps < 1 or args.peer_steps < 1 or args.repeats < 1:
+        raise InputError(f"--steps, --peer-steps and --repeats must be >= 1, got {args.steps}, "
+                         f"{args.peer_steps} and {args.repeats}")
+    seed = 0 if args.seed is None else args.seed
+    city = ", ".join(f"{k}={v}" for k, v in city_benchmark.CITY_KWARGS.items())
+    print(f"random actions ({city}), {args.steps} steps (highway-env: {args.peer_steps}), "
+          f"best of {args.repeats}, Python {platform.python_version()} on {platform.machine()}")
+    ours, peers = city_benchmark.compare(args.steps, args.peer_steps, args.repeats, seed,
+                                         args.peer)
+    for result in (ours, *(peers or ())):
+        print(f"{result.env_id:18s} {result.steps_per_second:10,.0f} steps/s "
+              f"{result.microseconds_per_step:9.2f} us/step")
+    if peers is None:
+        print(f"highway-env unavailable ({', '.join(args.peer)} not measured): "
+              f"{city_benchmark.INSTALL_HINT}")
+    for peer in peers or ():
+        ratio = ours.steps_per_second / peer.steps_per_second
+        print(f"ratio {ours.env_id} / {peer.env_id}: {ratio:.1f}x")
+    if args.profile:
+        print(f"per-component cost of {ours.env_id} [us/step]:")
+        for name, micros in city_benchmark.profile_components(args.steps, seed,
+                                                              args.repeats).items():
             print(f"  {name:48s} {micros:6.2f}")
     return 0
 

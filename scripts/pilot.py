@@ -1,6 +1,7 @@
-"""Measure a reference pilot's success on LunarLanding-v0 across gravities and presets.
+"""Measure a reference pilot's success on LunarLanding-v0 or the scripted city driver's.
 
-Example: ``exgen pilot --gravity 0.5 1.62 9.81 24.79 --preset strong_wind --seeds 100``
+Examples: ``exgen pilot --gravity 0.5 1.62 9.81 24.79 --preset strong_wind --seeds 100``
+and ``exgen pilot --world city --preset wet left_hand roadworks --seeds 100``
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import numpy as np
 import envs  # noqa: F401  (registers the env ids)
 from agents.evaluation import evaluate_policy
 from agents.seeds import DEVELOPMENT_SEEDS
+from envs.city.heuristic import drive
 from envs.lunar.heuristic import heuristic_action
 from scripts.inputs import check_env_kwargs, input_errors
 
@@ -30,15 +32,22 @@ def _gymnasium_heuristic(env: gym.Env, observation: np.ndarray) -> Any:
     return heuristic(env, observation)
 
 
+def _city_driver(env: gym.Env, observation: np.ndarray) -> Any:
+    return drive(observation, env.unwrapped.lidar_rays, env.unwrapped.config.driving_side)
+
+
 PILOTS = {"heuristic": _our_heuristic, "gymnasium": _gymnasium_heuristic}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--world", choices=("lunar", "city"), default="lunar",
+                        help="lunar: the landing pilots; city: the scripted driver of "
+                             "CityDriving-v0 on the default city and each preset")
     parser.add_argument("--pilot", choices=sorted(PILOTS), default="heuristic",
                         help="envs.lunar.heuristic, or Gymnasium's LunarLander-v3 heuristic "
                              "run unchanged (default: heuristic)")
-    parser.add_argument("--gravity", type=float, nargs="*", default=[9.81],
-                        help="gravities to test [m/s²] (default: 9.81)")
+    parser.add_argument("--gravity", type=float, nargs="*",
+                        help="lunar: gravities to test [m/s²] (default: 9.81)")
     parser.add_argument("--preset", nargs="*", default=[],
                         help="presets to test as well, each on its own, e.g. strong_wind")
     parser.add_argument("--seeds", type=int, default=100,
@@ -50,6 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.world == "city":
+        return run_city(args)
+    if args.gravity is None:
+        args.gravity = [9.81]
     if args.on_lunar_lander_v3:
         return run_on_lunar_lander_v3(args)
     contexts = [(f"gravity {g:g}", {"gravity": g}) for g in args.gravity]
@@ -88,6 +101,28 @@ def run_on_lunar_lander_v3(args: argparse.Namespace) -> int:
                                 success_return=200.0, gravity=-g,
                                 continuous=args.continuous)
         print(f"| {g:g} | {stats.success_rate:.0%} | {stats.mean_return:.1f} |")
+    return 0
+
+
+def run_city(args: argparse.Namespace) -> int:
+    """The scripted driver on fresh cities (one per seed): default, then each preset."""
+    contexts = [("default", {})] + [(f"preset {p}", {"preset": p}) for p in args.preset]
+    with input_errors():
+        if args.gravity is not None or args.on_lunar_lander_v3 or args.pilot != "heuristic":
+            raise ValueError("--world city takes only --preset and --seeds")
+        _check_seed_count(args.seeds)
+        for _, kwargs in contexts:
+            check_env_kwargs("CityDriving-v0", kwargs)
+    print(f"scripted driver (envs.city.heuristic), a new city per seed, seeds "
+          f"0..{args.seeds - 1}")
+    print("| context | success | mean return | mean steps | failures |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, kwargs in contexts:
+        stats = evaluate_policy("CityDriving-v0", _city_driver, range(args.seeds), **kwargs)
+        failures = ", ".join(f"{outcome} {count}" for outcome, count in
+                             stats.outcomes.most_common() if outcome != "arrived")
+        print(f"| {name} | {stats.success_rate:.0%} | {stats.mean_return:.1f} | "
+              f"{stats.mean_length:.0f} | {failures or '-'} |")
     return 0
 
 

@@ -20,6 +20,18 @@ def test_demo_writes_a_gif_and_a_png(tmp_path, capsys):
     assert "outcome landed" in capsys.readouterr().out
 
 
+def test_city_demo_drives_to_the_destination(tmp_path, capsys):
+    assert main(["demo", "--world", "city", "--out", str(tmp_path), "--seed", "1"]) == 0
+    assert (tmp_path / "drive.gif").stat().st_size > 1000
+    assert "outcome arrived, success True" in capsys.readouterr().out
+
+
+def test_the_scripted_city_driver_is_measured_per_preset(capsys):
+    assert main(["pilot", "--world", "city", "--preset", "left_hand", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "| default | 100% |" in out and "| preset left_hand | 100% |" in out
+
+
 def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     assert main(["bench", "--steps", "300", "--repeats", "1", "--profile"]) == 0
     out = capsys.readouterr().out
@@ -31,6 +43,8 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
 @pytest.mark.parametrize("args", [
     ["demo", "--preset", "vulcan"],
     ["demo", "--seed", "-1"],
+    ["demo", "--world", "city", "--preset", "snow"],
+    ["pilot", "--world", "city", "--gravity", "3"],
     ["bench", "--steps", "lots"],
     ["bench", "--steps", "0"],
     ["pilot", "--seeds", "0"],
