@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(BIN)/exgen demo --out demo_output
+	$(BIN)/exgen demo --world city --out demo_output
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -q
