@@ -86,7 +86,8 @@ def run_city(args: argparse.Namespace) -> int:
         raise InputError(f"--steps, --peer-steps and --repeats must be >= 1, got {args.steps}, "
                          f"{args.peer_steps} and {args.repeats}")
     seed = 0 if args.seed is None else args.seed
-    city = ", ".join(f"{k}={v}" for k, v in city_benchmark.CITY_KWARGS.items())
+    city = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in city_benchmark.CITY_KWARGS.items())
     print(f"random actions ({city}), {args.steps} steps (highway-env: {args.peer_steps}), "
           f"best of {args.repeats}, Python {platform.python_version()} on {platform.machine()}")
     ours, peers = city_benchmark.compare(args.steps, args.peer_steps, args.repeats, seed,

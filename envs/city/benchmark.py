@@ -12,29 +12,25 @@ number is measured. Timing helpers are shared with :mod:`envs.lunar.benchmark`.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import importlib
 import warnings
 from collections.abc import Sequence
 
 import gymnasium as gym
-import numpy as np
 
 import envs  # noqa: F401  (registers CityDriving-v0)
-from envs.city import public
 from envs.city.env import ENV_ID, CityDrivingEnv
-from envs.city.geometry import cast_rays
-from envs.city.vehicle import VehicleState, advance
-from envs.city.world import CityWorld, _directions
 from envs.lunar.benchmark import Throughput, _timed, measure, random_actions
 
 #: highway-env's four-way intersection (discrete meta-actions), the default peer.
 PEER_ID = "intersection-v0"
 #: highway-env ids this benchmark knows how to drive.
 PEER_IDS = ("intersection-v0", "highway-fast-v0")
-#: The measured city: a fixed 10 x 10 map, 32 lidar rays.
-CITY_KWARGS = {"grid_columns": 10, "grid_rows": 10, "lidar_rays": 32, "map_seed": 0}
+#: The measured city: a fixed 10 x 10 map (9.73 km of street), 32 lidar rays, 30 other
+#: cars and 10 pedestrians.
+CITY_KWARGS = {"grid_columns": 10, "grid_rows": 10, "lidar_rays": 32, "map_seed": 0,
+               "traffic_density": 30 / 9.7255, "pedestrian_density": 0.1}
 INSTALL_HINT = "install the bench extra: pip install -e '.[bench]' (highway-env)"
 
 
@@ -111,89 +107,53 @@ def compare(steps: int = 20_000, peer_steps: int = 300, repeats: int = 3, seed: 
 def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> dict[str, float]:
     """Microseconds per step of ``CityDriving-v0`` by component.
 
-    The bare env steps through the actions, each ``env.step`` timed; after each step
-    its pieces are run again, timed, on the same state: the vehicle's physics substeps
-    on a copy of the car as it was before the step, ``CityWorld._update`` (which reads
-    the sensors) on a copy of the world as it was before the update, the lidar cast
-    alone, and ``CityDrivingEnv._observe``. What the timed ``env.step`` leaves over is
-    the rest of it (controls, reward, info). Resets are timed apart. The wrappers' cost
-    is ``gym.make``'s throughput against the bare env's, each the best of ``repeats``
-    alternated runs; it is about a microsecond, within the noise of a busy machine.
+    The bare env goes through the actions as ``env.step`` does, with each phase of
+    ``CityWorld.step`` timed on its own: the ego car's physics substeps, the traffic,
+    the pedestrians, and the update (collisions, rules, sensing). The lidar scan and
+    the observation are timed again on the same state (both are pure functions of
+    it). What the whole bare step leaves over is the env's own work (controls,
+    reward, info). Resets are timed apart. The wrappers' cost is ``gym.make``'s
+    throughput against the bare env's, each the best of ``repeats`` alternated runs.
     """
     _check_counts(steps=steps, repeats=repeats)
     actions = random_actions(steps, True, seed)
     wrapped = make_city()
     bare: CityDrivingEnv = wrapped.unwrapped
-    bare.reset(seed=seed)
-    names = tuple(vars(bare.world))  # a world dropped at the next reset; see _shadow
     # Alternated, best of each, so that a slow spell of the machine hits both alike.
     rates = [(measure(wrapped, actions, 1, seed), measure(bare, actions, 1, seed))
              for _ in range(repeats)]
     per_step = {"total": 1e6 / max(r[0] for r in rates),
                 "bare": 1e6 / max(r[1] for r in rates)}
-    step = physics = update = lidar = observation = resets = 0.0
+    timed = dict.fromkeys(("physics", "traffic", "pedestrians", "update", "lidar",
+                           "observation", "resets"), 0.0)
     bare.reset(seed=seed)
     for action in actions:
         world = bare.world
-        shadow = _shadow(world, names)
-        probe = dataclasses.replace(world.car)
         steer, pedal = bare._controls(action)
-        elapsed, outcome = _timed(functools.partial(bare.step, action))
-        step += elapsed
-        elapsed, _ = _timed(functools.partial(_physics, world, probe, steer, pedal))
-        physics += elapsed
-        shadow.car, shadow.time_s = world.car, world.time_s
-        elapsed, _ = _timed(shadow._update)
-        update += elapsed
-        elapsed, _ = _timed(functools.partial(_lidar, world))
-        lidar += elapsed
-        elapsed, _ = _timed(bare._observe)
-        observation += elapsed
-        if outcome[2] or outcome[3]:
-            elapsed, _ = _timed(bare.reset)
-            resets += elapsed
+        for name, phase in (("physics", functools.partial(world.drive, steer, pedal)),
+                            ("traffic", world.move_traffic),
+                            ("pedestrians", world.move_pedestrians),
+                            ("update", world._update), ("lidar", world.scan),
+                            ("observation", bare._observe)):
+            timed[name] += _timed(phase)[0]
+        if world.collided or world.arrived or world.time_s >= bare._time_limit_s:
+            timed["resets"] += _timed(bare.reset)[0]
     wrapped.close()
-    micros = {name: 1e6 * seconds / steps for name, seconds in {
-        "vehicle physics (advance x substeps)": physics,
-        "lidar (cast_rays on neighbourhood boxes)": lidar,
-        "rest of CityWorld._update and _read": update - lidar,
-        "observation (CityDrivingEnv._observe)": observation,
-        "rest of env.step (controls, reward, info)": step - physics - update - observation,
-        "resets (amortized)": resets,
-    }.items()}
-    micros["wrappers (OrderEnforcing, checker)"] = per_step["total"] - per_step["bare"]
-    micros["total (gym.make)"] = per_step["total"]
-    return micros
-
-
-def _shadow(world: CityWorld, names: Sequence[str]) -> CityWorld:
-    """A copy of ``world`` that ``_update`` may change without touching ``world``.
-
-    ``_update`` rebinds attributes and adds to ``counts``; it only reads the car. The
-    copy is built attribute by attribute, in ``__init__``'s order (``names``): reading
-    ``world.__dict__``, as ``copy.copy`` does, would make later attribute access on
-    the stepped world slower (CPython's inline attribute values) and skew the timing.
-    """
-    shadow = object.__new__(CityWorld)
-    for name in names:
-        setattr(shadow, name, getattr(world, name))
-    shadow.counts = dict(world.counts)
-    return shadow
-
-
-def _physics(world: CityWorld, car: VehicleState, steer: float, pedal: float) -> None:
-    """The substeps of ``CityWorld.step`` on ``car``."""
-    dt = public.DT_S / world.substeps
-    friction = world.context.friction
-    for _ in range(world.substeps):
-        advance(car, steer, pedal, friction, dt)
-
-
-def _lidar(world: CityWorld) -> np.ndarray:
-    """The lidar cast of ``CityWorld._read`` on ``world``'s current state."""
-    car = world.car
-    return cast_rays(car.x, car.y, _directions(car.heading + world._ray_angles),
-                     world._seen.near(car.x, car.y), world.lidar_range)
+    micros = {name: 1e6 * seconds / steps for name, seconds in timed.items()}
+    phases = (micros["physics"] + micros["traffic"] + micros["pedestrians"]
+              + micros["update"] + micros["observation"] + micros["resets"])
+    return {
+        "vehicle physics (advance x substeps)": micros["physics"],
+        "traffic (IDM, lights, reservations)": micros["traffic"],
+        "pedestrians": micros["pedestrians"],
+        "lidar (one ray cast: roads, roadworks, cars, people)": micros["lidar"],
+        "rest of the update (collisions, rules, route)": micros["update"] - micros["lidar"],
+        "observation (CityDrivingEnv._observe)": micros["observation"],
+        "resets (amortized)": micros["resets"],
+        "rest of env.step (controls, reward, info)": per_step["bare"] - phases,
+        "wrappers (OrderEnforcing, checker)": per_step["total"] - per_step["bare"],
+        "total (gym.make)": per_step["total"],
+    }
 
 
 def _check_counts(**counts: int) -> None:

@@ -79,6 +79,12 @@ class CityConfig:
         1.0, 0.05, 1.5, "", "tyre-road friction μ: dry 1.0, wet 0.6, ice 0.15")
     driving_side: str = field(default="right", metadata={
         "doc": "`right` or `left`: the side of the street traffic keeps to"})
+    traffic_density: Number = numeric_field(
+        2.5, 0.0, 30.0, "cars/km", "other cars per kilometre of open street")
+    pedestrian_density: Number = numeric_field(
+        0.1, 0.0, 5.0, "per node", "pedestrians per intersection, each at a crosswalk")
+    jaywalk_rate: Number = numeric_field(
+        0.05, 0.0, 1.0, "", "fraction of crossings a pedestrian starts against its signal")
     sensor_noise: Number = numeric_field(
         0.0, 0.0, 0.5, "", "std of Gaussian noise on speed and lidar observations, "
         "as a fraction of their scale")
@@ -269,6 +275,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "roadworks": {"closed_street_fraction": 0.1, "closed_lane_fraction": 0.15},
     "quiet": {"closed_street_fraction": 0.0, "closed_lane_fraction": 0.0,
               "one_way_fraction": 0.0, "removed_street_fraction": 0.0},
+    "empty": {"traffic_density": 0.0, "pedestrian_density": 0.0},
+    "rush_hour": {"traffic_density": 5.0, "pedestrian_density": 0.3},
     "big_city": {"grid_columns": 10, "grid_rows": 10},
     "continuous": {"continuous": True},
     "discrete": {"continuous": False},

@@ -179,3 +179,82 @@ def rectangle_hits_boxes(centre: tuple[float, float], heading: float, length: fl
     separated = ((along.min(axis=1) > length / 2) | (along.max(axis=1) < -length / 2)
                  | (across.min(axis=1) > width / 2) | (across.max(axis=1) < -width / 2))
     return bool((~separated).any())
+
+
+def cast_rays_at_rectangles(x: float, y: float, cos_sin: np.ndarray, centres: np.ndarray,
+                            headings: np.ndarray, length: float, width: float,
+                            max_range: float) -> np.ndarray:
+    """Distance along each ray to the first of some oriented rectangles (cars) [m]."""
+    if len(centres) == 0:
+        return np.full(len(cos_sin), max_range)
+    c, s = np.cos(headings), np.sin(headings)
+    ox, oy = x - centres[:, 0], y - centres[:, 1]
+    # The ray's origin and direction in each rectangle's frame: (rays, rectangles).
+    local_ox, local_oy = ox * c + oy * s, -ox * s + oy * c
+    dx = cos_sin[:, :1] * c + cos_sin[:, 1:] * s
+    dy = -cos_sin[:, :1] * s + cos_sin[:, 1:] * c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tx0, tx1 = (-length / 2 - local_ox) / dx, (length / 2 - local_ox) / dx
+        ty0, ty1 = (-width / 2 - local_oy) / dy, (width / 2 - local_oy) / dy
+        near = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
+        far = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
+    hit = (far >= near) & (far >= 0.0)
+    distance = np.where(hit, np.maximum(near, 0.0), max_range).min(axis=1)
+    return np.minimum(distance, max_range)
+
+
+def cast_rays_at_circles(x: float, y: float, cos_sin: np.ndarray, centres: np.ndarray,
+                         radius: float, max_range: float) -> np.ndarray:
+    """Distance along each ray to the first of some circles (pedestrians) [m]."""
+    if len(centres) == 0:
+        return np.full(len(cos_sin), max_range)
+    rx, ry = centres[:, 0] - x, centres[:, 1] - y
+    along = cos_sin[:, :1] * rx + cos_sin[:, 1:] * ry
+    miss = rx * rx + ry * ry - along * along
+    inside = radius * radius - miss
+    with np.errstate(invalid="ignore"):
+        t = along - np.sqrt(inside)
+    hit = (inside >= 0.0) & (along + np.sqrt(np.maximum(inside, 0.0)) >= 0.0)
+    distance = np.where(hit, np.maximum(t, 0.0), max_range).min(axis=1)
+    return np.minimum(distance, max_range)
+
+
+def rectangles_overlap(centre: tuple[float, float], heading: float, length: float,
+                       width: float, centres: np.ndarray, headings: np.ndarray) -> np.ndarray:
+    """Which of some rectangles of the same size overlap one rectangle, by separating
+    axes: the pair is apart when the corners of one lie beyond a side of the other."""
+    n = len(centres)
+    if n == 0:
+        return np.zeros(0, bool)
+    half_l, half_w = length / 2, width / 2
+    corner = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)]) * (half_l, half_w)
+
+    def corners(cx: np.ndarray, cy: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
+        c, s = np.cos(h)[:, None], np.sin(h)[:, None]
+        return (cx[:, None] + c * corner[:, 0] - s * corner[:, 1],
+                cy[:, None] + s * corner[:, 0] + c * corner[:, 1])
+
+    def apart(cx: np.ndarray, cy: np.ndarray, h: np.ndarray, px: np.ndarray,
+              py: np.ndarray) -> np.ndarray:
+        c, s = np.cos(h)[:, None], np.sin(h)[:, None]
+        rx, ry = px - cx[:, None], py - cy[:, None]
+        along, across = rx * c + ry * s, -rx * s + ry * c
+        return ((along.min(axis=1) > half_l) | (along.max(axis=1) < -half_l)
+                | (across.min(axis=1) > half_w) | (across.max(axis=1) < -half_w))
+
+    mine = (np.full(n, centre[0]), np.full(n, centre[1]), np.full(n, heading))
+    theirs = (centres[:, 0], centres[:, 1], headings)
+    return ~(apart(*mine, *corners(*theirs)) | apart(*theirs, *corners(*mine)))
+
+
+def circles_touch_rectangle(centre: tuple[float, float], heading: float, length: float,
+                            width: float, points: np.ndarray, radius: float) -> np.ndarray:
+    """Which circles of ``radius`` around ``points`` touch an oriented rectangle."""
+    if len(points) == 0:
+        return np.zeros(0, bool)
+    c, s = math.cos(heading), math.sin(heading)
+    rx, ry = points[:, 0] - centre[0], points[:, 1] - centre[1]
+    along, across = rx * c + ry * s, -rx * s + ry * c
+    dx = np.maximum(np.abs(along) - length / 2, 0.0)
+    dy = np.maximum(np.abs(across) - width / 2, 0.0)
+    return dx * dx + dy * dy <= radius * radius

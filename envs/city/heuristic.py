@@ -29,6 +29,8 @@ OFFSET_GAIN = 3.0
 SOFTENING_MPS = 1.0
 #: Stop this far before a red light's stop line, measured from the car's centre [m].
 STOP_MARGIN_M = public.CAR_LENGTH_M / 2 + 1.0
+#: Room kept to an obstacle ahead, from the front bumper [m].
+FOLLOW_GAP_M = 4.0
 #: Strongest braking it uses, as pedal: half the brakes, inside the grip of a wet road.
 MAX_BRAKE_PEDAL = 0.5
 #: Speed error to pedal [1 / (m/s)].
@@ -67,12 +69,13 @@ def drive(observation: np.ndarray, lidar_rays: int, driving_side: str = "right",
         can_stop = speed * speed / (2.0 * 2.0 * PLANNED_DECELERATION_MPS2) <= stop_room + 1.0
         if red or can_stop:
             target = min(target, _approach_speed(stop_room, 0.0))
-    # Something on the road before the next intersection (roadworks): stop short of it.
-    # Road edges beyond the intersection are where the street ends, not obstacles.
-    ahead = float(observation[public.LIDAR_START]) * lidar_range_m
-    to_junction = float(observation[index["turn_distance"]]) * public.DISTANCE_SCALE_M
-    if abs(heading_error) < 0.15 and abs(offset) < 1.0 and ahead < to_junction:
-        target = min(target, _approach_speed(ahead - public.CAR_LENGTH_M / 2 - 4.0, 0.0))
+    # Something straight ahead in the lane: a car, a pedestrian, roadworks. Where the
+    # route turns, the road's edge beyond the junction is no obstacle. While turning
+    # it looks at nothing: its lidar cannot tell a kerb seen askew from a pedestrian.
+    clearance = float(observation[public.LIDAR_START]) * lidar_range_m \
+        - public.CAR_LENGTH_M / 2
+    if abs(heading_error) < 0.15 and abs(offset) < 1.0 and (turn[1] or clearance < to_turn):
+        target = min(target, _approach_speed(clearance - FOLLOW_GAP_M, 0.0))
     pedal = min(max(SPEED_GAIN * (target - speed), -MAX_BRAKE_PEDAL), 1.0)
     if target == 0.0 and speed < 0.5:
         pedal = -1.0

@@ -23,10 +23,14 @@ from envs.city.geometry import (
     Neighbourhood,
     RoadLayout,
     cast_rays,
-    points_in_boxes,
+    circles_touch_rectangle,
     rectangle_hits_boxes,
+    rectangles_overlap,
     road_layout,
 )
+from envs.city.lights import Lights
+from envs.city.pedestrians import RADIUS_M, Pedestrians
+from envs.city.traffic import CROSSWALK_M, Arcs, EgoOnRoad, Traffic, direction_code
 from envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
 
 #: Shortest street between two intersection squares a car can use [m].
@@ -34,9 +38,13 @@ MIN_STREET_M = 8.0
 #: Within this distance of an intersection [m], a turning car may swing over the centre
 #: line without a wrong-lane infraction: no car turns tighter than a lane.
 TURN_SWING_M = LENGTH_M
+#: Pedestrians do not step onto a crosswalk the ego car is this close to [m].
+PEDESTRIAN_CAUTION_M = 20.0
 #: Penalties of the driving score, one factor per infraction (CARLA's where it has one).
-INFRACTION_PENALTIES = {"collision_static": 0.65, "red_light": 0.7, "wrong_lane": 0.8,
+INFRACTION_PENALTIES = {"collision_static": 0.65, "collision_vehicle": 0.6,
+                        "collision_pedestrian": 0.5, "red_light": 0.7, "wrong_lane": 0.8,
                         "off_road": 0.8}
+COLLISIONS = ("collision_static", "collision_vehicle", "collision_pedestrian")
 
 
 @dataclass
@@ -56,13 +64,13 @@ class Readings:
 @functools.lru_cache(maxsize=64)
 def _prepared(city: CityMap, lanes: int, lane_width_m: float, side: str,
               lidar_reach_m: float) -> tuple[RoadLayout, Neighbourhood, Neighbourhood,
-                                             Neighbourhood, nx.DiGraph]:
+                                             Neighbourhood, nx.DiGraph, Arcs]:
     layout = road_layout(city, lanes, lane_width_m, side)
     seen = np.vstack([layout.curbs, layout.barriers])
     solid = np.vstack([layout.buildings, layout.barriers])
     return (layout, Neighbourhood(city, seen, lidar_reach_m),
-            Neighbourhood(city, solid, LENGTH_M), Neighbourhood(city, layout.curbs, 1.0),
-            city.graph())
+            Neighbourhood(city, solid, LENGTH_M), Neighbourhood(city, layout.barriers, LENGTH_M),
+            city.graph(), Arcs.of(city, lanes, lane_width_m, side))
 
 
 class CityWorld:
@@ -81,14 +89,17 @@ class CityWorld:
         self.side = context.driving_side
         self.half_width = public.road_half_width(self.lanes, self.lane_width)
         check_street_lengths(city, self.lanes, self.lane_width)
-        (self.layout, self._seen, self._solid, self._curbs,
-         self.graph) = _prepared(city, self.lanes, self.lane_width, self.side,
+        (self.layout, self._seen, self._solid, self._barriers,
+         self.graph, self.arcs) = _prepared(city, self.lanes, self.lane_width, self.side,
                                  lidar_range_m + LENGTH_M)
         self.lidar_range = float(lidar_range_m)
-        self._ray_angles = np.arange(lidar_rays) * (2.0 * math.pi / lidar_rays)
+        angles = np.arange(lidar_rays) * (2.0 * math.pi / lidar_rays)
+        self._ray_directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
         self.substeps = physics_substeps
         cycle = 2.0 * (context.green_s + context.amber_s + context.all_red_s)
         self.light_offsets = {n: float(rng.uniform(0.0, cycle)) for n in sorted(city.lights)}
+        self.lights = Lights(self.light_offsets, city.n_nodes, context.green_s,
+                             context.amber_s, context.all_red_s)
         self.start, self.destination = self._pick_route(rng)
         reverse = self.graph.reverse(copy=False)
         self.remaining, paths = nx.single_source_dijkstra(reverse, self.destination)
@@ -98,6 +109,16 @@ class CityWorld:
         self.car = self._place(self.start, first)
         self.arc = (self.start, first)
         self.region: tuple[str, object] = ("street", city.street(self.start, first))
+        street_km = sum(city.length(*arc) for arc in city.arcs()) / 2000.0
+        self.traffic = Traffic(
+            city, self.arcs, round(context.traffic_density * street_km), rng,
+            half_width=self.half_width, lane_width=self.lane_width, side=self.side,
+            speed_limit=context.speed_limit_mps, lights=self.lights,
+            avoid=(self.car.x, self.car.y))
+        self.pedestrians = Pedestrians(
+            city, round(context.pedestrian_density * len(self.graph)), rng,
+            half_width=self.half_width, jaywalk_rate=context.jaywalk_rate,
+            lights=self.lights)
         self.counts = dict.fromkeys(INFRACTION_PENALTIES, 0)
         self.collided = False
         self.arrived = False
@@ -142,28 +163,96 @@ class CityWorld:
     # ------------------------------------------------------------- stepping
     def step(self, steer: float, pedal: float) -> dict[str, int]:
         """Advance one decision; returns the infractions committed during it."""
+        self.drive(steer, pedal)
+        self.move_traffic()
+        self.move_pedestrians()
+        return self._update()
+
+    def drive(self, steer: float, pedal: float) -> None:
+        """The ego car's physics substeps for one decision; the clock moves on."""
         dt = public.DT_S / self.substeps
         friction = self.context.friction
         for _ in range(self.substeps):
             advance(self.car, steer, pedal, friction, dt)
         self.time_s += public.DT_S
-        return self._update()
+
+    def move_traffic(self) -> None:
+        self.traffic.step(self.time_s, public.DT_S, self._ego_on_road(),
+                          self._crosswalk_clear)
+
+    def move_pedestrians(self) -> None:
+        self.pedestrians.step(self.time_s, public.DT_S, self._crosswalks_in_danger)
+
+    def _crosswalks_in_danger(self) -> np.ndarray:
+        """(n_nodes, 4): crosswalks a car (traffic or ego) is about to cross or crossing."""
+        danger = np.zeros((self.city.n_nodes, 4), bool)
+        nodes, arms = self.traffic.near_crosswalks()
+        danger[nodes, arms] = True
+        kind, where = self.region
+        if kind == "node":
+            danger[where] = True
+        elif kind == "street":
+            frm, to = self.arc
+            _, _, _, to_go, length = self._arc_frame(self.arc)
+            (x0, y0), (x1, y1) = self.city.position(frm), self.city.position(to)
+            toward = direction_code(x1 - x0, y1 - y0)
+            if to_go - self.half_width < PEDESTRIAN_CAUTION_M:
+                danger[to, (toward + 2) % 4] = True
+            if length - to_go - self.half_width < CROSSWALK_M + LENGTH_M:
+                danger[frm, toward] = True
+        return danger
+
+    def _crosswalk_clear(self, nodes: np.ndarray, arms: np.ndarray) -> np.ndarray:
+        return ~self.pedestrians.occupied()[nodes, arms]
+
+    def _ego_on_road(self) -> EgoOnRoad:
+        """The ego car as traffic sees it: in an intersection, or on an open arc."""
+        car = self.car
+        kind, where = self.region
+        if kind == "node":
+            return EgoOnRoad(-1, 0.0, 0.0, car.speed, where, 0.0)
+        index = self.arcs.index.get(self.arc, -1) if kind == "street" else -1
+        if index < 0:
+            return EgoOnRoad(-1, 0.0, 0.0, car.speed, None, 0.0)
+        x0, y0 = self.city.position(self.arc[0])
+        a = self.arcs
+        rx, ry = car.x - x0, car.y - y0
+        return EgoOnRoad(index, rx * a.dx[index] + ry * a.dy[index],
+                         rx * a.nx[index] + ry * a.ny[index], car.speed, None,
+                         WIDTH_M + 0.3)
 
     def _update(self) -> dict[str, int]:
         car = self.car
         events = dict.fromkeys(INFRACTION_PENALTIES, 0)
         previous = self.region
         self.region = region = self._locate(car.x, car.y)
-        body = np.array(corners(car))
-        if rectangle_hits_boxes((car.x, car.y), car.heading, LENGTH_M, WIDTH_M, body,
-                                self._solid.near(car.x, car.y)):
-            self.collided = True
+        kind, where = region
+        # The road's edge is a sidewalk away from any building: with its centre on the
+        # road, the car can only touch roadworks.
+        off_road = kind == "off" or (kind == "node" and where not in self.graph)
+        solid = self._solid if off_road else self._barriers
+        boxes = solid.near(car.x, car.y)
+        if len(boxes) and rectangle_hits_boxes((car.x, car.y), car.heading, LENGTH_M, WIDTH_M,
+                                               np.array(corners(car)), boxes):
             events["collision_static"] = 1
-        off_road = points_in_boxes(np.array([[car.x, car.y]]), self._curbs.near(car.x, car.y))
+        traffic = self.traffic
+        near = ((np.abs(traffic.x - car.x) < LENGTH_M)
+                & (np.abs(traffic.y - car.y) < LENGTH_M))
+        if near.any() and rectangles_overlap(
+                (car.x, car.y), car.heading, LENGTH_M, WIDTH_M,
+                np.stack([traffic.x[near], traffic.y[near]], axis=1),
+                traffic.heading[near]).any():
+            events["collision_vehicle"] = 1
+        people = self.pedestrians.positions()
+        near = ((np.abs(people[:, 0] - car.x) < LENGTH_M)
+                & (np.abs(people[:, 1] - car.y) < LENGTH_M))
+        if near.any() and circles_touch_rectangle((car.x, car.y), car.heading, LENGTH_M,
+                                                  WIDTH_M, people[near], RADIUS_M).any():
+            events["collision_pedestrian"] = 1
+        self.collided = any(events[name] for name in COLLISIONS)
         if off_road and not self._off_road:
             events["off_road"] = 1
         self._off_road = off_road
-        kind, where = region
         if kind == "street":
             self.arc = self._travel_arc(where)
         elif kind == "node":
@@ -235,9 +324,7 @@ class CityWorld:
 
     def light(self, node: int, axis: int) -> str:
         """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
-        context = self.context
-        return public.light_state(self.time_s + self.light_offsets[node], axis,
-                                  context.green_s, context.amber_s, context.all_red_s)
+        return self.lights.state(node, axis, self.time_s)
 
     # ------------------------------------------------------------- sensing
     def _read(self) -> Readings:
@@ -266,9 +353,24 @@ class CityWorld:
             out = (xn - xa) / city.length(ahead, onward), (yn - ya) / city.length(ahead, onward)
             readings.turn = public.turn_between((dx, dy), out)
             readings.turn_distance = edge_distance
-        readings.lidar = cast_rays(car.x, car.y, _directions(car.heading + self._ray_angles),
-                                   self._seen.near(car.x, car.y), self.lidar_range)
+        readings.lidar = self.scan()
         return readings
+
+    def scan(self) -> np.ndarray:
+        """The lidar: distance along each ray to the road's edge, roadworks, a car or a
+        pedestrian [m]. Cars are seen as their bounding boxes (exact on a street, a
+        little larger while turning), pedestrians as squares: one ray cast for all."""
+        car = self.car
+        moving = np.vstack([self.traffic.boxes, self.pedestrians.boxes()])
+        reach = self.lidar_range
+        near = ((moving[:, 2] > car.x - reach) & (moving[:, 0] < car.x + reach)
+                & (moving[:, 3] > car.y - reach) & (moving[:, 1] < car.y + reach))
+        boxes = self._seen.near(car.x, car.y)
+        if near.any():
+            boxes = np.vstack([boxes, moving[near]])
+        c, s = math.cos(car.heading), math.sin(car.heading)
+        directions = self._ray_directions @ np.array([[c, s], [-s, c]])
+        return cast_rays(car.x, car.y, directions, boxes, self.lidar_range)
 
     # ------------------------------------------------------------- scoring
     @property
@@ -286,10 +388,6 @@ class CityWorld:
         for name, count in self.counts.items():
             score *= INFRACTION_PENALTIES[name] ** count
         return score
-
-
-def _directions(angles: np.ndarray) -> np.ndarray:
-    return np.stack([np.cos(angles), np.sin(angles)], axis=1)
 
 
 def _nearest_line(lines: tuple[float, ...], index: int, value: float,

@@ -1,0 +1,430 @@
+"""Other cars: lane following with IDM, lights, yielding at intersections, no collisions.
+
+Every car is a row of numpy arrays, and a step updates them all at once. A car drives
+along a directed street (an *arc*) in its kerb-side lane, then through the intersection at its end
+on a curve into the next arc it picked at random. Its acceleration is the Intelligent
+Driver Model's, toward its desired speed, behind its leader: the car ahead in its lane,
+the stop line when it may not enter the intersection, or the ego car.
+
+Entering an intersection needs a *reservation*, asked for when the car is near enough
+to the stop line that it must decide. It is granted when the light is green (or there
+is none), the crosswalks on the way are clear, the next street has room, and no car
+holding a reservation at that intersection (nor the ego car inside it) has a path that
+comes within a car's width of this one's. Several requests in one step are granted in
+index order. A reservation is dropped if the light turns while the car can still stop
+comfortably, and released once the car has left the intersection. Left turns across
+oncoming traffic (right turns in left-hand traffic) therefore wait for a gap, and cars
+never meet inside an intersection. No Gymnasium import here.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from envs.city import public
+from envs.city.city_map import CityMap
+from envs.city.lights import GREEN, NO_LIGHT, Lights
+from envs.city.vehicle import LENGTH_M, WIDTH_M
+
+#: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
+#: braking [m/s²], and the hardest braking a car ever uses [m/s²].
+TIME_GAP_S = 1.2
+MIN_GAP_M = 2.0
+IDM_ACCELERATION_MPS2 = 1.5
+COMFORT_BRAKING_MPS2 = 2.5
+MAX_BRAKING_MPS2 = 8.0
+#: Desired speed as a fraction of the speed limit: uniform in this range per car.
+SPEED_FRACTION = (0.7, 1.0)
+#: Speed through a turn [m/s].
+TURN_SPEED_MPS = 5.0
+#: Width of the crosswalk just outside each intersection [m]; cars stop before it.
+CROSSWALK_M = 3.0
+#: A car decides at this distance beyond its comfortable stopping distance [m].
+DECISION_MARGIN_M = 6.0
+#: Room needed on the next street, beyond the intersection, before a car enters it: its
+#: own length and gap past the crosswalk, up to the centre of the car ahead [m].
+EXIT_ROOM_M = CROSSWALK_M + 1.5 * LENGTH_M + MIN_GAP_M
+#: Two paths conflict when they come closer than this [m].
+CONFLICT_DISTANCE_M = WIDTH_M + 0.6
+_IDM_BRAKING_TERM = 1.0 / (2.0 * math.sqrt(IDM_ACCELERATION_MPS2 * COMFORT_BRAKING_MPS2))
+_DIRECTIONS = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))  # east, north, west, south
+
+
+def direction_code(dx: float, dy: float) -> int:
+    """0 east, 1 north, 2 west, 3 south, for a unit axis direction."""
+    if abs(dx) > abs(dy):
+        return 0 if dx > 0 else 2
+    return 1 if dy > 0 else 3
+
+
+@dataclass(frozen=True)
+class Arcs:
+    """The open directed streets of a city as arrays, for vectorized lookups."""
+
+    frm: np.ndarray
+    to: np.ndarray
+    dx: np.ndarray
+    dy: np.ndarray
+    nx: np.ndarray
+    ny: np.ndarray
+    length: np.ndarray
+    heading: np.ndarray
+    direction: np.ndarray
+    lanes: tuple[tuple[float, ...], ...]
+    index: dict[tuple[int, int], int]
+    leaving: tuple[tuple[int, ...], ...]
+
+    @classmethod
+    def of(cls, city: CityMap, lanes_per_direction: int, lane_width_m: float,
+           side: str) -> Arcs:
+        arcs = city.arcs()
+        frm = np.array([a for a, _ in arcs], int)
+        to = np.array([b for _, b in arcs], int)
+        start = np.array([city.position(a) for a, _ in arcs])
+        end = np.array([city.position(b) for _, b in arcs])
+        length = np.abs(end - start).sum(axis=1)
+        d = (end - start) / length[:, None]
+        normals = np.array([public.side_normal(x, y, side) for x, y in d])
+        lanes = tuple(public.lane_offsets(lanes_per_direction, lane_width_m,
+                                          city.street(a, b).one_way_to is not None)
+                      for a, b in arcs)
+        leaving = [[] for _ in range(city.n_nodes)]
+        for i, (a, _) in enumerate(arcs):
+            leaving[a].append(i)
+        return cls(frm, to, d[:, 0].copy(), d[:, 1].copy(), normals[:, 0].copy(),
+                   normals[:, 1].copy(), length, np.arctan2(d[:, 1], d[:, 0]),
+                   np.array([direction_code(x, y) for x, y in d], int), lanes,
+                   {arc: i for i, arc in enumerate(arcs)}, tuple(map(tuple, leaving)))
+
+
+def turn_curve(city: CityMap, arcs: Arcs, half_width: float, arc_in: int, lane_in: float,
+               arc_out: int, lane_out: float) -> tuple[np.ndarray, float]:
+    """Control points (3, 2) of the quadratic curve from the stop line of ``arc_in`` to
+    the start of ``arc_out``, and its length [m]."""
+    node = arcs.to[arc_in]
+    px, py = city.position(int(node))
+    a = np.array([px - arcs.dx[arc_in] * half_width + arcs.nx[arc_in] * lane_in,
+                  py - arcs.dy[arc_in] * half_width + arcs.ny[arc_in] * lane_in])
+    b = np.array([px + arcs.dx[arc_out] * half_width + arcs.nx[arc_out] * lane_out,
+                  py + arcs.dy[arc_out] * half_width + arcs.ny[arc_out] * lane_out])
+    din = np.array([arcs.dx[arc_in], arcs.dy[arc_in]])
+    dout = np.array([arcs.dx[arc_out], arcs.dy[arc_out]])
+    cross = din[0] * dout[1] - din[1] * dout[0]
+    if abs(cross) < 0.5:  # straight on (or a u-turn, drawn straight back)
+        k = (a + b) / 2.0
+    else:  # where the two lanes' lines meet
+        t = ((b - a)[0] * dout[1] - (b - a)[1] * dout[0]) / cross
+        k = a + t * din
+    chord = math.dist(a, b)
+    length = (math.dist(a, k) + math.dist(k, b) + chord) / 2.0
+    return np.stack([a, k, b]), max(length, 0.5)
+
+
+@functools.lru_cache(maxsize=16)
+def conflict_table(side: str, half_width: float, lane_width: float) -> np.ndarray:
+    """``table[m1, m2]``: whether movements ``m = 4 * in + out`` (direction codes) through
+    one intersection, kerb lane to kerb lane, come closer than ``CONFLICT_DISTANCE_M``.
+    Movements from the same entry never conflict: those cars follow each other."""
+    offset = half_width - lane_width / 2.0
+    samples = np.linspace(0.0, 1.0, 25)
+
+    def path(m: int) -> np.ndarray:
+        din, dout = _DIRECTIONS[m // 4], _DIRECTIONS[m % 4]
+        nin = public.side_normal(*din, side)
+        nout = public.side_normal(*dout, side)
+        a = np.array([-din[0] * half_width + nin[0] * offset,
+                      -din[1] * half_width + nin[1] * offset])
+        b = np.array([dout[0] * half_width + nout[0] * offset,
+                      dout[1] * half_width + nout[1] * offset])
+        cross = din[0] * dout[1] - din[1] * dout[0]
+        if abs(cross) < 0.5:
+            k = (a + b) / 2.0
+        else:
+            t = ((b - a)[0] * dout[1] - (b - a)[1] * dout[0]) / cross
+            k = a + t * np.array(din)
+        u = samples[:, None]
+        return (1 - u) ** 2 * a + 2 * (1 - u) * u * k + u**2 * b
+
+    paths = [path(m) for m in range(16)]
+    table = np.zeros((16, 16), bool)
+    for m1 in range(16):
+        for m2 in range(16):
+            if m1 // 4 == m2 // 4:
+                continue
+            gap = np.linalg.norm(paths[m1][:, None, :] - paths[m2][None, :, :], axis=2).min()
+            table[m1, m2] = gap < CONFLICT_DISTANCE_M
+    return table
+
+
+class Traffic:
+    """The other cars of one episode; ``step`` moves them all by one decision."""
+
+    def __init__(self, city: CityMap, arcs: Arcs, count: int, rng: np.random.Generator, *,
+                 half_width: float, lane_width: float, side: str, speed_limit: float,
+                 lights: Lights, avoid: tuple[float, float] | None = None) -> None:
+        self.city, self.arcs, self.rng = city, arcs, rng
+        self.half_width, self.side = half_width, side
+        self.lights = lights
+        self.conflicts = conflict_table(side, half_width, lane_width)
+        self.positions = np.array([city.position(n) for n in range(city.n_nodes)])
+        n = count
+        self.arc = np.zeros(n, int)
+        self.lane = np.zeros(n, float)
+        self.s = np.zeros(n, float)
+        self.v = np.zeros(n, float)
+        self.v0 = speed_limit * rng.uniform(*SPEED_FRACTION, n)
+        self.turn_v0 = np.minimum(self.v0, TURN_SPEED_MPS)
+        self.next_arc = np.zeros(n, int)
+        self.next_lane = np.zeros(n, float)
+        self.curve = np.zeros((n, 3, 2), float)
+        # The curve as a polynomial in u: point = c0 + u c1 + u^2 c2.
+        self.c0, self.c1, self.c2 = np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2))
+        self.curve_length = np.ones(n, float)
+        self.movement = np.zeros(n, int)
+        self.stop = np.zeros(n, float)
+        self.turns = np.zeros(n, bool)
+        self.origin = np.zeros((n, 2))
+        self.along = np.zeros((n, 2))
+        self.street_heading = np.zeros(n)
+        self.street_half = np.zeros((n, 2))
+        self.boxes = np.zeros((n, 4))
+        self._curves: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+        self.entered_by = np.full(n, -1)
+        self.reserved = np.zeros(n, bool)
+        self._place(n, avoid)
+        self.x, self.y, self.heading = self._poses()
+
+    # ----------------------------------------------------------------- set-up
+    def _place(self, n: int, avoid: tuple[float, float] | None) -> None:
+        """Spread the cars over the streets, apart from each other and from ``avoid``."""
+        arcs, rng = self.arcs, self.rng
+        usable = [i for i in range(len(arcs.frm))
+                  if arcs.length[i] - 2 * self.half_width - CROSSWALK_M > 2 * LENGTH_M]
+        placed: list[tuple[int, float, float]] = []
+        for car in range(n):
+            for _ in range(200):
+                arc = usable[int(rng.integers(len(usable)))]
+                lane = arcs.lanes[arc][-1]
+                low = self.half_width + LENGTH_M
+                high = arcs.length[arc] - self.half_width - CROSSWALK_M - LENGTH_M
+                s = float(rng.uniform(low, high))
+                if any(a == arc and lane_ == lane and abs(s - s_) < 3 * LENGTH_M
+                       for a, lane_, s_ in placed):
+                    continue
+                x, y = self._street_point(arc, s, lane)
+                if avoid is not None and math.hypot(x - avoid[0], y - avoid[1]) < 25.0:
+                    continue
+                break
+            placed.append((arc, lane, s))
+            self.arc[car], self.lane[car], self.s[car] = arc, lane, s
+            self.v[car] = 0.5 * self.v0[car]
+            self._choose_next(car)
+
+    def _street_point(self, arc: int, s: float, lane: float) -> tuple[float, float]:
+        a = self.arcs
+        x0, y0 = self.positions[a.frm[arc]]
+        return (x0 + a.dx[arc] * s + a.nx[arc] * lane, y0 + a.dy[arc] * s + a.ny[arc] * lane)
+
+    def _choose_next(self, car: int) -> None:
+        """Pick the street after the current one (no u-turn unless at a dead end)."""
+        arcs = self.arcs
+        arc = self.arc[car]
+        options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
+        if not options:
+            options = list(arcs.leaving[arcs.to[arc]])
+        nxt = options[int(self.rng.integers(len(options)))]
+        lane = arcs.lanes[nxt][-1]
+        self.next_arc[car], self.next_lane[car] = nxt, lane
+        key = (int(arc), int(nxt))
+        if key not in self._curves:
+            self._curves[key] = turn_curve(self.city, arcs, self.half_width, arc,
+                                           self.lane[car], nxt, lane)
+        self.curve[car], self.curve_length[car] = self._curves[key]
+        p0, k, p1 = self.curve[car]
+        self.c0[car], self.c1[car], self.c2[car] = p0, 2 * (k - p0), p0 - 2 * k + p1
+        self.movement[car] = 4 * arcs.direction[arc] + arcs.direction[nxt]
+        self.stop[car] = arcs.length[arc] - self.half_width
+        self.turns[car] = arcs.direction[arc] != arcs.direction[nxt]
+        x0, y0 = self.positions[arcs.frm[arc]]
+        self.origin[car] = (x0 + arcs.nx[arc] * self.lane[car],
+                            y0 + arcs.ny[arc] * self.lane[car])
+        self.along[car] = (arcs.dx[arc], arcs.dy[arc])
+        self.street_heading[car] = arcs.heading[arc]
+        horizontal = abs(arcs.dx[arc]) > 0.5
+        self.street_half[car] = ((LENGTH_M / 2, WIDTH_M / 2) if horizontal
+                                 else (WIDTH_M / 2, LENGTH_M / 2))
+
+    # ----------------------------------------------------------------- queries
+    def poses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x, y [m] and heading [rad] of every car's centre (as of the last step)."""
+        return self.x, self.y, self.heading
+
+    def _poses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Poses from the arrays, and each car's axis-aligned bounding box (``boxes``)."""
+        s = self.s
+        x = self.origin[:, 0] + self.along[:, 0] * s
+        y = self.origin[:, 1] + self.along[:, 1] * s
+        heading = self.street_heading.copy()
+        half = self.street_half.copy()
+        turning = np.flatnonzero(s > self.stop)
+        if len(turning):
+            u = np.minimum((s[turning] - self.stop[turning]) / self.curve_length[turning],
+                           1.0)[:, None]
+            c1, c2 = self.c1[turning], self.c2[turning]
+            point = self.c0[turning] + u * (c1 + u * c2)
+            tangent = c1 + 2 * u * c2
+            x[turning], y[turning] = point[:, 0], point[:, 1]
+            heading[turning] = angle = np.arctan2(tangent[:, 1], tangent[:, 0])
+            c, s_ = np.abs(np.cos(angle)), np.abs(np.sin(angle))
+            half[turning, 0] = c * (LENGTH_M / 2) + s_ * (WIDTH_M / 2)
+            half[turning, 1] = s_ * (LENGTH_M / 2) + c * (WIDTH_M / 2)
+        boxes = self.boxes
+        boxes[:, 0], boxes[:, 2] = x - half[:, 0], x + half[:, 0]
+        boxes[:, 1], boxes[:, 3] = y - half[:, 1], y + half[:, 1]
+        return x, y, heading
+
+    # ----------------------------------------------------------------- stepping
+    def step(self, time_s: float, dt: float, ego: EgoOnRoad | None,
+             crosswalk_clear) -> None:
+        """Advance every car by ``dt`` seconds at time ``time_s``.
+
+        ``crosswalk_clear(nodes, arms)`` says which crosswalks have no pedestrian on them.
+        """
+        if not len(self.s):
+            return
+        a = self.arcs
+        arc, s, v, stop = self.arc, self.s, self.v, self.stop
+        front_to_line = stop - CROSSWALK_M - LENGTH_M / 2 - s
+
+        # Leaders on the same arc (all keep to its kerb lane; turning cars included).
+        order = np.lexsort((s, arc))
+        same = arc[order[1:]] == arc[order[:-1]]
+        behind, ahead = order[:-1][same], order[1:][same]
+        # The front car of an arc follows the rearmost car on the arc it turns into.
+        first_on = np.full(len(a.frm), np.inf)
+        rearmost = order[np.concatenate(([True], ~same))]
+        first_on[arc[rearmost]] = s[rearmost]
+        if ego is not None and ego.arc >= 0 and abs(
+                a.lanes[ego.arc][-1] - ego.lateral) < ego.lane_tolerance:
+            first_on[ego.arc] = min(first_on[ego.arc], ego.s)
+        gap = stop + self.curve_length - s + first_on[self.next_arc] - self.half_width \
+            - LENGTH_M
+        gap[behind] = s[ahead] - s[behind] - LENGTH_M
+        leader_speed = np.zeros(len(s))
+        leader_speed[behind] = v[ahead]
+        # The ego car, when it is in a car's lane ahead of it.
+        if ego is not None and ego.arc >= 0:
+            same_arc = np.flatnonzero(arc == ego.arc)
+            if len(same_arc):
+                ego_gap = ego.s - s[same_arc] - LENGTH_M
+                take = same_arc[(np.abs(self.lane[same_arc] - ego.lateral) < ego.lane_tolerance)
+                                & (ego_gap > -LENGTH_M) & (ego_gap < gap[same_arc])]
+                gap[take] = ego.s - s[take] - LENGTH_M
+                leader_speed[take] = ego.speed
+
+        # Reservations: ask near the line, keep unless the light turns while stoppable.
+        stopping = v * v / (2 * COMFORT_BRAKING_MPS2)
+        before_line = front_to_line > 0.0
+        deciding = before_line & (front_to_line < stopping + DECISION_MARGIN_M)
+        if deciding.any():
+            which = np.flatnonzero(deciding)
+            codes = self.lights.codes(a.to[arc[which]], a.direction[arc[which]] % 2, time_s)
+            go = (codes == GREEN) | (codes == NO_LIGHT)
+            red = which[~go]
+            self.reserved[red[front_to_line[red] > stopping[red]]] = False
+            asking = which[go & ~self.reserved[which]]
+            if len(asking):
+                self._grant(asking, a.to[arc], crosswalk_clear, ego, first_on)
+        hold = before_line & ~self.reserved
+        stop_gap = front_to_line - 0.5
+        take = hold & (stop_gap < gap)
+        gap[take] = stop_gap[take]
+        leader_speed[take] = 0.0
+
+        # IDM toward the desired speed, slower near a turn.
+        desired = np.where(self.turns & (stop - s < 25.0), self.turn_v0, self.v0)
+        wanted = MIN_GAP_M + v * (TIME_GAP_S + (v - leader_speed) * _IDM_BRAKING_TERM)
+        free = v / desired
+        free *= free
+        crowded = np.maximum(wanted, 0.0) / np.maximum(gap, 0.1)
+        accel = IDM_ACCELERATION_MPS2 * (1.0 - free * free - crowded * crowded)
+        v_new = np.maximum(v + np.maximum(accel, -MAX_BRAKING_MPS2) * dt, 0.0)
+        # Never closer than the minimum gap, whatever the model says.
+        advance = np.minimum(0.5 * (v + v_new) * dt, np.maximum(gap - 0.5 * MIN_GAP_M, 0.0))
+        self.v = v_new
+        self.s = s + advance
+
+        # Leave the intersection onto the next street.
+        for car in np.flatnonzero(self.s > stop + self.curve_length):
+            extra = self.s[car] - stop[car] - self.curve_length[car]
+            self.arc[car], self.lane[car] = self.next_arc[car], self.next_lane[car]
+            self.s[car] = self.half_width + extra
+            self.reserved[car] = False
+            self.entered_by[car] = self.movement[car]
+            self._choose_next(car)
+        self.x, self.y, self.heading = self._poses()
+
+    def _grant(self, asking: np.ndarray, node: np.ndarray, crosswalk_clear,
+               ego: EgoOnRoad | None, first_on: np.ndarray) -> None:
+        """Grant the reservations that conflict with no holder and no earlier asker."""
+        a = self.arcs
+        # Holders: cars with a reservation, and cars whose rear is still in the
+        # intersection they just left.
+        leaving = (self.entered_by >= 0) & (self.s - LENGTH_M / 2 < self.half_width + 0.5)
+        held_node = np.concatenate([node[self.reserved], a.frm[self.arc[leaving]]])
+        held_movement = np.concatenate([self.movement[self.reserved],
+                                        self.entered_by[leaving]])
+        mine = self.movement[asking]
+        blocked = np.zeros(len(asking), bool)
+        if len(held_node):
+            same_node = node[asking][:, None] == held_node[None, :]
+            clash = self.conflicts[mine[:, None], held_movement[None, :]]
+            blocked |= (same_node & clash).any(axis=1)
+        if ego is not None and ego.in_node is not None:
+            blocked |= node[asking] == ego.in_node
+        entry_arm = (a.direction[self.arc[asking]] + 2) % 4
+        exit_arm = a.direction[self.next_arc[asking]]
+        clear = crosswalk_clear(np.concatenate([node[asking], node[asking]]),
+                                np.concatenate([entry_arm, exit_arm]))
+        blocked |= ~(clear[:len(asking)] & clear[len(asking):])
+        blocked |= first_on[self.next_arc[asking]] < self.half_width + EXIT_ROOM_M
+        # Among the askers themselves, the lower index goes first.
+        same_node = node[asking][:, None] == node[asking][None, :]
+        clash = self.conflicts[mine[:, None], mine[None, :]]
+        earlier = np.arange(len(asking))[:, None] > np.arange(len(asking))[None, :]
+        blocked |= (same_node & clash & earlier & ~blocked[None, :]).any(axis=1)
+        self.reserved[asking[~blocked]] = True
+
+    # ----------------------------------------------------------------- crosswalks
+    def near_crosswalks(self, reach_m: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
+        """Nodes and arms of the crosswalks a car is about to cross or is crossing."""
+        a = self.arcs
+        front = self.s + LENGTH_M / 2
+        line = self.stop - CROSSWALK_M
+        approaching = (front > line - reach_m) & (self.s < self.stop)
+        nodes = [a.to[self.arc[approaching]]]
+        arms = [(a.direction[self.arc[approaching]] + 2) % 4]
+        going = self.reserved
+        nodes.append(a.to[self.arc[going]])
+        arms.append(a.direction[self.next_arc[going]])
+        leaving = self.s < self.half_width + CROSSWALK_M + LENGTH_M
+        nodes.append(a.frm[self.arc[leaving]])
+        arms.append(a.direction[self.arc[leaving]])
+        return np.concatenate(nodes), np.concatenate(arms)
+
+
+@dataclass(frozen=True)
+class EgoOnRoad:
+    """Where the ego car is, as traffic sees it: its arc and distance along it, its
+    offset from the centre line toward the driving side, and the node it is inside."""
+
+    arc: int
+    s: float
+    lateral: float
+    speed: float
+    in_node: int | None
+    lane_tolerance: float
