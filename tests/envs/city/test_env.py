@@ -56,7 +56,8 @@ def test_the_issue_example_runs():
 
 
 def test_same_seed_same_episode_bit_for_bit_and_other_seeds_differ():
-    kwargs = {"sensor_noise": 0.05, "friction": (0.3, 1.0), "green_s": (5.0, 20.0)}
+    kwargs = {"sensor_noise": 0.05, "friction": (0.3, 1.0), "green_s": (5.0, 20.0),
+              "traffic_density": 6.0, "pedestrian_density": 1.0, "jaywalk_rate": 0.2}
     a = rollout(gym.make("CityDriving-v0", **kwargs), seed=3, steps=400)
     b = rollout(gym.make("CityDriving-v0", **kwargs), seed=3, steps=400)
     c = rollout(gym.make("CityDriving-v0", **kwargs), seed=4, steps=400)
@@ -199,6 +200,8 @@ _contexts = st.fixed_dictionaries({
     "friction": st.floats(0.05, 1.5), "driving_side": st.sampled_from(["right", "left"]),
     "sensor_noise": st.floats(0.0, 0.5), "speed_limit_mps": st.floats(3.0, 35.0),
     "continuous": st.booleans(), "min_route_m": st.floats(0.0, 2000.0),
+    "traffic_density": st.floats(0.0, 30.0), "pedestrian_density": st.floats(0.0, 5.0),
+    "jaywalk_rate": st.floats(0.0, 1.0),
 })
 
 
