@@ -48,6 +48,8 @@ DECISION_MARGIN_M = 6.0
 #: Room needed on the next street, beyond the intersection, before a car enters it: its
 #: own length and gap past the crosswalk, up to the centre of the car ahead [m].
 EXIT_ROOM_M = CROSSWALK_M + 1.5 * LENGTH_M + MIN_GAP_M
+#: Random draws per car when spreading the cars over the streets at the start.
+PLACEMENT_TRIES = 50
 #: Two paths conflict when they come closer than this [m].
 CONFLICT_DISTANCE_M = WIDTH_M + 0.6
 _IDM_BRAKING_TERM = 1.0 / (2.0 * math.sqrt(IDM_ACCELERATION_MPS2 * COMFORT_BRAKING_MPS2))
@@ -171,7 +173,8 @@ class Traffic:
         self.lights = lights
         self.conflicts = conflict_table(side, half_width, lane_width)
         self.positions = np.array([city.position(n) for n in range(city.n_nodes)])
-        n = count
+        spots = self._spots(count, avoid)
+        n = len(spots)
         self.arc = np.zeros(n, int)
         self.lane = np.zeros(n, float)
         self.s = np.zeros(n, float)
@@ -195,34 +198,37 @@ class Traffic:
         self._curves: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
         self.entered_by = np.full(n, -1)
         self.reserved = np.zeros(n, bool)
-        self._place(n, avoid)
-        self.x, self.y, self.heading = self._poses()
-
-    # ----------------------------------------------------------------- set-up
-    def _place(self, n: int, avoid: tuple[float, float] | None) -> None:
-        """Spread the cars over the streets, apart from each other and from ``avoid``."""
-        arcs, rng = self.arcs, self.rng
-        usable = [i for i in range(len(arcs.frm))
-                  if arcs.length[i] - 2 * self.half_width - CROSSWALK_M > 2 * LENGTH_M]
-        placed: list[tuple[int, float, float]] = []
-        for car in range(n):
-            for _ in range(200):
-                arc = usable[int(rng.integers(len(usable)))]
-                lane = arcs.lanes[arc][-1]
-                low = self.half_width + LENGTH_M
-                high = arcs.length[arc] - self.half_width - CROSSWALK_M - LENGTH_M
-                s = float(rng.uniform(low, high))
-                if any(a == arc and lane_ == lane and abs(s - s_) < 3 * LENGTH_M
-                       for a, lane_, s_ in placed):
-                    continue
-                x, y = self._street_point(arc, s, lane)
-                if avoid is not None and math.hypot(x - avoid[0], y - avoid[1]) < 25.0:
-                    continue
-                break
-            placed.append((arc, lane, s))
+        for car, (arc, lane, s) in enumerate(spots):
             self.arc[car], self.lane[car], self.s[car] = arc, lane, s
             self.v[car] = 0.5 * self.v0[car]
             self._choose_next(car)
+        self.x, self.y, self.heading = self._poses()
+
+    # ----------------------------------------------------------------- set-up
+    def _spots(self, count: int, avoid: tuple[float, float] | None
+               ) -> list[tuple[int, float, float]]:
+        """Where the cars start: arc, lane, distance along it [m]; spread over the streets,
+        apart from each other and from ``avoid``. A city too small for ``count`` cars
+        gets as many as fit."""
+        arcs, rng = self.arcs, self.rng
+        usable = [i for i in range(len(arcs.frm))
+                  if arcs.length[i] - 2 * self.half_width - CROSSWALK_M > 2 * LENGTH_M]
+        spots: list[tuple[int, float, float]] = []
+        for _ in range(count * PLACEMENT_TRIES if usable else 0):
+            if len(spots) == count:
+                break
+            arc = usable[int(rng.integers(len(usable)))]
+            lane = arcs.lanes[arc][-1]
+            low = self.half_width + LENGTH_M
+            high = arcs.length[arc] - self.half_width - CROSSWALK_M - LENGTH_M
+            s = float(rng.uniform(low, high))
+            if any(a == arc and abs(s - s_) < 3 * LENGTH_M for a, _, s_ in spots):
+                continue
+            x, y = self._street_point(arc, s, lane)
+            if avoid is not None and math.hypot(x - avoid[0], y - avoid[1]) < 25.0:
+                continue
+            spots.append((arc, lane, s))
+        return spots
 
     def _street_point(self, arc: int, s: float, lane: float) -> tuple[float, float]:
         a = self.arcs

@@ -219,3 +219,12 @@ def test_lights_codes_match_the_published_rule():
             names = [lights.state(int(n), axis, t) for n in nodes]
             assert [("green", "amber", "red")[c] for c in codes] == names
     assert GREEN == 0
+
+
+def test_the_densest_traffic_in_a_small_city_starts_and_runs_without_overlaps():
+    world = world_for(14, grid_columns=3, grid_rows=3, traffic_density=30.0)
+    street_km = sum(world.city.length(*arc) for arc in world.city.arcs()) / 2000.0
+    assert 0 < len(world.traffic.s) <= round(30.0 * street_km)
+    for _ in range(300):
+        assert overlapping_pairs(world.traffic) == 0
+        world.step(0.0, -1.0)
