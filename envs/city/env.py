@@ -16,6 +16,7 @@ from envs.city import public
 from envs.city.city_map import CityMap, generate_map
 from envs.city.config import CityConfig, check_field_names, map_path
 from envs.city.map_file import load_map
+from envs.city.raster import occupancy_raster
 from envs.city.vehicle import MAX_STEERING_RAD
 from envs.city.world import CityWorld, check_street_lengths
 
@@ -30,19 +31,21 @@ ARRIVAL_REWARD = 20.0
 TIME_LIMIT_BASE_S = 60.0
 TIME_LIMIT_SPEED_FRACTION = 0.25
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
-                  "physics_substeps", "observe_context")
+                  "physics_substeps", "observe_context", "observe_raster")
 
 
 class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     """Drive from a start to a destination through a city, by the roads and the rules.
 
     A top-down city of intersections on a grid of uneven blocks, two-way and one-way
-    streets, roadworks, and traffic lights. The ego car is a kinematic bicycle inside a
+    streets, roadworks, traffic lights, other cars (IDM car following, lights, yielding
+    at intersections) and pedestrians on crosswalks. The ego car is a kinematic bicycle inside a
     friction circle: on ice it slides. The world is set by a
     :class:`~envs.city.config.CityConfig` (the *context*): the map (generated from a
     seed, or a hand-drawn map file), lanes, speed limit, light timing, friction,
-    driving side and sensor noise. Numeric fields may be ``(low, high)`` ranges,
-    sampled at every reset. Everything is SI; see :mod:`envs.city.public`.
+    driving side, traffic and pedestrian densities, and sensor noise. Numeric fields
+    may be ``(low, high)`` ranges, sampled at every reset. Everything is SI; see
+    :mod:`envs.city.public`.
 
     ## Action Space
     ``Box(-1, 1, (2,))``: steering (positive turns left) and pedal (positive
@@ -57,7 +60,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     | --- | --- | --- |
     | 0, 1 | speed, steering angle | 20 m/s, fraction of the limit |
     | 2, 3 | heading and lateral offset relative to the lane | pi rad, 3.5 m |
-    | 4 .. 3+N | lidar: distance to the road's edge or roadworks | lidar range |
+    | 4 .. 3+N | lidar: distance to the road's edge, roadworks, cars, pedestrians | lidar range |
     | then 4 | next light: green, amber, red (one-hot), distance to its stop line | 100 m |
     | then 3 | direction to the destination (cos, sin, car frame), route left | 1000 m |
     | then 5 | next turn: left, straight, right, u-turn (one-hot), distance | 100 m |
@@ -66,10 +69,17 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     ``observe_context=True`` appends friction, speed limit, lane width and the
     driving side (+1 right, -1 left), scaled.
 
+    ``observe_raster=True`` makes it ``Dict({"vector": <the Box above>, "raster":
+    Box(0, 255, (4, 64, 64), uint8)})``: a top-down picture 64 m wide, 1 m per cell,
+    centred on the car and turned with it (row 0 ahead, columns growing to its right),
+    with channels road, other cars, pedestrians and traffic lights (255 red, 170 amber,
+    85 green over the last 5 m of each approach); see :mod:`envs.city.raster`.
+
     ## Rewards
     +0.1 per metre of progress along the shortest route to the destination (so
     driving away costs as much), -5 per infraction (red light, wrong lane, leaving the
-    road), -20 for a collision and +20 on arrival. ``info["reward_terms"]`` holds each
+    road), -20 for a collision (with a building, roadworks, a car or a pedestrian) and
+    +20 on arrival. ``info["reward_terms"]`` holds each
     term of the step.
 
     ## Starting State
@@ -80,23 +90,25 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     ## Episode End
     Terminated on arrival (the car's centre inside the destination intersection;
     ``info["is_success"]`` is True when it arrives without collision) or on a
-    collision with a building or roadworks. Truncated when the time runs out:
-    ``60 s + route / (0.25 * speed limit)``, set at reset (``info["time_limit_s"]``).
+    collision with a building, roadworks, another car or a pedestrian. Truncated when
+    the time runs out: ``60 s + route / (0.25 * speed limit)``, set at reset
+    (``info["time_limit_s"]``).
 
     ``info`` also has ``outcome`` (``driving``, ``arrived``, ``collision``,
     ``timeout``), ``infractions`` (counts), ``route_completion`` and
-    ``driving_score`` = route completion x 0.65 per collision x 0.7 per red light x
-    0.8 per wrong-lane entry x 0.8 per time the car's centre leaves the road.
+    ``driving_score`` = route completion x 0.65 per collision with a building or
+    roadworks x 0.6 with a car x 0.5 with a pedestrian x 0.7 per red light x 0.8 per
+    wrong-lane entry x 0.8 per time the car's centre leaves the road.
 
     ## Arguments
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
-    **fields)``, ``fields`` being ``CityConfig`` fields. ``reset`` publishes the map in
-    ``info["map"]`` (schema in :mod:`envs.city.public`) and the context in
-    ``info["context"]``.
+    observe_raster=False, **fields)``, ``fields`` being ``CityConfig`` fields. ``reset``
+    publishes the map in ``info["map"]`` (schema in :mod:`envs.city.public`) and the
+    context in ``info["context"]``.
 
     ## Version History
-    - v0: first version: no other traffic yet.
+    - v0: first version, with other cars and pedestrians.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": public.DECISION_HZ}
@@ -104,7 +116,8 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     def __init__(self, config: CityConfig | None = None, *,
                  preset: str | Sequence[str] | None = None, render_mode: str | None = None,
                  lidar_rays: int = 32, lidar_range_m: float = 50.0, physics_substeps: int = 5,
-                 observe_context: bool = False, **fields: Any) -> None:
+                 observe_context: bool = False, observe_raster: bool = False,
+                 **fields: Any) -> None:
         self.config = _resolve_config(config, preset, fields)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -114,6 +127,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
             "lidar_range_m", lidar_range_m, _fields.FieldBounds(5.0, 200.0, "m"))
         self.physics_substeps = _fields.validate_int("physics_substeps", physics_substeps, 1, 50)
         self.observe_context = _fields.validate_bool("observe_context", observe_context)
+        self.observe_raster = _fields.validate_bool("observe_raster", observe_raster)
         self.render_mode = render_mode
         self._fixed_map = _fixed_map(self.config)
         if self._fixed_map is not None:
@@ -123,6 +137,12 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
                              else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
         self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context)
         self.observation_space = spaces.Box(self._low, self._high, dtype=np.float32)
+        if self.observe_raster:
+            side = public.RASTER_SIZE_PX
+            self.observation_space = spaces.Dict({
+                "vector": self.observation_space,
+                "raster": spaces.Box(0, 255, (len(public.RASTER_CHANNELS), side, side),
+                                     np.uint8)})
         self._index = public.layout(self.lidar_rays)
         self.world: CityWorld | None = None
         self.context: CityConfig | None = None
@@ -247,7 +267,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
             raise ValueError(f"discrete action must be in 0..8, got {action}")
         return public.DISCRETE_ACTIONS[action]
 
-    def _observe(self) -> np.ndarray:
+    def _observe(self) -> np.ndarray | dict[str, np.ndarray]:
         world, readings, car = self.world, self.world.readings, self.world.car
         rays = self.lidar_rays
         obs = np.zeros(len(self._low), np.float32)
@@ -283,7 +303,10 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
             obs[i + 16:] = (context.friction, context.speed_limit_mps / 20.0,
                             context.lane_width_m / 3.5,
                             1.0 if context.driving_side == "right" else -1.0)
-        return np.clip(obs, self._low, self._high)
+        vector = np.clip(obs, self._low, self._high)
+        if self.observe_raster:
+            return {"vector": vector, "raster": occupancy_raster(world)}
+        return vector
 
     def _info(self, terms: dict[str, float]) -> dict[str, Any]:
         world = self.world

@@ -18,8 +18,10 @@ steering           steering angle, as a fraction of its limit       1
 lane_heading       heading minus the lane's direction, wrapped      pi rad
 lane_offset        distance left (+) of the nearest lane centre     LANE_OFFSET_SCALE_M
                    of the travel direction
-lidar (rays)       distance to the road's edge or roadworks along   lidar range
-                   rays at ``heading + 2 pi k / rays``
+lidar (rays)       distance to the road's edge, roadworks, another      lidar range
+                   car or a pedestrian along rays at
+                   ``heading + 2 pi k / rays`` (cars as their
+                   bounding boxes, pedestrians as 0.6 m squares)
 light_*            next traffic light ahead: green, amber, red      one-hot, 0 if none
 light_distance     to its stop line (the intersection's edge)       DISTANCE_SCALE_M
 destination_*      direction to the destination, car's frame        cos, sin
@@ -50,6 +52,11 @@ lane_width_m`` wide, lanes of one direction on the driving side of the centre li
 (``lane_offsets``); a one-way street has all its lanes in the one direction.
 Intersections are squares as wide as the road. Traffic lights have two phases: the
 west-east approaches, then the south-north ones, each green, then amber, then all red.
+Every street has a crosswalk ``CROSSWALK_M`` wide just outside each intersection;
+pedestrians cross on it while the street they cross has red and the other green (some
+cross against the signal), and anywhere without lights. Other cars keep to the kerb
+lane, stop at red and amber, and cross an intersection only when no car on a
+conflicting path is in it; they are not in the map.
 
 Vehicle model (kinematic bicycle inside a friction circle), per physics substep::
 
@@ -76,7 +83,10 @@ DECISION_HZ = 10
 DT_S = 1.0 / DECISION_HZ
 #: Sidewalk between the road's edge and the buildings [m].
 SIDEWALK_M = 3.0
-#: Size of the car's body [m]; the lidar and GPS sit at its centre.
+#: Width of the crosswalks just outside every intersection [m].
+CROSSWALK_M = 3.0
+#: Size of the car's body [m] (other cars are the same); the lidar and GPS sit at its
+#: centre.
 CAR_LENGTH_M = 4.6
 CAR_WIDTH_M = 1.9
 
@@ -176,3 +186,21 @@ def light_state(phase_s: float, axis: int, green_s: float, amber_s: float,
 def wrap_angle(angle: float) -> float:
     """``angle`` wrapped to [-pi, pi)."""
     return (angle + math.pi) % (2.0 * math.pi) - math.pi
+
+
+# ------------------------------------------------------------------ raster observation
+# ``observe_raster=True`` turns the observation into a dict: ``"vector"``, the entries
+# above, and ``"raster"``, a uint8 top-down picture of shape
+# ``(len(RASTER_CHANNELS), RASTER_SIZE_PX, RASTER_SIZE_PX)`` centred on the car and
+# turned with it: row 0 is the farthest ahead, the column index grows to the car's
+# right, a cell is ``RASTER_M_PER_PX`` metres wide. Channels: ``road`` 255 where
+# drivable (not a block, sidewalk or roadworks); ``cars`` 255 on other cars' bodies;
+# ``pedestrians`` 255 on pedestrians (at least the cell holding each); ``lights`` over
+# the lanes of each approach's last 5 m before a lit intersection: 255 red, 170 amber,
+# 85 green, 0 elsewhere. The ego car is not drawn. See ``envs.city.raster``.
+
+#: Raster channels, in order.
+RASTER_CHANNELS = ("road", "cars", "pedestrians", "lights")
+#: Side of the raster [cells] and of a cell [m].
+RASTER_SIZE_PX = 64
+RASTER_M_PER_PX = 1.0

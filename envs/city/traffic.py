@@ -42,7 +42,7 @@ SPEED_FRACTION = (0.7, 1.0)
 #: Speed through a turn [m/s].
 TURN_SPEED_MPS = 5.0
 #: Width of the crosswalk just outside each intersection [m]; cars stop before it.
-CROSSWALK_M = 3.0
+CROSSWALK_M = public.CROSSWALK_M
 #: A car decides at this distance beyond its comfortable stopping distance [m].
 DECISION_MARGIN_M = 6.0
 #: Room needed on the next street, beyond the intersection, before a car enters it: its
