@@ -11,7 +11,9 @@ An agent is made for one env (``agents.make_agent(name, env=env)``) and offers
 Agents that learn from their own trials (the physics planner measuring gravity, a
 user's agent) also implement the optional hooks ``observe(transition)`` and
 ``end_episode(record)``; :func:`agents.run_episodes` feeds them while it plays, so the
-same loop serves training, transfer trials and evaluation. Subclass
+same loop serves training, transfer trials and evaluation. An agent that needs what a
+world publishes at a reset (the city's map) implements ``start_episode(observation,
+info)``, which gets only the public part of the reset ``info``. Subclass
 :class:`OnlineAgent` to get ``learn``, ``save`` and ``load`` for free.
 """
 

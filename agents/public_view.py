@@ -1,6 +1,7 @@
-"""What a fair agent may see of an env: observations, rewards, ends and success only.
+"""What a fair agent may see of an env: observations, rewards, ends, success, and the map.
 
-``PublicView`` wraps an env so that ``info`` carries only ``is_success``, the spec
+``PublicView`` wraps an env so that ``info`` carries only ``is_success`` (and, at a
+reset, the published ``map`` of a world that has one), the spec
 carries only the id, and neither ``unwrapped`` nor the wrapped env's attributes can
 be reached. Benchmarks of the model-based planners run them through it, and a test
 proves they still land, so they cannot read hidden state such as ``info["context"]``.
@@ -13,8 +14,8 @@ from typing import Any
 
 import gymnasium as gym
 
-#: The only info key an agent may read.
-ALLOWED_INFO = ("is_success",)
+#: The only info keys an agent may read: success, and the map a navigation app gives.
+ALLOWED_INFO = ("is_success", "map")
 
 
 class PublicView(gym.Wrapper):
@@ -41,5 +42,9 @@ class PublicView(gym.Wrapper):
         raise AttributeError(f"PublicView hides {name!r}")
 
 
-def _public(info: dict[str, Any]) -> dict[str, Any]:
+def public_info(info: dict[str, Any]) -> dict[str, Any]:
+    """The part of an env's ``info`` that every agent may read."""
     return {key: info[key] for key in ALLOWED_INFO if key in info}
+
+
+_public = public_info

@@ -10,6 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 from agents.base import Transition
+from agents.public_view import public_info
 from agents.records import EpisodeLog, EpisodeRecord, outcome_of
 
 
@@ -28,10 +29,13 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
     """Play episodes of ``agent`` on ``env`` and return their records.
 
     ``seed``: an int seeds the first reset (the env's generator continues from there),
-    a sequence gives each episode its own seed (and fixes ``n_episodes``). With
-    ``learn``, the agent's optional ``observe(transition)`` and ``end_episode(record)``
-    hooks are called. Stops after ``n_episodes``, once ``max_steps`` env steps have
-    been taken (checked between episodes), or when ``callback`` returns False.
+    a sequence gives each episode its own seed (and fixes ``n_episodes``). After each
+    reset the agent's optional ``start_episode(observation, info)`` hook gets the public
+    part of the reset info (``agents.public_view.ALLOWED_INFO``: the published map of a
+    world that has one). With ``learn``, its optional ``observe(transition)`` and
+    ``end_episode(record)`` hooks are called. Stops after ``n_episodes``, once
+    ``max_steps`` env steps have been taken (checked between episodes), or when
+    ``callback`` returns False.
     """
     seeds = list(seed) if isinstance(seed, Sequence) else None
     if seeds is not None:
@@ -41,6 +45,7 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
     if n_episodes is not None and n_episodes < 0:
         raise ValueError(f"n_episodes must be >= 0, got {n_episodes}")
     name = agent_name or getattr(agent, "name", type(agent).__name__)
+    begin = getattr(agent, "start_episode", None)
     observe = getattr(agent, "observe", None) if learn else None
     end_episode = getattr(agent, "end_episode", None) if learn else None
     started = time.perf_counter()
@@ -54,6 +59,8 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
         episode_seed = _seed_for(len(records), seed, seeds)
         observation, info = env.reset(seed=episode_seed)
         context = info.get("context", {})
+        if begin is not None:
+            _call_hook(begin, name, episode, observation, public_info(info))
         state, episode_start = None, np.ones((1,), dtype=bool)
         episode_return, length = 0.0, 0
         while True:
@@ -124,9 +131,9 @@ def _as_space_item(action: Any, space: gym.Space) -> Any:
     return action
 
 
-def _call_hook(hook: Callable[[Any], Any], name: str, episode: int, argument: Any) -> None:
+def _call_hook(hook: Callable[..., Any], name: str, episode: int, *arguments: Any) -> None:
     try:
-        hook(argument)
+        hook(*arguments)
     except Exception as error:
         raise AgentError(f"agent {name!r} raised in {hook.__name__}() during episode "
                          f"{episode}: {type(error).__name__}: {error}") from error

@@ -191,7 +191,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
         terms = {"progress": PROGRESS_REWARD_PER_M * (self._previous_route - route),
                  "infractions": INFRACTION_REWARD * (events["red_light"] + events["wrong_lane"]
                                                      + events["off_road"]),
-                 "collision": COLLISION_REWARD * events["collision_static"],
+                 "collision": COLLISION_REWARD * world.collided,
                  "arrival": 0.0}
         self._previous_route = route
         if world.collided:

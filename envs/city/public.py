@@ -23,7 +23,7 @@ lidar (rays)       distance to the road's edge, roadworks, another      lidar ra
                    ``heading + 2 pi k / rays`` (cars as their
                    bounding boxes, pedestrians as 0.6 m squares)
 light_*            next traffic light ahead: green, amber, red      one-hot, 0 if none
-light_distance     to its stop line (the intersection's edge)       DISTANCE_SCALE_M
+light_distance     to its stop line, before the crosswalk           DISTANCE_SCALE_M
 destination_*      direction to the destination, car's frame        cos, sin
 route_distance     length of the shortest route left                ROUTE_SCALE_M
 turn_*             the navigation's next turn: left, straight,      one-hot, 0 when the

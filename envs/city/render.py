@@ -8,7 +8,10 @@ as a small one. :func:`render_map_image` draws a whole city fitted to a square f
 
 Frames are drawn from the world's state itself: the car where the physics has it,
 each light in the colour ``world.light`` gives, the route the navigation follows
-(``world.arc`` then ``world.next_hop``).
+(``world.arc`` then ``world.next_hop``), the other cars where ``world.traffic`` has them
+(brake lights on when one is stopped or slowing) and the pedestrians where
+``world.pedestrians`` has them. Every crosswalk is a zebra, with its street's stop line
+just before it.
 """
 
 from __future__ import annotations
@@ -23,9 +26,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from envs.city import public
+from envs.city.pedestrians import RADIUS_M as PEDESTRIAN_RADIUS_M
+from envs.city.pedestrians import crosswalks
+from envs.city.traffic import CROSSWALK_M
 
 if TYPE_CHECKING:
     from envs.city.city_map import CityMap
+    from envs.city.traffic import Traffic
     from envs.city.world import CityWorld
 
 #: Main view: frame size [px] and scale [px/m].
@@ -56,6 +63,19 @@ CAR_SLIPPING = (255, 60, 200)
 CAR_EDGE = (8, 20, 40)
 WINDSCREEN = (20, 44, 74)
 HEADLIGHT = (255, 250, 200)
+#: Other cars: body colours (picked by the car's index), outline, windows and brake
+#: lights; a dot's colour in the minimap.
+TRAFFIC_COLOURS = ((216, 212, 200), (198, 168, 108), (126, 152, 102), (106, 130, 172),
+                   (156, 122, 156), (146, 148, 154))
+TRAFFIC_EDGE = (22, 22, 26)
+TRAFFIC_WINDOW = (38, 44, 54)
+BRAKE_LIGHT = (255, 30, 30)
+MINIMAP_TRAFFIC = (255, 222, 90)
+#: Pedestrians: walking with the signal (or waiting), and crossing against it.
+PEDESTRIAN = (255, 196, 120)
+PEDESTRIAN_AGAINST = (255, 40, 150)
+PEDESTRIAN_EDGE = (40, 20, 10)
+ZEBRA = LANE_WHITE
 TEXT = (242, 242, 242)
 TEXT_SHADOW = (0, 0, 0)
 MINIMAP_BACK = (26, 28, 32)
@@ -71,11 +91,30 @@ ARROW_SPACING_M = 30.0
 LIGHT_RADIUS_M = 0.9
 LIGHT_RIM_M = 0.35
 LIGHT_SETBACK_M = 1.2
+#: Stop line's width [m]; its near edge is at the crosswalk's outer edge.
+STOP_LINE_M = 0.5
+#: Zebra stripes: width and gap across the street [m], inset from the crosswalk's edges
+#: along it [m].
+ZEBRA_STRIPE_M = 0.6
+ZEBRA_GAP_M = 0.6
+ZEBRA_INSET_M = 0.25
+#: Brake lights are on below this speed [m/s], or while a car slows faster than this
+#: [m/s²] between two frames at most ``BRAKING_WINDOW_S`` apart.
+BRAKING_SPEED_MPS = 0.5
+BRAKING_DECELERATION_MPS2 = 1.0
+BRAKING_WINDOW_S = 0.5
+#: Pedestrians are drawn this large [m] (their body is ``pedestrians.RADIUS_M``), and at
+#: least ``PEDESTRIAN_MIN_PX`` [px].
+PEDESTRIAN_DRAW_M = max(PEDESTRIAN_RADIUS_M, 0.6)
+PEDESTRIAN_MIN_PX = 4
 
+#: HUD labels of the infraction counts; after them, all collisions (``collision_*``) as one.
 INFRACTION_LABELS = {"red_light": "red lights", "wrong_lane": "wrong lane",
-                     "off_road": "off road", "collision_static": "collisions"}
+                     "off_road": "off road"}
 
 Point = tuple[float, float]
+#: Unit vector of each arm direction code: east, north, west, south.
+_ARMS = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))
 
 
 @dataclass(frozen=True)
@@ -251,6 +290,8 @@ class _LightLayout:
 
 @_by_identity
 def _light_layout(city: CityMap, half_width: float, side: str) -> _LightLayout:
+    """Lights sit on the sidewalk beside their stop line, clear of the crosswalk and of
+    the pedestrians waiting at its ends."""
     hw, setback = half_width, LIGHT_SETBACK_M
     spots, lines = [], []
     for street in city.streets:
@@ -260,11 +301,11 @@ def _light_layout(city: CityMap, half_width: float, side: str) -> _LightLayout:
             (x, y), (ux, uy) = city.position(node), city.position(u)
             dx, dy = _unit((ux, uy), (x, y))
             nx, ny = public.side_normal(dx, dy, side)
-            corner = hw + setback
-            spots.append((node, 0 if dy == 0.0 else 1, x - dx * corner + nx * corner,
-                          y - dy * corner + ny * corner))
+            along, across = hw + CROSSWALK_M + setback, hw + setback
+            spots.append((node, 0 if dy == 0.0 else 1, x - dx * along + nx * across,
+                          y - dy * along + ny * across))
             inner = -hw if street.one_way_to is not None else 0.15
-            back = hw + 0.3
+            back = hw + CROSSWALK_M + STOP_LINE_M / 2
             lines.append((x - dx * back + nx * inner, y - dy * back + ny * inner,
                           x - dx * back + nx * hw, y - dy * back + ny * hw))
     return _LightLayout(tuple(spots), np.array(lines, float).reshape(-1, 4))
@@ -272,8 +313,55 @@ def _light_layout(city: CityMap, half_width: float, side: str) -> _LightLayout:
 
 def light_spots(world: CityWorld) -> tuple[tuple[int, int, float, float], ...]:
     """``(node, axis, x, y)``: where each approach's light is drawn [m], on the sidewalk
-    at the corner where that approach's stop line meets the driving-side curb."""
+    where that approach's stop line meets the driving-side curb."""
     return _light_layout(world.city, world.half_width, world.side).spots
+
+
+@_by_identity
+def _zebra_stripes(city: CityMap, half_width: float) -> np.ndarray:
+    """``(k, 4)`` boxes ``[x0, y0, x1, y1]`` [m] of the stripes of every crosswalk."""
+    period = ZEBRA_STRIPE_M + ZEBRA_GAP_M
+    count = max(1, math.floor((2 * half_width + ZEBRA_GAP_M) / period))
+    offsets = (np.arange(count) - (count - 1) / 2) * period  # stripe centres across [m]
+    near, far = half_width + ZEBRA_INSET_M, half_width + CROSSWALK_M - ZEBRA_INSET_M
+    boxes = []
+    for node, arm in crosswalks(city):
+        x, y = city.position(node)
+        ux, uy = _ARMS[arm]
+        # Along the arm from ``near`` to ``far``; across, one stripe per offset.
+        ax0, ax1 = sorted((x + ux * near, x + ux * far))
+        ay0, ay1 = sorted((y + uy * near, y + uy * far))
+        for offset in offsets:
+            lo, hi = offset - ZEBRA_STRIPE_M / 2, offset + ZEBRA_STRIPE_M / 2
+            if ux:
+                boxes.append((ax0, y + lo, ax1, y + hi))
+            else:
+                boxes.append((x + lo, ay0, x + hi, ay1))
+    return np.array(boxes, float).reshape(-1, 4)
+
+
+def zebra_stripes(world: CityWorld) -> np.ndarray:
+    """``(k, 4)``: the crosswalks' stripes as boxes ``[x0, y0, x1, y1]`` [m], on every
+    open street just outside each intersection (``traffic.CROSSWALK_M`` wide)."""
+    return _zebra_stripes(world.city, world.half_width)
+
+
+def traffic_colour(index: int) -> tuple[int, int, int]:
+    """Body colour of the other car ``index``: the same car keeps its colour."""
+    return TRAFFIC_COLOURS[index % len(TRAFFIC_COLOURS)]
+
+
+def braking_by_speed(traffic: Traffic) -> np.ndarray:
+    """Which other cars are stopped or nearly so: their brake lights are on."""
+    return np.asarray(traffic.v) < BRAKING_SPEED_MPS
+
+
+#: An other car's parts in its own frame, as fractions of its half length (along) and
+#: half width (across): body, windscreen (its front mark) and the two brake lights.
+_BODY = ((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0))
+_WINDSCREEN = ((0.62, 0.8), (0.24, 0.86), (0.24, -0.86), (0.62, -0.8))
+_BRAKE_LIGHTS = (((-0.8, 1.0), (-1.06, 1.0), (-1.06, 0.3), (-0.8, 0.3)),
+                 ((-0.8, -0.3), (-1.06, -0.3), (-1.06, -1.0), (-0.8, -1.0)))
 
 
 # --------------------------------------------------------------------- drawing
@@ -314,6 +402,7 @@ class _Painter:
         city, hw, lanes, lane_width = world.city, world.half_width, world.lanes, world.lane_width
         boxes = _street_boxes(city)
         bx0, by0, bx1, by1 = view.bounds
+        end_gap = hw + CROSSWALK_M  # markings end at the crosswalks' outer edges
         for i in view.visible(boxes, margin_m=hw):
             street = city.streets[i]
             if street.closed:
@@ -323,11 +412,11 @@ class _Painter:
             d = (1.0, 0.0) if horizontal else (0.0, 1.0)
             normal = (-d[1], d[0])
             length = city.length(street.a, street.b)
-            # The part of the street between the intersections that lies in view.
+            # The part of the street between the crosswalks that lies in view.
             low, high = (bx0, bx1) if horizontal else (by0, by1)
             origin = start[0] if horizontal else start[1]
-            t0 = max(hw, low - origin - 1.0)
-            t1 = min(length - hw, high - origin + 1.0)
+            t0 = max(end_gap, low - origin - 1.0)
+            t1 = min(length - end_gap, high - origin + 1.0)
             if t1 <= t0:
                 continue
 
@@ -341,16 +430,17 @@ class _Painter:
                 if self.detail:
                     for k in range(1, lanes):
                         for sign in (-1.0, 1.0):
-                            self._dashes(at, sign * k * lane_width, t0, t1, hw, length)
+                            self._dashes(at, sign * k * lane_width, t0, t1, end_gap,
+                                         length)
             else:
                 if self.detail:
                     for k in range(1, 2 * lanes):
-                        self._dashes(at, -hw + k * lane_width, t0, t1, hw, length)
+                        self._dashes(at, -hw + k * lane_width, t0, t1, end_gap, length)
                 forward = street.one_way_to == street.b
                 centres = [-hw + (k + 0.5) * lane_width for k in range(2 * lanes)]
                 if not self.detail:
                     centres = [0.0]
-                self._arrows(at, centres, forward, t0, t1, hw, length)
+                self._arrows(at, centres, forward, t0, t1, end_gap, length)
 
     def _centre_line(self, at: Any, t0: float, t1: float) -> None:
         """A two-way street's centre line from ``t0`` to ``t1`` [m]: double yellow up close."""
@@ -361,12 +451,12 @@ class _Painter:
         else:
             self.line(CENTRE_YELLOW, at(t0, 0.0), at(t1, 0.0), 1)
 
-    def _dashes(self, at: Any, offset: float, t0: float, t1: float, half_width: float,
+    def _dashes(self, at: Any, offset: float, t0: float, t1: float, end_gap: float,
                 length: float) -> None:
-        """Dashes along a street of ``length`` [m], a gap clear of the intersections at its
-        ends, drawn where they fall in [t0, t1] [m]."""
+        """Dashes along a street of ``length`` [m], a gap clear of the crosswalks that end
+        ``end_gap`` [m] from its ends, drawn where they fall in [t0, t1] [m]."""
         period = DASH_M + GAP_M
-        first = half_width + 1.0
+        first = end_gap + 1.0
         t0, t1 = max(t0, first), min(t1, length - first)
         k = math.floor((t0 - first) / period)
         width = self.width(0.15)
@@ -400,6 +490,14 @@ class _Painter:
                            at(tail, c + shaft)]
                 self.pg.draw.polygon(self.surface, LANE_WHITE,
                                      [self.view.px(*p) for p in polygon])
+
+    def crosswalks(self) -> None:
+        """Zebra stripes on the crosswalks in view; left out on a small map."""
+        if not self.detail:
+            return
+        stripes, view, fill = zebra_stripes(self.world), self.view, self.surface.fill
+        for i in view.visible(stripes):
+            fill(ZEBRA, view.rect(stripes[i]))
 
     def barriers(self) -> None:
         """Roadworks: orange boxes with white diagonal stripes."""
@@ -435,6 +533,64 @@ class _Painter:
             centre = view.px(x, y)
             pg.draw.circle(self.surface, LIGHT_HOUSING, centre, rim)
             pg.draw.circle(self.surface, LIGHT_COLOURS[world.light(node, axis)], centre, radius)
+
+    def traffic(self, braking: np.ndarray | None = None) -> None:
+        """The other cars in view: a body in the car's colour, a windscreen, brake lights
+        where ``braking`` (default: the stopped cars) says; small on a map: dots."""
+        traffic, view, pg, surface = self.world.traffic, self.view, self.pg, self.surface
+        shown = view.visible(traffic.boxes, margin_m=1.0)
+        if not len(shown):
+            return
+        if braking is None:
+            braking = braking_by_speed(traffic)
+        x, y, heading = traffic.x[shown], traffic.y[shown], traffic.heading[shown]
+        scale = view.scale
+        columns = view.width / 2 + (x - view.centre_x) * scale
+        rows = view.height / 2 - (y - view.centre_y) * scale
+        if public.CAR_LENGTH_M * scale < 8:
+            radius = max(2.0, 0.5 * public.CAR_LENGTH_M * scale)
+            for i, column, row in zip(shown.tolist(), columns.tolist(), rows.tolist(),
+                                      strict=True):
+                pg.draw.circle(surface, traffic_colour(i), (column, row), radius)
+                pg.draw.circle(surface, TRAFFIC_EDGE, (column, row), radius, 1)
+            return
+        detailed = public.CAR_LENGTH_M * scale >= 14
+        parts = [_BODY, _WINDSCREEN, *_BRAKE_LIGHTS]
+        local = np.array(parts, float).reshape(-1, 2)
+        local *= (public.CAR_LENGTH_M / 2 * scale, public.CAR_WIDTH_M / 2 * scale)
+        c, s = np.cos(heading)[:, None], np.sin(heading)[:, None]
+        # Pixel rows grow southward: rotate by the heading, then flip y.
+        px = columns[:, None] + c * local[:, 0] - s * local[:, 1]
+        py = rows[:, None] - (s * local[:, 0] + c * local[:, 1])
+        points = np.stack([px, py], axis=-1).reshape(len(shown), -1, 4, 2).tolist()
+        for k, i in enumerate(shown.tolist()):
+            body, windscreen, *lights = points[k]
+            pg.draw.polygon(surface, traffic_colour(i), body)
+            if detailed:
+                pg.draw.polygon(surface, TRAFFIC_WINDOW, windscreen)
+            pg.draw.polygon(surface, TRAFFIC_EDGE, body, 1)
+            if braking[i]:
+                for light in lights:
+                    pg.draw.polygon(surface, BRAKE_LIGHT, light)
+
+    def pedestrians(self) -> None:
+        """The pedestrians in view: discs, in another colour while crossing against the
+        signal; left out on a small map."""
+        people = self.world.pedestrians
+        if not self.detail or not people.count:
+            return
+        view, pg, surface = self.view, self.pg, self.surface
+        shown = view.visible(people.boxes(), margin_m=1.0)
+        if not len(shown):
+            return
+        radius = max(PEDESTRIAN_MIN_PX, round(PEDESTRIAN_DRAW_M * view.scale))
+        positions = people.positions()[shown]
+        against = people.against_signal[shown] & people.crossing[shown]
+        for (x, y), reckless in zip(positions.tolist(), against.tolist(), strict=True):
+            centre = view.px(x, y)
+            pg.draw.circle(surface, PEDESTRIAN_AGAINST if reckless else PEDESTRIAN, centre,
+                           radius)
+            pg.draw.circle(surface, PEDESTRIAN_EDGE, centre, radius, 1)
 
     def route(self, overlay: Any) -> None:
         """The route on ``overlay`` (a per-pixel-alpha surface the size of the frame)."""
@@ -567,6 +723,8 @@ class CityRenderer:
         self._minimap_view: View | None = None
         #: Screen rectangles of the minimap and the HUD, which the pointer avoids.
         self._panels: list[tuple[int, int, int, int]] = []
+        #: The other cars at the last frame: ``(traffic, time [s], speeds [m/s], braking)``.
+        self._last_traffic: tuple[Traffic, float, np.ndarray, np.ndarray] | None = None
 
     def view(self, world: CityWorld) -> View:
         """The main view of ``world``'s frame: centred on the car."""
@@ -579,12 +737,15 @@ class CityRenderer:
         painter = _Painter(pygame, self.surface, view, world)
         painter.ground()
         painter.markings()
+        painter.crosswalks()
         painter.barriers()
         self.overlay.fill((0, 0, 0, 0))
         painter.route(self.overlay)
         painter.destination(self.overlay)
         self.surface.blit(self.overlay, (0, 0))
         painter.lights()
+        painter.traffic(self._braking(world))
+        painter.pedestrians()
         painter.destination_marker()
         painter.car()
         self._panels.clear()
@@ -598,6 +759,23 @@ class CityRenderer:
             self.clock.tick(self.fps)
             return None
         return _pixels(pygame, self.surface)
+
+    def _braking(self, world: CityWorld) -> np.ndarray:
+        """Which other cars show brake lights: the stopped ones, and those that slowed
+        harder than ``BRAKING_DECELERATION_MPS2`` since the last frame, if that frame was
+        of the same cars at most ``BRAKING_WINDOW_S`` ago."""
+        traffic, time_s = world.traffic, world.time_s
+        speeds = np.array(traffic.v, float)
+        slowing = np.zeros(len(speeds), bool)
+        last = self._last_traffic
+        if last is not None and last[0] is traffic and len(last[2]) == len(speeds):
+            elapsed = time_s - last[1]
+            if elapsed == 0.0:  # the same state drawn again
+                slowing = last[3]
+            elif 0.0 < elapsed <= BRAKING_WINDOW_S:
+                slowing = (last[2] - speeds) > BRAKING_DECELERATION_MPS2 * elapsed
+        self._last_traffic = (traffic, time_s, speeds, slowing)
+        return slowing | (speeds < BRAKING_SPEED_MPS)
 
     def close(self) -> None:
         if self.render_mode == "human":
@@ -658,6 +836,7 @@ class CityRenderer:
         points = [mview.px(*p) for p in route_points(world)]
         if len(points) >= 2:
             pg.draw.lines(mini, ROUTE, False, points, 3)
+        _traffic_dots(mini, mview, world.traffic)
         if not world.arrived:
             dx, dy = mview.px(*world.city.position(world.destination))
             pg.draw.circle(mini, DESTINATION, (dx, dy), 6, 2)
@@ -675,12 +854,14 @@ class CityRenderer:
         """Speed, time, grip, driving side, route left and infraction counts, top left."""
         pg, car, ctx = self.pygame, world.car, world.context
         limit = ctx.speed_limit_mps * 3.6
+        collisions = sum(n for name, n in world.counts.items() if name.startswith("collision"))
         lines = [
             f"speed {car.speed * 3.6:5.1f} km/h (limit {limit:.0f})   time {world.time_s:6.1f} s",
             f"grip {ctx.friction:.2f}{'  SLIPPING' if car.slipping else ''}   "
             f"drive on the {world.side}   route left {world.readings.route_distance:.0f} m",
-            "   ".join(f"{label} {world.counts[name]}"
-                       for name, label in INFRACTION_LABELS.items()),
+            "   ".join([*(f"{label} {world.counts[name]}"
+                         for name, label in INFRACTION_LABELS.items()),
+                        f"collisions {collisions}"]),
         ]
         width = max(self.font.size(line)[0] for line in lines) + 16
         panel = pg.Surface((width, 16 * len(lines) + 10), pg.SRCALPHA)
@@ -697,6 +878,18 @@ class CityRenderer:
             back.fill((0, 0, 0, 160))
             self.surface.blit(back, (x - 12, self.size[1] - image.get_height() - 36))
             self.surface.blit(image, (x, self.size[1] - image.get_height() - 30))
+
+
+def _traffic_dots(surface: Any, view: View, traffic: Traffic) -> None:
+    """The other cars as 2x2-pixel dots on a small map ``surface`` seen through ``view``."""
+    if not len(traffic.x):
+        return
+    columns = np.floor(view.width / 2 + (traffic.x - view.centre_x) * view.scale - 0.5)
+    rows = np.floor(view.height / 2 - (traffic.y - view.centre_y) * view.scale - 0.5)
+    fill = surface.fill
+    for column, row in zip(columns.astype(int).tolist(), rows.astype(int).tolist(),
+                           strict=True):
+        fill(MINIMAP_TRAFFIC, (column, row, 2, 2))
 
 
 def _minimap_base(pygame: Any, world: CityWorld, view: View) -> Any:
@@ -717,8 +910,9 @@ def _minimap_base(pygame: Any, world: CityWorld, view: View) -> Any:
 
 def render_map_image(world: CityWorld, size_px: int = 800) -> np.ndarray:
     """The whole city of ``world`` fitted to a ``size_px`` square frame, as (H, W, 3) uint8:
-    roads, markings, roadworks, lights, the route, the destination, the car, and the
-    column and row numbers of the intersections along the bottom and left edges."""
+    roads, markings, roadworks, lights, the route, the destination, the other cars, the
+    car, and the column and row numbers of the intersections along the bottom and left
+    edges (crosswalks and pedestrians too, where the frame is large enough to show them)."""
     pygame = _import_pygame()
     pad = 26
     view = map_view(world.city, world.half_width, size_px, pad)
@@ -727,11 +921,14 @@ def render_map_image(world: CityWorld, size_px: int = 800) -> np.ndarray:
     painter = _Painter(pygame, surface, view, world)
     painter.ground()
     painter.markings()
+    painter.crosswalks()
     painter.barriers()
     painter.route(overlay)
     painter.destination(overlay)
     surface.blit(overlay, (0, 0))
     painter.lights()
+    painter.traffic()
+    painter.pedestrians()
     painter.destination_marker()
     painter.car()
     font = pygame.font.Font(None, 20)

@@ -343,7 +343,7 @@ class CityWorld:
         if ahead in self.light_offsets:
             axis = 0 if dy == 0.0 else 1
             readings.light = self.light(ahead, axis)
-            readings.light_distance = edge_distance
+            readings.light_distance = max(to_go - self.half_width - CROSSWALK_M, 0.0)
         readings.route_distance = max(to_go, 0.0) + self.remaining[ahead]
         if self.arrived:
             readings.route_distance = 0.0

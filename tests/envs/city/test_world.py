@@ -82,7 +82,7 @@ def test_the_next_light_and_turn_are_read_ahead():
     world = world_on_strip()
     place(world, 30.0, 48.25, 0.0)
     assert world.readings.light in public.LIGHT_STATES
-    assert world.readings.light_distance == pytest.approx(30.0 - 3.5)
+    assert world.readings.light_distance == pytest.approx(30.0 - 3.5 - 3.0)  # crosswalk
     assert world.readings.turn == "straight"
     assert world.readings.route_distance == pytest.approx(90.0)
 
