@@ -4,8 +4,9 @@
 resolves through it. Planners import only each world's public module.
 """
 
+from physics_baseline.city_planner import CityPlanner
 from physics_baseline.lunar_planner import LunarPlanner
 
-PLANNERS = {"LunarLanding-v0": LunarPlanner}
+PLANNERS = {"LunarLanding-v0": LunarPlanner, "CityDriving-v0": CityPlanner}
 
-__all__ = ["PLANNERS", "LunarPlanner"]
+__all__ = ["PLANNERS", "CityPlanner", "LunarPlanner"]

@@ -1,0 +1,259 @@
+"""What the city planner knows: the published map as a graph, paths along lanes, and the
+car's grip and steering, measured from its own driving.
+
+Everything here comes from ``info["map"]`` and :mod:`envs.city.public`: the map gives
+intersections, streets, one-ways, closures, lanes and the driving side; ``public``
+gives the lane geometry and the observation layout. The car's acceleration, braking,
+steering and the road's friction are measured by :class:`GripEstimator`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+
+from envs.city import public
+
+#: Standard gravity [m/s²], to turn accelerations into a friction coefficient.
+G_MPS2 = 9.81
+#: Curve points sampled through each intersection.
+CURVE_POINTS = 8
+
+
+class RoadMap:
+    """The published map: nodes, open directed streets, lanes, the driving side."""
+
+    def __init__(self, published: dict) -> None:
+        self.nodes = {n["id"]: (n["x_m"], n["y_m"]) for n in published["nodes"]}
+        self.lit = {n["id"] for n in published["nodes"] if n["traffic_light"]}
+        self.lanes = published["lanes_per_direction"]
+        self.lane_width = published["lane_width_m"]
+        self.side = published["driving_side"]
+        self.speed_limit = published["speed_limit_mps"]
+        self.destination = published["destination"]
+        self.half_width = public.road_half_width(self.lanes, self.lane_width)
+        self.one_way: dict[tuple[int, int], bool] = {}
+        self.graph = nx.DiGraph()
+        for street in published["streets"]:
+            for a, b in street["open_directions"]:
+                self.graph.add_edge(a, b, weight=street["length_m"])
+                self.one_way[(a, b)] = street["one_way_to"] is not None
+        self.blocked: set[tuple[int, int]] = set()
+
+    def direction(self, a: int, b: int) -> tuple[float, float]:
+        (x0, y0), (x1, y1) = self.nodes[a], self.nodes[b]
+        length = abs(x1 - x0) + abs(y1 - y0)
+        return (x1 - x0) / length, (y1 - y0) / length
+
+    def lane_offset(self, a: int, b: int) -> float:
+        """Offset of the kerb-side lane of arc ``a -> b`` toward the driving side [m]."""
+        return public.lane_offsets(self.lanes, self.lane_width,
+                                   self.one_way.get((a, b), False))[-1]
+
+    def locate(self, x: float, y: float, heading: float) -> tuple[int, int]:
+        """The open arc the car is on (or nearest to), given its direction of travel."""
+        best, best_cost = None, math.inf
+        for a, b in self.graph.edges:
+            (x0, y0), (x1, y1) = self.nodes[a], self.nodes[b]
+            dx, dy = self.direction(a, b)
+            length = abs(x1 - x0) + abs(y1 - y0)
+            along = min(max((x - x0) * dx + (y - y0) * dy, 0.0), length)
+            gap = math.hypot(x - (x0 + dx * along), y - (y0 + dy * along))
+            misalignment = 1.0 - (math.cos(heading) * dx + math.sin(heading) * dy)
+            cost = gap + 10.0 * misalignment
+            if cost < best_cost:
+                best, best_cost = (a, b), cost
+        return best
+
+    def route(self, arc: tuple[int, int]) -> list[int]:
+        """Nodes from the start of ``arc`` through its end to the destination."""
+        graph = self.graph.copy()
+        graph.remove_edges_from(self.blocked - {arc})
+        a, b = arc
+        if b == self.destination:
+            return [a, b]
+        try:
+            rest = nx.dijkstra_path(graph, b, self.destination)
+        except nx.NetworkXNoPath:
+            rest = nx.dijkstra_path(self.graph, b, self.destination)
+        return [a, *rest]
+
+
+@dataclass
+class Path:
+    """A polyline along lane centres, with where it enters each intersection."""
+
+    points: np.ndarray
+    s: np.ndarray
+    curvature: np.ndarray
+    junctions: list[tuple[float, int, str]] = field(default_factory=list)
+    arcs: list[tuple[int, int]] = field(default_factory=list)
+
+    @classmethod
+    def along(cls, road: RoadMap, nodes: list[int]) -> Path:
+        """The path through ``nodes``: lane by lane, curving through intersections."""
+        hw = road.half_width
+        points: list[tuple[float, float]] = []
+        junctions: list[tuple[int, str, int]] = []
+        arcs = list(itertools.pairwise(nodes))
+        for i, (a, b) in enumerate(arcs):
+            dx, dy = road.direction(a, b)
+            nx_, ny_ = public.side_normal(dx, dy, road.side)
+            offset = road.lane_offset(a, b)
+            (x0, y0), (x1, y1) = road.nodes[a], road.nodes[b]
+            start = (x0 + dx * hw + nx_ * offset, y0 + dy * hw + ny_ * offset)
+            end = (x1 - dx * hw + nx_ * offset, y1 - dy * hw + ny_ * offset)
+            if i == 0:
+                points.append(start)
+            points.append(end)
+            if i + 1 < len(arcs):
+                c, d = arcs[i + 1]
+                ex, ey = road.direction(c, d)
+                turn = public.turn_between((dx, dy), (ex, ey))
+                junctions.append((len(points) - 1, turn, b))
+                points.extend(_turn(road, (dx, dy), end, c, d)[1:-1])
+            else:
+                junctions.append((len(points) - 1, "arrive", b))
+                points.append((x1 + nx_ * offset, y1 + ny_ * offset))
+        array = np.array(points, float)
+        steps = np.hypot(*np.diff(array, axis=0).T)
+        keep = np.concatenate([[True], steps > 1e-6])
+        array = array[keep]
+        s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(array, axis=0).T))])
+        index_map = np.cumsum(keep) - 1
+        marks = [(float(s[index_map[i]]), node, turn) for i, turn, node in junctions]
+        return cls(array, s, _curvature(array), marks, arcs)
+
+    def project(self, x: float, y: float, hint: float = 0.0,
+                window_m: float = 60.0) -> tuple[float, float]:
+        """Path distance of the nearest point to ``(x, y)`` near ``hint``, and the distance
+        from the path [m]."""
+        lo = max(int(np.searchsorted(self.s, hint - 10.0)) - 1, 0)
+        hi = min(int(np.searchsorted(self.s, hint + window_m)) + 1, len(self.s) - 1)
+        a, b = self.points[lo:hi], self.points[lo + 1:hi + 1]
+        if len(a) == 0:
+            return float(self.s[-1]), math.hypot(x - self.points[-1, 0],
+                                                 y - self.points[-1, 1])
+        seg = b - a
+        length2 = np.maximum((seg**2).sum(axis=1), 1e-12)
+        t = np.clip(((x - a[:, 0]) * seg[:, 0] + (y - a[:, 1]) * seg[:, 1]) / length2, 0, 1)
+        px, py = a[:, 0] + t * seg[:, 0], a[:, 1] + t * seg[:, 1]
+        d = np.hypot(px - x, py - y)
+        k = int(np.argmin(d))
+        return float(self.s[lo + k] + t[k] * math.sqrt(length2[k])), float(d[k])
+
+    def point_at(self, s: float) -> tuple[float, float]:
+        s = min(max(s, 0.0), float(self.s[-1]))
+        return (float(np.interp(s, self.s, self.points[:, 0])),
+                float(np.interp(s, self.s, self.points[:, 1])))
+
+    @property
+    def length(self) -> float:
+        return float(self.s[-1])
+
+
+def _turn(road: RoadMap, din: tuple[float, float], start: tuple[float, float], c: int,
+          d: int) -> list[tuple[float, float]]:
+    """Points of a quadratic curve from ``start`` (end of a lane) into arc ``c -> d``."""
+    hw = road.half_width
+    dx, dy = road.direction(c, d)
+    nx_, ny_ = public.side_normal(dx, dy, road.side)
+    offset = road.lane_offset(c, d)
+    x, y = road.nodes[c]
+    end = (x + dx * hw + nx_ * offset, y + dy * hw + ny_ * offset)
+    cross = din[0] * dy - din[1] * dx
+    if abs(cross) < 0.5:
+        corner = ((start[0] + end[0]) / 2, (start[1] + end[1]) / 2)
+    else:
+        t = ((end[0] - start[0]) * dy - (end[1] - start[1]) * dx) / cross
+        corner = (start[0] + t * din[0], start[1] + t * din[1])
+    u = np.linspace(0.0, 1.0, CURVE_POINTS + 2)[:, None]
+    p0, k, p1 = np.array(start), np.array(corner), np.array(end)
+    curve = (1 - u) ** 2 * p0 + 2 * (1 - u) * u * k + u**2 * p1
+    return [tuple(p) for p in curve]
+
+
+def _curvature(points: np.ndarray) -> np.ndarray:
+    """Unsigned curvature [1/m] at each point, from its neighbours (0 at the ends)."""
+    curvature = np.zeros(len(points))
+    if len(points) < 3:
+        return curvature
+    a, b, c = points[:-2], points[1:-1], points[2:]
+    ab, bc, ca = (np.hypot(*(b - a).T), np.hypot(*(c - b).T), np.hypot(*(a - c).T))
+    cross = np.abs((b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0])
+    curvature[1:-1] = 2 * cross / np.maximum(ab * bc * ca, 1e-9)
+    return curvature
+
+
+class GripEstimator:
+    """The car's acceleration per unit pedal, braking per unit pedal, steering (path
+    curvature per unit of steering) and the road's friction, from observed motion.
+
+    Friction is known as a lower bound (the largest acceleration seen without slipping,
+    over g) until the tyres are seen to saturate: the acceleration stops growing with
+    the pedal, or the car slides off its heading; then it is that acceleration over g.
+    """
+
+    #: Prior curvature at full steering [1/m], until turns have been measured.
+    PRIOR_CURVATURE = 0.2
+
+    def __init__(self) -> None:
+        self.throttle_gain: list[float] = []
+        self.brake_gain: list[float] = []
+        self.curvature_gain: list[float] = []
+        self.grip_seen = 0.0
+        self.saturated: float | None = None
+
+    def add(self, pedal: float, speed: float, next_speed: float, steering: float,
+            yaw_rate: float, slip_angle: float, dt: float) -> None:
+        """One step: the pedal held, speeds before and after [m/s], the steering (fraction
+        of its limit), the yaw rate [rad/s] and the angle between course and heading."""
+        accel = (next_speed - speed) / dt
+        lateral = abs(speed * yaw_rate)
+        total = math.hypot(accel, lateral)
+        sliding = speed > 1.0 and abs(slip_angle) > 0.05
+        if pedal > 0.05 and speed > 0.0:
+            self.throttle_gain.append(accel / pedal)
+        elif pedal < -0.05 and next_speed > 0.3:
+            self.brake_gain.append(-accel / -pedal)
+        saturating = sliding or self._falls_short(pedal, accel)
+        if saturating and total > 0.3:
+            seen = total / G_MPS2
+            self.saturated = seen if self.saturated is None else 0.8 * self.saturated + 0.2 * seen
+        elif not sliding:
+            self.grip_seen = max(self.grip_seen, total / G_MPS2)
+        if not sliding and abs(steering) > 0.15 and speed > 2.0:
+            self.curvature_gain.append(yaw_rate / speed / steering)
+
+    def _falls_short(self, pedal: float, accel: float) -> bool:
+        """Whether a strong pedal got clearly less than the gain a light one showed."""
+        if pedal > 0.6 and len(self.throttle_gain) >= 3:
+            light = max(self.throttle_gain[:-1])
+            return accel < 0.75 * light * pedal
+        if pedal < -0.6 and len(self.brake_gain) >= 3:
+            light = max(self.brake_gain[:-1])
+            return -accel < 0.75 * light * -pedal
+        return False
+
+    @property
+    def friction(self) -> float:
+        """The friction to plan with: measured saturation, else the grip seen so far."""
+        if self.saturated is not None:
+            return self.saturated
+        return max(self.grip_seen, 0.1)
+
+    @property
+    def steering_curvature(self) -> float:
+        """Path curvature per unit of steering at full grip [1/m]."""
+        if len(self.curvature_gain) < 5:
+            return self.PRIOR_CURVATURE
+        return float(np.median(self.curvature_gain[-200:]))
+
+    @property
+    def braking(self) -> float:
+        """Deceleration at full brake pedal, within grip [m/s²] (a lower bound)."""
+        return max(self.brake_gain, default=3.0)

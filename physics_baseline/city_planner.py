@@ -1,0 +1,307 @@
+"""The model-based driver for ``CityDriving-v0``: a map, the rules and a measured car.
+
+At each reset it reads the published map (``info["map"]``, through the agent hook
+``start_episode``), finds the shortest open route to the destination and lays a path
+along the lane centres of the driving side, curving through intersections. Each step:
+
+- *where am I*: the GPS position and heading of the observation, projected on the path
+  (off by more than ``REPLAN_OFF_PATH_M``, it replans from the street it is on);
+- *steering*: pure pursuit of a point ``lookahead`` ahead on the path, the curvature
+  turned into a steering command by the measured steering gain;
+- *speed*: the speed limit, slowed for the path's curves by the measured grip, stopping
+  for a red (or stoppable amber) light before the crosswalk, behind anything the lidar
+  sees in the path's corridor (cars, pedestrians, roadworks), and at an intersection
+  that a car occupies or, for a turn across oncoming traffic, that an oncoming car is
+  approaching;
+- *measuring*: at the start of each trial a short pedal probe (gentle, then full
+  throttle, then gentle and full brake) shows the acceleration per pedal and whether
+  the tyres saturate; with the motion seen while driving it gives the friction it
+  plans with. Estimates of steering and pedal gains carry over between trials.
+
+It sees only observations, the published map and :mod:`envs.city.public`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from agents.base import OnlineAgent
+from envs.city import public
+from physics_baseline.city_model import G_MPS2, GripEstimator, Path, RoadMap
+
+#: Pedal held during each step of the probe at the start of a trial.
+PROBE = (0.4,) * 6 + (1.0,) * 6 + (-0.3,) * 4 + (-1.0,) * 4
+#: Shares of the measured friction used for braking and for cornering.
+BRAKING_SHARE = 0.5
+CORNERING_SHARE = 0.5
+#: Cruise at this share of the speed limit.
+CRUISE_SHARE = 0.9
+#: The lidar must see far enough to stop within this distance [m].
+SIGHT_M = 25.0
+#: Half-width of the corridor along the path where a lidar hit is an obstacle [m].
+CORRIDOR_M = public.CAR_WIDTH_M / 2 + 0.35
+#: Room kept behind an obstacle, from the front bumper [m]; stopping margin at lights.
+FOLLOW_GAP_M = 3.0
+STOP_MARGIN_M = 0.7
+#: An oncoming car this far beyond an intersection holds a turn across its path [m].
+ONCOMING_M = 35.0
+#: Waiting at an intersection this long, it goes once the intersection itself is empty.
+PATIENCE_S = 4.0
+#: Off the path by more than this, it replans [m].
+REPLAN_OFF_PATH_M = 4.0
+#: Speed error to acceleration [1/s].
+SPEED_GAIN = 1.2
+
+
+class CityPlanner(OnlineAgent):
+    """Drive any city on the first trial with the published map and a measured car.
+
+    ``lidar_rays`` and ``lidar_range_m`` are the env's observation settings (the rays
+    default to what the observation's size implies; the range to the env default).
+    """
+
+    name = "planner"
+
+    def __init__(self, env: gym.Env, seed: int | None = None, lidar_rays: int | None = None,
+                 lidar_range_m: float = 50.0) -> None:
+        super().__init__(env, seed)
+        self.continuous = isinstance(env.action_space, gym.spaces.Box)
+        space = env.observation_space
+        vector = space["vector"] if isinstance(space, gym.spaces.Dict) else space
+        self.rays = lidar_rays if lidar_rays is not None else vector.shape[0] - len(
+            public.AFTER_LIDAR) - public.LIDAR_START
+        self.lidar_range = lidar_range_m
+        self.index = public.layout(self.rays)
+        angles = np.arange(self.rays) * (2 * math.pi / self.rays)
+        self.ray_directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        self.grip = GripEstimator()
+        self.road: RoadMap | None = None
+        self.path: Path | None = None
+        self.progress = 0.0
+        self.trials = 0
+        self._step = 0
+        self._last: tuple[float, float, float, float, float, float] | None = None
+        self._waiting_s = 0.0
+
+    # ----------------------------------------------------------------- agent API
+    def start_episode(self, observation: Any, info: dict[str, Any]) -> None:
+        """Read the map published at reset, and plan the route from where the car is."""
+        if "map" not in info:
+            raise ValueError("the city planner needs the published map: info['map']")
+        self.road = RoadMap(info["map"])
+        self.path = None
+        self.progress = 0.0
+        self._step = 0
+        self._last = None
+        self._waiting_s = 0.0
+        self.grip.saturated = None
+        self.grip.grip_seen = 0.0
+        self._replan(self._read(observation))
+
+    def end_episode(self, record: Any) -> None:
+        self.trials += 1
+
+    def predict(self, observation: Any, state: Any = None,
+                episode_start: np.ndarray | None = None,
+                deterministic: bool = False) -> tuple[Any, Any]:
+        if self.road is None:
+            raise RuntimeError("call start_episode(observation, info) after each reset, with "
+                               "the reset info; agents.run_episodes does")
+        car = self._read(observation)
+        self._measure(car)
+        s, off = self.path.project(car["x"], car["y"], self.progress)
+        if off > REPLAN_OFF_PATH_M:
+            self._replan(car)
+            s, off = self.path.project(car["x"], car["y"], 0.0)
+        self.progress = s
+        steer = self._steer(car, s)
+        if self._step < len(PROBE):
+            pedal = PROBE[self._step]
+        else:
+            pedal = self._pedal(car, *self._target_speed(car, s))
+        self._step += 1
+        self._last = (car["speed"], car["heading"], car["x"], car["y"], pedal, car["steering"])
+        return self._action(steer, pedal), state
+
+    def report(self) -> dict[str, float]:
+        """What it has measured: friction, braking, steering curvature per unit."""
+        return {"friction": self.grip.friction, "friction_saturated": self.grip.saturated,
+                "braking_mps2": self.grip.braking,
+                "steering_curvature_per_m": self.grip.steering_curvature,
+                "trials": self.trials}
+
+    # ----------------------------------------------------------------- sensing
+    def _read(self, observation: Any) -> dict[str, Any]:
+        vector = observation["vector"] if isinstance(observation, dict) else observation
+        o = np.asarray(vector, dtype=np.float64)
+        i = self.index
+        return {
+            "speed": o[public.SPEED] * public.SPEED_SCALE_MPS,
+            "steering": o[public.STEERING],
+            "x": o[i["x"]] * public.POSITION_SCALE_M,
+            "y": o[i["y"]] * public.POSITION_SCALE_M,
+            "heading": math.atan2(o[i["heading_sin"]], o[i["heading_cos"]]),
+            "lidar": o[public.LIDAR_START:public.LIDAR_START + self.rays] * self.lidar_range,
+            "light": (None if not o[i["light_green"]:i["light_red"] + 1].any()
+                      else public.LIGHT_STATES[int(np.argmax(
+                          o[i["light_green"]:i["light_red"] + 1]))]),
+            "light_distance": o[i["light_distance"]] * public.DISTANCE_SCALE_M,
+        }
+
+    def _measure(self, car: dict[str, Any]) -> None:
+        if self._last is None:
+            return
+        speed, heading, x, y, pedal, steering = self._last
+        yaw = public.wrap_angle(car["heading"] - heading) / public.DT_S
+        moved = math.hypot(car["x"] - x, car["y"] - y)
+        slip = 0.0
+        if moved > 0.1:
+            course = math.atan2(car["y"] - y, car["x"] - x)
+            middle = heading + 0.5 * public.wrap_angle(car["heading"] - heading)
+            slip = public.wrap_angle(course - middle)
+        self.grip.add(pedal, speed, car["speed"], steering, yaw, slip, public.DT_S)
+
+    def _replan(self, car: dict[str, Any]) -> None:
+        arc = self.road.locate(car["x"], car["y"], car["heading"])
+        self.path = Path.along(self.road, self.road.route(arc))
+        self.progress, _ = self.path.project(car["x"], car["y"], 0.0, window_m=1e9)
+
+    # ----------------------------------------------------------------- control
+    def _steer(self, car: dict[str, Any], s: float) -> float:
+        lookahead = min(max(3.0 + 0.5 * car["speed"], 4.0), 12.0)
+        tx, ty = self.path.point_at(s + lookahead)
+        dx, dy = tx - car["x"], ty - car["y"]
+        c, sn = math.cos(car["heading"]), math.sin(car["heading"])
+        ahead, left = c * dx + sn * dy, -sn * dx + c * dy
+        distance = max(math.hypot(ahead, left), 1.0)
+        curvature = 2.0 * left / (distance * distance)
+        return min(max(curvature / self.grip.steering_curvature, -1.0), 1.0)
+
+    def _plan_deceleration(self) -> float:
+        return min(BRAKING_SHARE * self.grip.friction * G_MPS2, 0.6 * self.grip.braking, 3.0)
+
+    def _target_speed(self, car: dict[str, Any], s: float) -> tuple[float, float]:
+        """The speed to drive at [m/s], and the deceleration needed now to meet the
+        slowest curve or the nearest stop ahead [m/s²]."""
+        road, path = self.road, self.path
+        decel = self._plan_deceleration()
+        lateral = min(CORNERING_SHARE * self.grip.friction * G_MPS2, 2.5)
+        target = min(CRUISE_SHARE * road.speed_limit, math.sqrt(2 * decel * SIGHT_M))
+        # Curves ahead (and the one it may be in), within the distance it takes to slow.
+        speed = car["speed"]
+        horizon = (max(target, speed) ** 2) / (2 * decel) + 10.0
+        ahead = (path.s > s - 3.0) & (path.s < s + horizon)
+        needed = 0.0
+        if ahead.any():
+            allowed = np.sqrt(lateral / np.maximum(path.curvature[ahead], 1e-3))
+            distance = np.maximum(path.s[ahead] - s, 0.0)
+            target = min(target, float(np.sqrt(allowed**2 + 2 * decel * distance).min()))
+            needed = float(((speed**2 - allowed**2) / (2 * np.maximum(distance, 0.5))).max())
+        room = min(self._obstacle_room(car, s), self._light_room(car, decel),
+                   self._junction_room(car, s))
+        if room < math.inf:
+            target = min(target, math.sqrt(2 * decel * max(room, 0.0)))
+            needed = max(needed, speed * speed / (2.0 * max(room, 0.2)))
+            if room < 0.3:
+                target = 0.0
+        return target, needed
+
+    def _light_room(self, car: dict[str, Any], decel: float) -> float:
+        """Room to a red light's stop line, or an amber one it can stop for [m]."""
+        if car["light"] not in ("red", "amber"):
+            return math.inf
+        room = car["light_distance"] - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
+        if car["light"] == "amber" and car["speed"] ** 2 / (2 * 2.0 * decel) > room:
+            return math.inf  # too close to stop: go on
+        return room
+
+    def _hits(self, car: dict[str, Any]) -> np.ndarray:
+        """World points (n, 2) where the lidar hit something within its range."""
+        seen = car["lidar"] < self.lidar_range - 0.5
+        c, s = math.cos(car["heading"]), math.sin(car["heading"])
+        directions = self.ray_directions[seen] @ np.array([[c, s], [-s, c]])
+        return np.array([car["x"], car["y"]]) + directions * car["lidar"][seen][:, None]
+
+    def _obstacle_room(self, car: dict[str, Any], s: float) -> float:
+        """Room to the nearest lidar hit inside the path's corridor ahead [m]."""
+        room = math.inf
+        for px, py in self._hits(car):
+            if math.hypot(px - car["x"], py - car["y"]) > 40.0:
+                continue
+            hit_s, off = self.path.project(px, py, s, window_m=45.0)
+            if off < CORRIDOR_M and hit_s > s:
+                room = min(room, hit_s - s - public.CAR_LENGTH_M / 2 - FOLLOW_GAP_M)
+        return room
+
+    def _junction_room(self, car: dict[str, Any], s: float) -> float:
+        """Room to the stop line of the next intersection when it must wait there [m]."""
+        road = self.road
+        upcoming = [(js, node, turn) for js, node, turn in self.path.junctions if js > s]
+        if not upcoming:
+            return math.inf
+        entry, node, turn = upcoming[0]
+        line = entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
+        if turn == "arrive" or s > line + 0.5 or entry - s > 15.0:
+            self._waiting_s = 0.0
+            return math.inf
+        hits = self._hits(car)
+        nx_, ny_ = road.nodes[node]
+        hw = road.half_width
+        inside = (np.abs(hits[:, 0] - nx_) < hw - 0.2) & (np.abs(hits[:, 1] - ny_) < hw - 0.2)
+        blocked = bool(inside.any())
+        crossing = turn in ("u_turn", "left" if road.side == "right" else "right")
+        lit = node in road.lit
+        if not blocked and (crossing or not lit) and self._waiting_s < PATIENCE_S:
+            a, b = self._arc_into(node)
+            dx, dy = road.direction(a, b)
+            rx, ry = hits[:, 0] - nx_, hits[:, 1] - ny_
+            along, lateral = rx * dx + ry * dy, -(rx * dy - ry * dx)
+            sign = 1.0 if road.side == "right" else -1.0
+            oncoming = (along > hw) & (along < hw + ONCOMING_M) & (sign * lateral < -0.3) \
+                & (sign * lateral > -hw)
+            blocked = bool(oncoming.any())
+            if not lit:
+                across = (np.abs(along) < hw) & (np.abs(lateral) > hw) & (
+                    np.abs(lateral) < hw + 20.0)
+                blocked |= bool(across.any())
+        if blocked and car["speed"] < 0.5:
+            self._waiting_s += public.DT_S
+        elif not blocked:
+            self._waiting_s = 0.0
+        return line - s if blocked else math.inf
+
+    def _arc_into(self, node: int) -> tuple[int, int]:
+        for a, b in self.path.arcs:
+            if b == node:
+                return a, b
+        return self.path.arcs[-1]
+
+    def _pedal(self, car: dict[str, Any], target: float, needed: float) -> float:
+        """Pedal toward ``target`` [m/s]; at least ``needed`` [m/s²] of braking when it
+        is behind schedule for a curve or a stop ahead."""
+        speed = car["speed"]
+        friction_g = self.grip.friction * G_MPS2
+        wanted = SPEED_GAIN * (target - speed)
+        if needed > 0.5 * self._plan_deceleration():
+            wanted = min(wanted, -needed)
+        if target == 0.0 and speed < 0.3:
+            return -0.3
+        if wanted >= 0.0:
+            gain = float(np.median(self.grip.throttle_gain[-50:])) \
+                if self.grip.throttle_gain else 3.0
+            wanted = min(wanted, 0.8 * friction_g)
+            return min(wanted / max(gain, 0.5), 1.0)
+        gain = max(self.grip.brake_gain[-50:], default=3.0)
+        wanted = max(wanted, -0.85 * friction_g)
+        return max(wanted / max(gain, 0.5), -1.0)
+
+    def _action(self, steer: float, pedal: float) -> Any:
+        if self.continuous:
+            return np.array([steer, pedal], dtype=np.float32)
+        steer_index = 0 if steer < -0.33 else (2 if steer > 0.33 else 1)
+        pedal_index = 0 if pedal < -0.2 else (2 if pedal > 0.2 else 1)
+        return int(3 * steer_index + pedal_index)
