@@ -36,12 +36,16 @@ from physics_baseline.city_model import G_MPS2, GripEstimator, Path, RoadMap
 #: Pedal held during each step of the probe at the start of a trial.
 PROBE = (0.4,) * 6 + (1.0,) * 6 + (-0.3,) * 4 + (-1.0,) * 4
 #: Shares of the measured friction used for braking and for cornering.
-BRAKING_SHARE = 0.5
+BRAKING_SHARE = 0.6
 CORNERING_SHARE = 0.5
+#: Share of the measured friction it brakes with when it must.
+HARD_BRAKING_SHARE = 0.85
 #: Cruise at this share of the speed limit.
 CRUISE_SHARE = 0.9
 #: The lidar must see far enough to stop within this distance [m].
-SIGHT_M = 25.0
+SIGHT_M = 30.0
+#: Speed over a crosswalk without lights [m/s].
+ZEBRA_MPS = 4.0
 #: Half-width of the corridor along the path where a lidar hit is an obstacle [m].
 CORRIDOR_M = public.CAR_WIDTH_M / 2 + 0.35
 #: Room kept behind an obstacle, from the front bumper [m]; stopping margin at lights.
@@ -49,6 +53,8 @@ FOLLOW_GAP_M = 3.0
 STOP_MARGIN_M = 0.7
 #: An oncoming car this far beyond an intersection holds a turn across its path [m].
 ONCOMING_M = 35.0
+#: The way across oncoming (or crossing) traffic must look clear this long [s].
+CLEAR_FOR_S = 1.5
 #: Waiting at an intersection this long, it goes once the intersection itself is empty.
 PATIENCE_S = 4.0
 #: Off the path by more than this, it replans [m].
@@ -86,6 +92,7 @@ class CityPlanner(OnlineAgent):
         self._step = 0
         self._last: tuple[float, float, float, float, float, float] | None = None
         self._waiting_s = 0.0
+        self._clear_s = 0.0
 
     # ----------------------------------------------------------------- agent API
     def start_episode(self, observation: Any, info: dict[str, Any]) -> None:
@@ -98,6 +105,7 @@ class CityPlanner(OnlineAgent):
         self._step = 0
         self._last = None
         self._waiting_s = 0.0
+        self._clear_s = 0.0
         self.grip.saturated = None
         self.grip.grip_seen = 0.0
         self._replan(self._read(observation))
@@ -201,6 +209,13 @@ class CityPlanner(OnlineAgent):
             distance = np.maximum(path.s[ahead] - s, 0.0)
             target = min(target, float(np.sqrt(allowed**2 + 2 * decel * distance).min()))
             needed = float(((speed**2 - allowed**2) / (2 * np.maximum(distance, 0.5))).max())
+        # Crosswalks without lights: pedestrians may be on them, seen late by the lidar.
+        for entry, node, turn in self.path.junctions:
+            if entry > s and node not in road.lit and turn != "arrive":
+                to_crosswalk = max(entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - s,
+                                   0.0)
+                target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_crosswalk))
+                break
         room = min(self._obstacle_room(car, s), self._light_room(car, decel),
                    self._junction_room(car, s))
         if room < math.inf:
@@ -215,8 +230,9 @@ class CityPlanner(OnlineAgent):
         if car["light"] not in ("red", "amber"):
             return math.inf
         room = car["light_distance"] - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
-        if car["light"] == "amber" and car["speed"] ** 2 / (2 * 2.0 * decel) > room:
-            return math.inf  # too close to stop: go on
+        hardest = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
+        if car["light"] == "amber" and car["speed"] ** 2 / (2 * hardest) > room + 1.0:
+            return math.inf  # too close to stop even braking hard: go on
         return room
 
     def _hits(self, car: dict[str, Any]) -> np.ndarray:
@@ -252,7 +268,7 @@ class CityPlanner(OnlineAgent):
         nx_, ny_ = road.nodes[node]
         hw = road.half_width
         inside = (np.abs(hits[:, 0] - nx_) < hw - 0.2) & (np.abs(hits[:, 1] - ny_) < hw - 0.2)
-        blocked = bool(inside.any())
+        blocked = bool(inside.any()) or self._crosswalks_busy(hits, node)
         crossing = turn in ("u_turn", "left" if road.side == "right" else "right")
         lit = node in road.lit
         if not blocked and (crossing or not lit) and self._waiting_s < PATIENCE_S:
@@ -261,18 +277,46 @@ class CityPlanner(OnlineAgent):
             rx, ry = hits[:, 0] - nx_, hits[:, 1] - ny_
             along, lateral = rx * dx + ry * dy, -(rx * dy - ry * dx)
             sign = 1.0 if road.side == "right" else -1.0
-            oncoming = (along > hw) & (along < hw + ONCOMING_M) & (sign * lateral < -0.3) \
-                & (sign * lateral > -hw)
-            blocked = bool(oncoming.any())
+            # Oncoming lanes lie left of the centre line in right-hand traffic.
+            oncoming = (along > hw) & (along < hw + ONCOMING_M) & (sign * lateral > 0.3) \
+                & (sign * lateral < hw)
+            seen = bool(oncoming.any())
             if not lit:
-                across = (np.abs(along) < hw) & (np.abs(lateral) > hw) & (
+                across = (np.abs(along) < hw - 0.5) & (np.abs(lateral) > hw) & (
                     np.abs(lateral) < hw + 20.0)
-                blocked |= bool(across.any())
-        if blocked and car["speed"] < 0.5:
-            self._waiting_s += public.DT_S
-        elif not blocked:
+                seen |= bool(across.any())
+            # A car coming head-on can hide between two lidar rays for a while: the way
+            # must have looked clear for a moment, not just now.
+            self._clear_s = 0.0 if seen else self._clear_s + public.DT_S
+            blocked = self._clear_s < CLEAR_FOR_S
+        if car["speed"] < 0.5 and car["light"] not in ("red", "amber"):
+            self._waiting_s += public.DT_S  # waiting for traffic, not for the light
+        elif car["speed"] > 1.5:
             self._waiting_s = 0.0
         return line - s if blocked else math.inf
+
+    def _crosswalks_busy(self, hits: np.ndarray, node: int) -> bool:
+        """Whether something stands on the road part of the crosswalk it enters the
+        intersection by, or of the one it leaves by."""
+        road = self.road
+        hw = road.half_width
+        nx_, ny_ = road.nodes[node]
+        arcs = self.path.arcs
+        into = next((k for k, (_, b) in enumerate(arcs) if b == node), None)
+        if into is None:
+            return False
+        sides = [road.direction(*arcs[into])]
+        sides[0] = (-sides[0][0], -sides[0][1])  # toward where it comes from
+        if into + 1 < len(arcs):
+            sides.append(road.direction(*arcs[into + 1]))
+        rx, ry = hits[:, 0] - nx_, hits[:, 1] - ny_
+        for dx, dy in sides:
+            along, across = rx * dx + ry * dy, np.abs(rx * dy - ry * dx)
+            on = ((along > hw - 0.3) & (along < hw + public.CROSSWALK_M + 0.3)
+                  & (across < hw - 0.4))
+            if on.any():
+                return True
+        return False
 
     def _arc_into(self, node: int) -> tuple[int, int]:
         for a, b in self.path.arcs:
@@ -296,7 +340,7 @@ class CityPlanner(OnlineAgent):
             wanted = min(wanted, 0.8 * friction_g)
             return min(wanted / max(gain, 0.5), 1.0)
         gain = max(self.grip.brake_gain[-50:], default=3.0)
-        wanted = max(wanted, -0.85 * friction_g)
+        wanted = max(wanted, -HARD_BRAKING_SHARE * friction_g)
         return max(wanted / max(gain, 0.5), -1.0)
 
     def _action(self, steer: float, pedal: float) -> Any:

@@ -97,8 +97,9 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
     ``info`` also has ``outcome`` (``driving``, ``arrived``, ``collision``,
     ``timeout``), ``infractions`` (counts), ``route_completion`` and
     ``driving_score`` = route completion x 0.65 per collision with a building or
-    roadworks x 0.6 with a car x 0.5 with a pedestrian x 0.7 per red light x 0.8 per
-    wrong-lane entry x 0.8 per time the car's centre leaves the road.
+    roadworks x 0.6 with a car x 0.5 with a pedestrian x 0.7 per red light (the car's
+    centre crossing the stop line, before the crosswalk, on red) x 0.8 per wrong-lane
+    entry x 0.8 per time the car's centre leaves the road.
 
     ## Arguments
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,

@@ -48,6 +48,8 @@ DECISION_MARGIN_M = 6.0
 #: Room needed on the next street, beyond the intersection, before a car enters it: its
 #: own length and gap past the crosswalk, up to the centre of the car ahead [m].
 EXIT_ROOM_M = CROSSWALK_M + 1.5 * LENGTH_M + MIN_GAP_M
+#: A car looks this far ahead for the ego car in its way [m].
+EGO_LOOKAHEAD_M = 30.0
 #: Random draws per car when spreading the cars over the streets at the start.
 PLACEMENT_TRIES = 50
 #: Two paths conflict when they come closer than this [m].
@@ -322,16 +324,17 @@ class Traffic:
         gap[behind] = s[ahead] - s[behind] - LENGTH_M
         leader_speed = np.zeros(len(s))
         leader_speed[behind] = v[ahead]
-        # The ego car, when it is in a car's lane ahead of it.
-        if ego is not None and ego.arc >= 0:
-            same_arc = np.flatnonzero(arc == ego.arc)
-            if len(same_arc):
-                ego_gap = ego.s - s[same_arc] - LENGTH_M
-                take = same_arc[(np.abs(self.lane[same_arc] - ego.lateral) < ego.lane_tolerance)
-                                & (ego_gap > -LENGTH_M) & (ego_gap < gap[same_arc])]
-                gap[take] = ego.s - s[take] - LENGTH_M
-                leader_speed[take] = ego.speed
-
+        # The ego car, when it is ahead of a car, across its path (anywhere: on a street,
+        # turning, inside an intersection).
+        if ego is not None:
+            rx, ry = ego.x - self.x, ego.y - self.y
+            c, sn = np.cos(self.heading), np.sin(self.heading)
+            forward = rx * c + ry * sn
+            take = np.flatnonzero((forward > 0.0) & (forward < EGO_LOOKAHEAD_M)
+                                  & (np.abs(ry * c - rx * sn) < WIDTH_M + 0.4)
+                                  & (forward - LENGTH_M < gap))
+            gap[take] = forward[take] - LENGTH_M
+            leader_speed[take] = 0.0
         # Reservations: ask near the line, keep unless the light turns while stoppable.
         stopping = v * v / (2 * COMFORT_BRAKING_MPS2)
         before_line = front_to_line > 0.0
@@ -425,9 +428,12 @@ class Traffic:
 
 @dataclass(frozen=True)
 class EgoOnRoad:
-    """Where the ego car is, as traffic sees it: its arc and distance along it, its
-    offset from the centre line toward the driving side, and the node it is inside."""
+    """Where the ego car is, as traffic sees it: its centre [m], its arc and distance
+    along it with its offset from the centre line toward the driving side (arc -1 when
+    not on an open street), its speed, and the intersection it is inside."""
 
+    x: float
+    y: float
     arc: int
     s: float
     lateral: float

@@ -38,8 +38,10 @@ MIN_STREET_M = 8.0
 #: Within this distance of an intersection [m], a turning car may swing over the centre
 #: line without a wrong-lane infraction: no car turns tighter than a lane.
 TURN_SWING_M = LENGTH_M
-#: Pedestrians do not step onto a crosswalk the ego car is this close to [m].
+#: Pedestrians do not step onto a crosswalk the ego car is this close to [m], or this
+#: few seconds away from at its speed [s].
 PEDESTRIAN_CAUTION_M = 20.0
+PEDESTRIAN_CAUTION_S = 4.0
 #: Penalties of the driving score, one factor per infraction (CARLA's where it has one).
 INFRACTION_PENALTIES = {"collision_static": 0.65, "collision_vehicle": 0.6,
                         "collision_pedestrian": 0.5, "red_light": 0.7, "wrong_lane": 0.8,
@@ -124,6 +126,7 @@ class CityWorld:
         self.arrived = False
         self._wrong_lane = False
         self._off_road = False
+        self._beyond_line = False
         self.readings = self._read()
         self.initial_route_m = self.readings.route_distance
 
@@ -196,8 +199,9 @@ class CityWorld:
             _, _, _, to_go, length = self._arc_frame(self.arc)
             (x0, y0), (x1, y1) = self.city.position(frm), self.city.position(to)
             toward = direction_code(x1 - x0, y1 - y0)
-            if to_go - self.half_width < PEDESTRIAN_CAUTION_M:
-                danger[to, (toward + 2) % 4] = True
+            if to_go - self.half_width < max(PEDESTRIAN_CAUTION_M,
+                                             PEDESTRIAN_CAUTION_S * self.car.speed):
+                danger[to] = True  # it may turn into any of them
             if length - to_go - self.half_width < CROSSWALK_M + LENGTH_M:
                 danger[frm, toward] = True
         return danger
@@ -210,21 +214,20 @@ class CityWorld:
         car = self.car
         kind, where = self.region
         if kind == "node":
-            return EgoOnRoad(-1, 0.0, 0.0, car.speed, where, 0.0)
+            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0)
         index = self.arcs.index.get(self.arc, -1) if kind == "street" else -1
         if index < 0:
-            return EgoOnRoad(-1, 0.0, 0.0, car.speed, None, 0.0)
+            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, None, 0.0)
         x0, y0 = self.city.position(self.arc[0])
         a = self.arcs
         rx, ry = car.x - x0, car.y - y0
-        return EgoOnRoad(index, rx * a.dx[index] + ry * a.dy[index],
+        return EgoOnRoad(car.x, car.y, index, rx * a.dx[index] + ry * a.dy[index],
                          rx * a.nx[index] + ry * a.ny[index], car.speed, None,
                          WIDTH_M + 0.3)
 
     def _update(self) -> dict[str, int]:
         car = self.car
         events = dict.fromkeys(INFRACTION_PENALTIES, 0)
-        previous = self.region
         self.region = region = self._locate(car.x, car.y)
         kind, where = region
         # The road's edge is a sidewalk away from any building: with its centre on the
@@ -254,14 +257,20 @@ class CityWorld:
             events["off_road"] = 1
         self._off_road = off_road
         if kind == "street":
-            self.arc = self._travel_arc(where)
+            arc = self._travel_arc(where)
+            # Red light: the car's centre crosses the stop line (before the crosswalk)
+            # toward a lit intersection while the light shows red.
+            to_go = self._arc_frame(arc)[3]
+            beyond_line = to_go < self.half_width + CROSSWALK_M
+            if (arc == self.arc and beyond_line and not self._beyond_line
+                    and arc[1] in self.light_offsets):
+                axis = 0 if self.city.position(arc[0])[1] == self.city.position(arc[1])[1] \
+                    else 1
+                if self.light(arc[1], axis) == "red":
+                    events["red_light"] = 1
+            self.arc, self._beyond_line = arc, beyond_line
         elif kind == "node":
             node = where
-            if previous[0] == "street" and node in self.light_offsets:
-                axis = 0 if self.city.position(self.arc[0])[1] == self.city.position(node)[1] \
-                    else 1
-                if self.light(node, axis) == "red" and self.arc[1] == node:
-                    events["red_light"] = 1
             if node == self.destination:
                 self.arrived = True
             elif node in self.next_hop:

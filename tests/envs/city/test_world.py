@@ -62,20 +62,35 @@ def test_lights_never_show_two_conflicting_greens():
 
 
 def drive_east_into_the_light(world: CityWorld, want: str) -> dict:
-    """Wait until the light shows ``want`` for west-east traffic, then cross on it."""
+    """Wait until the light shows ``want`` for west-east traffic, then cross its stop line
+    (before the crosswalk) on it."""
     light = world.city.node(1, 1)
     while world.light(light, 0) != want:
         world.time_s += 0.05
-    place(world, 60.0 - 3.5 - 0.2, 48.25, 0.0, speed=5.0)
+    stop_line = 60.0 - 3.5 - 3.0
+    place(world, stop_line - 0.2, 48.25, 0.0, speed=5.0)
     events = world.step(0.0, 0.0)
-    assert world.region == ("node", light)
+    assert world.car.x > stop_line
     return events
 
 
-def test_crossing_on_red_is_an_infraction_and_on_green_is_not():
+def test_crossing_the_stop_line_on_red_is_an_infraction_and_on_green_is_not():
     assert drive_east_into_the_light(world_on_strip(), "red")["red_light"] == 1
     assert drive_east_into_the_light(world_on_strip(), "green")["red_light"] == 0
     assert drive_east_into_the_light(world_on_strip(), "amber")["red_light"] == 0
+
+
+def test_a_car_past_the_line_when_the_light_turns_red_commits_no_infraction():
+    world = world_on_strip()
+    light = world.city.node(1, 1)
+    while world.light(light, 0) != "amber":
+        world.time_s += 0.05
+    place(world, 60.0 - 3.5 - 3.0 + 0.5, 48.25, 0.0, speed=0.5)  # on the crosswalk
+    while world.light(light, 0) != "red":
+        world.step(0.0, 0.0)
+    for _ in range(30):
+        world.step(0.0, 0.3)
+    assert world.region[0] in ("node", "street") and world.counts["red_light"] == 0
 
 
 def test_the_next_light_and_turn_are_read_ahead():
