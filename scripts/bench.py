@@ -20,10 +20,11 @@ NAME = "bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", choices=("env", "city", "planner"), default="env",
+    parser.add_argument("target", nargs="?", choices=("env", "city", "planner", "city-planner"),
+                        default="env",
                         help="what to measure: LunarLanding-v0 against LunarLander-v3 (env), "
-                             "CityDriving-v0 against highway-env (city), or the planner "
-                             "(default: env)")
+                             "CityDriving-v0 against highway-env (city), the lunar planner "
+                             "(planner) or the city planner (city-planner) (default: env)")
     parser.add_argument("--steps", type=int, default=20_000,
                         help="env, city: steps per measurement of our env (default: 20000)")
     parser.add_argument("--peer-steps", type=int, default=300,
@@ -45,14 +46,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", action="store_true",
                         help="env, city: also print microseconds per step by component")
     parser.add_argument("--worlds", type=int, default=100,
-                        help="planner: random worlds per variant (default: 100)")
-    parser.add_argument("--trials", type=int, default=3, help="planner: trials per world")
+                        help="planner, city-planner: random worlds (cities) per variant "
+                             "(default: 100)")
+    parser.add_argument("--trials", type=int,
+                        help="planner, city-planner: trials per world (default: 3, 2)")
     parser.add_argument("--variant", nargs="*", default=["default"],
-                        help="planner: default, strong_wind, observation_noise, continuous")
+                        help="planner: default, strong_wind, observation_noise, continuous; "
+                             "city-planner: default, ice, left_hand, double_traffic, maps")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.target == "planner":
+    if args.target in ("planner", "city-planner"):
         return run_planner(args)
     if args.target == "city":
         return run_city(args)
@@ -110,8 +114,12 @@ def run_city(args: argparse.Namespace) -> int:
 
 
 def run_planner(args: argparse.Namespace) -> int:
-    from experiments.planner_benchmark import VARIANTS, run_benchmark
-
+    if args.target == "city-planner":
+        from experiments.city_planner_benchmark import VARIANTS, run_benchmark
+    else:
+        from experiments.planner_benchmark import VARIANTS, run_benchmark
+    if args.trials is None:
+        args.trials = 2 if args.target == "city-planner" else 3
     unknown = [v for v in args.variant if v not in VARIANTS]
     if unknown:
         raise InputError(f"unknown variant {unknown[0]!r}; valid: {', '.join(VARIANTS)}")
@@ -126,6 +134,8 @@ def run_planner(args: argparse.Namespace) -> int:
                                **VARIANTS[variant])
         summary = result.summary()
         print(json.dumps(summary, indent=2))
+        if args.target == "city-planner":
+            continue
         print(f"| gravity [m/s²] | worlds | trial 1 | within {args.trials} |")
         print("| --- | --- | --- | --- |")
         for name, count, first, within in result.success_by_gravity():

@@ -1,0 +1,150 @@
+"""The city planner drives unseen cities on the first trial, by the rules, unpeeking."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs  # noqa: F401
+from agents import make_agent, run_episodes
+from agents.public_view import PublicView, public_info
+from envs.city.map_file import parse_map
+from physics_baseline import CityPlanner
+from physics_baseline.city_model import Path, RoadMap
+
+#: A 3x2 town: the top row's middle street is closed, the bottom row's east street one-way
+#: toward the west; lights at the middle intersections.
+TOWN = """columns_m: 80 80
+rows_m: 60
+map:
++-x-L---+
+|   |   |
++---L<--+
+"""
+
+
+def published(text: str, **extra) -> dict:
+    city = parse_map(text)
+    data = {**city.to_public(), "lanes_per_direction": 1, "lane_width_m": 3.5,
+            "sidewalk_m": 3.0, "speed_limit_mps": 13.9, "driving_side": "right",
+            "start": 0, "destination": 2}
+    data.update(extra)
+    return data
+
+
+def drive(seed: int, trials: int = 1, planner=None, **fields):
+    env = PublicView(gym.make("CityDriving-v0", **fields))
+    planner = planner or make_agent("planner", env)
+    return planner, run_episodes(planner, env, trials, seed=seed, learn=True,
+                                 deterministic=True)
+
+
+def test_the_registry_resolves_planner_for_city_driving():
+    assert isinstance(make_agent("planner", gym.make("CityDriving-v0")), CityPlanner)
+
+
+def test_routes_respect_closures_and_one_way_streets():
+    # Bottom row: node 0 (0,0), 1 (80,0), 2 (160,0); top row: 3, 4, 5.
+    road = RoadMap(published(TOWN, destination=5))
+    assert road.route((0, 1)) == [0, 1, 4, 5]  # 1 -> 2 -> 5 is shorter but one-way
+    road = RoadMap(published(TOWN, destination=4))
+    assert road.route((0, 3)) == [0, 3, 0, 1, 4]  # 3 -> 4 is closed: back and round
+    road.blocked.add((1, 4))
+    assert road.route((0, 1))[:3] == [0, 1, 2] or road.route((0, 1)) == [0, 1, 4]
+
+
+def test_the_path_follows_the_lane_of_the_driving_side():
+    for side, lane_y in (("right", -1.75), ("left", 1.75)):
+        road = RoadMap(published(TOWN, driving_side=side, destination=2))
+        path = Path.along(road, [0, 1, 2])
+        straight = path.points[(path.points[:, 0] > 10) & (path.points[:, 0] < 70)]
+        assert np.allclose(straight[:, 1], lane_y)
+        assert path.junctions[0][1:] == (1, "straight")
+
+
+@pytest.mark.parametrize("seed", [200, 201, 202, 203])
+def test_arrives_on_the_first_trial_in_unseen_cities(seed):
+    planner, records = drive(seed)
+    assert records[0].is_success, (records[0].outcome, planner.report())
+
+
+def test_measures_ice_and_brakes_earlier_there():
+    dry, records = drive(204)
+    ice, ice_records = drive(204, friction=0.15)
+    assert records[0].is_success and ice_records[0].is_success
+    assert ice.report()["friction"] == pytest.approx(0.15, rel=0.3)
+    assert dry.report()["friction"] > 0.6
+    assert ice._plan_deceleration() < 0.4 * dry._plan_deceleration()
+    assert ice_records[0].length > 1.25 * records[0].length  # it drives slower
+
+
+def test_keeps_to_its_lane_on_straights_and_through_turns():
+    env = gym.make("CityDriving-v0", preset="empty")
+    planner = make_agent("planner", env)
+    observation, info = env.reset(seed=205)
+    planner.start_episode(observation, public_info(info))
+    worst_straight = worst_turn = 0.0
+    while True:
+        action, _ = planner.predict(observation, deterministic=True)
+        observation, _, terminated, truncated, info = env.step(action)
+        car = env.unwrapped.world.car
+        _, off = planner.path.project(car.x, car.y, planner.progress)
+        near = (planner.path.s > planner.progress - 5) & (planner.path.s < planner.progress + 5)
+        curving = planner.path.curvature[near].max(initial=0.0)
+        if curving > 0.05:
+            worst_turn = max(worst_turn, off)
+        else:
+            worst_straight = max(worst_straight, off)
+        if terminated or truncated:
+            break
+    assert info["is_success"]
+    assert worst_straight < 0.5
+    assert worst_turn < 1.5
+
+
+def test_stops_at_red_lights():
+    stopped_at_red = red_lights = 0
+    env = gym.make("CityDriving-v0", preset="empty")
+    for seed in (206, 207):
+        planner = make_agent("planner", env)
+        observation, info = env.reset(seed=seed)
+        planner.start_episode(observation, public_info(info))
+        while True:
+            action, _ = planner.predict(observation, deterministic=True)
+            observation, _, terminated, truncated, info = env.step(action)
+            car = planner._read(observation)
+            if car["light"] == "red" and car["speed"] < 0.05 and car["light_distance"] < 5:
+                stopped_at_red += 1
+            if terminated or truncated:
+                break
+        red_lights += info["infractions"]["red_light"]
+        assert info["is_success"]
+    assert stopped_at_red > 0 and red_lights == 0
+
+
+def test_is_deterministic():
+    actions = []
+    for _ in range(2):
+        env = gym.make("CityDriving-v0")
+        planner = make_agent("planner", env)
+        observation, info = env.reset(seed=208)
+        planner.start_episode(observation, public_info(info))
+        trace = []
+        for _ in range(300):
+            action, _ = planner.predict(observation, deterministic=True)
+            trace.append(action.tobytes())
+            observation, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+        actions.append(trace)
+    assert actions[0] == actions[1]
+
+
+def test_sees_only_the_public_view_and_needs_the_map():
+    env = PublicView(gym.make("CityDriving-v0"))
+    observation, info = env.reset(seed=209)
+    assert set(info) <= {"map", "is_success"} and "context" not in info
+    planner = make_agent("planner", env)
+    with pytest.raises(RuntimeError, match="start_episode"):
+        planner.predict(observation)
+    with pytest.raises(ValueError, match="published map"):
+        planner.start_episode(observation, {})
