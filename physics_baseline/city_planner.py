@@ -44,6 +44,8 @@ HARD_BRAKING_SHARE = 0.85
 CRUISE_SHARE = 0.9
 #: The lidar must see far enough to stop within this distance [m].
 SIGHT_M = 30.0
+#: The time it counts on to cross a stop line on amber [s] (ambers last longer).
+AMBER_MARGIN_S = 2.5
 #: Speed over a crosswalk without lights [m/s].
 ZEBRA_MPS = 4.0
 #: Half-width of the corridor along the path where a lidar hit is an obstacle [m].
@@ -209,13 +211,22 @@ class CityPlanner(OnlineAgent):
             distance = np.maximum(path.s[ahead] - s, 0.0)
             target = min(target, float(np.sqrt(allowed**2 + 2 * decel * distance).min()))
             needed = float(((speed**2 - allowed**2) / (2 * np.maximum(distance, 0.5))).max())
-        # Crosswalks without lights: pedestrians may be on them, seen late by the lidar.
         for entry, node, turn in self.path.junctions:
-            if entry > s and node not in road.lit and turn != "arrive":
-                to_crosswalk = max(entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - s,
-                                   0.0)
-                target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_crosswalk))
-                break
+            if entry <= s or turn == "arrive":
+                continue
+            to_line = max(entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - s, 0.0)
+            if node in road.lit:
+                # No dilemma when the light turns amber: always either able to stop braking
+                # hard, or slow and near enough to cross the line within AMBER_MARGIN_S.
+                # Once going on amber, it keeps going.
+                hard = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
+                if car["light"] != "amber" or self._light_room(car, decel) < math.inf:
+                    target = min(target, max(2 * hard * AMBER_MARGIN_S,
+                                             math.sqrt(2 * hard * to_line)))
+            else:
+                # Crosswalks without lights: pedestrians may be there, seen late.
+                target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_line))
+            break
         room = min(self._obstacle_room(car, s), self._light_room(car, decel),
                    self._junction_room(car, s))
         if room < math.inf:
@@ -231,8 +242,9 @@ class CityPlanner(OnlineAgent):
             return math.inf
         room = car["light_distance"] - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
         hardest = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
-        if car["light"] == "amber" and car["speed"] ** 2 / (2 * hardest) > room + 1.0:
-            return math.inf  # too close to stop even braking hard: go on
+        if (car["light"] == "amber" and car["speed"] > 2.0
+                and car["speed"] ** 2 / (2 * hardest) > room + 1.0):
+            return math.inf  # moving too fast to stop even braking hard: go on
         return room
 
     def _hits(self, car: dict[str, Any]) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 
 from envs.city import public
 from envs.city.city_map import CityMap
-from envs.city.lights import GREEN, NO_LIGHT, Lights
+from envs.city.lights import GREEN, NO_LIGHT, RED, Lights
 from envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
@@ -48,6 +48,10 @@ DECISION_MARGIN_M = 6.0
 #: Room needed on the next street, beyond the intersection, before a car enters it: its
 #: own length and gap past the crosswalk, up to the centre of the car ahead [m].
 EXIT_ROOM_M = CROSSWALK_M + 1.5 * LENGTH_M + MIN_GAP_M
+#: The ego car this close to an intersection [m], or this few seconds away [s], has the
+#: right of way of a car going straight on there.
+EGO_APPROACH_M = 15.0
+EGO_APPROACH_S = 3.0
 #: A car looks this far ahead for the ego car in its way [m].
 EGO_LOOKAHEAD_M = 30.0
 #: Random draws per car when spreading the cars over the streets at the start.
@@ -347,7 +351,7 @@ class Traffic:
             self.reserved[red[front_to_line[red] > stopping[red]]] = False
             asking = which[go & ~self.reserved[which]]
             if len(asking):
-                self._grant(asking, a.to[arc], crosswalk_clear, ego, first_on)
+                self._grant(asking, a.to[arc], crosswalk_clear, ego, first_on, time_s)
         hold = before_line & ~self.reserved
         stop_gap = front_to_line - 0.5
         take = hold & (stop_gap < gap)
@@ -378,7 +382,7 @@ class Traffic:
         self.x, self.y, self.heading = self._poses()
 
     def _grant(self, asking: np.ndarray, node: np.ndarray, crosswalk_clear,
-               ego: EgoOnRoad | None, first_on: np.ndarray) -> None:
+               ego: EgoOnRoad | None, first_on: np.ndarray, time_s: float) -> None:
         """Grant the reservations that conflict with no holder and no earlier asker."""
         a = self.arcs
         # Holders: cars with a reservation, and cars whose rear is still in the
@@ -395,6 +399,17 @@ class Traffic:
             blocked |= (same_node & clash).any(axis=1)
         if ego is not None and ego.in_node is not None:
             blocked |= node[asking] == ego.in_node
+        elif ego is not None and ego.arc >= 0:
+            # The ego car coming up to an intersection on a light that lets it go has the
+            # right of way of a car going straight on: conflicting turns wait for it.
+            to_go = a.length[ego.arc] - ego.s - self.half_width
+            if to_go < max(EGO_APPROACH_M, EGO_APPROACH_S * ego.speed):
+                ahead_node = a.to[ego.arc]
+                axis = a.direction[ego.arc] % 2
+                code = self.lights.codes(np.array([ahead_node]), np.array([axis]), time_s)[0]
+                if code != RED:
+                    straight = 5 * a.direction[ego.arc]  # 4 * in + out, out = in
+                    blocked |= (node[asking] == ahead_node) & self.conflicts[mine, straight]
         entry_arm = (a.direction[self.arc[asking]] + 2) % 4
         exit_arm = a.direction[self.next_arc[asking]]
         clear = crosswalk_clear(np.concatenate([node[asking], node[asking]]),

@@ -49,6 +49,8 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["bench", "--steps", "0"],
     ["pilot", "--seeds", "0"],
     ["bench", "planner", "--variant", "mars"],
+    ["bench", "city-planner", "--variant", "snow"],
+    ["bench", "city-planner", "--seed", "5"],
     ["compare", "nope"],
     ["compare", "gravity-shift", "--preset", "huge"],
     ["compare", "gravity-shift", "--workers", "0"],
