@@ -221,8 +221,9 @@ class CityPlanner(OnlineAgent):
                 # Once going on amber, it keeps going.
                 hard = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
                 if car["light"] != "amber" or self._light_room(car, decel) < math.inf:
+                    stoppable = max(to_line - STOP_MARGIN_M - 1.0, 0.0)  # as _light_room
                     target = min(target, max(2 * hard * AMBER_MARGIN_S,
-                                             math.sqrt(2 * hard * to_line)))
+                                             math.sqrt(2 * hard * stoppable)))
             else:
                 # Crosswalks without lights: pedestrians may be there, seen late.
                 target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_line))
