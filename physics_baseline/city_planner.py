@@ -222,8 +222,9 @@ class CityPlanner(OnlineAgent):
                 hard = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
                 if car["light"] != "amber" or self._light_room(car, decel) < math.inf:
                     stoppable = max(to_line - STOP_MARGIN_M - 1.0, 0.0)  # as _light_room
+                    # Above the floor it plans with its gentler braking: a margin for lag.
                     target = min(target, max(2 * hard * AMBER_MARGIN_S,
-                                             math.sqrt(2 * hard * stoppable)))
+                                             math.sqrt(2 * decel * stoppable)))
             else:
                 # Crosswalks without lights: pedestrians may be there, seen late.
                 target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_line))
