@@ -12,11 +12,83 @@ import difflib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import numpy as np
 
 Number: TypeAlias = float | tuple[float, float]
+Config = TypeVar("Config", bound="ContextConfig")
+
+
+class ContextConfig:
+    """Building, copying and sampling shared by the worlds' frozen config dataclasses.
+
+    A subclass is a frozen dataclass whose numeric fields come from
+    :func:`numeric_field`; it sets ``presets`` (name -> partial context) once they are
+    defined.
+    """
+
+    presets: ClassVar[Mapping[str, Mapping[str, Any]]] = {}
+
+    @classmethod
+    def from_kwargs(cls: type[Config], **kwargs: Any) -> Config:
+        """Build a config, naming the closest valid field when a keyword is unknown."""
+        check_field_names(cls, kwargs)
+        return cls(**kwargs)
+
+    @classmethod
+    def from_presets(cls: type[Config], *names: str, **overrides: Any) -> Config:
+        """Combine named presets left to right, then apply ``overrides``."""
+        values: dict[str, Any] = {}
+        for name in names:
+            if name not in cls.presets:
+                raise ValueError(f"unknown preset {name!r}; valid presets: "
+                                 f"{', '.join(sorted(cls.presets))}")
+            values.update(cls.presets[name])
+        values.update(overrides)
+        return cls.from_kwargs(**values)
+
+    @classmethod
+    def for_env(cls: type[Config], config: Config | None,
+                preset: str | Sequence[str] | None, fields: Mapping[str, Any],
+                env_arguments: Sequence[str]) -> Config:
+        """The context of an env made with ``config`` or ``preset`` and field keywords;
+        an unknown keyword's error also lists ``env_arguments``."""
+        try:
+            check_field_names(cls, fields)
+        except TypeError as error:
+            raise TypeError(f"{error}; env arguments: {', '.join(env_arguments)}") from None
+        if config is not None and not isinstance(config, cls):
+            raise TypeError(f"config must be a {cls.__name__} or None, "
+                            f"got {type(config).__name__}")
+        if config is not None and preset is not None:
+            raise ValueError("pass either config or preset, not both")
+        if preset is not None:
+            names = (preset,) if isinstance(preset, str) else tuple(preset)
+            return cls.from_presets(*names, **fields)
+        return (config or cls()).replace(**fields)
+
+    def replace(self: Config, **changes: Any) -> Config:
+        """A copy with ``changes`` applied and validated."""
+        check_field_names(type(self), changes)
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def randomized_fields(self) -> tuple[str, ...]:
+        """Names of the numeric fields given as ``(low, high)`` ranges."""
+        return ranged_field_names(self)
+
+    def sample(self: Config, rng: np.random.Generator) -> Config:
+        """A concrete context: every range replaced by a uniform draw from ``rng``.
+
+        Fields are drawn in declaration order, one draw per ranged field, so the
+        same generator state gives the same context.
+        """
+        return sample_ranges(self, rng)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data: tuples become lists, so the dict is JSON-serializable."""
+        return plain_data(self)
 
 
 @dataclass(frozen=True)

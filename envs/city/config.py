@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from envs import fields as _fields
-from envs.fields import FieldBounds, Number, extreme, numeric_field
+from envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
 
 #: Where the example maps that ship with the package live.
 MAPS_DIR = Path(__file__).parent / "maps"
@@ -30,7 +30,7 @@ MAX_GRID = 20
 
 
 @dataclass(frozen=True)
-class CityConfig:
+class CityConfig(ContextConfig):
     """Context of a city driving world, in SI units.
 
     An unknown field, a wrong type, NaN, an out-of-range value, an inverted range or
@@ -127,43 +127,14 @@ class CityConfig:
             raise ValueError(f"start and destination are the same intersection {self.start}; "
                              f"pick two different ones")
 
-    # ----------------------------------------------------------------- building
-    @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> CityConfig:
-        """Build a config, naming the closest valid field when a keyword is unknown."""
-        check_field_names(kwargs)
-        return cls(**kwargs)
-
-    @classmethod
-    def from_presets(cls, *names: str, **overrides: Any) -> CityConfig:
-        """Combine named presets left to right, then apply ``overrides``."""
-        values: dict[str, Any] = {}
-        for name in names:
-            if name not in PRESETS:
-                raise ValueError(f"unknown preset {name!r}; valid presets: "
-                                 f"{', '.join(sorted(PRESETS))}")
-            values.update(PRESETS[name])
-        values.update(overrides)
-        return cls.from_kwargs(**values)
-
-    def replace(self, **changes: Any) -> CityConfig:
-        """A copy with ``changes`` applied and validated."""
-        check_field_names(changes)
-        return dataclasses.replace(self, **changes)
-
     # ----------------------------------------------------------------- sampling
-    @property
-    def randomized_fields(self) -> tuple[str, ...]:
-        """Names of the numeric fields given as ``(low, high)`` ranges."""
-        return _fields.ranged_field_names(self)
-
     def sample(self, rng: np.random.Generator) -> CityConfig:
         """A concrete context: ranges drawn uniformly, then a map seed picked.
 
         A list of map seeds gives one of them; None gives a fresh seed in
         [0, 2**31) drawn from ``rng``. A map file stays as it is.
         """
-        context = _fields.sample_ranges(self, rng)
+        context = super().sample(rng)
         if self.map_file is not None:
             return context
         if isinstance(self.map_seed, tuple):
@@ -173,10 +144,6 @@ class CityConfig:
         else:
             return context
         return dataclasses.replace(context, map_seed=seed)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: tuples become lists, so the dict is JSON-serializable."""
-        return _fields.plain_data(self)
 
     @classmethod
     def describe_fields(cls) -> str:
@@ -281,3 +248,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     "continuous": {"continuous": True},
     "discrete": {"continuous": False},
 }
+CityConfig.presets = PRESETS

@@ -14,11 +14,12 @@ from gymnasium import spaces
 from envs import fields as _fields
 from envs.city import public
 from envs.city.city_map import CityMap, generate_map
-from envs.city.config import CityConfig, check_field_names, map_path
+from envs.city.config import CityConfig, map_path
 from envs.city.map_file import load_map
 from envs.city.raster import occupancy_raster
 from envs.city.vehicle import MAX_STEERING_RAD
 from envs.city.world import CityWorld, check_street_lengths
+from envs.world_env import WorldEnv, discrete_action
 
 ENV_ID = "CityDriving-v0"
 #: Reward terms.
@@ -34,7 +35,7 @@ _ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_
                   "physics_substeps", "observe_context", "observe_raster")
 
 
-class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
+class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     """Drive from a start to a destination through a city, by the roads and the rules.
 
     A top-down city of intersections on a grid of uneven blocks, two-way and one-way
@@ -119,7 +120,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
                  lidar_rays: int = 32, lidar_range_m: float = 50.0, physics_substeps: int = 5,
                  observe_context: bool = False, observe_raster: bool = False,
                  **fields: Any) -> None:
-        self.config = _resolve_config(config, preset, fields)
+        self.config = CityConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
                              f"or None, got {render_mode!r}")
@@ -218,28 +219,10 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "driving_side": context.driving_side, "start": world.start,
                 "destination": world.destination}
 
-    def render(self) -> np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode="
-                            "'rgb_array' or 'human' to gym.make")
-            return None
-        if self.world is None:
-            raise RuntimeError("call reset() before render()")
-        if self._renderer is None:
-            from envs.city.render import CityRenderer
+    def _new_renderer(self) -> Any:
+        from envs.city.render import CityRenderer
 
-            self._renderer = CityRenderer(self.render_mode, self.metadata["render_fps"])
-        return self._renderer.render(self.world)
-
-    def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_renderer"] = None
-        return state
+        return CityRenderer(self.render_mode, self.metadata["render_fps"])
 
     # --------------------------------------------------------------- internals
     def _controls(self, action: Any) -> tuple[float, float]:
@@ -256,16 +239,7 @@ class CityDrivingEnv(gym.Env[np.ndarray, np.ndarray | np.int64]):
                 raise ValueError(f"continuous action must be finite numbers in [-1, 1], "
                                  f"got {array.tolist()}")
             return min(max(steer, -1.0), 1.0), min(max(pedal, -1.0), 1.0)
-        if isinstance(action, np.ndarray | np.generic) and action.shape == ():
-            if not np.issubdtype(action.dtype, np.integer):
-                raise TypeError(f"discrete action must be an integer in 0..8, "
-                                f"got dtype {action.dtype}")
-            action = int(action)
-        elif isinstance(action, bool) or not isinstance(action, int):
-            raise TypeError(f"discrete action must be an integer in 0..8, got "
-                            f"{type(action).__name__} {action!r}")
-        if not 0 <= action < len(public.DISCRETE_ACTIONS):
-            raise ValueError(f"discrete action must be in 0..8, got {action}")
+        action = discrete_action(action, len(public.DISCRETE_ACTIONS))
         return public.DISCRETE_ACTIONS[action]
 
     def _observe(self) -> np.ndarray | dict[str, np.ndarray]:
@@ -328,22 +302,6 @@ def _observation_bounds(rays: int, observe_context: bool) -> tuple[np.ndarray, n
         low += [0.0, 0.0, 0.0, -1.0]
         high += [1.5, 2.0, 2.0, 1.0]
     return np.array(low, np.float32), np.array(high, np.float32)
-
-
-def _resolve_config(config: CityConfig | None, preset: str | Sequence[str] | None,
-                    fields: dict[str, Any]) -> CityConfig:
-    try:
-        check_field_names(fields)
-    except TypeError as error:
-        raise TypeError(f"{error}; env arguments: {', '.join(_ENV_ARGUMENTS)}") from None
-    if config is not None and not isinstance(config, CityConfig):
-        raise TypeError(f"config must be a CityConfig or None, got {type(config).__name__}")
-    if config is not None and preset is not None:
-        raise ValueError("pass either config or preset, not both")
-    if preset is not None:
-        names = (preset,) if isinstance(preset, str) else tuple(preset)
-        return CityConfig.from_presets(*names, **fields)
-    return (config or CityConfig()).replace(**fields)
 
 
 @functools.lru_cache(maxsize=32)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from envs import fields as _fields
-from envs.fields import FieldBounds, Number, extreme, numeric_field
+from envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
 
 #: Lowest gravity [m/s²] at which the default engines are designed to land.
 DESIGN_GRAVITY_MIN = 0.5
@@ -26,7 +26,7 @@ DESIGN_GRAVITY_MAX = 25.0
 PAD_REACH_M = 9.5
 
 @dataclass(frozen=True)
-class LanderConfig:
+class LanderConfig(ContextConfig):
     """Context of a lunar landing world, in SI units.
 
     Each numeric field accepts a number or a ``(low, high)`` range sampled at every
@@ -98,52 +98,6 @@ class LanderConfig:
         if widest_reach > PAD_REACH_M:
             raise ValueError(f"pad_x={self.pad_x} with pad_width={self.pad_width} puts the pad "
                              f"outside the world: need |pad_x| + pad_width/2 <= {PAD_REACH_M:g} m")
-
-    # ----------------------------------------------------------------- building
-    @classmethod
-    def from_kwargs(cls, **kwargs: Any) -> LanderConfig:
-        """Build a config, naming the closest valid field when a keyword is unknown."""
-        check_field_names(kwargs)
-        return cls(**kwargs)
-
-    @classmethod
-    def from_presets(cls, *names: str, **overrides: Any) -> LanderConfig:
-        """Combine named presets left to right, then apply ``overrides``.
-
-        >>> LanderConfig.from_presets("mars", "strong_wind").gravity
-        3.71
-        """
-        values: dict[str, Any] = {}
-        for name in names:
-            if name not in PRESETS:
-                raise ValueError(f"unknown preset {name!r}; valid presets: "
-                                 f"{', '.join(sorted(PRESETS))}")
-            values.update(PRESETS[name])
-        values.update(overrides)
-        return cls.from_kwargs(**values)
-
-    def replace(self, **changes: Any) -> LanderConfig:
-        """A copy with ``changes`` applied and validated."""
-        check_field_names(changes)
-        return dataclasses.replace(self, **changes)
-
-    # ----------------------------------------------------------------- sampling
-    @property
-    def randomized_fields(self) -> tuple[str, ...]:
-        """Names of the fields given as ``(low, high)`` ranges."""
-        return _fields.ranged_field_names(self)
-
-    def sample(self, rng: np.random.Generator) -> LanderConfig:
-        """A concrete context: every range replaced by a uniform draw from ``rng``.
-
-        Fields are drawn in declaration order, one draw per ranged field, so the
-        same generator state gives the same context.
-        """
-        return _fields.sample_ranges(self, rng)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data: ranges become lists, so the dict is JSON-serializable."""
-        return _fields.plain_data(self)
 
     # ---------------------------------------------------------- derived facts
     def thrust_to_weight(self) -> float:
@@ -219,3 +173,4 @@ PRESETS: dict[str, dict[str, Any]] = {
     "flat_terrain": {"terrain_roughness": 0.0},
     "continuous": {"continuous": True},
 }
+LanderConfig.presets = PRESETS

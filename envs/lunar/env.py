@@ -11,9 +11,10 @@ import numpy as np
 from gymnasium import spaces
 
 from envs.lunar import public
-from envs.lunar.config import LanderConfig, check_field_names
+from envs.lunar.config import LanderConfig
 from envs.lunar.public import Throttles
 from envs.lunar.world import LanderWorld
+from envs.world_env import WorldEnv, discrete_action
 
 #: Identifier recorded with every result produced on this env.
 ENV_ID = "LunarLanding-v0"
@@ -33,7 +34,7 @@ _ENV_ARGUMENTS = ("config", "preset", "render_mode", "observe_fuel", "observe_co
                   "physics_substeps")
 
 
-class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
+class LunarLandingEnv(WorldEnv, gym.Env[np.ndarray, np.int64 | np.ndarray]):
     """Land on the pad, upright and at rest, under any gravity, wind and terrain.
 
     A pymunk rigid-body lander with two sprung legs, a main engine along its axis and
@@ -109,7 +110,7 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
                  render_mode: str | None = None, observe_fuel: bool = False,
                  observe_context: bool = False, physics_substeps: int = 2,
                  **fields: Any) -> None:
-        self.config = _resolve_config(config, preset, fields)
+        self.config = LanderConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
                              f"or None, got {render_mode!r}")
@@ -195,34 +196,16 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
             self.render()
         return observation, reward, self._outcome != "flying", False, self._info(success)
 
-    def render(self) -> np.ndarray | None:
-        if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode="
-                            "'rgb_array' or 'human' to gym.make")
-            return None
-        if self.world is None:
-            raise RuntimeError("call reset() before render()")
-        if self._renderer is None:
-            from envs.lunar.render import LanderRenderer
+    def _new_renderer(self) -> Any:
+        from envs.lunar.render import LanderRenderer
 
-            self._renderer = LanderRenderer(self.render_mode, self.metadata["render_fps"])
-        return self._renderer.render(self.world)
-
-    def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-            self._renderer = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_renderer"] = None
-        return state
+        return LanderRenderer(self.render_mode, self.metadata["render_fps"])
 
     # --------------------------------------------------------------- internals
     def _throttles(self, action: Any) -> Throttles:
         if self.config.continuous:
             return public.continuous_throttles(*_continuous_action(action))
-        return public.discrete_throttles(_discrete_action(action))
+        return public.discrete_throttles(discrete_action(action, len(public.ACTION_MEANINGS)))
 
     def _observe(self, kinematics: tuple[float, ...]) -> tuple[np.ndarray, float]:
         """The observation and the shaping potential of the true state."""
@@ -279,23 +262,6 @@ class LunarLandingEnv(gym.Env[np.ndarray, np.int64 | np.ndarray]):
                 "touchdown_speed": world.touchdown_speed}
 
 
-def _resolve_config(config: LanderConfig | None, preset: str | Sequence[str] | None,
-                    fields: dict[str, Any]) -> LanderConfig:
-    unknown = {key: value for key, value in fields.items() if key not in _ENV_ARGUMENTS}
-    try:
-        check_field_names(unknown)
-    except TypeError as error:
-        raise TypeError(f"{error}; env arguments: {', '.join(_ENV_ARGUMENTS)}") from None
-    if config is not None and not isinstance(config, LanderConfig):
-        raise TypeError(f"config must be a LanderConfig or None, got {type(config).__name__}")
-    if config is not None and preset is not None:
-        raise ValueError("pass either config or preset, not both")
-    if preset is not None:
-        names = (preset,) if isinstance(preset, str) else tuple(preset)
-        return LanderConfig.from_presets(*names, **fields)
-    return (config or LanderConfig()).replace(**fields)
-
-
 def _observation_space(config: LanderConfig, observe_fuel: bool,
                        observe_context: bool) -> spaces.Box:
     low, high = list(public.OBSERVATION_LOW), list(public.OBSERVATION_HIGH)
@@ -323,20 +289,6 @@ def _describe_context(context: LanderConfig) -> dict[str, Any]:
 def _context_observation(context: LanderConfig) -> list[float]:
     return [getattr(context, name) / public.CONTEXT_OBSERVATION_SCALES[name]
             for name in public.CONTEXT_OBSERVATION_FIELDS]
-
-
-def _discrete_action(action: Any) -> int:
-    if (isinstance(action, np.ndarray) and action.shape == ()) or isinstance(action, np.generic):
-        if not np.issubdtype(action.dtype, np.integer):
-            raise TypeError(f"discrete action must be an integer in 0..3, got dtype "
-                            f"{action.dtype}")
-        action = int(action)
-    elif isinstance(action, bool) or not isinstance(action, int):
-        raise TypeError(f"discrete action must be an integer in 0..3, got "
-                        f"{type(action).__name__} {action!r}")
-    if not 0 <= action <= 3:
-        raise ValueError(f"discrete action must be in 0..3, got {action}")
-    return action
 
 
 def _continuous_action(action: Any) -> tuple[float, float]:
