@@ -23,11 +23,11 @@ class PublicView(gym.Wrapper):
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         observation, info = self.env.reset(**kwargs)
-        return observation, _public(info)
+        return observation, public_info(info)
 
     def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
         observation, reward, terminated, truncated, info = self.env.step(action)
-        return observation, reward, terminated, truncated, _public(info)
+        return observation, reward, terminated, truncated, public_info(info)
 
     @property
     def unwrapped(self) -> gym.Env:
@@ -46,5 +46,3 @@ def public_info(info: dict[str, Any]) -> dict[str, Any]:
     """The part of an env's ``info`` that every agent may read."""
     return {key: info[key] for key in ALLOWED_INFO if key in info}
 
-
-_public = public_info
