@@ -25,6 +25,9 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Keys of a hyperparameter table that configure the run, not the algorithm.
 RUN_KEYS = ("n_envs", "n_timesteps")
+#: Constructor arguments that the run sets, not the hyperparameter table.
+_NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
+                        "device"}
 _ACTIVATIONS = ("tanh", "relu", "elu", "leaky_relu")
 _NOISES = {"normal": NormalActionNoise, "ornstein-uhlenbeck": OrnsteinUhlenbeckActionNoise}
 
@@ -44,6 +47,20 @@ def _linear_schedule(start: float) -> Any:
     return schedule
 
 
+def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming the first override ``algorithm`` cannot take."""
+    import inspect
+
+    accepted = set(inspect.signature(ALGORITHMS[algorithm].__init__).parameters)
+    accepted = (accepted - _NOT_HYPERPARAMETERS) | set(RUN_KEYS) | {"policy"}
+    unknown = sorted(set(overrides) - accepted)
+    if unknown:
+        raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}; valid: "
+                         f"{', '.join(sorted(accepted))}")
+    table = {**load_hyperparameters(algorithm, env_id), **overrides}
+    _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
+
+
 def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:
     """Turn the plain data of a TOML table into SB3 constructor arguments."""
     import torch
@@ -55,6 +72,9 @@ def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str
             built[key] = _linear_schedule(float(value[4:]))
     if isinstance(built.get("train_freq"), list):
         built["train_freq"] = tuple(built["train_freq"])
+    if not isinstance(built.get("policy_kwargs", {}), dict):
+        raise ValueError(f"policy_kwargs must be a table, e.g. {{\"net_arch\": [64, 64]}}, "
+                         f"got {built['policy_kwargs']!r}")
     policy_kwargs = dict(built.get("policy_kwargs", {}))
     activation = policy_kwargs.get("activation_fn")
     if isinstance(activation, str):

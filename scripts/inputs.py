@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -27,8 +28,14 @@ def input_errors() -> Iterator[None]:
 
 
 def parse_value(text: str) -> Any:
-    """``8:12`` is a range, ``true``/``false`` a bool, ``none`` None, else int or float."""
+    """``8:12`` is a range, ``true``/``false`` a bool, ``none`` None, ``{...}``/``[...]``
+    JSON (``policy_kwargs={"net_arch": [128, 128]}``), else int or float."""
     lowered = text.strip().lower()
+    if lowered[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise InputError(f"{text!r} is not valid JSON: {error}") from None
     if lowered in ("true", "false"):
         return lowered == "true"
     if lowered == "none":

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import envs  # noqa: F401  (registers the env ids)
 from agents.registry import resolve
+from agents.sb3 import ALGORITHMS, check_hyperparameters
 from agents.training import RunSpec, train
 from scripts.inputs import (
     InputError,
@@ -57,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
         kwargs = env_kwargs(args.context, args.preset, args.observe_context, args.observe_fuel)
         resolve(args.agent)
         check_env_kwargs(args.env, kwargs)
+        hyperparameters = parse_context(args.hyper)
+        if args.agent in ALGORITHMS:
+            check_hyperparameters(args.agent, args.env, hyperparameters)
         eval_kwargs = None
         if args.eval_context is not None:
             eval_kwargs = {**kwargs, **parse_context(args.eval_context)}
@@ -65,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         spec = RunSpec(
             agent=args.agent, env_id=args.env, out=out, seed=args.seed, env_kwargs=kwargs,
             total_timesteps=args.steps, total_episodes=args.episodes, n_envs=args.n_envs,
-            hyperparameters=parse_context(args.hyper), eval_env_kwargs=eval_kwargs,
+            hyperparameters=hyperparameters, eval_env_kwargs=eval_kwargs,
             eval_every_steps=args.eval_every, eval_episodes=args.eval_episodes,
             checkpoint_every_steps=args.checkpoint_every,
             stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads)

@@ -56,6 +56,10 @@ def test_the_example_agent_trains_and_evaluates(tmp_path):
     (["--agent", "random", "--episodes", "-2"], "total_episodes must be > 0"),
     (["--agent", "random", "--env", "Nope-v0"], "Nope"),
     (["--agent", "random", "--seed", "1000000"], "held out"),
+    (["--agent", "ppo", "--hyper", "lerning_rate=1e-3"], "unknown ppo hyperparameter "
+                                                         "'lerning_rate'"),
+    (["--agent", "ppo", "--hyper", "policy_kwargs=big"], "policy_kwargs must be a table"),
+    (["--agent", "ppo", "--hyper", "policy_kwargs={net_arch: [8]}"], "is not valid JSON"),
 ])
 def test_train_input_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
     result = exgen("train", *args, "--out", str(tmp_path / "run"), "--no-progress")
