@@ -10,7 +10,7 @@ export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[render,rl,bench,analysis,test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[render,rl,bench,analysis,test,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -20,7 +20,7 @@ from typing import Any
 
 #: Columns of ``monitor.csv``, in order.
 COLUMNS = ("r", "l", "t", "episode", "total_steps", "is_success", "outcome", "agent", "seed",
-           "context")
+           "context", "infractions")
 LOG_NAME = "monitor.csv"
 
 
@@ -38,6 +38,8 @@ class EpisodeRecord:
     agent: str = ""
     seed: int | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    #: the env's ``info["infractions"]`` counts at the episode's end (a world with rules)
+    infractions: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_row(cls, row: dict[str, str]) -> EpisodeRecord:
@@ -47,13 +49,20 @@ class EpisodeRecord:
                    is_success=row["is_success"] == "1", outcome=row["outcome"],
                    wall_time=float(row["t"]), agent=row["agent"],
                    seed=int(row["seed"]) if row["seed"] else None,
-                   context=json.loads(row["context"]))
+                   context=json.loads(row["context"]),
+                   infractions=json.loads(row.get("infractions") or "{}"))
 
     def row(self) -> list[Any]:
         return [self.episode_return, self.length, round(self.wall_time, 6), self.episode,
                 self.total_steps, int(self.is_success), self.outcome, self.agent,
                 "" if self.seed is None else self.seed,
-                json.dumps(self.context, separators=(",", ":"))]
+                json.dumps(self.context, separators=(",", ":")),
+                json.dumps(self.infractions, separators=(",", ":"))]
+
+
+def infractions_of(info: dict[str, Any]) -> dict[str, int]:
+    """The episode's rule breaks by type, from ``info["infractions"]`` (empty if none)."""
+    return {str(k): int(v) for k, v in (info.get("infractions") or {}).items()}
 
 
 def outcome_of(info: dict[str, Any], terminated: bool) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from agents.base import Transition
 from agents.public_view import public_info
-from agents.records import EpisodeLog, EpisodeRecord, outcome_of
+from agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
 
 
 class AgentError(RuntimeError):
@@ -83,7 +83,8 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
             length=length, is_success=bool(info.get("is_success", False)),
             outcome=outcome_of(info, terminated),
             wall_time=log.elapsed() if log else time.perf_counter() - started,
-            agent=name, seed=episode_seed, context=context)
+            agent=name, seed=episode_seed, context=context,
+            infractions=infractions_of(info))
         records.append(record)
         episode += 1
         if end_episode is not None:

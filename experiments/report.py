@@ -1,8 +1,9 @@
 """The report of an experiment: every number and figure computed from the store.
 
 Writes ``report.md`` (headline and tables), ``report.html`` (self-contained, figures
-embedded), ``figures/*.png`` and ``tables/*.csv``. Nothing is typed by hand: a figure
-or number that the store cannot support is left out and the report says so.
+embedded), ``figures/*.png``, ``tables/*.csv`` and ``gifs/*.gif`` (agents at work, see
+``experiments.gallery``). Nothing is typed by hand: a figure or number that the store
+cannot support is left out and the report says so.
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ class TransferRow:
     context: dict[str, Any]
 
 
-def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path) -> Path:
-    """Compute the report of ``spec`` from its store into ``out``; return report.md."""
+def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
+                 gifs: bool = True) -> Path:
+    """Compute the report of ``spec`` from its store into ``out``; return report.md.
+    With ``gifs``, also record each agent at work (``experiments.gallery``, slower)."""
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -64,12 +67,18 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path) 
         "learning": _figure_learning(spec, learn, out / "figures" / "learning.png"),
         "gravity": _figure_gravity(spec, rows, learn, out / "figures" / "success_vs_gravity.png"),
         "heatmap": _figure_heatmap(spec, rows, out / "figures" / "gravity_wind_heatmap.png"),
+        "infractions": _figure_infractions(spec, rows, transfer,
+                                           out / "figures" / "success_and_infractions.png"),
         "relearning": _figure_relearning(learning, relearning,
                                          out / "figures" / "relearning.png"),
     }
     _write_tables(out, learning, rows)
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
+    if gifs:
+        from experiments.gallery import agents_at_work
+
+        markdown += agents_at_work(spec, Path(store_path).parent, out, jobs, spec.gallery_test)
     (out / "report.md").write_text(markdown, encoding="utf-8")
     (out / "report.html").write_text(_html(markdown, out, figures), encoding="utf-8")
     return out / "report.md"
@@ -127,6 +136,7 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                                                  if k != "preset"}}
                          for context in a.train]
                 for a in spec.agents if a.name in recorded}
+    categorical = categorical_fields(spec.env)
     grouped: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list))
     for row in transfer:
@@ -145,13 +155,29 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
             needed = [n for episodes in by_seed.values()
                       for n in _trials_to_success(episodes, spec.trials)]
             context = _label_context(next(iter(by_seed.values()))[0]["context"])
-            label = (label_pair(training[agent.name], context) if agent.name in training
-                     else "unknown")
+            label = (label_pair(training[agent.name], context, categorical=categorical)
+                     if agent.name in training else "unknown")
             rows.append(TransferRow(
                 agent.name, test.name, label, success_rate_ci(first), success_rate_ci(within),
                 _count_phrase(censored_summary(needed, float(spec.trials)), "instances"),
                 context))
     return rows
+
+
+def categorical_fields(env_id: str) -> set[str]:
+    """The context fields of ``env_id`` that are labels, not numbers (map seed, side)."""
+    import dataclasses
+
+    import gymnasium as gym
+
+    import envs  # noqa: F401  (registers the env ids)
+
+    env = gym.make(env_id)
+    try:
+        config = env.unwrapped.config
+    finally:
+        env.close()
+    return {f.name for f in dataclasses.fields(config) if "bounds" not in f.metadata}
 
 
 def _within(episodes: list[dict[str, Any]], trials: int) -> list[bool]:
@@ -241,7 +267,63 @@ def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Pa
     axes.set_ylabel("success rate (rolling, mean over seeds)")
     axes.set_ylim(-0.02, 1.02)
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=8)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
+                        transfer: list[dict[str, Any]], path: Path) -> Path | None:
+    """Success per test context next to rule breaks per trial by type, split into the
+    contexts each agent trained in (interpolation) and new ones (extrapolation)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    kinds = sorted({k for e in transfer for k in e.get("infractions") or {}})
+    if not kinds or not rows:
+        return None
+    figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2),
+                                         gridspec_kw={"width_ratios": [3, 2]})
+    tests = [t.name for t in spec.tests if any(r.test == t.name for r in rows)]
+    agents = [a.name for a in spec.agents if any(r.agent == a.name for r in rows)]
+    width = 0.8 / len(agents)
+    for i, agent in enumerate(agents):
+        found = {r.test: r for r in rows if r.agent == agent}
+        xs = [t + (i - (len(agents) - 1) / 2) * width for t in range(len(tests))]
+        points = [found[t].first_trial if t in found else None for t in tests]
+        left.bar(xs, [p.point if p else 0.0 for p in points], width, label=agent,
+                 yerr=[[p.point - p.low if p else 0.0 for p in points],
+                       [p.high - p.point if p else 0.0 for p in points]], capsize=2)
+    left.set_xticks(range(len(tests)), tests, rotation=30, ha="right", fontsize=8)
+    left.set_title("success by test context", fontsize=10)
+    left.set_ylabel("first-trial success (95% CI over seeds)")
+    left.set_ylim(0, 1.05)
+    left.legend(fontsize=8)
+    left.grid(axis="y", alpha=0.3)
+    label_of = {(r.agent, r.test): r.label for r in rows}
+    bars = [(agent, label) for agent in agents for label in ("interpolation", "extrapolation")
+            if any(label_of.get((agent, t)) == label for t in tests)]
+    bottoms = np.zeros(len(bars))
+    for kind in kinds:
+        heights = []
+        for agent, label in bars:
+            episodes = [e for e in transfer if e["agent"] == agent
+                        and label_of.get((agent, e["job_id"].rsplit("/", 1)[1])) == label]
+            heights.append(sum((e.get("infractions") or {}).get(kind, 0) for e in episodes)
+                           / max(1, len(episodes)))
+        right.bar(range(len(bars)), heights, 0.7, bottom=bottoms, label=kind.replace("_", " "))
+        bottoms += np.asarray(heights)
+    right.set_xticks(range(len(bars)), [f"{a}\n{'trained' if lab == 'interpolation' else 'new'}"
+                                        for a, lab in bars], fontsize=7)
+    right.set_title("infractions by type: contexts trained in vs new", fontsize=10)
+    right.set_ylabel("infractions per trial")
+    right.legend(fontsize=7)
+    right.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -382,11 +464,16 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               failed: list[dict[str, Any]], jobs: list[dict[str, Any]],
               figures: dict[str, Path | None],
               relearning: dict[tuple[str, str], dict[str, Any]]) -> str:
-    lines = [f"# {spec.name} ({spec.preset})", "", spec.description, "",
-             f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
-             f"held-out instances per test context and seed, {spec.trials} trials each. "
-             f"Success is the env's `info[\"is_success\"]`. Intervals are 95% bootstrap "
-             f"confidence intervals over seeds.", "", "## Headline", ""]
+    more = "".join(f" ({count} for {name})" for name, count in spec.test_instances.items())
+    lines = [f"# {spec.name} ({spec.preset})", ""]
+    if spec.note:
+        lines += [f"> **Note.** {spec.note}", ""]
+    lines += _never_learned(spec, learning)
+    lines += [spec.description, "",
+              f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
+              f"held-out instances per test context and seed{more}, {spec.trials} trials "
+              f"each. Success is the env's `info[\"is_success\"]`. Intervals are 95% "
+              f"bootstrap confidence intervals over seeds.", "", "## Headline", ""]
     for agent in spec.agents:
         learned = learning.get(agent.name)
         agent_rows = [r for r in rows if r.agent == agent.name]
@@ -407,8 +494,11 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
     lines += ["", "## Transfer", "",
               f"| agent | test | label | first trial | within {spec.trials} trials | "
               f"trials to first success |", "| --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r.agent} | {r.test} | {r.label} | {r.first_trial} | {r.within_trials} | "
-              f"{r.trials_to_first_success} |" for r in rows]
+    unlearned = {a.name for a in spec.agents if learning.get(a.name) and a.agent in _rl_names()
+                 and learning[a.name]["summary"].n_met < learning[a.name]["summary"].n_seeds}
+    lines += [f"| {r.agent}{' †' if r.agent in unlearned else ''} | {r.test} | {r.label} | "
+              f"{r.first_trial} | {r.within_trials} | {r.trials_to_first_success} |"
+              for r in rows]
     if relearning:
         lines += ["", "## Relearning", "",
                   "Training episodes to meet the criterion again in a test context, starting "
@@ -435,6 +525,28 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
     return "\n".join(lines) + "\n"
 
 
+def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
+    """A warning for every RL agent whose learning did not meet the criterion: its
+    transfer numbers measure an agent that never learned, not its generalization."""
+    lines = []
+    for agent in spec.agents:
+        summary = learning.get(agent.name, {}).get("summary")
+        if agent.agent not in _rl_names() or summary is None or summary.n_met == summary.n_seeds:
+            continue
+        lines.append(f"> **{agent.name} never learned** in {summary.n_seeds - summary.n_met} "
+                     f"of {summary.n_seeds} seeds: it did not meet the criterion in its "
+                     f"training context within the budget. Its transfer numbers from "
+                     f"{'those seeds' if summary.n_met else 'every seed'} are meaningless "
+                     f"as a measure of generalization (marked † in the tables).")
+    return lines + ([""] if lines else [])
+
+
+def _rl_names() -> set[str]:
+    from agents.sb3 import ALGORITHMS
+
+    return set(ALGORITHMS)
+
+
 def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:
     """A self-contained page: the Markdown as simple HTML, figures inlined as data URIs."""
     import html
@@ -454,7 +566,8 @@ def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:
         if line.startswith("!["):
             name = line[line.index("(") + 1:line.rindex(")")]
             data = base64.b64encode((out / name).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
+            kind = "gif" if name.endswith(".gif") else "png"
+            body.append(f'<img alt="{html.escape(name)}" src="data:image/{kind};base64,{data}">')
         elif line.startswith("#"):
             level = len(line) - len(line.lstrip("#"))
             body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
@@ -466,6 +579,6 @@ def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:
         body.append("<table>" + "".join(table) + "</table>")
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
-             "img{max-width:100%}")
+             "img{max-width:100%;margin:0 6px 6px 0;vertical-align:top}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>report</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")

@@ -19,14 +19,19 @@ import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.records import EpisodeRecord, read_log
 from agents.seeds import draw_held_out_seed
 from experiments.spec import AgentSpec, ExperimentSpec, TestSpec
 from experiments.store import Job, ResultsStore
 
+if TYPE_CHECKING:
+    from experiments.ray_backend import RayPool
+
 STORE_NAME = "results.sqlite"
+#: Where the jobs run: a local process pool, or Ray tasks (``pip install 'exgen[ray]'``).
+BACKENDS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -66,31 +71,56 @@ def _relearns(agent: AgentSpec) -> bool:
 
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = None,
-                   progress: bool = False) -> Path:
-    """Run every unfinished job of ``spec``; return the store's path."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    held_out = _held_out_seed(out, spec)
-    store = ResultsStore(out / STORE_NAME)
-    key = experiment_key(spec)
-    store.record_experiment(key, {**spec.to_dict(), "held_out_seed": held_out}, spec.env)
-    store.add_jobs(key, plan_jobs(spec))
-    workers = workers or max(1, os.cpu_count() or 1)
+                   progress: bool = False, backend: str = "local",
+                   address: str | None = None) -> Path:
+    """Run every unfinished job of ``spec``; return the store's path.
+
+    ``backend="local"`` runs the jobs in a process pool of ``workers`` (default: the CPU
+    count); ``"ray"`` runs them as Ray tasks (:mod:`experiments.ray_backend`), at most
+    ``workers`` at once, on the cluster whose head is at ``address`` (``HOST:PORT``) or
+    on a local Ray instance. Either way only this process writes the store.
+    """
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    if address is not None and backend != "ray":
+        raise ValueError("an address is for the Ray backend: pass backend='ray'")
+    ray_pool = None
+    if backend == "ray":
+        from experiments.ray_backend import RayPool
+
+        ray_pool = RayPool(address, workers)
+        workers = ray_pool.connect()  # before anything is written: a bad address writes nothing
+    else:
+        workers = workers or max(1, os.cpu_count() or 1)
     try:
-        for kind in ("learn", "transfer", "relearn"):
-            done = {j["job_id"] for j in store.jobs(key, "done")}
-            learned = {j["job_id"].split("/", 1)[1] for j in store.jobs(key, "done")
-                       if j["kind"] == "learn"}
-            pending = [j for j in plan_jobs(spec) if j.kind == kind and j.job_id not in done
-                       and (kind == "learn" or f"{j.agent}/{j.seed}" in learned)]
-            _run_jobs(spec, out, held_out, pending, store, workers, progress, kind)
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        held_out = _held_out_seed(out, spec)
+        with ResultsStore(out / STORE_NAME) as store:
+            key = experiment_key(spec)
+            store.record_experiment(key, {**spec.to_dict(), "held_out_seed": held_out},
+                                    spec.env)
+            store.add_jobs(key, plan_jobs(spec))
+            for kind in ("learn", "transfer", "relearn"):
+                done = {j["job_id"] for j in store.jobs(key, "done")}
+                learned = {j["job_id"].split("/", 1)[1] for j in store.jobs(key, "done")
+                           if j["kind"] == "learn"}
+                pending = [j for j in plan_jobs(spec) if j.kind == kind
+                           and j.job_id not in done
+                           and (kind == "learn" or f"{j.agent}/{j.seed}" in learned)]
+                _run_jobs(spec, out, held_out, pending, store, workers, progress, kind,
+                          ray_pool)
     finally:
-        store.close()
+        if ray_pool is not None:
+            ray_pool.close()
     return out / STORE_NAME
 
 
 def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
-              store: ResultsStore, workers: int, progress: bool, kind: str) -> None:
+              store: ResultsStore, workers: int, progress: bool, kind: str,
+              ray_pool: RayPool | None = None) -> None:
+    """Run ``jobs`` in the local pool, or as Ray tasks when given ``ray_pool``; commit
+    each outcome here, as it arrives, in its own transaction."""
     if not jobs:
         return
     bar = None
@@ -99,25 +129,35 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
 
         bar = tqdm(total=len(jobs), unit="job", desc=f"{spec.name} {kind}",
                    dynamic_ncols=True)
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-        futures: dict[Future, Job] = {
-            pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-            except Exception:  # the worker process itself died
-                outcome = Outcome(job.job_id, [], [], {}, traceback.format_exc())
-            if outcome.error is None:
-                store.finish_job(outcome.job_id, outcome.records, outcome.instances,
-                                 outcome.summary)
-            else:
-                store.fail_job(outcome.job_id, outcome.error)
-            if bar is not None:
-                bar.update(1)
-    if bar is not None:
-        bar.close()
+
+    def commit(outcome: Outcome) -> None:
+        if outcome.error is None:
+            store.finish_job(outcome.job_id, outcome.records, outcome.instances,
+                             outcome.summary)
+        else:
+            store.fail_job(outcome.job_id, outcome.error)
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if ray_pool is not None:
+            ray_pool.run(spec, out, held_out, jobs, commit)
+            return
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=context) as pool:
+            futures: dict[Future, Job] = {
+                pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
+            for future in as_completed(futures):
+                job = futures[future]
+                try:
+                    outcome = future.result()
+                except Exception:  # the worker process itself died
+                    outcome = Outcome(job.job_id, [], [], {}, traceback.format_exc())
+                commit(outcome)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
@@ -130,16 +170,16 @@ def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
             return _learn(spec, Path(out), agent, job)
         test = next(t for t in spec.tests if t.name == job.test_context)
         if job.kind == "relearn":
-            return _learn(spec, Path(out), agent, job, test)
+            return _learn(spec, Path(out), agent, job, test, held_out)
         return _transfer(spec, Path(out), held_out, agent, test, job)
     except Exception:
         return Outcome(job.job_id, [], [], {}, traceback.format_exc())
 
 
 def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
-           relearn_in: TestSpec | None = None) -> Outcome:
+           relearn_in: TestSpec | None = None, held_out: int = 0) -> Outcome:
     """Learn from scratch in the training context, or relearn from the post-learning
-    model in a test context; until the criterion or the budget either way."""
+    model in a test context (its first instance); until the criterion or the budget."""
     from agents.training import RunSpec, train
 
     steps, episodes = spec.budget_of(agent)
@@ -149,7 +189,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     if relearn_in is not None:
         initial_model = str(folder / "model.zip")
         folder = out / "relearn" / agent.name / str(job.seed) / relearn_in.name
-        context = relearn_in.context
+        context = instance_context(relearn_in, held_out, 0)
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
                   initial_model=initial_model,
                   env_kwargs=_env_kwargs(agent, context), total_timesteps=steps,
@@ -174,23 +214,29 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
     records: list[EpisodeRecord] = []
     instances: list[int | None] = []
     folder = run_folder(out, agent.name, job.seed)
-    for instance in range(spec.instances):
-        env = gym.make(spec.env, **_env_kwargs(agent, test.context))
+    for instance in range(spec.instances_of(test)):
+        env = gym.make(spec.env, **_env_kwargs(agent, instance_context(test, held_out,
+                                                                       instance)))
         learner, _ = load_trained_agent(folder, env=env)  # afresh: no leakage
         learner.env = getattr(learner, "env", None) or env
         trials = run_episodes(learner, env, spec.trials, seed=held_out + instance,
                               learn=True, agent_name=agent.name)
         for trial in trials:
-            records.append(EpisodeRecord(
-                episode=instance * spec.trials + trial.episode, total_steps=trial.total_steps,
-                episode_return=trial.episode_return, length=trial.length,
-                is_success=trial.is_success, outcome=trial.outcome,
-                wall_time=trial.wall_time, agent=agent.name, seed=job.seed,
-                context=trial.context))
+            records.append(dataclasses.replace(
+                trial, episode=instance * spec.trials + trial.episode, agent=agent.name,
+                seed=job.seed))
             instances.append(instance)
         env.close()
     return Outcome(job.job_id, records, instances, {"trials": spec.trials,
-                                                    "instances": spec.instances})
+                                                    "instances": spec.instances_of(test)})
+
+
+def instance_context(test: TestSpec, held_out: int, instance: int) -> dict[str, Any]:
+    """The context of a test's ``instance``: its ``per_instance`` field (an unseen
+    city, say) set to the instance's held-out seed, the same over its trials."""
+    if test.per_instance is None:
+        return dict(test.context)
+    return {**test.context, test.per_instance: held_out + instance}
 
 
 def run_folder(out: Path, agent: str, seed: int) -> Path:
@@ -207,7 +253,8 @@ def _env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
 def _training_name(agent: AgentSpec) -> str:
     if len(agent.train) != 1:
         raise ValueError(f"agent {agent.name!r}: training on several contexts is not "
-                         f"supported yet; give one context (ranges randomize it)")
+                         f"supported yet; give one context (ranges randomize it, a list "
+                         f"of map seeds is a set of cities)")
     return json.dumps(agent.train[0], sort_keys=True)
 
 
@@ -216,6 +263,6 @@ def _held_out_seed(out: Path, spec: ExperimentSpec) -> int:
     path = out / "held_out_seed.json"
     if path.exists():
         return int(json.loads(path.read_text(encoding="utf-8"))["held_out_seed"])
-    seed = draw_held_out_seed(spec.instances)
+    seed = draw_held_out_seed(max(spec.instances_of(t) for t in spec.tests))
     path.write_text(json.dumps({"held_out_seed": seed}) + "\n", encoding="utf-8")
     return seed

@@ -16,12 +16,12 @@ from agents.seeds import TRAINING_SEEDS
 
 #: Built-in specs, by name.
 SPEC_FOLDER = Path(__file__).parent / "specs"
-_TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets"}
+_TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets", "gallery_test"}
 _AGENT_KEYS = {"name", "agent", "train", "observe_context", "hyperparameters", "budget_steps",
                "budget_episodes"}
-_TEST_KEYS = {"name", "context"}
+_TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
-                "eval_every_steps", "agents", "relearn"}
+                "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note"}
 
 
 class SpecError(ValueError):
@@ -47,6 +47,9 @@ class TestSpec:
 
     name: str
     context: dict[str, Any]
+    #: a context field given a fresh held-out value per instance, kept over its trials
+    #: (``map_seed``: each instance is an unseen city)
+    per_instance: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,22 @@ class ExperimentSpec:
     description: str = ""
     #: Test contexts where the RL agents relearn until the criterion (phase 3).
     relearn: tuple[str, ...] = ()
+    #: Instances of the tests that have more than ``instances``, by test name.
+    test_instances: dict[str, int] = field(default_factory=dict)
+    #: Shown at the top of the report (a quick preset says it is too small for RL).
+    note: str = ""
+    #: The test context the report's GIFs show (default: the first test).
+    gallery_test: str | None = None
 
     def budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
         """``(steps, episodes)`` for ``agent``: its own, else the preset's."""
         if agent.budget_steps is not None or agent.budget_episodes is not None:
             return agent.budget_steps, agent.budget_episodes
         return self.budget_steps, self.budget_episodes
+
+    def instances_of(self, test: TestSpec) -> int:
+        """Instances of ``test``: the preset's count for it, else the preset's default."""
+        return self.test_instances.get(test.name, self.instances)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
@@ -120,12 +133,7 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
                         f"{TRAINING_SEEDS.stop - 1}, got {bad[0]}")
     agents = [_agent(a, f"{source} agents[{i}]")
               for i, a in enumerate(_required(data, "agents", list, source))]
-    only = chosen.get("agents")
-    if only is not None:
-        unknown = sorted(set(only) - {a.name for a in agents})
-        if unknown:
-            raise SpecError(f"{where}.agents names unknown agent {unknown[0]!r}")
-        agents = [a for a in agents if a.name in only]
+    agents = _chosen(agents, chosen.get("agents"), f"{where}.agents", "agent")
     tests = [_test(t, f"{source} tests[{i}]")
              for i, t in enumerate(_required(data, "tests", list, source))]
     for label, items in (("agents", agents), ("tests", tests)):
@@ -134,12 +142,24 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
             raise SpecError(f"{source}: {label} names must be unique, got {names}")
         if not names:
             raise SpecError(f"{source}: {label} must not be empty")
+    tests = _chosen(tests, chosen.get("tests"), f"{where}.tests", "test")
+    test_instances = chosen.get("test_instances", {})
+    if not isinstance(test_instances, dict):
+        raise SpecError(f"{where}.test_instances must be a table of test name = count")
+    for test_name in test_instances:
+        if test_name not in {t.name for t in tests}:
+            raise SpecError(f"{where}.test_instances names unknown test {test_name!r}")
+        _positive(test_instances, test_name, f"{where}.test_instances", None)
     relearn = tuple(chosen.get("relearn", ()))
     unknown_tests = sorted(set(relearn) - {t.name for t in tests})
     if unknown_tests:
         raise SpecError(f"{where}.relearn names unknown test {unknown_tests[0]!r}")
-    return ExperimentSpec(
-        relearn=relearn,
+    gallery_test = data.get("gallery_test")
+    if gallery_test is not None and gallery_test not in {t.name for t in tests}:
+        raise SpecError(f"{source}.gallery_test names unknown test {gallery_test!r}")
+    spec = ExperimentSpec(
+        gallery_test=gallery_test,
+        relearn=relearn, test_instances=dict(test_instances), note=str(chosen.get("note", "")),
         name=name, env=env, preset=preset, agents=tuple(agents), tests=tuple(tests),
         seeds=seeds, trials=_positive(chosen, "trials", where, 3),
         instances=_positive(chosen, "instances", where, 20),
@@ -147,6 +167,38 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
         budget_episodes=_positive(chosen, "budget_episodes", where, None),
         eval_every_steps=_positive(chosen, "eval_every_steps", where, 20_000),
         description=str(data.get("description", "")))
+    _check_contexts(spec, source)
+    return spec
+
+
+def _chosen(items: list[Any], names: list[str] | None, where: str, kind: str) -> list[Any]:
+    """The ``items`` a preset names (all when it names none); an unknown name is an error."""
+    if names is None:
+        return items
+    unknown = sorted(set(names) - {item.name for item in items})
+    if unknown:
+        raise SpecError(f"{where} names unknown {kind} {unknown[0]!r}")
+    return [item for item in items if item.name in names]
+
+
+def _check_contexts(spec: ExperimentSpec, source: str) -> None:
+    """Build the env once per context so that a bad key or value fails at load."""
+    import gymnasium as gym
+
+    import envs  # noqa: F401  (registers the env ids)
+
+    if spec.env not in gym.registry:
+        raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "
+                        f"{', '.join(k for k in gym.registry if k.startswith(('Lunar', 'City')))}")
+    contexts = [(f"agents {a.name!r} train", c) for a in spec.agents for c in a.train]
+    contexts += [(f"tests {t.name!r} context", {**t.context, **(
+        {t.per_instance: 0} if t.per_instance else {})}) for t in spec.tests]
+    for where, context in contexts:
+        try:
+            gym.make(spec.env, **context).close()
+        except (TypeError, ValueError, KeyError, FileNotFoundError) as error:
+            message = error.args[0] if isinstance(error, KeyError) and error.args else error
+            raise SpecError(f"{source} {where}: {message}") from None
 
 
 def _agent(data: Any, where: str) -> AgentSpec:
@@ -169,8 +221,15 @@ def _test(data: Any, where: str) -> TestSpec:
     if not isinstance(data, dict):
         raise SpecError(f"{where} must be a table, got {type(data).__name__}")
     _no_unknown(data, _TEST_KEYS, where)
-    return TestSpec(_required(data, "name", str, where),
-                    _ranges_as_tuples(_required(data, "context", dict, where)))
+    per_instance = data.get("per_instance")
+    if per_instance is not None and not isinstance(per_instance, str):
+        raise SpecError(f"{where}.per_instance must be a context field name, "
+                        f"got {per_instance!r}")
+    context = _ranges_as_tuples(_required(data, "context", dict, where))
+    if per_instance in context:
+        raise SpecError(f"{where}: context sets {per_instance!r}, which per_instance draws "
+                        f"afresh for every instance; drop one of them")
+    return TestSpec(_required(data, "name", str, where), context, per_instance=per_instance)
 
 
 def _ranges_as_tuples(context: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ numpy only. Vocabulary as in DESIGN.md: a *seed* is one independent run of an ag
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from typing import Any
@@ -290,12 +290,26 @@ def _field_inside(test_value: Any, training_values: list[Any]) -> bool:
     return low <= test_range[0] and test_range[1] <= high
 
 
+def _member(test_value: Any, training_values: list[Any]) -> bool:
+    """Whether a categorical test value is one of the training values (or lists)."""
+    for value in training_values:
+        choices = value if isinstance(value, (list, tuple)) else [value]
+        if any(_same(test_value, choice) for choice in choices):
+            return True
+    return False
+
+
 def label_pair(
     training_contexts: Sequence[Mapping[str, Any]],
     test_context: Mapping[str, Any],
     defaults: Mapping[str, Any] | None = None,
+    categorical: Collection[str] = (),
 ) -> str:
     """Label a (training set, test context) pair "interpolation" or "extrapolation".
+
+    Fields named in ``categorical`` (a map seed, say) are labels, not numbers: the test
+    value is inside only if it equals a training value or is one of a training list
+    (a training set of cities), so a map seed between two training seeds is still a new map.
 
     Per field: a number (or a (low, high) range, both ends) is inside if it lies within
     [min, max] over the training values, where a training value may be a (low, high) range
@@ -317,6 +331,8 @@ def label_pair(
             for ctx in training_contexts
             if (v := ctx.get(field, defaults.get(field, _MISSING))) is not _MISSING
         ]
-        if not _field_inside(test_value, training_values):
+        inside = (_member(test_value, training_values) if field in categorical
+                  else _field_inside(test_value, training_values))
+        if not inside:
             return "extrapolation"
     return "interpolation"

@@ -54,13 +54,17 @@ CREATE TABLE IF NOT EXISTS episodes (
     success INTEGER NOT NULL,
     outcome TEXT NOT NULL,
     wall_time REAL NOT NULL,
+    infractions TEXT NOT NULL DEFAULT '{}',
     PRIMARY KEY (job_id, episode)
 );
 """
 
 #: Columns of an exported episode table, in order.
 EPISODE_COLUMNS = ("job_id", "kind", "agent", "seed", "instance", "episode", "total_steps",
-                   "episode_return", "length", "success", "outcome", "wall_time", "context")
+                   "episode_return", "length", "success", "outcome", "wall_time", "context",
+                   "infractions")
+#: Formats :meth:`ResultsStore.export` writes, by file suffix.
+EXPORT_FORMATS = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,14 @@ class ResultsStore:
         self.connection.execute("PRAGMA journal_mode=WAL")
         self.connection.execute("PRAGMA foreign_keys=ON")
         self.connection.executescript(SCHEMA)
+        self._add_missing_columns()
+
+    def _add_missing_columns(self) -> None:
+        """Bring a store written by an older version up to this schema."""
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(episodes)")}
+        if "infractions" not in columns:
+            self.connection.execute(
+                "ALTER TABLE episodes ADD COLUMN infractions TEXT NOT NULL DEFAULT '{}'")
 
     def close(self) -> None:
         self.connection.close()
@@ -140,10 +152,13 @@ class ResultsStore:
         with self.transaction() as db:
             db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
             db.executemany(
-                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO episodes (job_id, episode, agent, seed, instance, context, "
+                "total_steps, episode_return, length, success, outcome, wall_time, infractions)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(job_id, r.episode, r.agent, r.seed, instance, json.dumps(r.context),
                   r.total_steps, r.episode_return, r.length, int(r.is_success), r.outcome,
-                  r.wall_time) for r, instance in zip(records, instances, strict=True)])
+                  r.wall_time, json.dumps(r.infractions))
+                 for r, instance in zip(records, instances, strict=True)])
             updated = db.execute(
                 "UPDATE jobs SET status = 'done', error = NULL, summary = ?, finished = ? "
                 "WHERE job_id = ?",
@@ -172,7 +187,7 @@ class ResultsStore:
         """Episode rows joined with their job's kind, contexts decoded."""
         query = ("SELECT e.job_id, j.kind, e.agent, e.seed, e.instance, e.episode, "
                  "e.total_steps, e.episode_return, e.length, e.success, e.outcome, "
-                 "e.wall_time, e.context FROM episodes e JOIN jobs j USING (job_id) "
+                 "e.wall_time, e.context, e.infractions FROM episodes e JOIN jobs j USING (job_id) "
                  "WHERE j.experiment = ?")
         arguments: list[Any] = [experiment]
         for column, value in (("j.kind", kind), ("e.agent", agent)):
@@ -182,19 +197,36 @@ class ResultsStore:
         rows = self._rows(query + " ORDER BY e.job_id, e.episode", arguments)
         for row in rows:
             row["context"] = json.loads(row["context"])
+            row["infractions"] = json.loads(row["infractions"])
             row["success"] = bool(row["success"])
         return rows
 
-    def export_csv(self, experiment: str, path: str | Path) -> Path:
-        """Every episode of ``experiment`` as CSV (pandas reads it; contexts as JSON)."""
+    def export(self, experiment: str, path: str | Path) -> Path:
+        """Every episode of ``experiment`` as a table pandas reads, by the suffix of
+        ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas + pyarrow).
+        Contexts and infractions are JSON text. Written to a temporary file first, so
+        an existing export is replaced whole or not at all."""
         path = Path(path)
+        if path.suffix not in EXPORT_FORMATS:
+            raise ValueError(f"export format {path.suffix or path.name!r} is not one of "
+                             f"{', '.join(EXPORT_FORMATS)}")
         path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", newline="", encoding="utf-8") as file:
-            writer = csv.writer(file)
-            writer.writerow(EPISODE_COLUMNS)
-            for row in self.episodes(experiment):
-                row["context"] = json.dumps(row["context"])
-                writer.writerow([row[column] for column in EPISODE_COLUMNS])
+        rows = self.episodes(experiment)
+        for row in rows:
+            row["context"] = json.dumps(row["context"], sort_keys=True)
+            row["infractions"] = json.dumps(row["infractions"], sort_keys=True)
+        staging = path.with_name(f".{path.name}.tmp")
+        if path.suffix == ".csv":
+            with staging.open("w", newline="", encoding="utf-8") as file:
+                writer = csv.writer(file)
+                writer.writerow(EPISODE_COLUMNS)
+                writer.writerows([row[column] for column in EPISODE_COLUMNS] for row in rows)
+        else:
+            import pandas as pd
+
+            frame = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
+            frame.to_parquet(staging, index=False)
+        staging.replace(path)
         return path
 
     def _rows(self, query: str, arguments: Sequence[Any]) -> list[dict[str, Any]]:

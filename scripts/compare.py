@@ -1,6 +1,8 @@
 """Run an experiment spec (learn, then transfer) and write its report.
 
-Example: ``exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick``
+Example: ``exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick``;
+on a Ray cluster: ``exgen compare gravity-shift --preset full --backend ray --address
+HEAD:6379 --out /shared/gravity-shift-full`` (``--out`` on a filesystem all nodes see).
 """
 
 from __future__ import annotations
@@ -8,8 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from experiments import ray_backend
 from experiments.report import write_report
-from experiments.runner import STORE_NAME, run_experiment
+from experiments.runner import BACKENDS, STORE_NAME, run_experiment
 from experiments.spec import load_spec
 from scripts.inputs import InputError, input_errors
 
@@ -26,8 +29,22 @@ def add_spec_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser)
-    parser.add_argument("--workers", type=int, help="parallel jobs (default: CPU count)")
+    parser.add_argument("--workers", type=int, help="parallel jobs (default: the CPU count; "
+                                                   "with Ray, the cluster's)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--backend", choices=BACKENDS, default="local",
+                        help="where jobs run: a local process pool, or Ray tasks "
+                             "(pip install 'exgen[ray]'; --out must then be on a filesystem "
+                             "every node sees) (default: local)")
+    parser.add_argument("--address", help="the Ray cluster's head as HOST:PORT, as printed by "
+                                          "`ray start --head` (default: start a local Ray)")
+    add_gif_argument(parser)
+
+
+def add_gif_argument(parser: argparse.ArgumentParser) -> None:
+    """``--no-gifs``: a report without the GIFs of the agents at work (faster)."""
+    parser.add_argument("--no-gifs", action="store_true",
+                        help="skip recording the agents' GIFs in the report (faster)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,9 +52,17 @@ def run(args: argparse.Namespace) -> int:
         spec = load_spec(args.spec, args.preset)
         if args.workers is not None and args.workers < 1:
             raise InputError(f"--workers must be >= 1, got {args.workers}")
+        if args.address is not None and args.backend != "ray":
+            raise InputError("--address is the Ray cluster's; add --backend ray")
+        if args.backend == "ray":
+            ray_backend.check(args.address)  # no Ray, or no cluster there: one line
     out = args.out or Path("reports") / f"{spec.name}-{spec.preset}"
-    store = run_experiment(spec, out, args.workers, progress=not args.no_progress)
-    report = write_report(spec, store, out / "report")
+    try:
+        store = run_experiment(spec, out, args.workers, progress=not args.no_progress,
+                               backend=args.backend, address=args.address)
+    except ray_backend.BackendError as error:
+        raise InputError(str(error)) from error
+    report = write_report(spec, store, out / "report", gifs=not args.no_gifs)
     print(f"wrote {store} and {report} (and report.html, figures/, tables/)")
     return 0
 
@@ -48,5 +73,5 @@ def run_report(args: argparse.Namespace) -> int:
         store = (args.out or Path("reports") / f"{spec.name}-{spec.preset}") / STORE_NAME
         if not store.exists():
             raise InputError(f"no results store at {store}; run exgen compare first")
-    print(f"wrote {write_report(spec, store, store.parent / 'report')}")
+    print(f"wrote {write_report(spec, store, store.parent / 'report', gifs=not args.no_gifs)}")
     return 0

@@ -163,3 +163,35 @@ def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
     text = write_report(spec, store_path, tmp_path / "out" / "report").read_text()
     assert "## Relearning" in text and "| ppo |" in text
     assert (tmp_path / "out" / "report" / "figures" / "relearning.png").exists()
+
+
+NEVER_LEARNS = """
+name = "micro-ppo"
+env = "LunarLanding-v0"
+[[agents]]
+name = "ppo"
+agent = "ppo"
+train = [{ gravity = 9.81 }]
+hyperparameters = { n_envs = 1, n_steps = 64, batch_size = 32 }
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+note = "Too small for PPO to learn: a smoke run."
+seeds = [10000]
+budget_steps = 128
+trials = 1
+instances = 1
+"""
+
+
+def test_the_report_says_when_the_rl_baseline_never_learned(tmp_path):
+    path = tmp_path / "micro-ppo.toml"
+    path.write_text(NEVER_LEARNS)
+    spec = load_spec(path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=1)
+    lines = write_report(spec, store_path, tmp_path / "report").read_text().splitlines()
+    assert lines[2] == "> **Note.** Too small for PPO to learn: a smoke run."
+    assert lines[4].startswith("> **ppo never learned** in 1 of 1 seeds")
+    assert "meaningless" in lines[4]
+    assert any(line.startswith("| ppo † | moon |") for line in lines)

@@ -12,7 +12,7 @@ VALID = {
 
 
 def changed(path: str, value):
-    data = {**VALID, "agents": [dict(VALID["agents"][0])],
+    data = {**VALID, "agents": [dict(VALID["agents"][0])], "tests": [dict(VALID["tests"][0])],
             "presets": {"quick": dict(VALID["presets"]["quick"])}}
     target = data
     *parents, last = path.split(".")
@@ -43,6 +43,16 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("agents.0.train", [], "train must be a non-empty list"),
     ("agents.0.speed", 3, r"agents\[0\]: unknown field 'speed'"),
     ("tests", [], "tests must not be empty"),
+    ("presets.quick.tests", ["mars"], "tests names unknown test 'mars'"),
+    ("presets.quick.test_instances", {"mars": 100}, "test_instances names unknown test 'mars'"),
+    ("presets.quick.test_instances", {"moon": 0}, "test_instances.moon must be a positive int"),
+    ("agents.0.train", [{"gravty": 3.0}], "agents 'random' train: .*'gravty'"),
+    ("agents.0.train", [{"gravity": -3.0}], "agents 'random' train: .*gravity"),
+    ("tests.0.context", {"preset": "vulcan"}, "tests 'moon' context: .*vulcan"),
+    ("tests.0.per_instance", 3, "per_instance must be a context field name"),
+    ("tests.0.per_instance", "preset", "context sets 'preset'"),
+    ("env", "Lunar-v9", "unknown env 'Lunar-v9'"),
+    ("gallery_test", "mars", "gallery_test names unknown test 'mars'"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
     with pytest.raises(SpecError, match=match):
@@ -52,5 +62,19 @@ def test_bad_specs_name_the_field(path, value, match):
 def test_unknown_preset_and_spec_names():
     with pytest.raises(SpecError, match="unknown preset 'huge'; presets: quick"):
         parse_spec(VALID, "huge")
-    with pytest.raises(SpecError, match="unknown spec 'nope'; built-in: gravity-shift"):
+    with pytest.raises(SpecError, match="unknown spec 'nope'; built-in: gravity-shift, "
+                                        "new-city"):
         load_spec("nope")
+
+
+def test_the_city_spec_tests_unseen_cities_per_instance():
+    quick, full = load_spec("new-city"), load_spec("new-city", "full")
+    assert {a.name for a in full.agents} == {"ppo-1-city", "ppo-20-cities", "planner"}
+    twenty = next(a for a in full.agents if a.name == "ppo-20-cities").train[0]["map_seed"]
+    assert len(set(twenty)) == 20 and 10_000 in twenty
+    unseen = next(t for t in full.tests if t.name == "unseen-cities")
+    assert unseen.per_instance == "map_seed" and full.instances_of(unseen) == 100
+    assert {t.name for t in full.tests} >= {"ice", "left-hand", "double-traffic", "downtown",
+                                            "riverside", "ring"}
+    assert len(quick.tests) < len(full.tests)
+    assert all(quick.instances_of(t) >= 20 for t in quick.tests)  # the protocol's floor

@@ -239,6 +239,23 @@ def test_label_pair_non_numeric_fields():
     assert label_pair([{"gravity": "low"}], {"gravity": -10.0}) == "extrapolation"
 
 
+def test_label_pair_categorical_fields_are_members_not_hulls():
+    one_city = [{"map_seed": 10_000}]
+    twenty = [{"map_seed": tuple(range(10_000, 10_020))}]
+    assert label_pair(one_city, {"map_seed": 10_000}, categorical={"map_seed"}) == \
+        "interpolation"
+    assert label_pair(twenty, {"map_seed": 10_007}, categorical={"map_seed"}) == \
+        "interpolation"
+    # Between two training seeds, or next to one, is still a new city.
+    assert label_pair([{"map_seed": (10_000, 10_002)}], {"map_seed": 10_001},
+                      categorical={"map_seed"}) == "extrapolation"
+    assert label_pair(twenty, {"map_seed": 1_000_123}, categorical={"map_seed"}) == \
+        "extrapolation"
+    # Without the hint a 2-list is read as a range, as for gravity.
+    assert label_pair([{"map_seed": (10_000, 10_002)}], {"map_seed": 10_001}) == \
+        "interpolation"
+
+
 def test_label_pair_defaults():
     train = [{"gravity": -10.0}]
     assert label_pair(train, {"gravity": -10.0, "wind": 0.0}, {"wind": 0.0}) == "interpolation"

@@ -9,14 +9,15 @@ import time
 import pytest
 
 from agents.records import EpisodeRecord
-from experiments.store import Job, ResultsStore
+from experiments.store import SCHEMA, Job, ResultsStore
 
 
 def record(index: int, job: str = "j") -> EpisodeRecord:
     return EpisodeRecord(episode=index, total_steps=100 * (index + 1), episode_return=1.0 * index,
                          length=100, is_success=index % 2 == 0, outcome="landed",
                          wall_time=0.5, agent="ppo", seed=10_000,
-                         context={"gravity": 1.62, "job": job})
+                         context={"gravity": 1.62, "job": job},
+                         infractions={"red_light": 1} if index % 2 else {})
 
 
 def jobs(count: int) -> list[Job]:
@@ -39,9 +40,38 @@ def test_jobs_episodes_and_export(tmp_path):
         rows = store.episodes("gravity-shift", kind="transfer")
         assert [r["episode"] for r in rows] == [0, 1, 2, 3]
         assert rows[0]["context"]["gravity"] == 1.62 and rows[0]["success"] is True
-        frame = pd.read_csv(store.export_csv("gravity-shift", tmp_path / "episodes.csv"))
+        frame = pd.read_csv(store.export("gravity-shift", tmp_path / "episodes.csv"))
         assert frame["instance"].tolist() == [0, 1, 2, 3]
         assert json.loads(frame["context"][0])["job"] == "j"
+        assert json.loads(frame["infractions"][1]) == {"red_light": 1}
+
+
+def test_parquet_export_holds_the_same_table_as_csv(tmp_path):
+    import pandas as pd
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("x", {}, "CityDriving-v0")
+        store.add_jobs("x", jobs(1))
+        store.finish_job("transfer-0", [record(i) for i in range(3)], instances=[0, 0, 1])
+        parquet = pd.read_parquet(store.export("x", tmp_path / "episodes.parquet"))
+        text = pd.read_csv(store.export("x", tmp_path / "episodes.csv"))
+        pd.testing.assert_frame_equal(parquet, text, check_dtype=False)
+        assert len(parquet) == 3 and parquet["success"].tolist() == [True, False, True]
+        with pytest.raises(ValueError, match=r"'\.xlsx' is not one of \.csv, \.parquet"):
+            store.export("x", tmp_path / "episodes.xlsx")
+        assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_store_from_before_the_infractions_column_is_upgraded(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(SCHEMA.replace("    infractions TEXT NOT NULL DEFAULT '{}',\n", ""))
+    old.close()
+    with ResultsStore(path) as store:
+        store.record_experiment("x", {}, "v0")
+        store.add_jobs("x", jobs(1))
+        store.finish_job("transfer-0", [record(1)])
+        assert store.episodes("x")[0]["infractions"] == {"red_light": 1}
 
 
 def test_the_spec_and_versions_are_kept_and_a_changed_spec_is_refused(tmp_path):
@@ -70,7 +100,7 @@ def test_a_job_that_fails_to_store_leaves_no_rows(tmp_path):
 WRITER = """
 import sys
 from agents.records import EpisodeRecord
-from experiments.store import Job, ResultsStore
+from experiments.store import SCHEMA, Job, ResultsStore
 store = ResultsStore(sys.argv[1])
 store.record_experiment("x", {}, "v0")
 store.add_jobs("x", [Job(f"job-{i:05d}", "transfer", "ppo", 1, "a", "b") for i in range(100000)])

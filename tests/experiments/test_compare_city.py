@@ -1,0 +1,65 @@
+"""A micro city experiment: unseen cities per instance, infraction counts, labels."""
+
+import json
+
+from experiments.report import write_report
+from experiments.runner import run_experiment
+from experiments.spec import load_spec
+from experiments.store import ResultsStore
+
+SMALL = "grid_columns = 3, grid_rows = 3"
+MICRO_CITY = f"""
+name = "micro-city"
+env = "CityDriving-v0"
+[[agents]]
+name = "planner"
+agent = "planner"
+train = [{{ map_seed = 10000, {SMALL} }}]
+budget_episodes = 1
+[[agents]]
+name = "random"
+agent = "random"
+train = [{{ map_seed = [10000, 10001], {SMALL} }}]
+budget_episodes = 1
+[[tests]]
+name = "training-city"
+context = {{ map_seed = 10000, {SMALL} }}
+[[tests]]
+name = "unseen"
+context = {{ {SMALL} }}
+per_instance = "map_seed"
+[presets.quick]
+seeds = [10000]
+trials = 2
+instances = 1
+test_instances = {{ unseen = 2 }}
+"""
+
+
+def test_unseen_cities_are_new_per_instance_and_kept_over_its_trials(tmp_path):
+    path = tmp_path / "micro-city.toml"
+    path.write_text(MICRO_CITY)
+    spec = load_spec(path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=2)
+    with ResultsStore(store_path) as store:
+        assert {j["status"] for j in store.jobs("micro-city:quick")} == {"done"}
+        unseen = [e for e in store.episodes("micro-city:quick", kind="transfer")
+                  if e["job_id"].endswith("/unseen")]
+        assert len(unseen) == 2 * 2 * 2  # agents x instances x trials
+        maps = {(e["agent"], e["instance"]): set() for e in unseen}
+        for e in unseen:
+            maps[(e["agent"], e["instance"])].add(e["context"]["map_seed"])
+        assert all(len(seeds) == 1 for seeds in maps.values())  # one city per instance
+        first, second = maps[("planner", 0)].pop(), maps[("planner", 1)].pop()
+        assert first != second and min(first, second) >= 1_000_000
+        assert all(set(e["infractions"]) >= {"red_light", "off_road", "collision_static"}
+                   for e in unseen)
+    report = write_report(spec, store_path, tmp_path / "out" / "report")
+    text = report.read_text()
+    assert "| planner | training-city | interpolation |" in text
+    assert "| planner | unseen | extrapolation |" in text
+    # A city of the random agent's two-city training set is one it trained in.
+    assert "| random | training-city | interpolation |" in text
+    assert (report.parent / "figures" / "success_and_infractions.png").exists()
+    summary = json.loads((tmp_path / "out" / "held_out_seed.json").read_text())
+    assert summary["held_out_seed"] in (first, second)
