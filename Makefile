@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/exgen demo --out demo_output
 	$(BIN)/exgen demo --world city --out demo_output
+	$(BIN)/exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick
+	$(BIN)/exgen compare new-city --preset quick --out reports/new-city-quick
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 -q

@@ -1,9 +1,13 @@
-"""Run an experiment: learn jobs, then transfer jobs, in a local process pool.
+"""Run an experiment: learn jobs, then transfer jobs, then relearn jobs, in a local
+process pool or as Ray tasks (:mod:`experiments.ray_backend`).
 
 Jobs are ``learn/<agent>/<seed>`` (train with :func:`agents.training.train` into
-``<out>/runs/<agent>/<seed>``) and ``transfer/<agent>/<seed>/<test>`` (load the
-post-learning agent afresh for each of ``instances`` held-out terrain instances and
-give it ``trials`` episodes there, learning between them if it can). Workers return
+``<out>/runs/<agent>/<seed>``), ``transfer/<agent>/<seed>/<test>`` (load the
+post-learning agent afresh for each held-out terrain or map instance and give it
+``trials`` episodes there, learning between them if it can; a test's ``per_instance``
+field, such as ``map_seed``, is set to the instance's held-out seed) and
+``relearn/<agent>/<seed>/<test>`` (RL agents train on from the post-learning model in
+a test context until the criterion). Workers return
 records; only this process writes the store, one transaction per job, so a rerun
 skips finished jobs and a killed run loses at most the jobs in flight. A job that
 raises is stored as failed with its traceback, and the others go on.
