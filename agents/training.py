@@ -145,7 +145,7 @@ class _Run:
 
         torch.set_num_threads(self.spec.torch_threads)
         bar = _ProgressBar(self, progress)
-        previous_handler = self._catch_ctrl_c()
+        previous_handlers = self._catch_stop_signals()
         try:
             if self.spec.agent in ALGORITHMS:
                 self._train_sb3()
@@ -164,17 +164,18 @@ class _Run:
             self.logger.exception("training failed")
             raise
         finally:
-            if previous_handler is not None:
-                signal.signal(signal.SIGINT, previous_handler)
+            for signum, handler in previous_handlers.items():
+                signal.signal(signum, handler)
             bar.close()
             self._write_summary()
         return self._summary()
 
-    def _catch_ctrl_c(self) -> Any:
-        """Turn Ctrl-C into a stop request checked between steps and episodes.
+    def _catch_stop_signals(self) -> dict[int, Any]:
+        """Turn Ctrl-C and ``kill`` (SIGINT, SIGTERM) into a stop request checked between
+        steps and episodes; return the handlers they replaced.
 
         A KeyboardInterrupt raised inside a physics engine's callback can be swallowed
-        there; a flag cannot. A second Ctrl-C interrupts at once.
+        there; a flag cannot. A second signal interrupts at once.
         """
         self.stop_requested = False
 
@@ -183,10 +184,13 @@ class _Run:
                 raise KeyboardInterrupt
             self.stop_requested = True
 
-        try:
-            return signal.signal(signal.SIGINT, request_stop)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            return None
+        previous = {}
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                previous[signum] = signal.signal(signum, request_stop)
+            except ValueError:  # not the main thread: leave the signals alone
+                break
+        return previous
 
     def _train_sb3(self) -> None:
         from stable_baselines3.common.env_util import make_vec_env
@@ -529,6 +533,13 @@ def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) 
     checkpoint file inside it."""
     path = Path(folder_or_model)
     if path.is_dir():
+        if not (path / "agent.json").exists():
+            checkpoints = sorted(p for p in (path / "checkpoints").glob("step_*")
+                                 if p.suffix in (".zip", ".pkl"))
+            hint = (f"; its last checkpoint is {checkpoints[-1]}" if checkpoints
+                    else "; it has no checkpoint either")
+            raise FileNotFoundError(f"{path} holds no finished agent (agent.json): the run "
+                                    f"was stopped before it ended{hint}")
         meta = json.loads((path / "agent.json").read_text(encoding="utf-8"))
         model = next((p for p in (path / "model.zip", path / "model.pkl") if p.exists()), None)
         if model is None:

@@ -140,7 +140,8 @@ def test_ppo_reaches_the_criterion_on_the_default_world(tmp_path):
     assert summary["episodes_to_criterion"] < 4000
 
 
-def test_ctrl_c_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path):
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_kill_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path, signum):
     out = tmp_path / "run"
     process = subprocess.Popen(
         [sys.executable, "-m", "scripts.cli", "train", "--agent", "random", "--out", str(out),
@@ -150,7 +151,7 @@ def test_ctrl_c_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path):
     while time.monotonic() < deadline and not (
             (out / "monitor.csv").exists() and len(read_log(out / "monitor.csv")) > 20):
         time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert stderr.strip().splitlines()[-1].startswith("exgen train: interrupted")

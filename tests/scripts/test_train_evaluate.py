@@ -72,6 +72,17 @@ def test_train_input_errors_are_one_line_with_exit_code_2(tmp_path, args, messag
 def test_evaluate_input_errors(tmp_path):
     result = exgen("evaluate", str(tmp_path / "missing"))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    stopped = tmp_path / "stopped"
+    (stopped / "checkpoints").mkdir(parents=True)
+    (stopped / "run.json").write_text("{}")
+    (stopped / "checkpoints" / "step_000000050000.zip").write_bytes(b"")
+    (stopped / "checkpoints" / "step_000000050000.json").write_text("{}")
+    result = exgen("evaluate", str(stopped))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"exgen evaluate: error: {stopped} holds no finished agent (agent.json): the run was "
+        f"stopped before it ended; its last checkpoint is "
+        f"{stopped / 'checkpoints' / 'step_000000050000.zip'}"]
 
 
 def test_a_buggy_user_agent_shows_its_traceback_exits_1_and_keeps_the_log(tmp_path):
