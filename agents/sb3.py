@@ -24,7 +24,8 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Keys of a hyperparameter table that configure the run, not the algorithm.
-RUN_KEYS = ("n_envs", "n_timesteps")
+#: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
+RUN_KEYS = ("n_envs", "n_timesteps", "step_penalty")
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -58,6 +59,9 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
         raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}; valid: "
                          f"{', '.join(sorted(accepted))}")
     table = {**load_hyperparameters(algorithm, env_id), **overrides}
+    penalty = table.get("step_penalty", 0.0)
+    if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or penalty < 0:
+        raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 
@@ -129,6 +133,7 @@ class SB3Agent:
         table.update(hyperparameters)
         self.n_envs = int(table.pop("n_envs", 1))
         self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
+        table.pop("step_penalty", None)  # the training run applies it to the env
         self.hyperparameters = table
         policy = table.get("policy", "MlpPolicy")
         arguments = {k: v for k, v in _build(table, env.action_space).items() if k != "policy"}

@@ -59,6 +59,7 @@ def test_the_example_agent_trains_and_evaluates(tmp_path):
     (["--agent", "ppo", "--hyper", "lerning_rate=1e-3"], "unknown ppo hyperparameter "
                                                          "'lerning_rate'"),
     (["--agent", "ppo", "--hyper", "policy_kwargs=big"], "policy_kwargs must be a table"),
+    (["--agent", "ppo", "--hyper", "step_penalty=-1"], "step_penalty must be a number >= 0"),
     (["--agent", "ppo", "--hyper", "policy_kwargs={net_arch: [8]}"], "is not valid JSON"),
 ])
 def test_train_input_errors_are_one_line_with_exit_code_2(tmp_path, args, message):

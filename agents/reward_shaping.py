@@ -1,0 +1,32 @@
+"""Reward shaping for RL training only: what the learner is paid, not what is recorded.
+
+A hyperparameter table may set ``step_penalty`` (reward units per env step): the
+learner's reward is lowered by it at every step, so that standing still until the time
+limit stops being a safe harbour (the city's PPO otherwise learns to park). The episode
+log sits inside this wrapper and evaluations use the plain env, so recorded returns and
+successes are the env's own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+
+class StepPenalty(VecEnvWrapper):
+    """Subtracts ``penalty`` from every reward of ``venv``."""
+
+    def __init__(self, venv: VecEnv, penalty: float) -> None:
+        if not np.isfinite(penalty) or penalty < 0:
+            raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
+        super().__init__(venv)
+        self.penalty = float(penalty)
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        observations, rewards, dones, infos = self.venv.step_wait()
+        return observations, rewards - self.penalty, dones, infos
