@@ -32,7 +32,7 @@ from experiments.statistics import (
 from experiments.store import ResultsStore
 
 #: Context keys derived from others or constant bookkeeping: not part of labels.
-_DERIVED = {"env_id", "landable", "landable_reason", "thrust_to_weight", "terrain_seed",
+_DERIVED = {"env_id", "landable", "landable_reason", "thrust_to_weight", "terrain_seed", "map_name",
             "continuous"}
 
 
@@ -469,8 +469,8 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
     if spec.note:
         lines += [f"> **Note.** {spec.note}", ""]
     lines += _never_learned(spec, learning)
-    lines += [spec.description, "",
-              f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
+    lines += [spec.description, ""] if spec.description else []
+    lines += [f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
               f"held-out instances per test context and seed{more}, {spec.trials} trials "
               f"each. Success is the env's `info[\"is_success\"]`. Intervals are 95% "
               f"bootstrap confidence intervals over seeds.", "", "## Headline", ""]

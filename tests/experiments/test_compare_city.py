@@ -25,6 +25,9 @@ budget_episodes = 1
 name = "training-city"
 context = {{ map_seed = 10000, {SMALL} }}
 [[tests]]
+name = "second-city"
+context = {{ map_seed = 10001, {SMALL} }}
+[[tests]]
 name = "unseen"
 context = {{ {SMALL} }}
 per_instance = "map_seed"
@@ -58,8 +61,10 @@ def test_unseen_cities_are_new_per_instance_and_kept_over_its_trials(tmp_path):
     text = report.read_text()
     assert "| planner | training-city | interpolation |" in text
     assert "| planner | unseen | extrapolation |" in text
-    # A city of the random agent's two-city training set is one it trained in.
+    # Both cities of the random agent's two-city training set are ones it trained in.
     assert "| random | training-city | interpolation |" in text
+    assert "| random | second-city | interpolation |" in text
+    assert "| planner | second-city | extrapolation |" in text
     assert (report.parent / "figures" / "success_and_infractions.png").exists()
     summary = json.loads((tmp_path / "out" / "held_out_seed.json").read_text())
     assert summary["held_out_seed"] in (first, second)
