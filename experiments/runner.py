@@ -248,7 +248,8 @@ def run_folder(out: Path, agent: str, seed: int) -> Path:
 
 
 def _env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
-    kwargs = dict(context)
+    """The env arguments of ``agent`` in ``context``: the context and its interface."""
+    kwargs = {**context, **agent.interface}
     if agent.observe_context:
         kwargs["observe_context"] = True
     return kwargs

@@ -7,6 +7,7 @@ field and names the one that is wrong.
 
 from __future__ import annotations
 
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,8 @@ from agents.seeds import TRAINING_SEEDS
 #: Built-in specs, by name.
 SPEC_FOLDER = Path(__file__).parent / "specs"
 _TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets", "gallery_test"}
-_AGENT_KEYS = {"name", "agent", "train", "observe_context", "hyperparameters", "budget_steps",
+_AGENT_KEYS = {"name", "agent", "train", "observe_context", "interface", "hyperparameters",
+               "budget_steps",
                "budget_episodes"}
 _TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
@@ -36,6 +38,9 @@ class AgentSpec:
     agent: str
     train: tuple[dict[str, Any], ...]
     observe_context: bool = False
+    #: env arguments of how this agent meets every context (``continuous = false`` for
+    #: discrete actions); not part of a context, so not of the labels either
+    interface: dict[str, Any] = field(default_factory=dict)
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     budget_steps: int | None = None
     budget_episodes: int | None = None
@@ -190,9 +195,12 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> None:
     if spec.env not in gym.registry:
         raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "
                         f"{', '.join(k for k in gym.registry if k.startswith(('Lunar', 'City')))}")
-    contexts = [(f"agents {a.name!r} train", c) for a in spec.agents for c in a.train]
-    contexts += [(f"tests {t.name!r} context", {**t.context, **(
-        {t.per_instance: 0} if t.per_instance else {})}) for t in spec.tests]
+    contexts = [(f"agents {a.name!r} train", {**c, **a.interface})
+                for a in spec.agents for c in a.train]
+    interfaces = {json.dumps(a.interface, sort_keys=True): a.interface for a in spec.agents}
+    contexts += [(f"tests {t.name!r} context", {**t.context, **interface, **(
+        {t.per_instance: 0} if t.per_instance else {})})
+        for t in spec.tests for interface in interfaces.values()]
     for where, context in contexts:
         try:
             gym.make(spec.env, **context).close()
@@ -212,9 +220,24 @@ def _agent(data: Any, where: str) -> AgentSpec:
         name=_required(data, "name", str, where), agent=_required(data, "agent", str, where),
         train=tuple(_ranges_as_tuples(c) for c in train),
         observe_context=bool(data.get("observe_context", False)),
+        interface=_interface(data.get("interface", {}), where),
         hyperparameters=dict(data.get("hyperparameters", {})),
         budget_steps=_positive(data, "budget_steps", where, None),
         budget_episodes=_positive(data, "budget_episodes", where, None))
+
+
+#: Env arguments an agent's ``interface`` may set: its actions and what it observes.
+INTERFACE_KEYS = {"continuous", "observe_context", "observe_raster", "observe_fuel"}
+
+
+def _interface(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise SpecError(f"{where}.interface must be a table, got {type(data).__name__}")
+    _no_unknown(data, INTERFACE_KEYS, f"{where}.interface")
+    for key, value in data.items():
+        if not isinstance(value, bool):
+            raise SpecError(f"{where}.interface.{key} must be true or false, got {value!r}")
+    return dict(data)
 
 
 def _test(data: Any, where: str) -> TestSpec:

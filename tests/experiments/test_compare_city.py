@@ -20,6 +20,7 @@ budget_episodes = 1
 name = "random"
 agent = "random"
 train = [{{ map_seed = [10000, 10001], {SMALL} }}]
+interface = {{ continuous = false }}
 budget_episodes = 1
 [[tests]]
 name = "training-city"
@@ -57,6 +58,9 @@ def test_unseen_cities_are_new_per_instance_and_kept_over_its_trials(tmp_path):
         assert first != second and min(first, second) >= 1_000_000
         assert all(set(e["infractions"]) >= {"red_light", "off_road", "collision_static"}
                    for e in unseen)
+        # The random agent meets every context through its interface: discrete actions.
+        assert {e["context"]["continuous"] for e in unseen if e["agent"] == "random"} == {False}
+        assert {e["context"]["continuous"] for e in unseen if e["agent"] == "planner"} == {True}
     report = write_report(spec, store_path, tmp_path / "out" / "report")
     text = report.read_text()
     assert "| planner | training-city | interpolation |" in text

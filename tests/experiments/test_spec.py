@@ -53,6 +53,8 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("tests.0.per_instance", "preset", "context sets 'preset'"),
     ("env", "Lunar-v9", "unknown env 'Lunar-v9'"),
     ("gallery_test", "mars", "gallery_test names unknown test 'mars'"),
+    ("agents.0.interface", {"gravity": 3.0}, r"interface: unknown field 'gravity'"),
+    ("agents.0.interface", {"continuous": "yes"}, "interface.continuous must be true or false"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
     with pytest.raises(SpecError, match=match):
