@@ -249,7 +249,7 @@ def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Pa
             continue
         by_seed = defaultdict(list)
         for r in rows:
-            by_seed[r["seed"]].append(r["success"])
+            by_seed[r["job_id"]].append(r["success"])  # one curve per learning run
         longest = max(len(v) for v in by_seed.values())
         window = max(1, min(100, longest // 10))
         curves = []
