@@ -18,37 +18,11 @@ from experiments.report import write_report
 from experiments.runner import run_experiment
 from experiments.spec import ExperimentSpec, load_spec
 from scripts.cli import main
+from tests.experiments.test_compare import MICRO
 
-TINY = """
-name = "tiny"
-env = "LunarLanding-v0"
-[[agents]]
-name = "random"
-agent = "random"
-train = [{ gravity = 9.81 }]
-budget_episodes = 2
-[[agents]]
-name = "planner"
-agent = "planner"
-train = [{ gravity = [9.0, 10.0] }]
-budget_episodes = 2
-[[agents]]
-name = "buggy"
-agent = "tests.scripts.test_train_evaluate:Buggy"
-train = [{ gravity = 1.0, initial_velocity_spread = 0.0 }]
-budget_episodes = 1
-[[tests]]
-name = "g9.5"
-context = { gravity = 9.5 }
-[[tests]]
-name = "moon"
-context = { preset = "moon" }
-[presets.quick]
-seeds = [10000]
-trials = 1
-instances = 1
-eval_every_steps = 100000
-"""
+#: test_compare's micro spec, smaller: one seed, one instance, one trial.
+TINY = (MICRO.replace("seeds = [10000, 10001]", "seeds = [10000]")
+        .replace("trials = 2", "trials = 1").replace("instances = 2", "instances = 1"))
 AGENTS = ("random", "planner")
 
 
