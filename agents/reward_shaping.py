@@ -2,9 +2,13 @@
 
 A hyperparameter table may set ``step_penalty`` (reward units per env step): the
 learner's reward is lowered by it at every step, so that standing still until the time
-limit stops being a safe harbour (the city's PPO otherwise learns to park). The episode
-log sits inside this wrapper and evaluations use the plain env, so recorded returns and
-successes are the env's own.
+limit stops being a safe harbour (the city's PPO otherwise learns to park). It may also
+set ``normalize_reward = true``: the learner's rewards are divided by a running
+estimate of the standard deviation of the discounted return (SB3's ``VecNormalize``
+with ``norm_obs=False``, as rl-baselines3-zoo's ``normalize`` does for rewards).
+Observations are left alone, so a saved agent needs no statistics to act. The episode
+log sits inside these wrappers and evaluations use the plain env, so recorded returns
+and successes are the env's own.
 """
 
 from __future__ import annotations
@@ -13,6 +17,19 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
+
+
+def shape_rewards(venv: VecEnv, table: dict[str, Any]) -> VecEnv:
+    """``venv`` wrapped as the hyperparameter ``table`` asks (``step_penalty``,
+    ``normalize_reward`` with its ``gamma``), for the learner's eyes only."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    if table.get("step_penalty"):
+        venv = StepPenalty(venv, float(table["step_penalty"]))
+    if table.get("normalize_reward"):
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True,
+                            gamma=float(table.get("gamma", 0.99)))
+    return venv
 
 
 class StepPenalty(VecEnvWrapper):

@@ -25,7 +25,7 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Keys of a hyperparameter table that configure the run, not the algorithm.
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
-RUN_KEYS = ("n_envs", "n_timesteps", "step_penalty")
+RUN_KEYS = ("n_envs", "n_timesteps", "step_penalty", "normalize_reward")
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -62,6 +62,9 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
     penalty = table.get("step_penalty", 0.0)
     if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or penalty < 0:
         raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
+    if not isinstance(table.get("normalize_reward", False), bool):
+        raise ValueError(f"normalize_reward must be true or false, got "
+                         f"{table['normalize_reward']!r}")
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 
@@ -133,7 +136,8 @@ class SB3Agent:
         table.update(hyperparameters)
         self.n_envs = int(table.pop("n_envs", 1))
         self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
-        table.pop("step_penalty", None)  # the training run applies it to the env
+        for key in ("step_penalty", "normalize_reward"):  # the training run applies them
+            table.pop(key, None)
         self.hyperparameters = table
         policy = table.get("policy", "MlpPolicy")
         arguments = {k: v for k, v in _build(table, env.action_space).items() if k != "policy"}

@@ -37,7 +37,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from agents.base import OnlineAgent
 from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from agents.registry import make_agent, resolve
-from agents.reward_shaping import StepPenalty
+from agents.reward_shaping import shape_rewards
 from agents.runner import run_episodes
 from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
 from agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
@@ -204,8 +204,7 @@ class _Run:
         vec = make_vec_env(spec.env_id, n_envs=n_envs, seed=self._env_seed(),
                            env_kwargs=spec.env_kwargs)
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
-        if table.get("step_penalty"):
-            vec = StepPenalty(vec, float(table["step_penalty"]))  # outside the log
+        vec = shape_rewards(vec, table)  # outside the log: the learner's rewards only
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=vec)
@@ -217,8 +216,7 @@ class _Run:
             self.agent = SB3Agent.load(spec.initial_model, env=vec)
             self.logger.info("relearning from %s", spec.initial_model)
         else:
-            hyperparameters = {k: v for k, v in spec.hyperparameters.items()
-                               if k not in ("n_envs", "step_penalty")}
+            hyperparameters = {k: v for k, v in spec.hyperparameters.items() if k != "n_envs"}
             self.agent = make_agent(spec.agent, vec, seed=spec.seed, env_id=spec.env_id,
                                     tensorboard_log=str(self.out / "tensorboard"),
                                     **hyperparameters)
