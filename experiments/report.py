@@ -538,7 +538,8 @@ def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) ->
                      f"training context within the budget. Its transfer numbers from "
                      f"{'those seeds' if summary.n_met else 'every seed'} are meaningless "
                      f"as a measure of generalization (marked † in the tables).")
-    return lines + ([""] if lines else [])
+        lines.append("")
+    return lines
 
 
 def _rl_names() -> set[str]:
@@ -548,37 +549,25 @@ def _rl_names() -> set[str]:
 
 
 def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:
-    """A self-contained page: the Markdown as simple HTML, figures inlined as data URIs."""
-    import html
+    """A self-contained page: the Markdown rendered by Python-Markdown (tables included),
+    every figure and GIF inlined as a data URI."""
+    import re
 
-    body = []
-    table: list[str] = []
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [html.escape(c.strip()) for c in line.strip("|").split("|")]
-            if not all(set(c) <= {"-", " "} for c in cells):
-                tag = "th" if not table else "td"
-                table.append("<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>")
-            continue
-        if table:
-            body.append("<table>" + "".join(table) + "</table>")
-            table = []
-        if line.startswith("!["):
-            name = line[line.index("(") + 1:line.rindex(")")]
-            data = base64.b64encode((out / name).read_bytes()).decode()
-            kind = "gif" if name.endswith(".gif") else "png"
-            body.append(f'<img alt="{html.escape(name)}" src="data:image/{kind};base64,{data}">')
-        elif line.startswith("#"):
-            level = len(line) - len(line.lstrip("#"))
-            body.append(f"<h{level}>{html.escape(line.lstrip('# '))}</h{level}>")
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
-    if table:
-        body.append("<table>" + "".join(table) + "</table>")
+    from markdown import markdown as render
+
+    def inline(match: re.Match[str]) -> str:
+        name = match.group(1)
+        kind = "gif" if name.endswith(".gif") else "png"
+        data = base64.b64encode((out / name).read_bytes()).decode()
+        return f'src="data:image/{kind};base64,{data}"'
+
+    # Each image on its own paragraph line, so that GIFs of one agent sit side by side.
+    body = re.sub(r'src="((?:figures|gifs)/[^"]+)"', inline,
+                  render(markdown, extensions=["tables"], output_format="html"))
     style = ("body{font-family:sans-serif;max-width:60em;margin:2em auto}"
              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}"
+             "blockquote{border-left:4px solid #c60;margin:1em 0;padding:0 1em;"
+             "background:#fff6ee}"
              "img{max-width:100%;margin:0 6px 6px 0;vertical-align:top}")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>report</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+            f"<style>{style}</style></head><body>{body}</body></html>\n")

@@ -174,6 +174,12 @@ class ResultsStore:
                        "WHERE job_id = ?", (error, time.time(), job_id))
 
     # ---------------------------------------------------------------- reading
+    def spec(self, experiment: str) -> dict[str, Any] | None:
+        """The spec ``experiment`` was run with (as recorded), or None if never run."""
+        row = self.connection.execute("SELECT spec FROM experiments WHERE name = ?",
+                                      (experiment,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
     def jobs(self, experiment: str, status: str | None = None) -> list[dict[str, Any]]:
         query = "SELECT * FROM jobs WHERE experiment = ?"
         arguments: list[Any] = [experiment]

@@ -8,12 +8,14 @@ HEAD:6379 --out /shared/gravity-shift-full`` (``--out`` on a filesystem all node
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from experiments import ray_backend
 from experiments.report import write_report
-from experiments.runner import BACKENDS, STORE_NAME, run_experiment
-from experiments.spec import load_spec
+from experiments.runner import BACKENDS, STORE_NAME, experiment_key, run_experiment
+from experiments.spec import ExperimentSpec, load_spec
+from experiments.store import ResultsStore
 from scripts.inputs import InputError, input_errors
 
 NAME = "compare"
@@ -56,7 +58,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--address is the Ray cluster's; add --backend ray")
         if args.backend == "ray":
             ray_backend.check(args.address)  # no Ray, or no cluster there: one line
-    out = args.out or Path("reports") / f"{spec.name}-{spec.preset}"
+        out = args.out or Path("reports") / f"{spec.name}-{spec.preset}"
+        if (out / STORE_NAME).exists():  # a rerun resumes only the same experiment
+            _check_same_spec(spec, out / STORE_NAME, run_before=False)
     try:
         store = run_experiment(spec, out, args.workers, progress=not args.no_progress,
                                backend=args.backend, address=args.address)
@@ -73,5 +77,25 @@ def run_report(args: argparse.Namespace) -> int:
         store = (args.out or Path("reports") / f"{spec.name}-{spec.preset}") / STORE_NAME
         if not store.exists():
             raise InputError(f"no results store at {store}; run exgen compare first")
+        _check_same_spec(spec, store)
     print(f"wrote {write_report(spec, store, store.parent / 'report', gifs=not args.no_gifs)}")
     return 0
+
+
+def _check_same_spec(spec: ExperimentSpec, store: Path, run_before: bool = True) -> None:
+    """A report describes, and a rerun resumes, the spec its store was run with: refuse
+    an edited spec (and, with ``run_before``, a store that never ran this one)."""
+    with ResultsStore(store) as results:
+        stored = results.spec(experiment_key(spec))
+    if stored is None and not run_before:
+        return
+    if stored is None:
+        raise InputError(f"{store} holds no run of {experiment_key(spec)}; run exgen compare "
+                         f"first")
+    current = json.loads(json.dumps({**spec.to_dict(), "held_out_seed":
+                                     stored.get("held_out_seed")}, sort_keys=True, default=str))
+    changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
+    if changed:
+        raise InputError(f"the spec changed since {store} was written (field "
+                         f"{changed[0]!r}); use the spec it ran with, or run exgen compare "
+                         f"into a new --out")

@@ -109,3 +109,19 @@ def test_frames_cover_the_whole_episode_within_the_cap():
     assert 0 < steps - (len(taker.frames) - 2) * taker.every <= taker.every  # no gap
     assert all(frame.shape == (100, 150, 3) for frame in taker.frames)
     np.testing.assert_array_equal(taker.frames[-1], last)  # the end is shown
+
+
+def test_an_edited_spec_is_neither_reported_nor_resumed_into_an_old_store(experiment,
+                                                                         tmp_path, capsys):
+    _, store = experiment
+    out = tmp_path / "copy"
+    shutil.copytree(Path(store).parent, out)
+    shutil.rmtree(out / "report", ignore_errors=True)
+    edited = tmp_path / "tiny.toml"
+    edited.write_text(TINY.replace("trials = 1", "trials = 2"))
+    for command in ("report", "compare"):
+        assert main([command, str(edited), "--out", str(out), "--no-gifs"]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert len(error) == 1 and "the spec changed since" in error[0]
+        assert "(field 'trials')" in error[0]
+    assert not (out / "report" / "report.md").exists()
