@@ -41,6 +41,7 @@ from agents.reward_shaping import shape_rewards
 from agents.runner import run_episodes
 from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
 from agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
+from envs.mixture import env_arguments, make_env
 
 #: A deterministic evaluation of this many episodes ...
 CRITERION_EPISODES = 20
@@ -201,8 +202,8 @@ class _Run:
         spec = self.spec
         table = {**load_hyperparameters(spec.agent, spec.env_id), **spec.hyperparameters}
         n_envs = spec.n_envs or table.get("n_envs", 1)
-        vec = make_vec_env(spec.env_id, n_envs=n_envs, seed=self._env_seed(),
-                           env_kwargs=spec.env_kwargs)
+        env_id, env_kwargs = env_arguments(spec.env_id, spec.env_kwargs)
+        vec = make_vec_env(env_id, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs)
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
         vec = shape_rewards(vec, table)  # outside the log: the learner's rewards only
         checkpoint = self._latest_checkpoint()
@@ -227,20 +228,20 @@ class _Run:
         remaining_steps = None if budget is None else max(budget - done_steps, 1)
         remaining_episodes = (None if spec.total_episodes is None
                               else max(spec.total_episodes - self.log.episodes, 1))
-        self.eval_env = gym.make(spec.env_id, **self._eval_kwargs())
+        self.eval_env = make_env(spec.env_id, **self._eval_kwargs())
         self.agent.learn(remaining_steps, total_episodes=remaining_episodes,
                          callback=_SB3Hooks(self), reset_num_timesteps=checkpoint is None)
 
     def _train_online(self) -> None:
         spec = self.spec
-        env = gym.make(spec.env_id, **spec.env_kwargs)
+        env = make_env(spec.env_id, **spec.env_kwargs)
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=env)
             self.logger.info("resumed from %s", checkpoint)
         else:
             self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)
-        self.eval_env = gym.make(spec.env_id, **self._eval_kwargs())
+        self.eval_env = make_env(spec.env_id, **self._eval_kwargs())
         next_eval = _next_multiple(self.log.total_steps, spec.eval_every_steps)
         next_checkpoint = _next_multiple(self.log.total_steps, spec.checkpoint_every_steps)
 

@@ -17,3 +17,6 @@ if "LunarLanding-v0" not in registry:
 
 if "CityDriving-v0" not in registry:
     register(id="CityDriving-v0", entry_point="envs.city.env:CityDrivingEnv")
+
+if "ContextMixture-v0" not in registry:  # a training set of contexts: envs/mixture.py
+    register(id="ContextMixture-v0", entry_point="envs.mixture:ContextMixture")

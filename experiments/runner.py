@@ -189,14 +189,15 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     steps, episodes = spec.budget_of(agent)
     folder = run_folder(out, agent.name, job.seed)
     initial_model = None
-    context = agent.train[0]
+    env_kwargs = (_env_kwargs(agent, agent.train[0]) if len(agent.train) == 1 else
+                  {"contexts": [_env_kwargs(agent, c) for c in agent.train]})  # a mixture
     if relearn_in is not None:
         initial_model = str(folder / "model.zip")
         folder = out / "relearn" / agent.name / str(job.seed) / relearn_in.name
-        context = instance_context(relearn_in, held_out, 0)
+        env_kwargs = _env_kwargs(agent, instance_context(relearn_in, held_out, 0))
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
                   initial_model=initial_model,
-                  env_kwargs=_env_kwargs(agent, context), total_timesteps=steps,
+                  env_kwargs=env_kwargs, total_timesteps=steps,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
@@ -256,11 +257,9 @@ def _env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
 
 
 def _training_name(agent: AgentSpec) -> str:
-    if len(agent.train) != 1:
-        raise ValueError(f"agent {agent.name!r}: training on several contexts is not "
-                         f"supported yet; give one context (ranges randomize it, a list "
-                         f"of map seeds is a set of cities)")
-    return json.dumps(agent.train[0], sort_keys=True)
+    """The training set as text: its one context, or the list of them."""
+    return json.dumps(agent.train[0] if len(agent.train) == 1 else list(agent.train),
+                      sort_keys=True)
 
 
 def _held_out_seed(out: Path, spec: ExperimentSpec) -> int:

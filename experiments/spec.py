@@ -191,6 +191,7 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> None:
     import gymnasium as gym
 
     import envs  # noqa: F401  (registers the env ids)
+    from envs.mixture import make_env
 
     if spec.env not in gym.registry:
         raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "
@@ -201,9 +202,12 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> None:
     contexts += [(f"tests {t.name!r} context", {**t.context, **interface, **(
         {t.per_instance: 0} if t.per_instance else {})})
         for t in spec.tests for interface in interfaces.values()]
+    contexts += [(f"agents {a.name!r} train", {"contexts": [{**c, **a.interface}
+                                                           for c in a.train]})
+                 for a in spec.agents if len(a.train) > 1]  # one set of spaces
     for where, context in contexts:
         try:
-            gym.make(spec.env, **context).close()
+            make_env(spec.env, **context).close()
         except (TypeError, ValueError, KeyError, FileNotFoundError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             raise SpecError(f"{source} {where}: {message}") from None

@@ -195,3 +195,39 @@ def test_the_report_says_when_the_rl_baseline_never_learned(tmp_path):
     assert lines[4].startswith("> **ppo never learned** in 1 of 1 seeds")
     assert "meaningless" in lines[4]
     assert any(line.startswith("| ppo † | moon |") for line in lines)
+
+
+TWO_CONTEXTS = """
+name = "micro-set"
+env = "LunarLanding-v0"
+[[agents]]
+name = "random"
+agent = "random"
+train = [{ gravity = 9.81 }, { gravity = 3.71 }]
+budget_episodes = 12
+[[tests]]
+name = "g6"
+context = { gravity = 6.0 }
+[[tests]]
+name = "g15"
+context = { gravity = 15.0 }
+[presets.quick]
+seeds = [10000]
+trials = 1
+instances = 1
+"""
+
+
+def test_an_agent_learns_in_a_set_of_contexts_and_labels_follow_the_set(tmp_path):
+    path = tmp_path / "micro-set.toml"
+    path.write_text(TWO_CONTEXTS)
+    spec = load_spec(path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=1)
+    with ResultsStore(store_path) as store:
+        assert {j["status"] for j in store.jobs("micro-set:quick")} == {"done"}
+        learned = store.episodes("micro-set:quick", kind="learn")
+    assert len(learned) == 12
+    assert {e["context"]["gravity"] for e in learned} == {9.81, 3.71}
+    text = write_report(spec, store_path, tmp_path / "report", gifs=False).read_text()
+    assert "| random | g6 | interpolation |" in text  # between the two training gravities
+    assert "| random | g15 | extrapolation |" in text
