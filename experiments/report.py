@@ -319,7 +319,7 @@ def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
         right.bar(range(len(bars)), heights, 0.7, bottom=bottoms, label=kind.replace("_", " "))
         bottoms += np.asarray(heights)
     right.set_xticks(range(len(bars)), [f"{a}\n{'trained' if lab == 'interpolation' else 'new'}"
-                                        for a, lab in bars], fontsize=7)
+                                        for a, lab in bars], fontsize=7, rotation=20)
     right.set_title("infractions by type: contexts trained in vs new", fontsize=10)
     right.set_ylabel("infractions per trial")
     right.legend(fontsize=7)
