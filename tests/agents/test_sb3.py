@@ -30,7 +30,7 @@ def test_tables_become_sb3_arguments():
     sac = make_agent("sac", env_for("sac"), seed=0)
     assert sac.model.learning_rate(1.0) == pytest.approx(7.3e-4)
     assert sac.model.learning_rate(0.5) == pytest.approx(3.65e-4)
-    assert sac.model.policy_kwargs["net_arch"] == [400, 300]
+    assert sac.model.policy_kwargs["net_arch"] == [256, 256]
     td3 = make_agent("td3", env_for("td3"), seed=0)
     assert isinstance(td3.model.action_noise, OrnsteinUhlenbeckActionNoise)
     ppo = make_agent("ppo", env_for("ppo"), seed=0, n_epochs=2)
