@@ -224,8 +224,9 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
                                                                        instance)))
         learner, _ = load_trained_agent(folder, env=env)  # afresh: no leakage
         learner.env = getattr(learner, "env", None) or env
+        # Judged as the criterion judges: deterministic actions, learning between trials.
         trials = run_episodes(learner, env, spec.trials, seed=held_out + instance,
-                              learn=True, agent_name=agent.name)
+                              deterministic=True, learn=True, agent_name=agent.name)
         for trial in trials:
             records.append(dataclasses.replace(
                 trial, episode=instance * spec.trials + trial.episode, agent=agent.name,

@@ -1,5 +1,6 @@
 """A micro experiment end to end: runner, store, statistics, report; kill and resume."""
 
+import json
 import os
 import signal
 import sqlite3
@@ -231,3 +232,24 @@ def test_an_agent_learns_in_a_set_of_contexts_and_labels_follow_the_set(tmp_path
     text = write_report(spec, store_path, tmp_path / "report", gifs=False).read_text()
     assert "| random | g6 | interpolation |" in text  # between the two training gravities
     assert "| random | g15 | extrapolation |" in text
+
+
+def test_transfer_trials_are_played_deterministically_as_the_criterion_is(tmp_path):
+    import gymnasium as gym
+
+    from agents.runner import run_episodes
+    from agents.training import load_trained_agent
+
+    path = tmp_path / "micro-ppo.toml"
+    path.write_text(NEVER_LEARNS)
+    spec = load_spec(path)
+    store_path = run_experiment(spec, tmp_path / "out", workers=1)
+    with ResultsStore(store_path) as store:
+        (stored,) = store.episodes("micro-ppo:quick", kind="transfer")
+    held_out = json.loads((tmp_path / "out" / "held_out_seed.json").read_text())
+    env = gym.make("LunarLanding-v0", preset="moon")
+    agent, _ = load_trained_agent(tmp_path / "out" / "runs" / "ppo" / "10000", env=env)
+    (replay,) = run_episodes(agent, env, 1, seed=held_out["held_out_seed"],
+                             deterministic=True)
+    assert (stored["length"], stored["episode_return"]) == (replay.length,
+                                                            replay.episode_return)
