@@ -7,10 +7,11 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from experiments.report import write_report
 from experiments.runner import plan_jobs, run_experiment
-from experiments.spec import load_spec
+from experiments.spec import ExperimentSpec, load_spec
 from experiments.store import ResultsStore
 
 MICRO = """
@@ -45,10 +46,15 @@ eval_every_steps = 100000
 """
 
 
-def micro_spec(tmp_path):
-    path = tmp_path / "micro.toml"
-    path.write_text(MICRO)
+def spec_from_text(folder: Path, text: str, filename: str = "spec.toml") -> ExperimentSpec:
+    """Write spec ``text`` to ``folder``/``filename`` and load it."""
+    path = folder / filename
+    path.write_text(text, encoding="utf-8")
     return load_spec(path)
+
+
+def micro_spec(tmp_path):
+    return spec_from_text(tmp_path, MICRO, "micro.toml")
 
 
 def test_micro_compare_end_to_end(tmp_path):
@@ -150,9 +156,7 @@ relearn = ["moon"]
 
 
 def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
-    path = tmp_path / "relearn.toml"
-    path.write_text(RELEARN)
-    spec = load_spec(path)
+    spec = spec_from_text(tmp_path, RELEARN, "relearn.toml")
     assert [j.job_id for j in plan_jobs(spec) if j.kind == "relearn"] == [
         "relearn/ppo/10000/moon"]
     store_path = run_experiment(spec, tmp_path / "out", workers=2)
@@ -187,9 +191,7 @@ instances = 1
 
 
 def test_the_report_says_when_the_rl_baseline_never_learned(tmp_path):
-    path = tmp_path / "micro-ppo.toml"
-    path.write_text(NEVER_LEARNS)
-    spec = load_spec(path)
+    spec = spec_from_text(tmp_path, NEVER_LEARNS)
     store_path = run_experiment(spec, tmp_path / "out", workers=1)
     lines = write_report(spec, store_path, tmp_path / "report").read_text().splitlines()
     assert lines[2] == "> **Note.** Too small for PPO to learn: a smoke run."
@@ -220,9 +222,7 @@ instances = 1
 
 
 def test_an_agent_learns_in_a_set_of_contexts_and_labels_follow_the_set(tmp_path):
-    path = tmp_path / "micro-set.toml"
-    path.write_text(TWO_CONTEXTS)
-    spec = load_spec(path)
+    spec = spec_from_text(tmp_path, TWO_CONTEXTS)
     store_path = run_experiment(spec, tmp_path / "out", workers=1)
     with ResultsStore(store_path) as store:
         assert {j["status"] for j in store.jobs("micro-set:quick")} == {"done"}
@@ -240,9 +240,7 @@ def test_transfer_trials_are_played_deterministically_as_the_criterion_is(tmp_pa
     from agents.runner import run_episodes
     from agents.training import load_trained_agent
 
-    path = tmp_path / "micro-ppo.toml"
-    path.write_text(NEVER_LEARNS)
-    spec = load_spec(path)
+    spec = spec_from_text(tmp_path, NEVER_LEARNS)
     store_path = run_experiment(spec, tmp_path / "out", workers=1)
     with ResultsStore(store_path) as store:
         (stored,) = store.episodes("micro-ppo:quick", kind="transfer")

@@ -4,8 +4,8 @@ import json
 
 from experiments.report import write_report
 from experiments.runner import run_experiment
-from experiments.spec import load_spec
 from experiments.store import ResultsStore
+from tests.experiments.test_compare import spec_from_text
 
 SMALL = "grid_columns = 3, grid_rows = 3"
 MICRO_CITY = f"""
@@ -41,9 +41,7 @@ test_instances = {{ unseen = 2 }}
 
 
 def test_unseen_cities_are_new_per_instance_and_kept_over_its_trials(tmp_path):
-    path = tmp_path / "micro-city.toml"
-    path.write_text(MICRO_CITY)
-    spec = load_spec(path)
+    spec = spec_from_text(tmp_path, MICRO_CITY)
     store_path = run_experiment(spec, tmp_path / "out", workers=2)
     with ResultsStore(store_path) as store:
         assert {j["status"] for j in store.jobs("micro-city:quick")} == {"done"}

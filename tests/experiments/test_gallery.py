@@ -16,9 +16,9 @@ from PIL import Image
 from experiments.gallery import _FrameTaker, gallery_markdown, record_gallery
 from experiments.report import write_report
 from experiments.runner import run_experiment
-from experiments.spec import ExperimentSpec, load_spec
+from experiments.spec import ExperimentSpec
 from scripts.cli import main
-from tests.experiments.test_compare import MICRO
+from tests.experiments.test_compare import MICRO, spec_from_text
 
 #: test_compare's micro spec, smaller: one seed, one instance, one trial.
 TINY = (MICRO.replace("seeds = [10000, 10001]", "seeds = [10000]")
@@ -29,9 +29,7 @@ AGENTS = ("random", "planner")
 def tiny_experiment(folder: Path) -> tuple[ExperimentSpec, Path]:
     """A run of the tiny spec (its learning of ``buggy`` fails) in ``folder``/out:
     the spec and the store's path."""
-    path = folder / "tiny.toml"
-    path.write_text(TINY)
-    spec = load_spec(path)
+    spec = spec_from_text(folder, TINY, "tiny.toml")
     return spec, run_experiment(spec, folder / "out", workers=2)
 
 

@@ -26,9 +26,9 @@ from typing import Any
 import pytest
 
 from experiments.runner import run_experiment
-from experiments.spec import ExperimentSpec, load_spec
 from experiments.store import ResultsStore
 from scripts.cli import main
+from tests.experiments.test_compare import spec_from_text
 
 #: A loopback address that Ray keeps as it is (it replaces 127.0.0.1).
 NODE_IP = "127.0.0.2"
@@ -116,12 +116,6 @@ def local_ray() -> Iterator[Any]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
-def write_spec(folder: Path, text: str) -> ExperimentSpec:
-    path = folder / "spec.toml"
-    path.write_text(text, encoding="utf-8")
-    return load_spec(path)
-
-
 def out_folder(path: Path) -> Path:
     """An output folder whose transfer seeds are :data:`HELD_OUT` onwards."""
     path.mkdir(parents=True)
@@ -140,7 +134,7 @@ def contents(store_path: Path, key: str) -> tuple[list[tuple], list[dict[str, An
 
 
 def test_ray_stores_what_the_local_pool_stores(tmp_path, local_ray):
-    spec = write_spec(tmp_path, MICRO)
+    spec = spec_from_text(tmp_path, MICRO)
     local = contents(run_experiment(spec, out_folder(tmp_path / "local"), workers=2),
                      "micro:quick")
     on_ray = contents(run_experiment(spec, out_folder(tmp_path / "ray"), workers=2,
@@ -159,7 +153,7 @@ def test_ray_stores_what_the_local_pool_stores(tmp_path, local_ray):
 
 def test_a_worker_killed_mid_job_is_retried_without_duplicates(tmp_path, local_ray):
     marker = tmp_path / "died"
-    spec = write_spec(tmp_path, DIES_ONCE.replace("MARKER", str(marker)))
+    spec = spec_from_text(tmp_path, DIES_ONCE.replace("MARKER", str(marker)))
     out = out_folder(tmp_path / "out")
     store_path = run_experiment(spec, out, workers=2, backend="ray")
     assert marker.exists()  # the first attempt killed its worker process
