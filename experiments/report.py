@@ -236,11 +236,29 @@ def _label_context(context: dict[str, Any]) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------- figures
-def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Path) -> Path:
+def _pyplot() -> Any:
+    """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    from matplotlib import pyplot
+
+    return pyplot
+
+
+def _save(figure: Any, path: Path, **layout: Any) -> Path:
+    """Write ``figure`` to ``path`` (tight layout unless ``layout`` says otherwise), close it."""
+    from matplotlib import pyplot
+
+    if not layout:
+        figure.tight_layout()
+    figure.savefig(path, dpi=110, **layout)
+    pyplot.close(figure)
+    return path
+
+
+def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Path) -> Path:
+    plt = _pyplot()
 
     figure, axes = plt.subplots(figsize=(7, 4))
     for agent in spec.agents:
@@ -269,20 +287,14 @@ def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Pa
     axes.grid(alpha=0.3)
     if axes.get_legend_handles_labels()[0]:
         axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
                         transfer: list[dict[str, Any]], path: Path) -> Path | None:
     """Success per test context next to rule breaks per trial by type, split into the
     contexts each agent trained in (interpolation) and new ones (extrapolation)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    plt = _pyplot()
 
     kinds = sorted({k for e in transfer for k in e.get("infractions") or {}})
     if not kinds or not rows:
@@ -324,18 +336,12 @@ def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
     right.set_ylabel("infractions per trial")
     right.legend(fontsize=7)
     right.grid(axis="y", alpha=0.3)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
                     learn: list[dict[str, Any]], path: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    plt = _pyplot()
 
     if not any("gravity" in r.context for r in rows):
         return None
@@ -366,17 +372,11 @@ def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
     axes.set_ylim(-0.05, 1.05)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 def _figure_heatmap(spec: ExperimentSpec, rows: list[TransferRow], path: Path) -> Path | None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    plt = _pyplot()
 
     cells = [r for r in rows if "gravity" in r.context and "wind_speed" in r.context]
     if not cells:
@@ -401,9 +401,7 @@ def _figure_heatmap(spec: ExperimentSpec, rows: list[TransferRow], path: Path) -
         axes.set_xlabel("gravity [m/s²]", fontsize=7)
     all_axes[0][0].set_ylabel("wind [m/s]", fontsize=7)
     figure.colorbar(image, ax=all_axes[0].tolist(), shrink=0.8, label="first-trial success")
-    figure.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(figure)
-    return path
+    return _save(figure, path, bbox_inches="tight")
 
 
 def _figure_relearning(learning: dict[str, dict[str, Any]],
@@ -411,10 +409,7 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
                        path: Path) -> Path | None:
     """Median episodes to criterion: from scratch, and relearning in each test context.
     Hatched bars are censored: the criterion was not met within the budget."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+    plt = _pyplot()
 
     if not relearning:
         return None
@@ -431,10 +426,7 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
                     fontsize=7, rotation=45, ha="right")
     axes.set_ylabel("episodes to criterion (median)")
     axes.set_yscale("log")
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
 
 
 # -------------------------------------------------------------------- output
