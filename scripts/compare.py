@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("--address is the Ray cluster's; add --backend ray")
         if args.backend == "ray":
             ray_backend.check(args.address)  # no Ray, or no cluster there: one line
-        out = args.out or Path("reports") / f"{spec.name}-{spec.preset}"
+        out = out_folder(args, spec)
         if (out / STORE_NAME).exists():  # a rerun resumes only the same experiment
             _check_same_spec(spec, out / STORE_NAME, run_before=False)
     try:
@@ -71,14 +71,23 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(args: argparse.Namespace) -> int:
+def out_folder(args: argparse.Namespace, spec: ExperimentSpec) -> Path:
+    """The experiment's folder: ``--out``, or ``reports/SPEC-PRESET``."""
+    return args.out or Path("reports") / f"{spec.name}-{spec.preset}"
+
+
+def run_report(args: argparse.Namespace, export: Path | None = None) -> int:
+    """Write the report from the store; with ``export``, also every episode there."""
     with input_errors():
         spec = load_spec(args.spec, args.preset)
-        store = (args.out or Path("reports") / f"{spec.name}-{spec.preset}") / STORE_NAME
+        store = out_folder(args, spec) / STORE_NAME
         if not store.exists():
             raise InputError(f"no results store at {store}; run exgen compare first")
         _check_same_spec(spec, store)
     print(f"wrote {write_report(spec, store, store.parent / 'report', gifs=not args.no_gifs)}")
+    if export is not None:
+        with ResultsStore(store) as results:
+            print(f"wrote {results.export(experiment_key(spec), export)}")
     return 0
 
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.runner import STORE_NAME, experiment_key
-from experiments.spec import load_spec
-from experiments.store import EXPORT_FORMATS, ResultsStore
+from experiments.store import EXPORT_FORMATS
 from scripts.compare import add_gif_argument, add_spec_arguments, run_report
-from scripts.inputs import InputError, input_errors
+from scripts.inputs import InputError
 
 NAME = "report"
 
@@ -29,11 +27,4 @@ def run(args: argparse.Namespace) -> int:
     if args.export is not None and args.export.suffix not in EXPORT_FORMATS:
         raise InputError(f"--export {args.export}: the file must end in "
                          f"{' or '.join(EXPORT_FORMATS)}")
-    status = run_report(args)
-    if args.export is not None:
-        with input_errors():
-            spec = load_spec(args.spec, args.preset)
-        store = (args.out or Path("reports") / f"{spec.name}-{spec.preset}") / STORE_NAME
-        with ResultsStore(store) as results:
-            print(f"wrote {results.export(experiment_key(spec), args.export)}")
-    return status
+    return run_report(args, args.export)

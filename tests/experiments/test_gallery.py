@@ -65,8 +65,15 @@ def test_no_gifs_writes_none(experiment, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(Path(store).parent, out)
     spec_file = Path(store).parent.parent / "tiny.toml"
-    assert main(["report", str(spec_file), "--out", str(out), "--no-gifs"]) == 0
+    export = tmp_path / "episodes.parquet"
+    assert main(["report", str(spec_file), "--out", str(out), "--no-gifs", "--export",
+                 str(export)]) == 0
     assert (out / "report" / "report.md").exists()
+    import pandas as pd
+
+    assert len(pd.read_parquet(export)) > 0 and "infractions" in pd.read_parquet(export)
+    assert main(["report", str(spec_file), "--out", str(out), "--export",
+                 str(tmp_path / "episodes.xlsx")]) == 2
     assert not list(out.rglob("*.gif"))
     assert "Agents at work" not in (out / "report" / "report.md").read_text()
     assert "image/gif" not in (out / "report" / "report.html").read_text()
