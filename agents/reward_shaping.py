@@ -18,6 +18,23 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+#: The hyperparameter-table keys this module reads.
+SHAPING_KEYS = ("step_penalty", "normalize_reward")
+
+
+def check_shaping(table: dict[str, Any]) -> None:
+    """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value."""
+    _check_penalty(table.get("step_penalty", 0.0))
+    if not isinstance(table.get("normalize_reward", False), bool):
+        raise ValueError(f"normalize_reward must be true or false, got "
+                         f"{table['normalize_reward']!r}")
+
+
+def _check_penalty(penalty: Any) -> None:
+    if (isinstance(penalty, bool) or not isinstance(penalty, (int, float))
+            or not np.isfinite(penalty) or penalty < 0):
+        raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
+
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any]) -> VecEnv:
     """``venv`` wrapped as the hyperparameter ``table`` asks (``step_penalty``,
@@ -36,8 +53,7 @@ class StepPenalty(VecEnvWrapper):
     """Subtracts ``penalty`` from every reward of ``venv``."""
 
     def __init__(self, venv: VecEnv, penalty: float) -> None:
-        if not np.isfinite(penalty) or penalty < 0:
-            raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
+        _check_penalty(penalty)
         super().__init__(venv)
         self.penalty = float(penalty)
 

@@ -20,12 +20,14 @@ from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from stable_baselines3.common.vec_env import VecEnv
 
+from agents.reward_shaping import SHAPING_KEYS, check_shaping
+
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Keys of a hyperparameter table that configure the run, not the algorithm.
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
-RUN_KEYS = ("n_envs", "n_timesteps", "step_penalty", "normalize_reward")
+RUN_KEYS = ("n_envs", "n_timesteps", *SHAPING_KEYS)
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -59,12 +61,7 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
         raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}; valid: "
                          f"{', '.join(sorted(accepted))}")
     table = {**load_hyperparameters(algorithm, env_id), **overrides}
-    penalty = table.get("step_penalty", 0.0)
-    if isinstance(penalty, bool) or not isinstance(penalty, (int, float)) or penalty < 0:
-        raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
-    if not isinstance(table.get("normalize_reward", False), bool):
-        raise ValueError(f"normalize_reward must be true or false, got "
-                         f"{table['normalize_reward']!r}")
+    check_shaping(table)
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 
@@ -136,7 +133,7 @@ class SB3Agent:
         table.update(hyperparameters)
         self.n_envs = int(table.pop("n_envs", 1))
         self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
-        for key in ("step_penalty", "normalize_reward"):  # the training run applies them
+        for key in SHAPING_KEYS:  # the training run applies them to the env
             table.pop(key, None)
         self.hyperparameters = table
         policy = table.get("policy", "MlpPolicy")
