@@ -6,60 +6,130 @@ limit stops being a safe harbour (the city's PPO otherwise learns to park). It m
 set ``normalize_reward = true``: the learner's rewards are divided by a running
 estimate of the standard deviation of the discounted return (SB3's ``VecNormalize``
 with ``norm_obs=False``, as rl-baselines3-zoo's ``normalize`` does for rewards).
-Observations are left alone, so a saved agent needs no statistics to act. The episode
-log sits inside these wrappers and evaluations use the plain env, so recorded returns
-and successes are the env's own.
+Observations are left alone, so a saved agent needs no statistics to act.
+
+``give_up_after_steps`` (env steps) ends a training episode, as a driver who is stuck
+would, once the env's return has not reached a new high for that many steps, and
+``give_up_penalty`` (reward units, >= 0) is then taken from the learner's reward. The
+episode is logged as played (its return is the env's, its outcome ``gave_up``), and it
+counts as an episode the agent acted in. Long episodes spent parked against a corner
+(the city's PPO, README) then end after the patience rather than at the time limit;
+CARLA agents such as Roach end training episodes that are "blocked" likewise.
+
+The episode log sits inside the reward wrappers and evaluations use the plain env, so
+recorded returns and successes are the env's own.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 #: The hyperparameter-table keys this module reads.
-SHAPING_KEYS = ("step_penalty", "normalize_reward")
+SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty")
+#: The outcome recorded for an episode the learner gave up.
+GAVE_UP = "gave_up"
 
 
 def check_shaping(table: dict[str, Any]) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value."""
-    _check_penalty(table.get("step_penalty", 0.0))
+    for key in ("step_penalty", "give_up_penalty"):
+        _check_penalty(key, table.get(key, 0.0))
     if not isinstance(table.get("normalize_reward", False), bool):
         raise ValueError(f"normalize_reward must be true or false, got "
                          f"{table['normalize_reward']!r}")
+    _check_patience(table.get("give_up_after_steps"))
+    if table.get("give_up_penalty") and table.get("give_up_after_steps") is None:
+        raise ValueError("give_up_penalty needs give_up_after_steps (the patience in env "
+                         "steps)")
 
 
-def _check_penalty(penalty: Any) -> None:
+def _check_penalty(key: str, penalty: Any) -> None:
     if (isinstance(penalty, bool) or not isinstance(penalty, (int, float))
             or not np.isfinite(penalty) or penalty < 0):
-        raise ValueError(f"step_penalty must be a number >= 0, got {penalty!r}")
+        raise ValueError(f"{key} must be a number >= 0, got {penalty!r}")
+
+
+def _check_patience(steps: Any) -> None:
+    if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
+                              or steps < 1):
+        raise ValueError(f"give_up_after_steps must be a whole number of env steps >= 1, "
+                         f"got {steps!r}")
+
+
+def env_wrapper(table: dict[str, Any]) -> Any:
+    """A function that wraps one training env as ``table`` asks, or None: give up
+    (``give_up_after_steps``) happens inside the episode log, so it is recorded."""
+    patience = table.get("give_up_after_steps")
+    if patience is None:
+        return None
+    return lambda env: GiveUp(env, int(patience))
 
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any]) -> VecEnv:
     """``venv`` wrapped as the hyperparameter ``table`` asks (``step_penalty``,
-    ``normalize_reward`` with its ``gamma``), for the learner's eyes only."""
+    ``give_up_penalty``, ``normalize_reward`` with its ``gamma``), for the learner's
+    eyes only."""
     from stable_baselines3.common.vec_env import VecNormalize
 
-    if table.get("step_penalty"):
-        venv = StepPenalty(venv, float(table["step_penalty"]))
+    if table.get("step_penalty") or table.get("give_up_penalty"):
+        venv = Penalties(venv, float(table.get("step_penalty", 0.0)),
+                         float(table.get("give_up_penalty", 0.0)))
     if table.get("normalize_reward"):
         venv = VecNormalize(venv, norm_obs=False, norm_reward=True,
                             gamma=float(table.get("gamma", 0.99)))
     return venv
 
 
-class StepPenalty(VecEnvWrapper):
-    """Subtracts ``penalty`` from every reward of ``venv``."""
+class Penalties(VecEnvWrapper):
+    """Subtracts ``step_penalty`` from every reward of ``venv``, and ``give_up_penalty``
+    from the last reward of an episode the learner gave up (:class:`GiveUp`)."""
 
-    def __init__(self, venv: VecEnv, penalty: float) -> None:
-        _check_penalty(penalty)
+    def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
+                 give_up_penalty: float = 0.0) -> None:
+        _check_penalty("step_penalty", step_penalty)
+        _check_penalty("give_up_penalty", give_up_penalty)
         super().__init__(venv)
-        self.penalty = float(penalty)
+        self.step_penalty = float(step_penalty)
+        self.give_up_penalty = float(give_up_penalty)
 
     def reset(self) -> Any:
         return self.venv.reset()
 
     def step_wait(self) -> Any:
         observations, rewards, dones, infos = self.venv.step_wait()
-        return observations, rewards - self.penalty, dones, infos
+        gave_up = np.array([info.get("outcome") == GAVE_UP for info in infos])
+        rewards = rewards - self.step_penalty - self.give_up_penalty * (dones & gave_up)
+        return observations, rewards.astype(np.float32), dones, infos
+
+
+class GiveUp(gym.Wrapper):
+    """Ends the episode (terminated, ``info["outcome"] = "gave_up"``) once the return has
+    not reached a new high for ``patience`` steps; rewards pass unchanged."""
+
+    def __init__(self, env: gym.Env, patience: int) -> None:
+        _check_patience(patience)
+        super().__init__(env)
+        self.patience = patience
+        self._return = self._best = 0.0
+        self._waited = 0
+
+    def reset(self, **kwargs: Any) -> Any:
+        self._return = self._best = 0.0
+        self._waited = 0
+        return self.env.reset(**kwargs)
+
+    def step(self, action: Any) -> Any:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        self._return += float(reward)
+        if self._return > self._best:
+            self._best, self._waited = self._return, 0
+        else:
+            self._waited += 1
+        if not (terminated or truncated) and self._waited >= self.patience:
+            terminated = True
+            info = {**info, "outcome": GAVE_UP, "is_success": False}
+        return observation, reward, terminated, truncated, info

@@ -17,6 +17,7 @@ import numpy as np
 from stable_baselines3 import A2C, DQN, PPO, SAC, TD3
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
 from stable_baselines3.common.vec_env import VecEnv
 
@@ -176,6 +177,11 @@ class SB3Agent:
                 total_timesteps = 10**12
         if total_timesteps is None:
             total_timesteps = self.default_timesteps
+        model = self.model
+        quiet = model.tensorboard_log is None and model.verbose == 0
+        if quiet and not getattr(model, "_custom_logger", False):
+            # SB3 would make an empty temp folder (tempdir/SB3-<time>) at every learn()
+            model.set_logger(Logger(folder=None, output_formats=[]))
         self.model.learn(total_timesteps, callback=CallbackList(callbacks),
                          reset_num_timesteps=reset_num_timesteps, progress_bar=progress_bar)
         return self

@@ -18,6 +18,7 @@ checkpoint; ``resume=True`` continues from them.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -37,7 +38,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from agents.base import OnlineAgent
 from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from agents.registry import make_agent, resolve
-from agents.reward_shaping import shape_rewards
+from agents.reward_shaping import env_wrapper, shape_rewards
 from agents.runner import run_episodes
 from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
 from agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
@@ -203,7 +204,9 @@ class _Run:
         table = {**load_hyperparameters(spec.agent, spec.env_id), **spec.hyperparameters}
         n_envs = spec.n_envs or table.get("n_envs", 1)
         env_id, env_kwargs = env_arguments(spec.env_id, spec.env_kwargs)
-        vec = make_vec_env(env_id, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs)
+        wrap = env_wrapper(table)  # inside SB3's Monitor and the episode log: both see it
+        make = env_id if wrap is None else functools.partial(_wrapped_env, env_id, wrap)
+        vec = make_vec_env(make, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs)
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
         vec = shape_rewards(vec, table)  # outside the log: the learner's rewards only
         checkpoint = self._latest_checkpoint()
@@ -506,6 +509,10 @@ def _save_atomically(agent: Any, folder: Path, stem: str, with_replay: bool = Fa
         os.replace(item, folder / item.name)
     staging.rmdir()
     return folder / model.name
+
+
+def _wrapped_env(env_id: str, wrap: Any, **kwargs: Any) -> gym.Env:
+    return wrap(gym.make(env_id, **kwargs))
 
 
 def _next_multiple(value: int, every: int) -> int:

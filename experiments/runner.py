@@ -10,16 +10,22 @@ field, such as ``map_seed``, is set to the instance's held-out seed) and
 a test context until the criterion). Workers return
 records; only this process writes the store, one transaction per job, so a rerun
 skips finished jobs and a killed run loses at most the jobs in flight. A job that
-raises is stored as failed with its traceback, and the others go on.
+raises is stored as failed with its traceback, and the others go on. Ctrl-C or a
+``kill`` (SIGTERM) of this process stops the local pool's workers too (a learn job
+saves a checkpoint if it can), so no orphan goes on computing what nobody will store.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import multiprocessing
 import os
+import signal
+import threading
 import traceback
+from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,7 +106,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         held_out = _held_out_seed(out, spec)
-        with ResultsStore(out / STORE_NAME) as store:
+        with _sigterm_as_interrupt(), ResultsStore(out / STORE_NAME) as store:
             key = experiment_key(spec)
             store.record_experiment(key, {**spec.to_dict(), "held_out_seed": held_out},
                                     spec.env)
@@ -148,20 +154,58 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
             ray_pool.run(spec, out, held_out, jobs, commit)
             return
         context = multiprocessing.get_context("spawn")
+        others = set(multiprocessing.active_children())
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
                                  mp_context=context) as pool:
-            futures: dict[Future, Job] = {
-                pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
-            for future in as_completed(futures):
-                job = futures[future]
-                try:
-                    outcome = future.result()
-                except Exception:  # the worker process itself died
-                    outcome = Outcome(job.job_id, [], [], {}, traceback.format_exc())
-                commit(outcome)
+            try:
+                futures: dict[Future, Job] = {
+                    pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
+                for future in as_completed(futures):
+                    job = futures[future]
+                    try:
+                        outcome = future.result()
+                    except Exception:  # the worker process itself died
+                        outcome = Outcome(job.job_id, [], [], {}, traceback.format_exc())
+                    commit(outcome)
+            except BaseException:  # Ctrl-C, kill: the workers stop too
+                pool.shutdown(wait=False, cancel_futures=True)
+                _stop_processes(set(multiprocessing.active_children()) - others)
+                raise
     finally:
         if bar is not None:
             bar.close()
+
+
+#: Seconds a stopped worker has to save its checkpoint before it is killed.
+STOP_GRACE_S = 10.0
+
+
+def _stop_processes(processes: set[multiprocessing.Process]) -> None:
+    """SIGTERM ``processes`` (a learn job then checkpoints), then kill what is left."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(STOP_GRACE_S)
+        if process.is_alive():
+            process.kill()
+            process.join()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Within: SIGTERM raises KeyboardInterrupt, as Ctrl-C does (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:

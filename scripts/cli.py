@@ -47,8 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"exgen {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
+        again = ("exgen train ... --resume continues" if args.command == "train"
+                 else "run the same command again to continue")
         print(f"exgen {args.command}: interrupted; finished episodes and the last checkpoint "
-              f"are kept (exgen train ... --resume continues)", file=sys.stderr)
+              f"are kept ({again})", file=sys.stderr)
         return 130
 
 

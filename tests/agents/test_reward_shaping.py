@@ -5,15 +5,16 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 import envs  # noqa: F401
 from agents.records import EpisodeLog, read_log
-from agents.reward_shaping import StepPenalty, shape_rewards
+from agents.reward_shaping import GiveUp, Penalties, check_shaping, shape_rewards
 from agents.vec_log import EpisodeLogVecEnv
+from envs.city import public
 
 
 def test_the_learner_pays_the_penalty_and_the_log_keeps_the_envs_returns(tmp_path):
     log = EpisodeLog(tmp_path, "LunarLanding-v0")
     inner = EpisodeLogVecEnv(DummyVecEnv([lambda: gym.make("LunarLanding-v0")]), log,
                              "ppo", 10_000)
-    shaped = StepPenalty(inner, 0.25)
+    shaped = Penalties(inner, step_penalty=0.25)
     shaped.seed(3)
     shaped.reset()
     paid, steps = 0.0, 0
@@ -30,7 +31,7 @@ def test_the_learner_pays_the_penalty_and_the_log_keeps_the_envs_returns(tmp_pat
 def test_a_negative_or_missing_penalty_is_refused(penalty):
     venv = DummyVecEnv([lambda: gym.make("LunarLanding-v0")])
     with pytest.raises(ValueError, match="step_penalty must be a number >= 0"):
-        StepPenalty(venv, penalty)
+        Penalties(venv, step_penalty=penalty)
 
 
 def test_normalized_rewards_reach_the_learner_only(tmp_path):
@@ -51,3 +52,46 @@ def test_normalized_rewards_reach_the_learner_only(tmp_path):
     assert sum(paid) != pytest.approx(logged)  # the learner saw scaled rewards ...
     assert shaped.get_original_reward() is not None  # ... and the log the env's own
     log.close()
+
+
+BRAKE = public.DISCRETE_ACTIONS.index((0.0, -1.0))  # steer straight, brake
+THROTTLE = public.DISCRETE_ACTIONS.index((0.0, 1.0))
+
+
+def test_a_learner_that_stands_still_gives_up_and_pays_only_in_its_own_rewards(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    make = lambda: GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False),  # noqa: E731
+                          patience=7)
+    inner = EpisodeLogVecEnv(DummyVecEnv([make]), log, "ppo", 10_000)
+    shaped = shape_rewards(inner, {"give_up_after_steps": 7, "give_up_penalty": 3.0})
+    shaped.seed(3)
+    shaped.reset()
+    paid = []
+    while not read_log(log.path):
+        _, reward, _, _ = shaped.step(np.array([BRAKE]))
+        paid.append(float(reward[0]))
+    row = read_log(log.path)[0]
+    assert row["outcome"] == "gave_up" and int(row["l"]) == 7 and row["is_success"] == "0"
+    assert float(row["r"]) == 0.0  # the env's own return: a parked car earns nothing
+    assert paid == [0.0] * 6 + [-3.0]  # the learner alone pays for giving up
+    log.close()
+
+
+def test_a_driver_making_progress_does_not_give_up():
+    env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), patience=5)
+    env.reset(seed=3)
+    for _ in range(60):
+        _, _, terminated, truncated, info = env.step(THROTTLE)
+        assert info["outcome"] != "gave_up" and not (terminated or truncated)
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"give_up_after_steps": 0}, "give_up_after_steps must be a whole number"),
+    ({"give_up_after_steps": 2.5}, "give_up_after_steps must be a whole number"),
+    ({"give_up_after_steps": True}, "give_up_after_steps must be a whole number"),
+    ({"give_up_after_steps": 10, "give_up_penalty": -1}, "give_up_penalty must be a number"),
+    ({"give_up_penalty": 5.0}, "give_up_penalty needs give_up_after_steps"),
+])
+def test_bad_give_up_settings_are_refused_by_name(table, message):
+    with pytest.raises(ValueError, match=message):
+        check_shaping(table)

@@ -86,3 +86,13 @@ def test_budgets_must_be_positive():
         agent.learn(total_timesteps=0)
     with pytest.raises(ValueError, match="total_episodes must be > 0"):
         agent.learn(total_episodes=-1)
+
+
+def test_learning_without_a_log_folder_leaves_no_temp_folders(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # SB3 makes SB3-<time> here
+    agent = make_agent("ppo", env_for("ppo"), seed=0, **TINY["ppo"])
+    agent.learn(total_timesteps=64)
+    agent.learn(total_timesteps=64, reset_num_timesteps=False)
+    assert list(tmp_path.glob("SB3-*")) == []

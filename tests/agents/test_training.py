@@ -165,3 +165,15 @@ def test_a_planner_run_resumes_from_its_checkpoint(tmp_path):
     summary = train(spec(tmp_path, agent="planner", total_episodes=4,
                          checkpoint_every_steps=100), resume=True)
     assert summary["status"] == "finished" and summary["episodes"] == 4
+
+
+def test_the_log_keeps_the_training_episodes_the_learner_gave_up(tmp_path):
+    train(spec(tmp_path, agent="ppo", env_id="CityDriving-v0", total_episodes=None,
+               env_kwargs={"map_seed": 3, "continuous": False}, total_timesteps=512,
+               n_envs=2, eval_every_steps=10_000, eval_episodes=1,
+               hyperparameters={"n_steps": 64, "batch_size": 64, "give_up_after_steps": 5,
+                                "give_up_penalty": 5.0}))
+    rows = read_log(tmp_path / "run" / "monitor.csv")
+    gave_up = [r for r in rows if r["outcome"] == "gave_up"]
+    assert gave_up and all(r["is_success"] == "0" for r in gave_up)
+    assert all(int(r["l"]) >= 5 for r in gave_up)

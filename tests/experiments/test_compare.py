@@ -129,6 +129,57 @@ def test_a_killed_compare_resumes_without_duplicates_or_losses(tmp_path):
     assert duplicates == 0
 
 
+LONG_LEARN = """
+name = "long"
+env = "LunarLanding-v0"
+[[agents]]
+name = "ppo"
+agent = "ppo"
+train = [{ gravity = 9.81 }]
+budget_steps = 1000000
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+seeds = [10000, 10001]
+trials = 1
+instances = 1
+"""
+
+
+def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
+    spec_path = tmp_path / "long.toml"
+    spec_path.write_text(LONG_LEARN)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out", str(out),
+         "--workers", "2", "--no-progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    logs = [out / "runs" / "ppo" / str(seed) / "monitor.csv" for seed in (10000, 10001)]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(log.exists() for log in logs):
+        time.sleep(0.3)
+    time.sleep(2.0)  # both workers are training
+    process.send_signal(signal.SIGTERM)  # the driver alone, as `kill PID` does
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.strip().splitlines()[-1].startswith("exgen compare: interrupted")
+    orphans, deadline = True, time.monotonic() + 20  # multiprocessing's tracker exits last
+    while orphans and time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)  # any worker left in the session's process group?
+            time.sleep(0.5)
+        except ProcessLookupError:
+            orphans = False
+    if orphans:
+        os.killpg(process.pid, signal.SIGKILL)
+    assert not orphans, "the workers outlived the killed driver"
+    for log in logs:
+        assert json.loads((log.parent / "summary.json").read_text())["status"] == "interrupted"
+    with ResultsStore(out / "results.sqlite") as store:
+        assert {j["status"] for j in store.jobs("long:quick")} == {"pending"}
+
+
 RELEARN = """
 name = "relearn"
 env = "LunarLanding-v0"
