@@ -103,12 +103,15 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
     """Per agent: episodes to criterion over seeds (censored), and what was spent."""
     result = {}
     for agent in spec.agents:
-        values, spent = [], []
+        values, spent, skipped = [], [], 0
         for job in jobs:
             if (job["kind"] != kind or job["agent"] != agent.name or job["status"] != "done"
                     or (test is not None and job["test_context"] != test)):
                 continue
             summary = json.loads(job["summary"] or "{}")
+            if summary.get("skipped"):  # a relearn job of a seed that never learned
+                skipped += 1
+                continue
             met = (summary.get("criterion") or {}).get("met")
             values.append(None if met is None else float(met["episodes"]))
             spent.append(int(summary.get("episodes", 0)))
@@ -116,7 +119,10 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             budget = float(max(spent + [v for v in values if v is not None] + [1]))
             result[agent.name] = {"summary": censored_summary(values, budget),
                                   "episodes_spent": spent,
-                                  "eval_episodes": _eval_episodes(jobs, agent.name)}
+                                  "eval_episodes": _eval_episodes(jobs, agent.name),
+                                  "skipped": skipped}
+        elif skipped:
+            result[agent.name] = {"summary": None, "skipped": skipped}
     return result
 
 
@@ -223,6 +229,17 @@ def _count_phrase(summary: Any, unit: str) -> str:
     low, high = summary.quartiles
     return (f"{summary.median} (IQR {low} to {high}; {summary.n_met}/{summary.n_seeds} {unit} "
             f"met)")
+
+
+def _relearning_phrase(data: dict[str, Any]) -> str:
+    """Episodes to relearn over the seeds that learned; the others named as not measured."""
+    skipped = data.get("skipped", 0)
+    unmeasured = (f"{skipped} seed{'s' if skipped != 1 else ''} never learned: not measured"
+                  if skipped else "")
+    if data["summary"] is None:
+        return unmeasured
+    measured = _count_phrase(data["summary"], "seeds")
+    return f"{measured}; {unmeasured}" if unmeasured else measured
 
 
 def _as_episodes(rate: float, episodes: int) -> list[bool]:
@@ -415,6 +432,8 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
         return None
     bars = []
     for (agent, test), data in relearning.items():
+        if data["summary"] is None:  # no seed learned: nothing to relearn
+            continue
         if agent in learning and (agent, "from scratch") not in [b[:2] for b in bars]:
             bars.append((agent, "from scratch", learning[agent]["summary"].median))
         bars.append((agent, test, data["summary"].median))
@@ -497,7 +516,7 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
                   "from the post-learning model, beside learning from scratch.", "",
                   "| agent | from scratch | relearn in | relearning |", "| --- | --- | --- | --- |"]
         lines += [f"| {agent} | {_count_phrase(learning[agent]['summary'], 'seeds')} | {test} | "
-                  f"{_count_phrase(data['summary'], 'seeds')} |"
+                  f"{_relearning_phrase(data)} |"
                   for (agent, test), data in relearning.items() if agent in learning]
     lines += ["", "## Figures", ""]
     for name, path in figures.items():

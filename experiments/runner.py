@@ -113,17 +113,37 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
             store.add_jobs(key, plan_jobs(spec))
             for kind in ("learn", "transfer", "relearn"):
                 done = {j["job_id"] for j in store.jobs(key, "done")}
-                learned = {j["job_id"].split("/", 1)[1] for j in store.jobs(key, "done")
+                learned = {j["job_id"].split("/", 1)[1]: j for j in store.jobs(key, "done")
                            if j["kind"] == "learn"}
                 pending = [j for j in plan_jobs(spec) if j.kind == kind
                            and j.job_id not in done
                            and (kind == "learn" or f"{j.agent}/{j.seed}" in learned)]
+                if kind == "relearn":
+                    pending = _skip_unlearned(store, pending, learned)
                 _run_jobs(spec, out, held_out, pending, store, workers, progress, kind,
                           ray_pool)
     finally:
         if ray_pool is not None:
             ray_pool.close()
     return out / STORE_NAME
+
+
+#: The summary of a relearn job that was not run, and why.
+NEVER_LEARNED = "never met the criterion while learning; relearning starts from a learned model"
+
+
+def _skip_unlearned(store: ResultsStore, jobs: list[Job],
+                    learned: dict[str, dict[str, Any]]) -> list[Job]:
+    """Mark done, with no episodes, the relearn jobs of seeds that never met the criterion
+    (relearning measures the cost of meeting it *again*); return the others."""
+    keep = []
+    for job in jobs:
+        summary = json.loads(learned[f"{job.agent}/{job.seed}"]["summary"] or "{}")
+        if (summary.get("criterion") or {}).get("met") is None:
+            store.finish_job(job.job_id, [], [], {"skipped": NEVER_LEARNED})
+        else:
+            keep.append(job)
+    return keep
 
 
 def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],

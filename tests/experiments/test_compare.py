@@ -180,15 +180,21 @@ def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
         assert {j["status"] for j in store.jobs("long:quick")} == {"pending"}
 
 
+# With no engines in a weak gravity every lander settles on the pad, so PPO meets the
+# criterion at its first evaluation: a learned model to relearn from, in seconds.
 RELEARN = """
 name = "relearn"
 env = "LunarLanding-v0"
 [[agents]]
 name = "ppo"
 agent = "ppo"
-train = [{ gravity = 9.81 }]
 budget_steps = 256
 hyperparameters = { n_envs = 2, n_steps = 64, batch_size = 64 }
+[[agents.train]]
+gravity = 0.5
+initial_velocity_spread = 0.0
+main_engine_thrust = 0.0
+side_engine_thrust = 0.0
 [[agents]]
 name = "random"
 agent = "random"
@@ -212,6 +218,9 @@ def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
         "relearn/ppo/10000/moon"]
     store_path = run_experiment(spec, tmp_path / "out", workers=2)
     with ResultsStore(store_path) as store:
+        jobs = {j["job_id"]: j for j in store.jobs("relearn:quick")}
+        learned = json.loads(jobs["learn/ppo/10000"]["summary"])
+        assert learned["criterion"]["met"] is not None
         relearn = store.jobs("relearn:quick")
         assert {j["job_id"]: j["status"] for j in relearn}["relearn/ppo/10000/moon"] == "done"
         episodes = store.episodes("relearn:quick", kind="relearn")
@@ -239,6 +248,19 @@ budget_steps = 128
 trials = 1
 instances = 1
 """
+
+
+def test_a_seed_that_never_learned_is_not_relearned_and_the_report_says_so(tmp_path):
+    spec = spec_from_text(tmp_path, NEVER_LEARNS.replace("instances = 1",
+                                                         "instances = 1\nrelearn = [\"moon\"]"))
+    store_path = run_experiment(spec, tmp_path / "out", workers=1)
+    with ResultsStore(store_path) as store:
+        job = {j["job_id"]: j for j in store.jobs("micro-ppo:quick")}["relearn/ppo/10000/moon"]
+        assert job["status"] == "done" and "never met the criterion" in job["summary"]
+        assert store.episodes("micro-ppo:quick", kind="relearn") == []
+    assert not (tmp_path / "out" / "relearn").exists()
+    text = write_report(spec, store_path, tmp_path / "out" / "report").read_text()
+    assert "| moon | 1 seed never learned: not measured |" in text
 
 
 def test_the_report_says_when_the_rl_baseline_never_learned(tmp_path):
