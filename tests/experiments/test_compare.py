@@ -1,5 +1,6 @@
 """A micro experiment end to end: runner, store, statistics, report; kill and resume."""
 
+import contextlib
 import json
 import os
 import signal
@@ -161,18 +162,20 @@ def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
         time.sleep(0.3)
     time.sleep(2.0)  # both workers are training
     process.send_signal(signal.SIGTERM)  # the driver alone, as `kill PID` does
-    _, stderr = process.communicate(timeout=60)
+    try:
+        _, stderr = process.communicate(timeout=60)
+        orphans, deadline = True, time.monotonic() + 20  # multiprocessing's tracker exits last
+        while orphans and time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)  # any worker left in the session's process group?
+                time.sleep(0.5)
+            except ProcessLookupError:
+                orphans = False
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # leave nothing running, pass or fail
+            os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == 130
     assert stderr.strip().splitlines()[-1].startswith("exgen compare: interrupted")
-    orphans, deadline = True, time.monotonic() + 20  # multiprocessing's tracker exits last
-    while orphans and time.monotonic() < deadline:
-        try:
-            os.killpg(process.pid, 0)  # any worker left in the session's process group?
-            time.sleep(0.5)
-        except ProcessLookupError:
-            orphans = False
-    if orphans:
-        os.killpg(process.pid, signal.SIGKILL)
     assert not orphans, "the workers outlived the killed driver"
     for log in logs:
         assert json.loads((log.parent / "summary.json").read_text())["status"] == "interrupted"
