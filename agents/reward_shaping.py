@@ -16,6 +16,14 @@ counts as an episode the agent acted in. Long episodes spent parked against a co
 (the city's PPO, README) then end after the patience rather than at the time limit;
 CARLA agents such as Roach end training episodes that are "blocked" likewise.
 
+``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
+1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
+offset|)`` read from the observation in its published scaled units (CityDriving: pi
+rad and 3.5 m; the lane is that of the street the route leaves by once the car is in
+an intersection). Being a potential difference it cannot change which policy is
+optimal; it pays at once for turning toward the lane, as a Stanley controller steers.
+Roach's CARLA reward has the same two terms.
+
 The episode log sits inside the reward wrappers and evaluations use the plain env, so
 recorded returns and successes are the env's own.
 """
@@ -28,16 +36,25 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from envs.city import public as city_public
+
 #: The hyperparameter-table keys this module reads.
-SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty")
+SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
+                "lane_keeping")
+#: Per env id: the observation entries of the lane heading and lateral offset.
+LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
 
-def check_shaping(table: dict[str, Any]) -> None:
-    """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value."""
-    for key in ("step_penalty", "give_up_penalty"):
+def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
+    """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
+    one that ``env_id``'s observation cannot support)."""
+    for key in ("step_penalty", "give_up_penalty", "lane_keeping"):
         _check_penalty(key, table.get(key, 0.0))
+    if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
+        raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
+                         f"{', '.join(LANE_ENTRIES)}, not {env_id}")
     if not isinstance(table.get("normalize_reward", False), bool):
         raise ValueError(f"normalize_reward must be true or false, got "
                          f"{table['normalize_reward']!r}")
@@ -69,18 +86,24 @@ def env_wrapper(table: dict[str, Any]) -> Any:
     return lambda env: GiveUp(env, int(patience))
 
 
-def shape_rewards(venv: VecEnv, table: dict[str, Any]) -> VecEnv:
-    """``venv`` wrapped as the hyperparameter ``table`` asks (``step_penalty``,
-    ``give_up_penalty``, ``normalize_reward`` with its ``gamma``), for the learner's
-    eyes only."""
+def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
+    """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
+    (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``normalize_reward``, with
+    the table's ``gamma``), for the learner's eyes only."""
     from stable_baselines3.common.vec_env import VecNormalize
+
+    check_shaping(table, env_id)
+    gamma = float(table.get("gamma", 0.99))
+    if table.get("lane_keeping"):
+        if env_id is None:
+            raise ValueError("lane_keeping needs the env id, to find the lane entries")
+        venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
 
     if table.get("step_penalty") or table.get("give_up_penalty"):
         venv = Penalties(venv, float(table.get("step_penalty", 0.0)),
                          float(table.get("give_up_penalty", 0.0)))
     if table.get("normalize_reward"):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True,
-                            gamma=float(table.get("gamma", 0.99)))
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     return venv
 
 
@@ -133,3 +156,40 @@ class GiveUp(gym.Wrapper):
             terminated = True
             info = {**info, "outcome": GAVE_UP, "is_success": False}
         return observation, reward, terminated, truncated, info
+
+
+class LanePotential(VecEnvWrapper):
+    """Adds ``gamma * phi(s') - phi(s)``, ``phi = -weight * (|obs[heading]| +
+    |obs[offset]|)``, to every reward; ``phi`` of a terminal state is 0, of a truncated
+    episode's last state its observation's."""
+
+    def __init__(self, venv: VecEnv, weight: float, gamma: float,
+                 entries: tuple[int, int]) -> None:
+        _check_penalty("lane_keeping", weight)
+        if not isinstance(venv.observation_space, gym.spaces.Box):
+            raise ValueError("lane_keeping needs a flat Box observation")
+        super().__init__(venv)
+        self.weight, self.gamma = float(weight), float(gamma)
+        self.entries = list(entries)
+        self._potential = np.zeros(self.num_envs)
+
+    def phi(self, observations: np.ndarray) -> np.ndarray:
+        return -self.weight * np.abs(np.asarray(observations)[..., self.entries]).sum(-1)
+
+    def reset(self) -> Any:
+        observations = self.venv.reset()
+        self._potential = self.phi(observations)
+        return observations
+
+    def step_wait(self) -> Any:
+        observations, rewards, dones, infos = self.venv.step_wait()
+        following = self.phi(observations)
+        potential = following.copy()
+        for index in np.flatnonzero(dones):
+            info = infos[index]
+            last = info.get("terminal_observation")
+            truncated = info.get("TimeLimit.truncated", False) and last is not None
+            following[index] = self.phi(last) if truncated else 0.0
+        shaped = rewards + self.gamma * following - self._potential
+        self._potential = potential  # a finished env's observation starts its next episode
+        return observations, shaped.astype(np.float32), dones, infos

@@ -62,7 +62,7 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
         raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}; valid: "
                          f"{', '.join(sorted(accepted))}")
     table = {**load_hyperparameters(algorithm, env_id), **overrides}
-    check_shaping(table)
+    check_shaping(table, env_id)
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 

@@ -208,7 +208,7 @@ class _Run:
         make = env_id if wrap is None else functools.partial(_wrapped_env, env_id, wrap)
         vec = make_vec_env(make, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs)
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
-        vec = shape_rewards(vec, table)  # outside the log: the learner's rewards only
+        vec = shape_rewards(vec, table, spec.env_id)  # outside the log: the learner's only
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=vec)

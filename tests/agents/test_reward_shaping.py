@@ -95,3 +95,29 @@ def test_a_driver_making_progress_does_not_give_up():
 def test_bad_give_up_settings_are_refused_by_name(table, message):
     with pytest.raises(ValueError, match=message):
         check_shaping(table)
+
+
+def test_lane_keeping_is_a_potential_difference_the_log_never_sees(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    make = lambda: GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False),  # noqa: E731
+                          patience=30)
+    inner = EpisodeLogVecEnv(DummyVecEnv([make]), log, "ppo", 10_000)
+    shaped = shape_rewards(inner, {"lane_keeping": 2.0, "gamma": 1.0}, "CityDriving-v0")
+    shaped.seed(5)
+    first = shaped.reset()[0]
+    rng = np.random.default_rng(0)
+    paid = 0.0
+    while not read_log(log.path):
+        _, reward, _, _ = shaped.step(rng.integers(9, size=1))
+        paid += float(reward[0])
+    # Undiscounted, the potentials telescope: phi(terminal) = 0 minus phi(first state).
+    start = 2.0 * (abs(first[public.LANE_HEADING]) + abs(first[public.LANE_OFFSET]))
+    assert paid == pytest.approx(float(read_log(log.path)[0]["r"]) + start, abs=1e-3)
+    log.close()
+
+
+def test_lane_keeping_is_refused_for_an_env_without_lanes():
+    with pytest.raises(ValueError, match="lane_keeping needs an observation with a lane"):
+        check_shaping({"lane_keeping": 1.0}, "LunarLanding-v0")
+    with pytest.raises(ValueError, match="lane_keeping must be a number >= 0"):
+        check_shaping({"lane_keeping": -1.0}, "CityDriving-v0")
