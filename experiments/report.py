@@ -59,6 +59,7 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
         jobs = store.jobs(key)
         learn = store.episodes(key, kind="learn")
         transfer = store.episodes(key, kind="transfer")
+        versions = store.code_versions(key)
     learning = _learning(spec, jobs, learn)
     relearning = _relearning(spec, jobs)
     rows = _transfer_rows(spec, learn, transfer)
@@ -75,6 +76,7 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     _write_tables(out, learning, rows)
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
+    markdown += _versions_line(versions)
     if gifs:
         from experiments.gallery import agents_at_work
 
@@ -468,6 +470,15 @@ def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
             summary = data["summary"]
             writer.writerow([agent, str(summary), summary.n_met, summary.n_seeds,
                              data["eval_episodes"]])
+
+
+def _versions_line(versions: dict[str, int]) -> str:
+    """Which code ran the finished jobs: a run resumed across commits names each."""
+    if not versions:
+        return ""
+    return ("\nCode version (git commit) of the finished jobs: "
+            + "; ".join(f"{version}: {count} jobs" for version, count in versions.items())
+            + ".\n")
 
 
 def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],

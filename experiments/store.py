@@ -2,12 +2,14 @@
 
 A job's episodes and its status are written in one transaction, so a killed run
 leaves either the whole job or none of it: a rerun skips the jobs marked done and
-redoes the rest. The file holds the spec, the env version and the code version too.
+redoes the rest. The file holds the spec, the env version and the code version (of
+the run that created it, and of every finished job) too.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
 import sqlite3
 import subprocess
@@ -39,7 +41,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
     error TEXT,
     summary TEXT,
-    finished REAL
+    finished REAL,
+    code_version TEXT
 );
 CREATE TABLE IF NOT EXISTS episodes (
     job_id TEXT NOT NULL REFERENCES jobs(job_id),
@@ -97,6 +100,29 @@ class ResultsStore:
         if "infractions" not in columns:
             self.connection.execute(
                 "ALTER TABLE episodes ADD COLUMN infractions TEXT NOT NULL DEFAULT '{}'")
+        columns = {row[1] for row in self.connection.execute("PRAGMA table_info(jobs)")}
+        if "code_version" not in columns:  # NULL for jobs finished before it was kept
+            self.connection.execute("ALTER TABLE jobs ADD COLUMN code_version TEXT")
+
+    @functools.cached_property
+    def code_version(self) -> str:
+        """The code this process runs, kept with every job it finishes: a run resumed
+        across commits says which jobs ran at which."""
+        return code_version()
+
+    def code_versions(self, experiment: str) -> dict[str, int]:
+        """Finished jobs per code version; ``recorded at creation: V`` for jobs from
+        before versions were kept per job."""
+        row = self.connection.execute("SELECT code_version FROM experiments WHERE name = ?",
+                                      (experiment,)).fetchone()
+        counts: dict[str, int] = {}
+        for version, count in self.connection.execute(
+                "SELECT code_version, COUNT(*) FROM jobs WHERE experiment = ? AND status != "
+                "'pending' GROUP BY code_version ORDER BY MIN(finished)", (experiment,)):
+            key = version if version is not None else (
+                f"{row[0] if row else 'unknown'} (recorded at creation)")
+            counts[key] = counts.get(key, 0) + count
+        return counts
 
     def close(self) -> None:
         self.connection.close()
@@ -160,9 +186,10 @@ class ResultsStore:
                   r.wall_time, json.dumps(r.infractions))
                  for r, instance in zip(records, instances, strict=True)])
             updated = db.execute(
-                "UPDATE jobs SET status = 'done', error = NULL, summary = ?, finished = ? "
-                "WHERE job_id = ?",
-                (json.dumps(summary or {}, default=str), time.time(), job_id)).rowcount
+                "UPDATE jobs SET status = 'done', error = NULL, summary = ?, finished = ?, "
+                "code_version = ? WHERE job_id = ?",
+                (json.dumps(summary or {}, default=str), time.time(), self.code_version,
+                 job_id)).rowcount
             if updated != 1:
                 raise KeyError(f"unknown job {job_id!r}")
 
@@ -170,8 +197,9 @@ class ResultsStore:
         """Mark a job failed with its traceback; its episodes, if any, are not kept."""
         with self.transaction() as db:
             db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
-            db.execute("UPDATE jobs SET status = 'failed', error = ?, finished = ? "
-                       "WHERE job_id = ?", (error, time.time(), job_id))
+            db.execute("UPDATE jobs SET status = 'failed', error = ?, finished = ?, "
+                       "code_version = ? WHERE job_id = ?",
+                       (error, time.time(), self.code_version, job_id))
 
     # ---------------------------------------------------------------- reading
     def spec(self, experiment: str) -> dict[str, Any] | None:

@@ -78,6 +78,9 @@ def test_micro_compare_end_to_end(tmp_path):
     failure = next(line for line in text.splitlines() if "`learn/buggy/10000` failed" in line)
     assert "raised in predict() during episode 0: KeyError: 'thrust'" in failure
     assert "4 jobs not run: their learning failed or the run was stopped" in text
+    from experiments.store import code_version
+
+    assert f"Code version (git commit) of the finished jobs: {code_version()}: 14 jobs" in text
     html = (report.parent / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3
     assert (report.parent / "tables" / "transfer.csv").exists()

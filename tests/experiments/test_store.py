@@ -74,6 +74,25 @@ def test_a_store_from_before_the_infractions_column_is_upgraded(tmp_path):
         assert store.episodes("x")[0]["infractions"] == {"red_light": 1}
 
 
+def test_every_finished_job_keeps_the_code_version_that_ran_it(tmp_path):
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)  # a store from before versions were kept per job
+    old.executescript(SCHEMA.replace(",\n    code_version TEXT\n);", "\n);", 1))
+    old.execute("INSERT INTO experiments VALUES ('x', '{}', 'v0', 'abc1234', 0)")
+    old.execute("INSERT INTO jobs (job_id, experiment, kind, agent, seed, training_set, "
+                "status, finished) VALUES ('early', 'x', 'learn', 'ppo', 1, 'earth', 'done', 1)")
+    old.commit()
+    assert "code_version" not in {row[1] for row in old.execute("PRAGMA table_info(jobs)")}
+    old.close()
+    with ResultsStore(path) as store:
+        store.add_jobs("x", jobs(2))
+        store.code_version = "def5678"  # as a run resumed at a later commit would be
+        store.finish_job("transfer-0", [record(0)])
+        store.fail_job("transfer-1", "Traceback ...")
+        assert store.code_versions("x") == {"abc1234 (recorded at creation)": 1,
+                                            "def5678": 2}
+
+
 def test_the_spec_and_versions_are_kept_and_a_changed_spec_is_refused(tmp_path):
     with ResultsStore(tmp_path / "results.sqlite") as store:
         store.record_experiment("x", {"seeds": [1, 2]}, "LunarLanding-v0")
