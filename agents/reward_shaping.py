@@ -19,8 +19,7 @@ CARLA agents such as Roach end training episodes that are "blocked" likewise.
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
 offset|)`` read from the observation in its published scaled units (CityDriving: pi
-rad and 3.5 m; the lane is that of the street the route leaves by once the car is in
-an intersection). Being a potential difference it cannot change which policy is
+rad and 3.5 m). Being a potential difference it cannot change which policy is
 optimal; it pays at once for turning toward the lane, as a Stanley controller steers.
 Roach's CARLA reward has the same two terms.
 
@@ -98,7 +97,6 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
-
     if table.get("step_penalty") or table.get("give_up_penalty"):
         venv = Penalties(venv, float(table.get("step_penalty", 0.0)),
                          float(table.get("give_up_penalty", 0.0)))
