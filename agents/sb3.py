@@ -186,6 +186,21 @@ class SB3Agent:
                          reset_num_timesteps=reset_num_timesteps, progress_bar=progress_bar)
         return self
 
+    def explore_as_learned(self) -> None:
+        """Train on from a learned model as it ended learning: SB3 would restart DQN's
+        epsilon at ``exploration_initial_eps`` and act at random for an off-policy
+        learner's first ``learning_starts`` steps, throwing the learned policy away while
+        it collects data (relearning then measures a fresh start, not a relearn)."""
+        from stable_baselines3.common.utils import ConstantSchedule
+
+        model = self.model
+        if hasattr(model, "exploration_schedule"):  # kept in saves: SB3 rebuilds it on load
+            model.exploration_initial_eps = model.exploration_final_eps
+            model.exploration_schedule = ConstantSchedule(model.exploration_final_eps)
+            model.exploration_rate = model.exploration_final_eps
+        if hasattr(model, "learning_starts"):
+            model.learning_starts = 0
+
     def save(self, path: str | Path) -> None:
         """Write the SB3 zip and a ``.json`` beside it naming the algorithm and env."""
         path = Path(path)

@@ -218,6 +218,7 @@ class _Run:
             self.logger.info("resumed from %s", checkpoint)
         elif spec.initial_model is not None:
             self.agent = SB3Agent.load(spec.initial_model, env=vec)
+            self.agent.explore_as_learned()
             self.logger.info("relearning from %s", spec.initial_model)
         else:
             hyperparameters = {k: v for k, v in spec.hyperparameters.items() if k != "n_envs"}

@@ -22,6 +22,7 @@ import dataclasses
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 import threading
 import traceback
@@ -78,6 +79,41 @@ def _relearns(agent: AgentSpec) -> bool:
     from agents.sb3 import ALGORITHMS
 
     return agent.agent in ALGORITHMS
+
+
+def redo_jobs(spec: ExperimentSpec, out: str | Path, prefix: str) -> list[str]:
+    """Make the finished jobs whose id starts with ``prefix`` (``relearn/dqn``, say)
+    pending again, after a fix that invalidates them: their episodes and run folders go,
+    and so do those of the transfer and relearn jobs built on a redone learn job.
+    Return the job ids reset; the next run does them again."""
+    out = Path(out)
+    jobs = plan_jobs(spec)
+    chosen = [j for j in jobs if j.job_id.startswith(prefix)]
+    if not chosen:
+        raise ValueError(f"no job of {spec.name} ({spec.preset}) starts with {prefix!r}; "
+                         f"job ids look like {jobs[0].job_id!r}")
+    relearned = {(j.agent, j.seed) for j in chosen if j.kind == "learn"}
+    chosen += [j for j in jobs if j.kind != "learn" and (j.agent, j.seed) in relearned
+               and j not in chosen]
+    with ResultsStore(out / STORE_NAME) as store:
+        finished = {j["job_id"] for j in store.jobs(experiment_key(spec))
+                    if j["status"] != "pending"}
+        redone = [j for j in chosen if j.job_id in finished]
+        for job in redone:
+            folder = _job_folder(out, job)
+            if folder is not None and folder.exists():
+                shutil.rmtree(folder)
+        store.reset_jobs(j.job_id for j in redone)
+    return [j.job_id for j in redone]
+
+
+def _job_folder(out: Path, job: Job) -> Path | None:
+    """Where a job's training run lives (transfer jobs keep none)."""
+    if job.kind == "learn":
+        return run_folder(out, job.agent, job.seed)
+    if job.kind == "relearn":
+        return out / "relearn" / job.agent / str(job.seed) / job.test_context
+    return None
 
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = None,
@@ -257,7 +293,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
                   {"contexts": [_env_kwargs(agent, c) for c in agent.train]})  # a mixture
     if relearn_in is not None:
         initial_model = str(folder / "model.zip")
-        folder = out / "relearn" / agent.name / str(job.seed) / relearn_in.name
+        folder = _job_folder(out, job)
         env_kwargs = _env_kwargs(agent, instance_context(relearn_in, held_out, 0))
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
                   initial_model=initial_model,

@@ -193,6 +193,17 @@ class ResultsStore:
             if updated != 1:
                 raise KeyError(f"unknown job {job_id!r}")
 
+    def reset_jobs(self, job_ids: Iterable[str]) -> int:
+        """Make finished jobs pending again, without their episodes, in one transaction
+        (a fix invalidated them); return how many were reset."""
+        ids = list(job_ids)
+        with self.transaction() as db:
+            db.executemany("DELETE FROM episodes WHERE job_id = ?", [(i,) for i in ids])
+            return sum(db.execute(
+                "UPDATE jobs SET status = 'pending', error = NULL, summary = NULL, "
+                "finished = NULL, code_version = NULL WHERE job_id = ? AND status != "
+                "'pending'", (i,)).rowcount for i in ids)
+
     def fail_job(self, job_id: str, error: str) -> None:
         """Mark a job failed with its traceback; its episodes, if any, are not kept."""
         with self.transaction() as db:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from experiments import ray_backend
 from experiments.report import write_report
-from experiments.runner import BACKENDS, STORE_NAME, experiment_key, run_experiment
+from experiments.runner import BACKENDS, STORE_NAME, experiment_key, redo_jobs, run_experiment
 from experiments.spec import ExperimentSpec, load_spec
 from experiments.store import ResultsStore
 from scripts.inputs import InputError, input_errors
@@ -40,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "every node sees) (default: local)")
     parser.add_argument("--address", help="the Ray cluster's head as HOST:PORT, as printed by "
                                           "`ray start --head` (default: start a local Ray)")
+    parser.add_argument("--redo", metavar="PREFIX",
+                        help="first make the finished jobs whose id starts with PREFIX "
+                             "(e.g. relearn/dqn) pending again, with their episodes and run "
+                             "folders deleted (and the jobs built on a redone learn job)")
     add_gif_argument(parser)
 
 
@@ -61,6 +65,11 @@ def run(args: argparse.Namespace) -> int:
         out = out_folder(args, spec)
         if (out / STORE_NAME).exists():  # a rerun resumes only the same experiment
             _check_same_spec(spec, out / STORE_NAME, run_before=False)
+        if args.redo is not None:
+            if not (out / STORE_NAME).exists():
+                raise InputError(f"--redo needs a store: {out / STORE_NAME} does not exist")
+            redone = redo_jobs(spec, out, args.redo)
+            print(f"redoing {len(redone)} finished jobs starting with {args.redo!r}")
     try:
         store = run_experiment(spec, out, args.workers, progress=not args.no_progress,
                                backend=args.backend, address=args.address)

@@ -96,3 +96,12 @@ def test_learning_without_a_log_folder_leaves_no_temp_folders(tmp_path, monkeypa
     agent.learn(total_timesteps=64)
     agent.learn(total_timesteps=64, reset_num_timesteps=False)
     assert list(tmp_path.glob("SB3-*")) == []
+
+
+def test_a_relearning_dqn_explores_as_it_ended_learning():
+    agent = make_agent("dqn", env_for("dqn"), seed=0, **TINY["dqn"])
+    final = agent.model.exploration_final_eps
+    assert agent.model.exploration_schedule(1.0) > final  # SB3 would start at 1.0 again
+    agent.explore_as_learned()
+    agent.learn(total_timesteps=64)
+    assert agent.model.exploration_rate == final and agent.model.learning_starts == 0

@@ -177,3 +177,18 @@ def test_the_log_keeps_the_training_episodes_the_learner_gave_up(tmp_path):
     gave_up = [r for r in rows if r["outcome"] == "gave_up"]
     assert gave_up and all(r["is_success"] == "0" for r in gave_up)
     assert all(int(r["l"]) >= 5 for r in gave_up)
+
+
+def test_relearning_from_a_model_keeps_its_final_exploration(tmp_path):
+    first = spec(tmp_path, agent="dqn", total_episodes=None, total_timesteps=200,
+                 hyperparameters={"learning_starts": 50, "buffer_size": 1000},
+                 eval_every_steps=10_000, eval_episodes=1)
+    train(first)
+    again = spec(tmp_path, agent="dqn", total_episodes=None, total_timesteps=100,
+                 out=tmp_path / "relearn", initial_model=str(tmp_path / "run" / "model.zip"),
+                 eval_every_steps=10_000, eval_episodes=1)
+    train(again)
+    agent, _ = load_trained_agent(tmp_path / "relearn")
+    final = agent.model.exploration_final_eps
+    assert agent.model.exploration_schedule(1.0) == final  # from its first relearning step
+    assert agent.model.learning_starts == 0  # no random warm-up that forgets the policy

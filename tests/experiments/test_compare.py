@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from experiments.report import write_report
-from experiments.runner import plan_jobs, run_experiment
+from experiments.runner import plan_jobs, redo_jobs, run_experiment
 from experiments.spec import ExperimentSpec, load_spec
 from experiments.store import ResultsStore
 
@@ -234,6 +234,37 @@ def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
     text = write_report(spec, store_path, tmp_path / "out" / "report").read_text()
     assert "## Relearning" in text and "| ppo |" in text
     assert (tmp_path / "out" / "report" / "figures" / "relearning.png").exists()
+
+
+def test_redo_makes_chosen_jobs_and_those_built_on_them_pending_again(tmp_path):
+    spec = spec_from_text(tmp_path, RELEARN, "relearn.toml")
+    out = tmp_path / "out"
+    store_path = run_experiment(spec, out, workers=2)
+    relearn_folder = out / "relearn" / "ppo" / "10000" / "moon"
+    assert relearn_folder.is_dir()
+    assert redo_jobs(spec, out, "relearn/ppo") == ["relearn/ppo/10000/moon"]
+    assert not relearn_folder.exists()
+    with ResultsStore(store_path) as store:
+        status = {j["job_id"]: j["status"] for j in store.jobs("relearn:quick")}
+        assert status["relearn/ppo/10000/moon"] == "pending"
+        assert status["learn/ppo/10000"] == "done"
+        assert store.episodes("relearn:quick", kind="relearn") == []
+    assert sorted(redo_jobs(spec, out, "learn/ppo")) == [
+        "learn/ppo/10000", "transfer/ppo/10000/moon"]  # the relearn job is pending already
+    run_experiment(spec, out, workers=2)
+    with ResultsStore(store_path) as store:
+        assert {j["status"] for j in store.jobs("relearn:quick")} == {"done"}
+        duplicates = store.connection.execute(
+            "SELECT COUNT(*) FROM (SELECT job_id, episode FROM episodes GROUP BY job_id, "
+            "episode HAVING COUNT(*) > 1)").fetchone()[0]
+        assert duplicates == 0 and store.episodes("relearn:quick", kind="relearn")
+    result = subprocess.run([sys.executable, "-m", "scripts.cli", "compare",
+                             str(tmp_path / "relearn.toml"), "--out", str(out), "--redo",
+                             "nope"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "exgen compare: error: no job of relearn (quick) starts with 'nope'; job ids look "
+        "like 'learn/ppo/10000'"]
 
 
 NEVER_LEARNS = """
