@@ -215,6 +215,8 @@ class _Run:
             buffer = checkpoint.with_name(checkpoint.stem + "_replay_buffer.pkl")
             if buffer.exists():
                 self.agent.model.load_replay_buffer(buffer)
+            if spec.initial_model is not None:  # a relearning run, resumed
+                self.agent.explore_as_learned()
             self.logger.info("resumed from %s", checkpoint)
         elif spec.initial_model is not None:
             self.agent = SB3Agent.load(spec.initial_model, env=vec)
@@ -242,6 +244,8 @@ class _Run:
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=env)
+            if spec.initial_model is not None:  # a relearning run, resumed
+                self.agent.explore_as_learned()
             self.logger.info("resumed from %s", checkpoint)
         else:
             self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)

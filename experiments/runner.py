@@ -83,9 +83,10 @@ def _relearns(agent: AgentSpec) -> bool:
 
 def redo_jobs(spec: ExperimentSpec, out: str | Path, prefix: str) -> list[str]:
     """Make the finished jobs whose id starts with ``prefix`` (``relearn/dqn``, say)
-    pending again, after a fix that invalidates them: their episodes and run folders go,
-    and so do those of the transfer and relearn jobs built on a redone learn job.
-    Return the job ids reset; the next run does them again."""
+    pending again, after a fix that invalidates them: their episodes and run folders go
+    (and the partial runs of such jobs still pending), and so do those of the transfer
+    and relearn jobs built on a redone learn job. Return the finished job ids reset; the
+    next run does them all again from the start."""
     out = Path(out)
     jobs = plan_jobs(spec)
     chosen = [j for j in jobs if j.job_id.startswith(prefix)]
@@ -98,13 +99,13 @@ def redo_jobs(spec: ExperimentSpec, out: str | Path, prefix: str) -> list[str]:
     with ResultsStore(out / STORE_NAME) as store:
         finished = {j["job_id"] for j in store.jobs(experiment_key(spec))
                     if j["status"] != "pending"}
-        redone = [j for j in chosen if j.job_id in finished]
-        for job in redone:
+        for job in chosen:  # a pending job's partial run, too: it would resume
             folder = _job_folder(out, job)
             if folder is not None and folder.exists():
                 shutil.rmtree(folder)
-        store.reset_jobs(j.job_id for j in redone)
-    return [j.job_id for j in redone]
+        redone = [j.job_id for j in chosen if j.job_id in finished]
+        store.reset_jobs(redone)
+    return redone
 
 
 def _job_folder(out: Path, job: Job) -> Path | None:

@@ -249,6 +249,8 @@ def test_redo_makes_chosen_jobs_and_those_built_on_them_pending_again(tmp_path):
         assert status["relearn/ppo/10000/moon"] == "pending"
         assert status["learn/ppo/10000"] == "done"
         assert store.episodes("relearn:quick", kind="relearn") == []
+    (relearn_folder / "checkpoints").mkdir(parents=True)  # a partial run from before a fix
+    assert redo_jobs(spec, out, "relearn/ppo") == [] and not relearn_folder.exists()
     assert sorted(redo_jobs(spec, out, "learn/ppo")) == [
         "learn/ppo/10000", "transfer/ppo/10000/moon"]  # the relearn job is pending already
     run_experiment(spec, out, workers=2)
