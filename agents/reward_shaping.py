@@ -50,7 +50,7 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
     for key in ("step_penalty", "give_up_penalty", "lane_keeping"):
-        _check_penalty(key, table.get(key, 0.0))
+        _check_non_negative(key, table.get(key, 0.0))
     if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
         raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
                          f"{', '.join(LANE_ENTRIES)}, not {env_id}")
@@ -63,10 +63,10 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
                          "steps)")
 
 
-def _check_penalty(key: str, penalty: Any) -> None:
-    if (isinstance(penalty, bool) or not isinstance(penalty, (int, float))
-            or not np.isfinite(penalty) or penalty < 0):
-        raise ValueError(f"{key} must be a number >= 0, got {penalty!r}")
+def _check_non_negative(key: str, value: Any) -> None:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or not np.isfinite(value) or value < 0):
+        raise ValueError(f"{key} must be a number >= 0, got {value!r}")
 
 
 def _check_patience(steps: Any) -> None:
@@ -111,8 +111,8 @@ class Penalties(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
                  give_up_penalty: float = 0.0) -> None:
-        _check_penalty("step_penalty", step_penalty)
-        _check_penalty("give_up_penalty", give_up_penalty)
+        _check_non_negative("step_penalty", step_penalty)
+        _check_non_negative("give_up_penalty", give_up_penalty)
         super().__init__(venv)
         self.step_penalty = float(step_penalty)
         self.give_up_penalty = float(give_up_penalty)
@@ -163,7 +163,7 @@ class LanePotential(VecEnvWrapper):
 
     def __init__(self, venv: VecEnv, weight: float, gamma: float,
                  entries: tuple[int, int]) -> None:
-        _check_penalty("lane_keeping", weight)
+        _check_non_negative("lane_keeping", weight)
         if not isinstance(venv.observation_space, gym.spaces.Box):
             raise ValueError("lane_keeping needs a flat Box observation")
         super().__init__(venv)

@@ -215,18 +215,17 @@ class _Run:
             buffer = checkpoint.with_name(checkpoint.stem + "_replay_buffer.pkl")
             if buffer.exists():
                 self.agent.model.load_replay_buffer(buffer)
-            if spec.initial_model is not None:  # a relearning run, resumed
-                self.agent.explore_as_learned()
             self.logger.info("resumed from %s", checkpoint)
         elif spec.initial_model is not None:
             self.agent = SB3Agent.load(spec.initial_model, env=vec)
-            self.agent.explore_as_learned()
             self.logger.info("relearning from %s", spec.initial_model)
         else:
             hyperparameters = {k: v for k, v in spec.hyperparameters.items() if k != "n_envs"}
             self.agent = make_agent(spec.agent, vec, seed=spec.seed, env_id=spec.env_id,
                                     tensorboard_log=str(self.out / "tensorboard"),
                                     **hyperparameters)
+        if spec.initial_model is not None:  # relearning, fresh or resumed
+            self.agent.explore_as_learned()
         done_steps = self.agent.model.num_timesteps if checkpoint is not None else 0
         budget = spec.total_timesteps
         if budget is None and spec.total_episodes is None:
@@ -244,8 +243,6 @@ class _Run:
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=env)
-            if spec.initial_model is not None:  # a relearning run, resumed
-                self.agent.explore_as_learned()
             self.logger.info("resumed from %s", checkpoint)
         else:
             self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)

@@ -111,8 +111,8 @@ class ResultsStore:
         return code_version()
 
     def code_versions(self, experiment: str) -> dict[str, int]:
-        """Finished jobs per code version; ``recorded at creation: V`` for jobs from
-        before versions were kept per job."""
+        """Finished jobs per code version, oldest first; ``V (recorded at creation)``
+        for jobs from before versions were kept per job."""
         row = self.connection.execute("SELECT code_version FROM experiments WHERE name = ?",
                                       (experiment,)).fetchone()
         counts: dict[str, int] = {}
