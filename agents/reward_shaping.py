@@ -15,6 +15,9 @@ episode is logged as played (its return is the env's, its outcome ``gave_up``), 
 counts as an episode the agent acted in. Long episodes spent parked against a corner
 (the city's PPO, README) then end after the patience rather than at the time limit;
 CARLA agents such as Roach end training episodes that are "blocked" likewise.
+``give_up_on_infraction = true`` (CityDriving) also gives up at the first infraction
+(red light, wrong lane, off the road), as MetaDrive ends its PPO's episodes when the
+car leaves the road: the learner never practises driving on from a broken rule.
 
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
@@ -39,9 +42,11 @@ from envs.city import public as city_public
 
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
-                "lane_keeping")
+                "give_up_on_infraction", "lane_keeping")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
+#: Per env id: the ``info["infractions"]`` counts that ``give_up_on_infraction`` watches.
+INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
@@ -54,13 +59,17 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
         raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
                          f"{', '.join(LANE_ENTRIES)}, not {env_id}")
-    if not isinstance(table.get("normalize_reward", False), bool):
-        raise ValueError(f"normalize_reward must be true or false, got "
-                         f"{table['normalize_reward']!r}")
+    for key in ("normalize_reward", "give_up_on_infraction"):
+        if not isinstance(table.get(key, False), bool):
+            raise ValueError(f"{key} must be true or false, got {table[key]!r}")
+    if table.get("give_up_on_infraction") and env_id is not None and env_id not in INFRACTIONS:
+        raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
+                         f"{', '.join(INFRACTIONS)}, not {env_id}")
     _check_patience(table.get("give_up_after_steps"))
-    if table.get("give_up_penalty") and table.get("give_up_after_steps") is None:
+    if (table.get("give_up_penalty") and table.get("give_up_after_steps") is None
+            and not table.get("give_up_on_infraction")):
         raise ValueError("give_up_penalty needs give_up_after_steps (the patience in env "
-                         "steps)")
+                         "steps) or give_up_on_infraction")
 
 
 def _check_non_negative(key: str, value: Any) -> None:
@@ -76,13 +85,18 @@ def _check_patience(steps: Any) -> None:
                          f"got {steps!r}")
 
 
-def env_wrapper(table: dict[str, Any]) -> Any:
-    """A function that wraps one training env as ``table`` asks, or None: give up
-    (``give_up_after_steps``) happens inside the episode log, so it is recorded."""
+def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
+    """A function that wraps one training env (of ``env_id``) as ``table`` asks, or None:
+    giving up (``give_up_after_steps``, ``give_up_on_infraction``) happens inside the
+    episode log, so it is recorded."""
     patience = table.get("give_up_after_steps")
-    if patience is None:
+    watched = INFRACTIONS.get(env_id, ()) if table.get("give_up_on_infraction") else ()
+    if table.get("give_up_on_infraction") and not watched:
+        raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
+                         f"{', '.join(INFRACTIONS)}, not {env_id}")
+    if patience is None and not watched:
         return None
-    return lambda env: GiveUp(env, int(patience))
+    return lambda env: GiveUp(env, None if patience is None else int(patience), watched)
 
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
@@ -129,18 +143,22 @@ class Penalties(VecEnvWrapper):
 
 class GiveUp(gym.Wrapper):
     """Ends the episode (terminated, ``info["outcome"] = "gave_up"``) once the return has
-    not reached a new high for ``patience`` steps; rewards pass unchanged."""
+    not reached a new high for ``patience`` steps (None: never for that), or once one of
+    the ``infractions`` counts of ``info["infractions"]`` grows; rewards pass unchanged."""
 
-    def __init__(self, env: gym.Env, patience: int) -> None:
+    def __init__(self, env: gym.Env, patience: int | None,
+                 infractions: tuple[str, ...] = ()) -> None:
         _check_patience(patience)
         super().__init__(env)
         self.patience = patience
+        self.infractions = tuple(infractions)
         self._return = self._best = 0.0
         self._waited = 0
+        self._broken = 0
 
     def reset(self, **kwargs: Any) -> Any:
         self._return = self._best = 0.0
-        self._waited = 0
+        self._waited = self._broken = 0
         return self.env.reset(**kwargs)
 
     def step(self, action: Any) -> Any:
@@ -150,7 +168,12 @@ class GiveUp(gym.Wrapper):
             self._best, self._waited = self._return, 0
         else:
             self._waited += 1
-        if not (terminated or truncated) and self._waited >= self.patience:
+        broken = self._broken
+        if self.infractions:
+            counts = info["infractions"]
+            self._broken = sum(counts[name] for name in self.infractions)
+        stuck = self.patience is not None and self._waited >= self.patience
+        if not (terminated or truncated) and (stuck or self._broken > broken):
             terminated = True
             info = {**info, "outcome": GAVE_UP, "is_success": False}
         return observation, reward, terminated, truncated, info

@@ -204,7 +204,8 @@ class _Run:
         table = {**load_hyperparameters(spec.agent, spec.env_id), **spec.hyperparameters}
         n_envs = spec.n_envs or table.get("n_envs", 1)
         env_id, env_kwargs = env_arguments(spec.env_id, spec.env_kwargs)
-        wrap = env_wrapper(table)  # inside SB3's Monitor and the episode log: both see it
+        # Inside SB3's Monitor and the episode log: both see a given-up episode.
+        wrap = env_wrapper(table, spec.env_id)
         make = env_id if wrap is None else functools.partial(_wrapped_env, env_id, wrap)
         vec = make_vec_env(make, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs)
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)

@@ -231,7 +231,8 @@ def _agent(data: Any, where: str) -> AgentSpec:
 
 
 #: Env arguments an agent's ``interface`` may set: its actions and what it observes.
-INTERFACE_KEYS = {"continuous", "observe_context", "observe_raster", "observe_fuel"}
+INTERFACE_KEYS = {"continuous", "observe_context", "observe_route", "observe_raster",
+                  "observe_fuel"}
 
 
 def _interface(data: Any, where: str) -> dict[str, Any]:

@@ -32,7 +32,7 @@ ARRIVAL_REWARD = 20.0
 TIME_LIMIT_BASE_S = 60.0
 TIME_LIMIT_SPEED_FRACTION = 0.25
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
-                  "physics_substeps", "observe_context", "observe_raster")
+                  "physics_substeps", "observe_context", "observe_route", "observe_raster")
 
 
 class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
@@ -68,7 +68,10 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     | then 4 | position x, y (GPS), cos and sin of the heading | 1000 m |
 
     ``observe_context=True`` appends friction, speed limit, lane width and the
-    driving side (+1 right, -1 left), scaled.
+    driving side (+1 right, -1 left), scaled. ``observe_route=True`` then appends where
+    the route goes, as a navigation app's arrow would: ahead and left of the car, the
+    point where the route leaves the intersection the car is in or comes to next, and
+    that of the intersection after it (``public.ROUTE_OBSERVATION``).
 
     ``observe_raster=True`` makes it ``Dict({"vector": <the Box above>, "raster":
     Box(0, 255, (4, 64, 64), uint8)})``: a top-down picture 64 m wide, 1 m per cell,
@@ -105,12 +108,13 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     ## Arguments
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
-    observe_raster=False, **fields)``, ``fields`` being ``CityConfig`` fields. ``reset``
-    publishes the map in ``info["map"]`` (schema in :mod:`envs.city.public`) and the
-    context in ``info["context"]``.
+    observe_route=False, observe_raster=False, **fields)``, ``fields`` being
+    ``CityConfig`` fields. ``reset`` publishes the map in ``info["map"]`` (schema in
+    :mod:`envs.city.public`) and the context in ``info["context"]``.
 
     ## Version History
-    - v0: first version, with other cars and pedestrians.
+    - v0: first version, with other cars and pedestrians; ``observe_route`` added later
+      (opt-in: the default observation is unchanged).
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": public.DECISION_HZ}
@@ -118,8 +122,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     def __init__(self, config: CityConfig | None = None, *,
                  preset: str | Sequence[str] | None = None, render_mode: str | None = None,
                  lidar_rays: int = 32, lidar_range_m: float = 50.0, physics_substeps: int = 5,
-                 observe_context: bool = False, observe_raster: bool = False,
-                 **fields: Any) -> None:
+                 observe_context: bool = False, observe_route: bool = False,
+                 observe_raster: bool = False, **fields: Any) -> None:
         self.config = CityConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -129,6 +133,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
             "lidar_range_m", lidar_range_m, _fields.FieldBounds(5.0, 200.0, "m"))
         self.physics_substeps = _fields.validate_int("physics_substeps", physics_substeps, 1, 50)
         self.observe_context = _fields.validate_bool("observe_context", observe_context)
+        self.observe_route = _fields.validate_bool("observe_route", observe_route)
         self.observe_raster = _fields.validate_bool("observe_raster", observe_raster)
         self.render_mode = render_mode
         self._fixed_map = _fixed_map(self.config)
@@ -137,7 +142,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
             check_street_lengths(self._fixed_map, self.config.lanes_per_direction, widest)
         self.action_space = (spaces.Box(-1.0, 1.0, (2,), np.float32) if self.config.continuous
                              else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
-        self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context)
+        self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context,
+                                                    self.observe_route)
         self.observation_space = spaces.Box(self._low, self._high, dtype=np.float32)
         if self.observe_raster:
             side = public.RASTER_SIZE_PX
@@ -275,9 +281,16 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         obs[i + 15] = math.sin(car.heading)
         if self.observe_context:
             context = self.context
-            obs[i + 16:] = (context.friction, context.speed_limit_mps / 20.0,
-                            context.lane_width_m / 3.5,
-                            1.0 if context.driving_side == "right" else -1.0)
+            obs[i + 16:i + 20] = (context.friction, context.speed_limit_mps / 20.0,
+                                  context.lane_width_m / 3.5,
+                                  1.0 if context.driving_side == "right" else -1.0)
+        if self.observe_route:
+            cos, sin = math.cos(car.heading), math.sin(car.heading)
+            route = []
+            for x, y in world.route_targets():
+                dx, dy = x - car.x, y - car.y
+                route += [cos * dx + sin * dy, cos * dy - sin * dx]
+            obs[len(obs) - len(route):] = np.array(route) / public.DISTANCE_SCALE_M
         vector = np.clip(obs, self._low, self._high)
         if self.observe_raster:
             return {"vector": vector, "raster": occupancy_raster(world)}
@@ -293,7 +306,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "time_s": world.time_s, "reward_terms": terms}
 
 
-def _observation_bounds(rays: int, observe_context: bool) -> tuple[np.ndarray, np.ndarray]:
+def _observation_bounds(rays: int, observe_context: bool,
+                        observe_route: bool = False) -> tuple[np.ndarray, np.ndarray]:
     low = [0.0, -1.0, -1.0, -5.0] + [0.0] * rays + [0.0] * 4 + [-1.0, -1.0, 0.0]
     high = [2.0, 1.0, 1.0, 5.0] + [1.0] * rays + [1.0] * 4 + [1.0, 1.0, 10.0]
     low += [0.0] * 5 + [-1.0, -1.0, -1.0, -1.0]
@@ -301,6 +315,10 @@ def _observation_bounds(rays: int, observe_context: bool) -> tuple[np.ndarray, n
     if observe_context:
         low += [0.0, 0.0, 0.0, -1.0]
         high += [1.5, 2.0, 2.0, 1.0]
+    if observe_route:
+        reach = public.ROUTE_OBSERVATION_REACH_M / public.DISTANCE_SCALE_M
+        low += [-reach] * len(public.ROUTE_OBSERVATION)
+        high += [reach] * len(public.ROUTE_OBSERVATION)
     return np.array(low, np.float32), np.array(high, np.float32)
 
 

@@ -35,7 +35,12 @@ heading_*          cos, sin of the heading                          1
 
 Each entry is its value divided by its scale; ``layout(rays)`` gives the indices.
 Distances saturate at the top of their range. ``observe_context=True`` appends the
-fields of ``CONTEXT_OBSERVATION_FIELDS``, scaled. ``sensor_noise`` adds Gaussian
+fields of ``CONTEXT_OBSERVATION_FIELDS``, scaled; ``observe_route=True`` then appends
+``ROUTE_OBSERVATION``: in the car's frame (ahead, left) and scaled by
+``DISTANCE_SCALE_M``, the point where the route leaves the intersection the car is in
+or comes to next (the centre of the kerb lane at the intersection's edge), then that of
+the intersection after it, or the destination's centre where the route ends first; they
+saturate at ``ROUTE_OBSERVATION_REACH_M``. ``sensor_noise`` adds Gaussian
 noise to the speed and lidar entries. The *lane* is that of the street the car is on,
 in its direction of travel; inside an intersection, that of the street the route
 leaves by.
@@ -111,6 +116,10 @@ LIGHT_STATES = ("green", "amber", "red")
 CONTEXT_OBSERVATION_FIELDS = ("friction", "speed_limit_mps", "lane_width_m", "driving_side")
 CONTEXT_OBSERVATION_SCALES = {"friction": 1.0, "speed_limit_mps": 20.0, "lane_width_m": 3.5,
                               "driving_side": 1.0}
+
+#: Entries appended by ``observe_route=True``, in this order (scale ``DISTANCE_SCALE_M``).
+ROUTE_OBSERVATION = ("exit_ahead", "exit_left", "next_exit_ahead", "next_exit_left")
+ROUTE_OBSERVATION_REACH_M = 1000.0
 
 #: Discrete actions: (steer, pedal) pairs.
 DISCRETE_ACTIONS = tuple((steer, pedal) for steer in (-1.0, 0.0, 1.0)

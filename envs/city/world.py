@@ -381,6 +381,33 @@ class CityWorld:
         directions = self._ray_directions @ np.array([[c, s], [-s, c]])
         return cast_rays(car.x, car.y, directions, boxes, self.lidar_range)
 
+    def route_targets(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """Where the route goes next [m, world frame]: the point where it leaves the
+        intersection the car is in or comes to next (the kerb lane's centre at the
+        intersection's edge, on the street it leaves by), and the same point of the
+        intersection after it; the destination's centre stands for both once reached."""
+        kind, where = self.region
+        node = where if kind == "node" and where in self.next_hop else self.arc[1]
+        targets = []
+        for _ in range(2):
+            if node == self.destination or node not in self.next_hop:
+                targets.append(self.city.position(self.destination))
+                continue
+            onward = self.next_hop[node]
+            targets.append(self._exit_point(node, onward))
+            node = onward
+        return targets[0], targets[1]
+
+    def _exit_point(self, node: int, onward: int) -> tuple[float, float]:
+        """Centre of the kerb lane toward ``onward`` at ``node``'s edge [m]."""
+        (x0, y0), (x1, y1) = self.city.position(node), self.city.position(onward)
+        length = math.hypot(x1 - x0, y1 - y0)
+        dx, dy = (x1 - x0) / length, (y1 - y0) / length
+        nx_, ny_ = public.side_normal(dx, dy, self.side)
+        one_way = self.city.street(node, onward).one_way_to is not None
+        kerb = public.lane_offsets(self.lanes, self.lane_width, one_way)[-1]
+        return (x0 + dx * self.half_width + nx_ * kerb, y0 + dy * self.half_width + ny_ * kerb)
+
     # ------------------------------------------------------------- scoring
     @property
     def route_completion(self) -> float:

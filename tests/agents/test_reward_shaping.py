@@ -85,6 +85,31 @@ def test_a_driver_making_progress_does_not_give_up():
         assert info["outcome"] != "gave_up" and not (terminated or truncated)
 
 
+LEFT_THROTTLE = public.DISCRETE_ACTIONS.index((1.0, 1.0))
+
+
+def test_a_learner_that_breaks_a_rule_gives_up_at_once():
+    env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), None,
+                 ("red_light", "wrong_lane", "off_road"))
+    env.reset(seed=3)
+    for steps in range(1, 200):  # noqa: B007 (the count is read after the loop)
+        _, _, terminated, truncated, info = env.step(LEFT_THROTTLE)
+        broken = sum(info["infractions"][name] for name in env.infractions)
+        if terminated or truncated:
+            break
+        assert broken == 0
+    assert info["outcome"] == "gave_up" and broken == 1 and steps > 1
+    assert info["infractions"]["collision_static"] == 0  # it gave up, it did not crash
+
+
+def test_give_up_on_infraction_needs_an_env_that_counts_them():
+    with pytest.raises(ValueError, match="give_up_on_infraction needs an env that counts"):
+        check_shaping({"give_up_on_infraction": True}, "LunarLanding-v0")
+    with pytest.raises(ValueError, match="give_up_on_infraction must be true or false"):
+        check_shaping({"give_up_on_infraction": 1}, "CityDriving-v0")
+    check_shaping({"give_up_on_infraction": True, "give_up_penalty": 5.0}, "CityDriving-v0")
+
+
 @pytest.mark.parametrize("table, message", [
     ({"give_up_after_steps": 0}, "give_up_after_steps must be a whole number"),
     ({"give_up_after_steps": 2.5}, "give_up_after_steps must be a whole number"),

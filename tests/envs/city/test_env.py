@@ -2,6 +2,7 @@
 
 import copy
 import json
+import math
 import pickle
 
 import gymnasium as gym
@@ -13,11 +14,12 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import envs  # noqa: F401
-from envs.city import CityConfig, public
+from envs.city import CityConfig, heuristic, public
 from envs.city.env import CityDrivingEnv
 
 MODES = [{"continuous": True}, {"continuous": False},
-         {"continuous": True, "observe_context": True, "lidar_rays": 8}]
+         {"continuous": True, "observe_context": True, "lidar_rays": 8},
+         {"continuous": False, "observe_route": True, "lidar_rays": 8}]
 
 
 def rollout(env: gym.Env, seed: int, steps: int, action_seed: int = 0):
@@ -185,6 +187,33 @@ def test_context_observation_is_appended_scaled():
     observation, _ = env.reset(seed=0)
     assert observation.shape == (public.observation_size(4) + 4,)
     assert observation[-4:].tolist() == pytest.approx([0.6, 13.9 / 20, 1.0, -1.0])
+
+
+@pytest.mark.parametrize("fields", [{}, {"driving_side": "left", "one_way_fraction": 0.5}],
+                         ids=["right-hand", "left-hand-one-way"])
+def test_the_route_observation_leads_the_scripted_driver_through_every_turn(fields):
+    """Each route point observed is where the scripted driver (which follows the lanes
+    alone) then passes, and it is appended after the context, in the car's frame."""
+    env = gym.make("CityDriving-v0", observe_context=True, observe_route=True, lidar_rays=16,
+                   traffic_density=0.0, pedestrian_density=0.0, **fields)
+    observation, info = env.reset(seed=2)
+    assert observation.shape == (public.observation_size(16) + 4 + 4,)
+    world, side, passed, points = env.unwrapped.world, info["map"]["driving_side"], {}, []
+    while True:
+        car = world.car
+        ahead, left = observation[-4:-2] * public.DISTANCE_SCALE_M
+        point = (round(car.x + math.cos(car.heading) * ahead - math.sin(car.heading) * left, 3),
+                 round(car.y + math.sin(car.heading) * ahead + math.cos(car.heading) * left, 3))
+        if not points or points[-1] != point:
+            points.append(point)
+        passed[point] = min(passed.get(point, math.inf), math.dist(point, (car.x, car.y)))
+        action = heuristic.drive(observation[:-8], 16, side)
+        observation, _, terminated, truncated, info = env.step(action)
+        if terminated or truncated:
+            break
+    assert info["is_success"] and len(points) >= 3
+    assert points[-1] == pytest.approx(world.city.position(world.destination), abs=1e-3)
+    assert max(passed[p] for p in points[:-1]) < 1.5  # every exit point lies on its way
 
 
 def test_bad_reset_options_are_refused():
