@@ -25,6 +25,7 @@ import os
 import shutil
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
@@ -119,13 +120,15 @@ def _job_folder(out: Path, job: Job) -> Path | None:
 
 def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = None,
                    progress: bool = False, backend: str = "local",
-                   address: str | None = None) -> Path:
+                   address: str | None = None, job_lines: bool = False) -> Path:
     """Run every unfinished job of ``spec``; return the store's path.
 
     ``backend="local"`` runs the jobs in a process pool of ``workers`` (default: the CPU
     count); ``"ray"`` runs them as Ray tasks (:mod:`experiments.ray_backend`), at most
     ``workers`` at once, on the cluster whose head is at ``address`` (``HOST:PORT``) or
     on a local Ray instance. Either way only this process writes the store.
+    ``progress`` shows a bar per phase; ``job_lines`` prints a line per finished job
+    instead, for runs whose output goes to a log file.
     """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
@@ -158,7 +161,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
                 if kind == "relearn":
                     pending = _skip_unlearned(store, pending, learned)
                 _run_jobs(spec, out, held_out, pending, store, workers, progress, kind,
-                          ray_pool)
+                          ray_pool, job_lines)
     finally:
         if ray_pool is not None:
             ray_pool.close()
@@ -185,11 +188,12 @@ def _skip_unlearned(store: ResultsStore, jobs: list[Job],
 
 def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
               store: ResultsStore, workers: int, progress: bool, kind: str,
-              ray_pool: RayPool | None = None) -> None:
+              ray_pool: RayPool | None = None, job_lines: bool = False) -> None:
     """Run ``jobs`` in the local pool, or as Ray tasks when given ``ray_pool``; commit
     each outcome here, as it arrives, in its own transaction."""
     if not jobs:
         return
+    finished = 0
     bar = None
     if progress:
         from tqdm import tqdm
@@ -205,6 +209,12 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
             store.fail_job(outcome.job_id, outcome.error)
         if bar is not None:
             bar.update(1)
+        nonlocal finished
+        finished += 1
+        if job_lines:
+            status = "done" if outcome.error is None else "FAILED"
+            print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {spec.name} {kind} "
+                  f"{finished}/{len(jobs)} {status}: {outcome.job_id}", flush=True)
 
     try:
         if ray_pool is not None:

@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_spec_arguments(parser)
     parser.add_argument("--workers", type=int, help="parallel jobs (default: the CPU count; "
                                                    "with Ray, the cluster's)")
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bars: print a line per finished job (for a log file)")
     parser.add_argument("--backend", choices=BACKENDS, default="local",
                         help="where jobs run: a local process pool, or Ray tasks "
                              "(pip install 'exgen[ray]'; --out must then be on a filesystem "
@@ -72,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"redoing {len(redone)} finished jobs starting with {args.redo!r}")
     try:
         store = run_experiment(spec, out, args.workers, progress=not args.no_progress,
-                               backend=args.backend, address=args.address)
+                               backend=args.backend, address=args.address,
+                               job_lines=args.no_progress)
     except ray_backend.BackendError as error:
         raise InputError(str(error)) from error
     report = write_report(spec, store, out / "report", gifs=not args.no_gifs)

@@ -3,6 +3,7 @@
 import contextlib
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -122,6 +123,12 @@ def test_a_killed_compare_resumes_without_duplicates_or_losses(tmp_path):
     connection = sqlite3.connect(out / "results.sqlite")
     assert connection.execute("SELECT COUNT(*) FROM jobs WHERE status = 'pending' AND "
                               "agent != 'buggy'").fetchone()[0] == 0
+    # --no-progress logs a line per job the resumed run finished, and only those.
+    printed = re.findall(r"^\S+ \S+ micro (?:learn|transfer|relearn) \d+/\d+ (done|FAILED): "
+                         r"(\S+)$", result.stdout, re.MULTILINE)
+    statuses = dict(connection.execute("SELECT job_id, status FROM jobs"))
+    assert printed and all(statuses[job] == ("done" if status == "done" else "failed")
+                           for status, job in printed)
     for job_id, kind, count in connection.execute(
             "SELECT j.job_id, j.kind, COUNT(e.episode) FROM jobs j LEFT JOIN episodes e "
             "USING (job_id) WHERE j.status = 'done' GROUP BY j.job_id"):
