@@ -19,6 +19,11 @@ CARLA agents such as Roach end training episodes that are "blocked" likewise.
 (red light, wrong lane, off the road), as MetaDrive ends its PPO's episodes when the
 car leaves the road: the learner never practises driving on from a broken rule.
 
+``reward_weights`` (a table of term -> weight >= 0, CityDriving) pays the learner each
+term of ``info["reward_terms"]`` times its weight (1 for a term it does not name):
+``{progress = 10}`` pays progress as MetaDrive does relative to its penalties (1 per
+metre against 5 for leaving the road, where CityDriving pays 0.1 against 5).
+
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
 offset|)`` read from the observation in its published scaled units (CityDriving: pi
@@ -42,11 +47,13 @@ from envs.city import public as city_public
 
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
-                "give_up_on_infraction", "lane_keeping")
+                "give_up_on_infraction", "reward_weights", "lane_keeping")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the ``info["infractions"]`` counts that ``give_up_on_infraction`` watches.
 INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
+#: Per env id: the terms of ``info["reward_terms"]`` that ``reward_weights`` may weigh.
+REWARD_TERMS = {"CityDriving-v0": ("progress", "infractions", "collision", "arrival")}
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
@@ -65,6 +72,8 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     if table.get("give_up_on_infraction") and env_id is not None and env_id not in INFRACTIONS:
         raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
                          f"{', '.join(INFRACTIONS)}, not {env_id}")
+    if "reward_weights" in table:
+        _check_weights(table["reward_weights"], env_id)
     _check_patience(table.get("give_up_after_steps"))
     if (table.get("give_up_penalty") and table.get("give_up_after_steps") is None
             and not table.get("give_up_on_infraction")):
@@ -76,6 +85,23 @@ def _check_non_negative(key: str, value: Any) -> None:
     if (isinstance(value, bool) or not isinstance(value, (int, float))
             or not np.isfinite(value) or value < 0):
         raise ValueError(f"{key} must be a number >= 0, got {value!r}")
+
+
+def _check_weights(weights: Any, env_id: str | None) -> None:
+    if not isinstance(weights, dict):
+        raise ValueError(f"reward_weights must be a table of reward term -> weight, got "
+                         f"{weights!r}")
+    if env_id is not None:
+        terms = REWARD_TERMS.get(env_id)
+        if terms is None:
+            raise ValueError(f"reward_weights needs an env that reports its reward terms: "
+                             f"{', '.join(REWARD_TERMS)}, not {env_id}")
+        unknown = sorted(set(weights) - set(terms))
+        if unknown:
+            raise ValueError(f"reward_weights: unknown term(s) {', '.join(unknown)} of "
+                             f"{env_id}; valid: {', '.join(terms)}")
+    for term, weight in weights.items():
+        _check_non_negative(f"reward_weights.{term}", weight)
 
 
 def _check_patience(steps: Any) -> None:
@@ -107,6 +133,8 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
 
     check_shaping(table, env_id)
     gamma = float(table.get("gamma", 0.99))
+    if table.get("reward_weights"):
+        venv = TermWeights(venv, table["reward_weights"])
     if table.get("lane_keeping"):
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
@@ -139,6 +167,25 @@ class Penalties(VecEnvWrapper):
         gave_up = np.array([info.get("outcome") == GAVE_UP for info in infos])
         rewards = rewards - self.step_penalty - self.give_up_penalty * (dones & gave_up)
         return observations, rewards.astype(np.float32), dones, infos
+
+
+class TermWeights(VecEnvWrapper):
+    """Pays each term of ``info["reward_terms"]`` times its weight in ``weights`` (the
+    env's reward otherwise: a term not named keeps weight 1)."""
+
+    def __init__(self, venv: VecEnv, weights: dict[str, float]) -> None:
+        _check_weights(weights, None)
+        super().__init__(venv)
+        self.weights = {term: float(weight) for term, weight in weights.items()}
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        observations, rewards, dones, infos = self.venv.step_wait()
+        extra = np.array([sum((weight - 1.0) * info["reward_terms"].get(term, 0.0)
+                              for term, weight in self.weights.items()) for info in infos])
+        return observations, (rewards + extra).astype(np.float32), dones, infos
 
 
 class GiveUp(gym.Wrapper):

@@ -141,6 +141,39 @@ def test_lane_keeping_is_a_potential_difference_the_log_never_sees(tmp_path):
     log.close()
 
 
+def test_reward_weights_pay_each_term_weighed_and_the_log_keeps_the_envs_return(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    inner = EpisodeLogVecEnv(DummyVecEnv([lambda: gym.make(
+        "CityDriving-v0", preset="empty", continuous=False)]), log, "ppo", 10_000)
+    shaped = shape_rewards(inner, {"reward_weights": {"progress": 10.0, "collision": 0.5}},
+                           "CityDriving-v0")
+    shaped.seed(3)
+    shaped.reset()
+    terms = {"progress": 0.0, "infractions": 0.0, "collision": 0.0, "arrival": 0.0}
+    paid = 0.0
+    while not read_log(log.path):  # straight on at full throttle, into a building
+        _, reward, _, infos = shaped.step(np.array([THROTTLE]))
+        paid += float(reward[0])
+        for term, value in infos[0]["reward_terms"].items():
+            terms[term] += value
+    assert abs(terms["progress"]) > 1.0 and terms["collision"] == -20.0
+    expected = 10 * terms["progress"] + terms["infractions"] + 0.5 * terms["collision"]
+    assert paid == pytest.approx(expected, rel=1e-4)
+    assert float(read_log(log.path)[0]["r"]) == pytest.approx(sum(terms.values()), rel=1e-4)
+    log.close()
+
+
+@pytest.mark.parametrize("table, env_id, message", [
+    ({"reward_weights": {"speed": 2.0}}, "CityDriving-v0", "unknown term.*speed.*valid: progress"),
+    ({"reward_weights": {"progress": -1.0}}, "CityDriving-v0", "reward_weights.progress must be"),
+    ({"reward_weights": 2.0}, "CityDriving-v0", "reward_weights must be a table"),
+    ({"reward_weights": {"progress": 2.0}}, "LunarLanding-v0", "reports its reward terms"),
+])
+def test_bad_reward_weights_are_refused_by_name(table, env_id, message):
+    with pytest.raises(ValueError, match=message):
+        check_shaping(table, env_id)
+
+
 def test_lane_keeping_is_refused_for_an_env_without_lanes():
     with pytest.raises(ValueError, match="lane_keeping needs an observation with a lane"):
         check_shaping({"lane_keeping": 1.0}, "LunarLanding-v0")
