@@ -9,7 +9,6 @@ the run that created it, and of every finished job) too.
 from __future__ import annotations
 
 import csv
-import functools
 import json
 import sqlite3
 import subprocess
@@ -93,6 +92,11 @@ class ResultsStore:
         self.connection.execute("PRAGMA foreign_keys=ON")
         self.connection.executescript(SCHEMA)
         self._add_missing_columns()
+        #: The code this process runs, kept with every job it finishes (a run resumed
+        #: across commits says which jobs ran at which). Read now, as the run starts and
+        #: before its workers load the code: read later, it would take in edits made
+        #: while the run goes on.
+        self.code_version = code_version()
 
     def _add_missing_columns(self) -> None:
         """Bring a store written by an older version up to this schema."""
@@ -103,12 +107,6 @@ class ResultsStore:
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(jobs)")}
         if "code_version" not in columns:  # NULL for jobs finished before it was kept
             self.connection.execute("ALTER TABLE jobs ADD COLUMN code_version TEXT")
-
-    @functools.cached_property
-    def code_version(self) -> str:
-        """The code this process runs, kept with every job it finishes: a run resumed
-        across commits says which jobs ran at which."""
-        return code_version()
 
     def code_versions(self, experiment: str) -> dict[str, int]:
         """Finished jobs per code version, oldest first; ``V (recorded at creation)``

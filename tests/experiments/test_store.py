@@ -93,6 +93,20 @@ def test_every_finished_job_keeps_the_code_version_that_ran_it(tmp_path):
                                             "def5678": 2}
 
 
+def test_the_code_version_is_read_as_the_run_starts_not_as_its_jobs_finish(tmp_path,
+                                                                            monkeypatch):
+    from experiments import store as store_module
+
+    monkeypatch.setattr(store_module, "code_version", lambda: "abc1234")
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("x", {}, "v0")
+        store.add_jobs("x", jobs(1))
+        # The tree is edited while the run goes on; its workers loaded the code before.
+        monkeypatch.setattr(store_module, "code_version", lambda: "abc1234-dirty")
+        store.finish_job("transfer-0", [record(0)])
+        assert store.code_versions("x") == {"abc1234": 1}
+
+
 def test_the_spec_and_versions_are_kept_and_a_changed_spec_is_refused(tmp_path):
     with ResultsStore(tmp_path / "results.sqlite") as store:
         store.record_experiment("x", {"seeds": [1, 2]}, "LunarLanding-v0")
