@@ -439,7 +439,7 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
         if agent in learning and (agent, "from scratch") not in [b[:2] for b in bars]:
             bars.append((agent, "from scratch", learning[agent]["summary"].median))
         bars.append((agent, test, data["summary"].median))
-    figure, axes = plt.subplots(figsize=(max(5, 0.6 * len(bars)), 3.5))
+    figure, axes = plt.subplots(figsize=(max(5, 0.6 * len(bars)) + 3, 3.5))  # + the legend
     for index, (_agent, label, median) in enumerate(bars):
         axes.bar(index, median.value, hatch="//" if median.censored else None,
                  color="#8888cc" if label == "from scratch" else "#cc8844")
@@ -447,7 +447,16 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
                     fontsize=7, rotation=45, ha="right")
     axes.set_ylabel("episodes to criterion (median)")
     axes.set_yscale("log")
-    return _save(figure, path)
+    from matplotlib.patches import Patch
+
+    axes.legend(handles=[
+        Patch(facecolor="#8888cc", label="learning from scratch"),
+        Patch(facecolor="#cc8844", label="relearning in a test context"),
+        Patch(facecolor="white", edgecolor="black", hatch="//",
+              label="median not met within the budget (a lower bound)")],
+        fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    figure.tight_layout()
+    return _save(figure, path, bbox_inches="tight")
 
 
 # -------------------------------------------------------------------- output
