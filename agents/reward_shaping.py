@@ -234,14 +234,20 @@ class LanePotential(VecEnvWrapper):
     def __init__(self, venv: VecEnv, weight: float, gamma: float,
                  entries: tuple[int, int]) -> None:
         _check_non_negative("lane_keeping", weight)
-        if not isinstance(venv.observation_space, gym.spaces.Box):
-            raise ValueError("lane_keeping needs a flat Box observation")
+        space = venv.observation_space
+        if isinstance(space, gym.spaces.Dict):  # observe_raster: the lanes are in "vector"
+            space = space.spaces.get("vector")
+        if not isinstance(space, gym.spaces.Box):
+            raise ValueError("lane_keeping needs a flat Box observation, or a Dict with one "
+                             "under 'vector'")
         super().__init__(venv)
         self.weight, self.gamma = float(weight), float(gamma)
         self.entries = list(entries)
         self._potential = np.zeros(self.num_envs)
 
-    def phi(self, observations: np.ndarray) -> np.ndarray:
+    def phi(self, observations: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
+        if isinstance(observations, dict):
+            observations = observations["vector"]
         return -self.weight * np.abs(np.asarray(observations)[..., self.entries]).sum(-1)
 
     def reset(self) -> Any:

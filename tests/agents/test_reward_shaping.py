@@ -174,6 +174,20 @@ def test_bad_reward_weights_are_refused_by_name(table, env_id, message):
         check_shaping(table, env_id)
 
 
+def test_lane_keeping_reads_the_vector_of_a_raster_observation():
+    inner = DummyVecEnv([lambda: gym.make("CityDriving-v0", preset="empty", continuous=False,
+                                          observe_raster=True, lidar_rays=8)])
+    shaped = shape_rewards(inner, {"lane_keeping": 2.0, "gamma": 1.0}, "CityDriving-v0")
+    shaped.seed(5)
+    first = shaped.reset()["vector"][0]
+    observations, reward, _, infos = shaped.step(np.array([LEFT_THROTTLE]))
+    after = observations["vector"][0]
+    phi = lambda v: -2.0 * (abs(v[public.LANE_HEADING]) + abs(v[public.LANE_OFFSET]))  # noqa: E731
+    assert phi(after) != phi(first)
+    assert float(reward[0]) == pytest.approx(
+        sum(infos[0]["reward_terms"].values()) + phi(after) - phi(first), abs=1e-4)
+
+
 def test_lane_keeping_is_refused_for_an_env_without_lanes():
     with pytest.raises(ValueError, match="lane_keeping needs an observation with a lane"):
         check_shaping({"lane_keeping": 1.0}, "LunarLanding-v0")
