@@ -69,9 +69,8 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     for key in ("normalize_reward", "give_up_on_infraction"):
         if not isinstance(table.get(key, False), bool):
             raise ValueError(f"{key} must be true or false, got {table[key]!r}")
-    if table.get("give_up_on_infraction") and env_id is not None and env_id not in INFRACTIONS:
-        raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
-                         f"{', '.join(INFRACTIONS)}, not {env_id}")
+    if env_id is not None:
+        _watched_infractions(table, env_id)
     if "reward_weights" in table:
         _check_weights(table["reward_weights"], env_id)
     _check_patience(table.get("give_up_after_steps"))
@@ -104,6 +103,17 @@ def _check_weights(weights: Any, env_id: str | None) -> None:
         _check_non_negative(f"reward_weights.{term}", weight)
 
 
+def _watched_infractions(table: dict[str, Any], env_id: str | None) -> tuple[str, ...]:
+    """The infraction counts ``give_up_on_infraction`` watches in ``env_id`` (none when
+    it is off); raise if the env counts none."""
+    if not table.get("give_up_on_infraction"):
+        return ()
+    if env_id not in INFRACTIONS:
+        raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
+                         f"{', '.join(INFRACTIONS)}, not {env_id}")
+    return INFRACTIONS[env_id]
+
+
 def _check_patience(steps: Any) -> None:
     if steps is not None and (isinstance(steps, bool) or not isinstance(steps, int)
                               or steps < 1):
@@ -116,10 +126,7 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
     giving up (``give_up_after_steps``, ``give_up_on_infraction``) happens inside the
     episode log, so it is recorded."""
     patience = table.get("give_up_after_steps")
-    watched = INFRACTIONS.get(env_id, ()) if table.get("give_up_on_infraction") else ()
-    if table.get("give_up_on_infraction") and not watched:
-        raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
-                         f"{', '.join(INFRACTIONS)}, not {env_id}")
+    watched = _watched_infractions(table, env_id)
     if patience is None and not watched:
         return None
     return lambda env: GiveUp(env, None if patience is None else int(patience), watched)

@@ -155,7 +155,7 @@ class ResultsStore:
             return
         with self.transaction() as db:
             db.execute("INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
-                       (name, text, env_version, code_version(), time.time()))
+                       (name, text, env_version, self.code_version, time.time()))
 
     def add_jobs(self, experiment: str, jobs: Iterable[Job]) -> int:
         """Add jobs not yet known (by id); return how many were new."""
