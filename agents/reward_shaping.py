@@ -17,7 +17,10 @@ counts as an episode the agent acted in. Long episodes spent parked against a co
 CARLA agents such as Roach end training episodes that are "blocked" likewise.
 ``give_up_on_infraction = true`` (CityDriving) also gives up at the first infraction
 (red light, wrong lane, off the road), as MetaDrive ends its PPO's episodes when the
-car leaves the road: the learner never practises driving on from a broken rule.
+car leaves the road and Roach's CARLA training ends them at a red light run: the
+learner never practises driving on from a broken rule, and a broken rule costs it all
+the progress it would have been paid after. A list (``["red_light"]``) watches only the
+infractions it names.
 
 ``reward_weights`` (a table of term -> weight >= 0, CityDriving) pays the learner each
 term of ``info["reward_terms"]`` times its weight (1 for a term it does not name):
@@ -66,11 +69,10 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
         raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
                          f"{', '.join(LANE_ENTRIES)}, not {env_id}")
-    for key in ("normalize_reward", "give_up_on_infraction"):
-        if not isinstance(table.get(key, False), bool):
-            raise ValueError(f"{key} must be true or false, got {table[key]!r}")
-    if env_id is not None:
-        _watched_infractions(table, env_id)
+    if not isinstance(table.get("normalize_reward", False), bool):
+        raise ValueError(f"normalize_reward must be true or false, "
+                         f"got {table['normalize_reward']!r}")
+    _watched_infractions(table, env_id)
     if "reward_weights" in table:
         _check_weights(table["reward_weights"], env_id)
     _check_patience(table.get("give_up_after_steps"))
@@ -104,14 +106,28 @@ def _check_weights(weights: Any, env_id: str | None) -> None:
 
 
 def _watched_infractions(table: dict[str, Any], env_id: str | None) -> tuple[str, ...]:
-    """The infraction counts ``give_up_on_infraction`` watches in ``env_id`` (none when
-    it is off); raise if the env counts none."""
-    if not table.get("give_up_on_infraction"):
+    """The infraction counts ``give_up_on_infraction`` watches in ``env_id``: none when it
+    is false, all those the env counts when true, else the list it names; raise on a bad
+    value, or on an env that counts none (``env_id`` None: check the value's type only)."""
+    value = table.get("give_up_on_infraction", False)
+    names = value if isinstance(value, list) else None
+    if not isinstance(value, bool) and (names is None
+                                        or not all(isinstance(n, str) for n in names)):
+        raise ValueError(f"give_up_on_infraction must be true, false or a list of "
+                         f"infraction names, got {value!r}")
+    if not value:
         return ()
+    if env_id is None:
+        return tuple(names or ())
     if env_id not in INFRACTIONS:
         raise ValueError(f"give_up_on_infraction needs an env that counts infractions: "
                          f"{', '.join(INFRACTIONS)}, not {env_id}")
-    return INFRACTIONS[env_id]
+    counted = INFRACTIONS[env_id]
+    unknown = sorted(set(names or ()) - set(counted))
+    if unknown:
+        raise ValueError(f"give_up_on_infraction: unknown infraction(s) {', '.join(unknown)} "
+                         f"of {env_id}; valid: {', '.join(counted)}")
+    return counted if names is None else tuple(names)
 
 
 def _check_patience(steps: Any) -> None:

@@ -5,7 +5,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 import envs  # noqa: F401
 from agents.records import EpisodeLog, read_log
-from agents.reward_shaping import GiveUp, Penalties, check_shaping, shape_rewards
+from agents.reward_shaping import GiveUp, Penalties, check_shaping, env_wrapper, shape_rewards
 from agents.vec_log import EpisodeLogVecEnv
 from envs.city import public
 
@@ -105,9 +105,25 @@ def test_a_learner_that_breaks_a_rule_gives_up_at_once():
 def test_give_up_on_infraction_needs_an_env_that_counts_them():
     with pytest.raises(ValueError, match="give_up_on_infraction needs an env that counts"):
         check_shaping({"give_up_on_infraction": True}, "LunarLanding-v0")
-    with pytest.raises(ValueError, match="give_up_on_infraction must be true or false"):
+    with pytest.raises(ValueError, match="give_up_on_infraction must be true, false or a list"):
         check_shaping({"give_up_on_infraction": 1}, "CityDriving-v0")
+    with pytest.raises(ValueError, match=r"unknown infraction\(s\) speeding of CityDriving-v0; "
+                                         r"valid: red_light, wrong_lane, off_road"):
+        check_shaping({"give_up_on_infraction": ["red_light", "speeding"]}, "CityDriving-v0")
     check_shaping({"give_up_on_infraction": True, "give_up_penalty": 5.0}, "CityDriving-v0")
+
+
+def test_a_list_of_infractions_gives_up_only_at_those():
+    wrap = env_wrapper({"give_up_on_infraction": ["red_light"]}, "CityDriving-v0")
+    env = wrap(gym.make("CityDriving-v0", preset="empty", continuous=False))
+    assert env.infractions == ("red_light",)
+    env.reset(seed=3)
+    terminated = truncated = False
+    while not (terminated or truncated):
+        _, _, terminated, truncated, info = env.step(LEFT_THROTTLE)
+    # It left its lane and the road (which true would give up at) and drove on to crash.
+    assert info["infractions"]["wrong_lane"] + info["infractions"]["off_road"] > 0
+    assert info["outcome"] != "gave_up"
 
 
 @pytest.mark.parametrize("table, message", [
