@@ -151,7 +151,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "vector": self.observation_space,
                 "raster": spaces.Box(0, 255, (len(public.RASTER_CHANNELS), side, side),
                                      np.uint8)})
-        self._index = public.layout(self.lidar_rays)
+        self._index = public.layout(self.lidar_rays, self.observe_context,
+                                    self.observe_route)
         self.world: CityWorld | None = None
         self.context: CityConfig | None = None
         self._renderer = None
@@ -262,35 +263,36 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         steering = car.steering / MAX_STEERING_RAD
         obs[:4] = (speed, steering, readings.lane_heading / math.pi,
                    readings.lane_offset / public.LANE_OFFSET_SCALE_M)
-        obs[4:4 + rays] = lidar
-        i = 4 + rays
+        obs[public.LIDAR_START:public.LIDAR_START + rays] = lidar
+        at = self._index
         if readings.light is not None:
-            obs[i + public.LIGHT_STATES.index(readings.light)] = 1.0
-        obs[i + 3] = readings.light_distance / public.DISTANCE_SCALE_M
+            obs[at["light_" + readings.light]] = 1.0
+        obs[at["light_distance"]] = readings.light_distance / public.DISTANCE_SCALE_M
         dest_x, dest_y = world.city.position(world.destination)
         bearing = math.atan2(dest_y - car.y, dest_x - car.x) - car.heading
-        obs[i + 4] = math.cos(bearing)
-        obs[i + 5] = math.sin(bearing)
-        obs[i + 6] = readings.route_distance / public.ROUTE_SCALE_M
+        obs[at["destination_cos"]] = math.cos(bearing)
+        obs[at["destination_sin"]] = math.sin(bearing)
+        obs[at["route_distance"]] = readings.route_distance / public.ROUTE_SCALE_M
         if readings.turn is not None:
-            obs[i + 7 + public.TURNS.index(readings.turn)] = 1.0
-        obs[i + 11] = readings.turn_distance / public.DISTANCE_SCALE_M
-        obs[i + 12] = car.x / public.POSITION_SCALE_M
-        obs[i + 13] = car.y / public.POSITION_SCALE_M
-        obs[i + 14] = math.cos(car.heading)
-        obs[i + 15] = math.sin(car.heading)
+            obs[at["turn_" + readings.turn.removesuffix("_turn")]] = 1.0
+        obs[at["turn_distance"]] = readings.turn_distance / public.DISTANCE_SCALE_M
+        obs[at["x"]] = car.x / public.POSITION_SCALE_M
+        obs[at["y"]] = car.y / public.POSITION_SCALE_M
+        obs[at["heading_cos"]] = math.cos(car.heading)
+        obs[at["heading_sin"]] = math.sin(car.heading)
         if self.observe_context:
-            context = self.context
-            obs[i + 16:i + 20] = (context.friction, context.speed_limit_mps / 20.0,
-                                  context.lane_width_m / 3.5,
-                                  1.0 if context.driving_side == "right" else -1.0)
+            for name in public.CONTEXT_OBSERVATION_FIELDS:
+                value = getattr(self.context, name)
+                if name == "driving_side":
+                    value = 1.0 if value == "right" else -1.0
+                obs[at[name]] = value / public.CONTEXT_OBSERVATION_SCALES[name]
         if self.observe_route:
             cos, sin = math.cos(car.heading), math.sin(car.heading)
-            route = []
+            names = iter(public.ROUTE_OBSERVATION)
             for x, y in world.route_targets():
                 dx, dy = x - car.x, y - car.y
-                route += [cos * dx + sin * dy, cos * dy - sin * dx]
-            obs[len(obs) - len(route):] = np.array(route) / public.DISTANCE_SCALE_M
+                obs[at[next(names)]] = (cos * dx + sin * dy) / public.DISTANCE_SCALE_M
+                obs[at[next(names)]] = (cos * dy - sin * dx) / public.DISTANCE_SCALE_M
         vector = np.clip(obs, self._low, self._high)
         if self.observe_raster:
             return {"vector": vector, "raster": occupancy_raster(world)}

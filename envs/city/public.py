@@ -33,7 +33,8 @@ x, y               position of the car (GPS)                        POSITION_SCA
 heading_*          cos, sin of the heading                          1
 =================  ===============================================  ===================
 
-Each entry is its value divided by its scale; ``layout(rays)`` gives the indices.
+Each entry is its value divided by its scale; ``layout(rays, observe_context,
+observe_route)`` gives the indices, appended entries included.
 Distances saturate at the top of their range. ``observe_context=True`` appends the
 fields of ``CONTEXT_OBSERVATION_FIELDS``, scaled; ``observe_route=True`` then appends
 ``ROUTE_OBSERVATION``: in the car's frame (ahead, left) and scaled by
@@ -134,17 +135,24 @@ ACTION_MEANINGS = {
 CONTINUOUS_ACTION = ("steer", "pedal")
 
 
-def layout(lidar_rays: int) -> dict[str, int]:
-    """Index of every named observation entry for a lidar of ``lidar_rays``."""
+def layout(lidar_rays: int, observe_context: bool = False,
+           observe_route: bool = False) -> dict[str, int]:
+    """Index of every named observation entry for a lidar of ``lidar_rays``, with the
+    entries that ``observe_context`` and ``observe_route`` append."""
     names = {"speed": SPEED, "steering": STEERING, "lane_heading": LANE_HEADING,
              "lane_offset": LANE_OFFSET}
+    appended = (AFTER_LIDAR + CONTEXT_OBSERVATION_FIELDS * observe_context
+                + ROUTE_OBSERVATION * observe_route)
     end = LIDAR_START + lidar_rays
-    names.update({name: end + i for i, name in enumerate(AFTER_LIDAR)})
+    names.update({name: end + i for i, name in enumerate(appended)})
     return names
 
 
-def observation_size(lidar_rays: int) -> int:
-    return LIDAR_START + lidar_rays + len(AFTER_LIDAR)
+def observation_size(lidar_rays: int, observe_context: bool = False,
+                     observe_route: bool = False) -> int:
+    return (LIDAR_START + lidar_rays + len(AFTER_LIDAR)
+            + len(CONTEXT_OBSERVATION_FIELDS) * observe_context
+            + len(ROUTE_OBSERVATION) * observe_route)
 
 
 def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:

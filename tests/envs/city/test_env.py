@@ -186,6 +186,10 @@ def test_context_observation_is_appended_scaled():
                    lidar_rays=4)
     observation, _ = env.reset(seed=0)
     assert observation.shape == (public.observation_size(4) + 4,)
+    assert observation.shape == (public.observation_size(4, observe_context=True),)
+    at = public.layout(4, observe_context=True)
+    assert [at[name] for name in public.CONTEXT_OBSERVATION_FIELDS] == list(range(
+        public.observation_size(4), public.observation_size(4) + 4))
     assert observation[-4:].tolist() == pytest.approx([0.6, 13.9 / 20, 1.0, -1.0])
 
 
@@ -198,6 +202,9 @@ def test_the_route_observation_leads_the_scripted_driver_through_every_turn(fiel
                    traffic_density=0.0, pedestrian_density=0.0, **fields)
     observation, info = env.reset(seed=2)
     assert observation.shape == (public.observation_size(16) + 4 + 4,)
+    at = public.layout(16, observe_context=True, observe_route=True)
+    assert [at[name] for name in public.ROUTE_OBSERVATION] == list(range(
+        public.observation_size(16) + 4, public.observation_size(16, True, True)))
     world, side, passed, points = env.unwrapped.world, info["map"]["driving_side"], {}, []
     while True:
         car = world.car
