@@ -27,6 +27,10 @@ term of ``info["reward_terms"]`` times its weight (1 for a term it does not name
 ``{progress = 10}`` pays progress as MetaDrive does relative to its penalties (1 per
 metre against 5 for leaving the road, where CityDriving pays 0.1 against 5).
 
+``speeding_penalty`` (reward units per step per m/s, CityDriving) takes that much per
+m/s above the speed limit from every step: the env itself has no speeding infraction,
+and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (README).
+
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
 offset|)`` read from the observation in its published scaled units (CityDriving: pi
@@ -50,13 +54,15 @@ from envs.city import public as city_public
 
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
-                "give_up_on_infraction", "reward_weights", "lane_keeping")
+                "give_up_on_infraction", "reward_weights", "lane_keeping", "speeding_penalty")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the ``info["infractions"]`` counts that ``give_up_on_infraction`` watches.
 INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 #: Per env id: the terms of ``info["reward_terms"]`` that ``reward_weights`` may weigh.
 REWARD_TERMS = {"CityDriving-v0": ("progress", "infractions", "collision", "arrival")}
+#: Env ids whose step ``info`` holds ``speed_mps`` and ``speed_limit_mps``.
+SPEED_LIMITED = ("CityDriving-v0",)
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
@@ -64,8 +70,11 @@ GAVE_UP = "gave_up"
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
-    for key in ("step_penalty", "give_up_penalty", "lane_keeping"):
+    for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty"):
         _check_non_negative(key, table.get(key, 0.0))
+    if table.get("speeding_penalty") and env_id is not None and env_id not in SPEED_LIMITED:
+        raise ValueError(f"speeding_penalty needs an env with a speed limit: "
+                         f"{', '.join(SPEED_LIMITED)}, not {env_id}")
     if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
         raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
                          f"{', '.join(LANE_ENTRIES)}, not {env_id}")
@@ -150,7 +159,8 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
-    (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``normalize_reward``, with
+    (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,
+    ``normalize_reward``, with
     the table's ``gamma``), for the learner's eyes only."""
     from stable_baselines3.common.vec_env import VecNormalize
 
@@ -162,6 +172,8 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
+    if table.get("speeding_penalty"):
+        venv = Speeding(venv, float(table["speeding_penalty"]))
     if table.get("step_penalty") or table.get("give_up_penalty"):
         venv = Penalties(venv, float(table.get("step_penalty", 0.0)),
                          float(table.get("give_up_penalty", 0.0)))
@@ -209,6 +221,25 @@ class TermWeights(VecEnvWrapper):
         extra = np.array([sum((weight - 1.0) * info["reward_terms"].get(term, 0.0)
                               for term, weight in self.weights.items()) for info in infos])
         return observations, (rewards + extra).astype(np.float32), dones, infos
+
+
+class Speeding(VecEnvWrapper):
+    """Subtracts ``weight`` (reward units per step per m/s) times the speed above the
+    limit, ``info["speed_mps"] - info["speed_limit_mps"]`` when positive."""
+
+    def __init__(self, venv: VecEnv, weight: float) -> None:
+        _check_non_negative("speeding_penalty", weight)
+        super().__init__(venv)
+        self.weight = float(weight)
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        observations, rewards, dones, infos = self.venv.step_wait()
+        excess = np.array([max(0.0, info["speed_mps"] - info["speed_limit_mps"])
+                           for info in infos])
+        return observations, (rewards - self.weight * excess).astype(np.float32), dones, infos
 
 
 class GiveUp(gym.Wrapper):

@@ -304,7 +304,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "infractions": dict(world.counts), "route_completion": world.route_completion,
                 "driving_score": world.driving_score,
                 "route_distance_m": world.readings.route_distance,
-                "speed_mps": world.car.speed, "slipping": world.car.slipping,
+                "speed_mps": world.car.speed, "speed_limit_mps": self.context.speed_limit_mps,
+                "slipping": world.car.slipping,
                 "time_s": world.time_s, "reward_terms": terms}
 
 

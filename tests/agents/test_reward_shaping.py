@@ -77,6 +77,32 @@ def test_a_learner_that_stands_still_gives_up_and_pays_only_in_its_own_rewards(t
     log.close()
 
 
+def test_a_learner_pays_for_speeding_above_the_limit(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    make = lambda: gym.make("CityDriving-v0", preset="empty", continuous=False,  # noqa: E731
+                            speed_limit_mps=4.0)
+    inner = EpisodeLogVecEnv(DummyVecEnv([make]), log, "ppo", 10_000)
+    shaped = shape_rewards(inner, {"speeding_penalty": 0.5}, "CityDriving-v0")
+    inner.seed(3)
+    inner.reset()
+    raw = DummyVecEnv([make])  # the same episode, unshaped
+    raw.seed(3)
+    raw.reset()
+    speeds = []
+    for _ in range(40):
+        _, reward, _, infos = shaped.step(np.array([THROTTLE]))
+        _, raw_reward, _, _ = raw.step(np.array([THROTTLE]))
+        speeds.append(infos[0]["speed_mps"])
+        expected = raw_reward[0] - 0.5 * max(0.0, infos[0]["speed_mps"] - 4.0)
+        assert reward[0] == pytest.approx(expected, abs=1e-5)
+    assert speeds[0] < 4.0 < speeds[-1]  # paid nothing at first, then for the excess
+    with pytest.raises(ValueError, match="speeding_penalty needs an env with a speed limit"):
+        check_shaping({"speeding_penalty": 1.0}, "LunarLanding-v0")
+    with pytest.raises(ValueError, match="speeding_penalty must be a number >= 0"):
+        check_shaping({"speeding_penalty": -1.0}, "CityDriving-v0")
+    log.close()
+
+
 def test_a_driver_making_progress_does_not_give_up():
     env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), patience=5)
     env.reset(seed=3)
