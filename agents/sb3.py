@@ -19,7 +19,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-from stable_baselines3.common.vec_env import VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 
 from agents.reward_shaping import SHAPING_KEYS, check_shaping
 
@@ -28,7 +28,7 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Keys of a hyperparameter table that configure the run, not the algorithm.
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
-RUN_KEYS = ("n_envs", "n_timesteps", *SHAPING_KEYS)
+RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", *SHAPING_KEYS)
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -63,7 +63,31 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
                          f"{', '.join(sorted(accepted))}")
     table = {**load_hyperparameters(algorithm, env_id), **overrides}
     check_shaping(table, env_id)
+    _frames(table)
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
+
+
+def _frames(table: dict[str, Any]) -> int:
+    """The table's ``frame_stack`` (rl-baselines3-zoo's key: how many observations,
+    the latest last, the policy sees at once; 1 when absent); raise if invalid."""
+    frames = table.get("frame_stack", 1)
+    if isinstance(frames, bool) or not isinstance(frames, int) or frames < 1:
+        raise ValueError(f"frame_stack must be a whole number of observations >= 1, "
+                         f"got {frames!r}")
+    return frames
+
+
+def _stacked(env: gym.Env | VecEnv, frames: int) -> gym.Env | VecEnv:
+    """``env`` with its ``frames`` latest observations concatenated (SB3's
+    ``VecFrameStack`` over a one-env ``DummyVecEnv`` for a plain env), or ``env`` itself
+    for 1."""
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    if frames == 1:
+        return env
+    if isinstance(env, gym.Env):
+        env = DummyVecEnv([lambda: env])
+    return VecFrameStack(env, frames)
 
 
 def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:
@@ -118,7 +142,9 @@ class SB3Agent:
 
     ``env`` is the training env: a ``VecEnv`` (used as is) or a ``gym.Env`` (wrapped
     in a one-env ``DummyVecEnv``). ``env_id`` picks the hyperparameter table; it
-    defaults to the env's spec id. Keyword arguments override the table.
+    defaults to the env's spec id. Keyword arguments override the table. A table's
+    ``frame_stack`` k > 1 makes the policy see the last k observations: the agent wraps
+    the env it learns on in SB3's ``VecFrameStack`` and stacks in ``predict`` likewise.
     """
 
     def __init__(self, env: gym.Env | VecEnv, algorithm: str = "ppo", *,
@@ -134,6 +160,9 @@ class SB3Agent:
         table.update(hyperparameters)
         self.n_envs = int(table.pop("n_envs", 1))
         self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
+        self.frame_stack = _frames(table)
+        table.pop("frame_stack", None)
+        env = _stacked(env, self.frame_stack)
         for key in SHAPING_KEYS:  # the training run applies them to the env
             table.pop(key, None)
         self.hyperparameters = table
@@ -143,7 +172,8 @@ class SB3Agent:
                                            tensorboard_log=tensorboard_log, **arguments)
 
     @classmethod
-    def from_model(cls, model: BaseAlgorithm, algorithm: str, env_id: str) -> SB3Agent:
+    def from_model(cls, model: BaseAlgorithm, algorithm: str, env_id: str,
+                   frame_stack: int = 1) -> SB3Agent:
         agent = cls.__new__(cls)
         agent.algorithm, agent.model, agent.env, agent.env_id = (algorithm, model,
                                                                  model.get_env(), env_id)
@@ -151,13 +181,29 @@ class SB3Agent:
         agent.n_envs = model.n_envs
         agent.default_timesteps = 0
         agent.hyperparameters = {}
+        agent.frame_stack = frame_stack
         return agent
 
     def predict(self, observation: np.ndarray, state: Any = None,
                 episode_start: np.ndarray | None = None,
                 deterministic: bool = False) -> tuple[Any, Any]:
-        return self.model.predict(observation, state=state, episode_start=episode_start,
-                                  deterministic=deterministic)
+        """SB3's ``predict``. With ``frame_stack`` k > 1 on one env's observations, the
+        ``state`` is the stack of its last k observations, as ``VecFrameStack`` builds
+        it in training: zeros at an episode's start (``state`` None or
+        ``episode_start``), the latest observation last."""
+        if self.frame_stack == 1:
+            return self.model.predict(observation, state=state, episode_start=episode_start,
+                                      deterministic=deterministic)
+        observation = np.asarray(observation, dtype=np.float32)
+        if observation.ndim != 1:
+            raise ValueError(f"frame_stack needs one env's flat observation, got shape "
+                             f"{observation.shape}")
+        starting = state is None or (episode_start is not None and bool(np.any(episode_start)))
+        stack = (np.zeros(observation.size * self.frame_stack, np.float32) if starting
+                 else np.roll(state, -observation.size))
+        stack[-observation.size:] = observation
+        action, _ = self.model.predict(stack, deterministic=deterministic)
+        return action, stack
 
     def learn(self, total_timesteps: int | None = None, *, total_episodes: int | None = None,
               callback: BaseCallback | list[BaseCallback] | None = None,
@@ -207,15 +253,18 @@ class SB3Agent:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.model.save(path)
         _meta_path(path).write_text(json.dumps(
-            {"agent": self.algorithm, "env_id": self.env_id,
+            {"agent": self.algorithm, "env_id": self.env_id, "frame_stack": self.frame_stack,
              "hyperparameters": _plain(self.hyperparameters)}, indent=2), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path, env: gym.Env | VecEnv | None = None) -> SB3Agent:
         path = Path(path)
         meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
+        frames = int(meta.get("frame_stack", 1))
+        if env is not None:
+            env = _stacked(env, frames)
         model = ALGORITHMS[meta["agent"]].load(path, env=env, device="cpu")
-        return cls.from_model(model, meta["agent"], meta["env_id"])
+        return cls.from_model(model, meta["agent"], meta["env_id"], frames)
 
 
 def _meta_path(path: Path) -> Path:

@@ -69,6 +69,33 @@ def test_save_load_round_trip_gives_the_same_actions(tmp_path):
         assert np.array_equal(a, b)
 
 
+def test_frame_stack_acts_on_the_stack_that_training_sees(tmp_path):
+    from stable_baselines3.common.vec_env import DummyVecEnv, VecFrameStack
+
+    agent = make_agent("ppo", env_for("ppo"), seed=0, n_steps=64, batch_size=32, frame_stack=3)
+    assert agent.model.observation_space.shape == (3 * env_for("ppo").observation_space.shape[0],)
+    agent.learn(total_timesteps=64)
+    agent.save(tmp_path / "model")
+    loaded = SB3Agent.load(tmp_path / "model.zip", env=env_for("ppo"))
+    assert loaded.frame_stack == 3
+    venv = VecFrameStack(DummyVecEnv([lambda: env_for("ppo")]), 3)  # as in training
+    venv.seed(4)
+    stacked = venv.reset()
+    plain = env_for("ppo")
+    observation, _ = plain.reset(seed=4)
+    state, start = None, np.ones(1, bool)
+    for _ in range(30):
+        action, state = loaded.predict(observation, state, start, deterministic=True)
+        start = np.zeros(1, bool)
+        assert np.array_equal(state, stacked[0])
+        assert action == agent.model.predict(stacked, deterministic=True)[0][0]
+        stacked, _, done, _ = venv.step(np.array([action]))
+        observation, _, terminated, truncated, _ = plain.step(action)
+        assert not done[0] and not (terminated or truncated)
+    with pytest.raises(ValueError, match="frame_stack must be a whole number"):
+        make_agent("ppo", env_for("ppo"), frame_stack=0)
+
+
 def test_seeded_training_is_reproducible():
     def parameters(seed: int) -> np.ndarray:
         agent = make_agent("ppo", env_for("ppo"), seed=seed, n_steps=64, batch_size=32)
