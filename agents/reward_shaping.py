@@ -172,27 +172,29 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
-    if table.get("speeding_penalty"):
-        venv = Speeding(venv, float(table["speeding_penalty"]))
-    if table.get("step_penalty") or table.get("give_up_penalty"):
-        venv = Penalties(venv, float(table.get("step_penalty", 0.0)),
-                         float(table.get("give_up_penalty", 0.0)))
+    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty")
+    if any(table.get(key) for key in penalties):
+        venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in penalties})
     if table.get("normalize_reward"):
         venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     return venv
 
 
 class Penalties(VecEnvWrapper):
-    """Subtracts ``step_penalty`` from every reward of ``venv``, and ``give_up_penalty``
-    from the last reward of an episode the learner gave up (:class:`GiveUp`)."""
+    """Subtracts ``step_penalty`` from every reward of ``venv``, ``speeding_penalty``
+    times the speed above the limit (``info["speed_mps"] - info["speed_limit_mps"]``,
+    when positive) from every reward too, and ``give_up_penalty`` from the last reward
+    of an episode the learner gave up (:class:`GiveUp`)."""
 
     def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
-                 give_up_penalty: float = 0.0) -> None:
+                 give_up_penalty: float = 0.0, speeding_penalty: float = 0.0) -> None:
         _check_non_negative("step_penalty", step_penalty)
         _check_non_negative("give_up_penalty", give_up_penalty)
+        _check_non_negative("speeding_penalty", speeding_penalty)
         super().__init__(venv)
         self.step_penalty = float(step_penalty)
         self.give_up_penalty = float(give_up_penalty)
+        self.speeding_penalty = float(speeding_penalty)
 
     def reset(self) -> Any:
         return self.venv.reset()
@@ -201,6 +203,9 @@ class Penalties(VecEnvWrapper):
         observations, rewards, dones, infos = self.venv.step_wait()
         gave_up = np.array([info.get("outcome") == GAVE_UP for info in infos])
         rewards = rewards - self.step_penalty - self.give_up_penalty * (dones & gave_up)
+        if self.speeding_penalty:
+            rewards = rewards - self.speeding_penalty * np.array(
+                [max(0.0, info["speed_mps"] - info["speed_limit_mps"]) for info in infos])
         return observations, rewards.astype(np.float32), dones, infos
 
 
@@ -221,25 +226,6 @@ class TermWeights(VecEnvWrapper):
         extra = np.array([sum((weight - 1.0) * info["reward_terms"].get(term, 0.0)
                               for term, weight in self.weights.items()) for info in infos])
         return observations, (rewards + extra).astype(np.float32), dones, infos
-
-
-class Speeding(VecEnvWrapper):
-    """Subtracts ``weight`` (reward units per step per m/s) times the speed above the
-    limit, ``info["speed_mps"] - info["speed_limit_mps"]`` when positive."""
-
-    def __init__(self, venv: VecEnv, weight: float) -> None:
-        _check_non_negative("speeding_penalty", weight)
-        super().__init__(venv)
-        self.weight = float(weight)
-
-    def reset(self) -> Any:
-        return self.venv.reset()
-
-    def step_wait(self) -> Any:
-        observations, rewards, dones, infos = self.venv.step_wait()
-        excess = np.array([max(0.0, info["speed_mps"] - info["speed_limit_mps"])
-                           for info in infos])
-        return observations, (rewards - self.weight * excess).astype(np.float32), dones, infos
 
 
 class GiveUp(gym.Wrapper):

@@ -26,7 +26,6 @@ from agents.reward_shaping import SHAPING_KEYS, check_shaping
 ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
-#: Keys of a hyperparameter table that configure the run, not the algorithm.
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
 RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", *SHAPING_KEYS)
 #: Constructor arguments that the run sets, not the hyperparameter table.

@@ -141,18 +141,21 @@ def layout(lidar_rays: int, observe_context: bool = False,
     entries that ``observe_context`` and ``observe_route`` append."""
     names = {"speed": SPEED, "steering": STEERING, "lane_heading": LANE_HEADING,
              "lane_offset": LANE_OFFSET}
-    appended = (AFTER_LIDAR + CONTEXT_OBSERVATION_FIELDS * observe_context
-                + ROUTE_OBSERVATION * observe_route)
     end = LIDAR_START + lidar_rays
-    names.update({name: end + i for i, name in enumerate(appended)})
+    names.update({name: end + i
+                  for i, name in enumerate(_after_lidar(observe_context, observe_route))})
     return names
 
 
 def observation_size(lidar_rays: int, observe_context: bool = False,
                      observe_route: bool = False) -> int:
-    return (LIDAR_START + lidar_rays + len(AFTER_LIDAR)
-            + len(CONTEXT_OBSERVATION_FIELDS) * observe_context
-            + len(ROUTE_OBSERVATION) * observe_route)
+    return LIDAR_START + lidar_rays + len(_after_lidar(observe_context, observe_route))
+
+
+def _after_lidar(observe_context: bool, observe_route: bool) -> tuple[str, ...]:
+    """The entries after the lidar, in order, with those the options append."""
+    return (AFTER_LIDAR + CONTEXT_OBSERVATION_FIELDS * observe_context
+            + ROUTE_OBSERVATION * observe_route)
 
 
 def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:
