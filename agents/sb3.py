@@ -19,7 +19,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.callbacks import BaseCallback, CallbackList
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.noise import NormalActionNoise, OrnsteinUhlenbeckActionNoise
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv, VecEnvWrapper
 
 from agents.reward_shaping import SHAPING_KEYS, check_shaping
 
@@ -27,7 +27,7 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
-RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", *SHAPING_KEYS)
+RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", "action_grid", *SHAPING_KEYS)
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -50,8 +50,10 @@ def _linear_schedule(start: float) -> Any:
     return schedule
 
 
-def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]) -> None:
-    """Raise ``ValueError`` naming the first override ``algorithm`` cannot take."""
+def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any],
+                          action_space: gym.Space | None = None) -> None:
+    """Raise ``ValueError`` naming the first override ``algorithm`` cannot take (an
+    ``action_grid`` that does not fit ``action_space`` included, when given)."""
     import inspect
 
     accepted = set(inspect.signature(ALGORITHMS[algorithm].__init__).parameters)
@@ -63,6 +65,9 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
     table = {**load_hyperparameters(algorithm, env_id), **overrides}
     check_shaping(table, env_id)
     _frames(table)
+    grid = _grid_values(table)
+    if grid is not None and action_space is not None:
+        grid_actions(grid, action_space)
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 
@@ -87,6 +92,74 @@ def _stacked(env: gym.Env | VecEnv, frames: int) -> gym.Env | VecEnv:
     if isinstance(env, gym.Env):
         env = DummyVecEnv([lambda: env])
     return VecFrameStack(env, frames)
+
+
+def _grid_values(table: dict[str, Any]) -> list[list[float]] | None:
+    """The table's ``action_grid``: per action dimension, the values a discrete learner
+    chooses among (every combination is one action); None when absent. Raise if it is
+    not a non-empty list of non-empty lists of finite numbers."""
+    grid = table.get("action_grid")
+    if grid is None:
+        return None
+    example = "e.g. [[-1, -0.2, 0, 0.2, 1], [-1, 0, 1]] for two action dimensions"
+    if not isinstance(grid, list | tuple) or not grid:
+        raise ValueError(f"action_grid must be a list of value lists, one per action "
+                         f"dimension ({example}), got {grid!r}")
+    for dimension, values in enumerate(grid):
+        if (not isinstance(values, list | tuple) or not values
+                or any(isinstance(v, bool) or not isinstance(v, int | float)
+                       or not np.isfinite(v) for v in values)):
+            raise ValueError(f"action_grid[{dimension}] must be a non-empty list of finite "
+                             f"numbers ({example}), got {values!r}")
+    return [[float(v) for v in values] for values in grid]
+
+
+def grid_actions(grid: list[list[float]], space: gym.Space) -> np.ndarray:
+    """Every combination of ``grid``'s values, the first dimension slowest: row i is the
+    continuous action that discrete action i stands for. Raise unless ``space`` is a
+    flat ``Box`` with one value list per dimension, every value inside its bounds."""
+    if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+        raise ValueError(f"action_grid needs a flat continuous (Box) action space, got "
+                         f"{space}; a discrete env needs no grid")
+    if len(grid) != space.shape[0]:
+        raise ValueError(f"action_grid has {len(grid)} value lists; the action space "
+                         f"{space} has {space.shape[0]} dimensions")
+    for dimension, values in enumerate(grid):
+        low, high = float(space.low[dimension]), float(space.high[dimension])
+        outside = [v for v in values if not low <= v <= high]
+        if outside:
+            raise ValueError(f"action_grid[{dimension}] value {outside[0]} is outside the "
+                             f"action space's bounds [{low}, {high}]")
+    mesh = np.meshgrid(*grid, indexing="ij")
+    return np.stack([axis.ravel() for axis in mesh], axis=1).astype(space.dtype)
+
+
+class VecActionGrid(VecEnvWrapper):
+    """A continuous-action ``VecEnv`` seen through ``Discrete(len(actions))``: discrete
+    action i steps every env with ``actions[i]``."""
+
+    def __init__(self, venv: VecEnv, actions: np.ndarray) -> None:
+        super().__init__(venv, action_space=gym.spaces.Discrete(len(actions)))
+        self.actions = actions
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self.venv.step_async(self.actions[np.asarray(actions, dtype=np.int64).reshape(-1)])
+
+    def reset(self) -> Any:
+        return self.venv.reset()
+
+    def step_wait(self) -> Any:
+        return self.venv.step_wait()
+
+
+def _behind_grid(env: gym.Env | VecEnv, actions: np.ndarray | None) -> gym.Env | VecEnv:
+    """``env`` behind :class:`VecActionGrid` (a plain env in a one-env ``DummyVecEnv``),
+    or ``env`` itself without grid ``actions``."""
+    if actions is None:
+        return env
+    if isinstance(env, gym.Env):
+        env = DummyVecEnv([lambda: env])
+    return VecActionGrid(env, actions.astype(env.action_space.dtype))
 
 
 def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:
@@ -144,6 +217,10 @@ class SB3Agent:
     defaults to the env's spec id. Keyword arguments override the table. A table's
     ``frame_stack`` k > 1 makes the policy see the last k observations: the agent wraps
     the env it learns on in SB3's ``VecFrameStack`` and stacks in ``predict`` likewise.
+    A table's ``action_grid`` makes a discrete learner of a continuous-action env: the
+    policy picks one of the grid's combinations (:func:`grid_actions`), and ``predict``
+    returns the continuous action it stands for, so the env and its evaluations see
+    the env's own action space.
     """
 
     def __init__(self, env: gym.Env | VecEnv, algorithm: str = "ppo", *,
@@ -160,8 +237,12 @@ class SB3Agent:
         self.n_envs = int(table.pop("n_envs", 1))
         self.default_timesteps = int(table.pop("n_timesteps", 1_000_000))
         self.frame_stack = _frames(table)
-        table.pop("frame_stack", None)
         env = _stacked(env, self.frame_stack)
+        grid = _grid_values(table)
+        self.grid_actions = None if grid is None else grid_actions(grid, env.action_space)
+        env = _behind_grid(env, self.grid_actions)
+        table.pop("frame_stack", None)
+        table.pop("action_grid", None)
         for key in SHAPING_KEYS:  # the training run applies them to the env
             table.pop(key, None)
         self.hyperparameters = table
@@ -172,7 +253,7 @@ class SB3Agent:
 
     @classmethod
     def from_model(cls, model: BaseAlgorithm, algorithm: str, env_id: str,
-                   frame_stack: int = 1) -> SB3Agent:
+                   frame_stack: int = 1, grid_actions: np.ndarray | None = None) -> SB3Agent:
         agent = cls.__new__(cls)
         agent.algorithm, agent.model, agent.env, agent.env_id = (algorithm, model,
                                                                  model.get_env(), env_id)
@@ -181,6 +262,7 @@ class SB3Agent:
         agent.default_timesteps = 0
         agent.hyperparameters = {}
         agent.frame_stack = frame_stack
+        agent.grid_actions = grid_actions
         return agent
 
     def predict(self, observation: np.ndarray, state: Any = None,
@@ -189,7 +271,15 @@ class SB3Agent:
         """SB3's ``predict``. With ``frame_stack`` k > 1 on one env's observations, the
         ``state`` is the stack of its last k observations, as ``VecFrameStack`` builds
         it in training: zeros at an episode's start (``state`` None or
-        ``episode_start``), the latest observation last."""
+        ``episode_start``), the latest observation last. With an ``action_grid`` the
+        action is the grid's continuous action, not the policy's index."""
+        action, state = self._predict(observation, state, episode_start, deterministic)
+        if self.grid_actions is not None:
+            action = self.grid_actions[action]
+        return action, state
+
+    def _predict(self, observation: np.ndarray, state: Any,
+                 episode_start: np.ndarray | None, deterministic: bool) -> tuple[Any, Any]:
         if self.frame_stack == 1:
             return self.model.predict(observation, state=state, episode_start=episode_start,
                                       deterministic=deterministic)
@@ -253,6 +343,8 @@ class SB3Agent:
         self.model.save(path)
         _meta_path(path).write_text(json.dumps(
             {"agent": self.algorithm, "env_id": self.env_id, "frame_stack": self.frame_stack,
+             "grid_actions": (None if self.grid_actions is None
+                             else self.grid_actions.tolist()),
              "hyperparameters": _plain(self.hyperparameters)}, indent=2), encoding="utf-8")
 
     @classmethod
@@ -260,10 +352,12 @@ class SB3Agent:
         path = Path(path)
         meta = json.loads(_meta_path(path).read_text(encoding="utf-8"))
         frames = int(meta.get("frame_stack", 1))
+        actions = meta.get("grid_actions")
+        actions = None if actions is None else np.asarray(actions, dtype=np.float32)
         if env is not None:
-            env = _stacked(env, frames)
+            env = _behind_grid(_stacked(env, frames), actions)
         model = ALGORITHMS[meta["agent"]].load(path, env=env, device="cpu")
-        return cls.from_model(model, meta["agent"], meta["env_id"], frames)
+        return cls.from_model(model, meta["agent"], meta["env_id"], frames, actions)
 
 
 def _meta_path(path: Path) -> Path:

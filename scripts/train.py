@@ -9,6 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
+import gymnasium as gym
+
 import envs  # noqa: F401  (registers the env ids)
 from agents.registry import resolve
 from agents.sb3 import ALGORITHMS, check_hyperparameters
@@ -60,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         check_env_kwargs(args.env, kwargs)
         hyperparameters = parse_context(args.hyper)
         if args.agent in ALGORITHMS:
-            check_hyperparameters(args.agent, args.env, hyperparameters)
+            check_hyperparameters(args.agent, args.env, hyperparameters,
+                                  gym.make(args.env, **kwargs).action_space)
         eval_kwargs = None
         if args.eval_context is not None:
             eval_kwargs = {**kwargs, **parse_context(args.eval_context)}

@@ -96,6 +96,48 @@ def test_frame_stack_acts_on_the_stack_that_training_sees(tmp_path):
         make_agent("ppo", env_for("ppo"), frame_stack=0)
 
 
+def test_action_grid_makes_a_discrete_learner_that_acts_in_the_env_space(tmp_path):
+    from agents.sb3 import grid_actions
+
+    grid = [[-1.0, 0.0, 0.5, 1.0], [-1.0, 1.0]]
+    actions = grid_actions(grid, env_for("sac").action_space)
+    assert actions.tolist() == [[-1, -1], [-1, 1], [0, -1], [0, 1], [0.5, -1], [0.5, 1],
+                                [1, -1], [1, 1]]
+    agent = make_agent("ppo", env_for("sac"), seed=0, n_steps=64, batch_size=32,
+                       action_grid=grid)
+    assert agent.model.action_space == gym.spaces.Discrete(8)
+    agent.learn(total_timesteps=64)
+    agent.save(tmp_path / "model")
+    loaded = SB3Agent.load(tmp_path / "model.zip", env=env_for("sac"))
+    assert loaded.model.action_space == gym.spaces.Discrete(8)
+    env = env_for("sac")
+    observation, _ = env.reset(seed=3)
+    for _ in range(30):
+        action, _ = loaded.predict(observation, deterministic=True)
+        index = agent.model.predict(observation, deterministic=True)[0]
+        assert np.array_equal(action, actions[index]) and env.action_space.contains(action)
+        observation, *_ = env.step(action)
+    records = run_episodes(loaded, env_for("sac"), 1, seed=0, deterministic=True)
+    assert records[0].length > 0
+
+
+@pytest.mark.parametrize("grid, message", [
+    ([[-1, 1]], "action_grid has 1 value lists; the action space"),
+    ([[-1, 2], [0]], r"action_grid\[0\] value 2.0 is outside the action space's bounds"),
+    ([[-1, 1], []], r"action_grid\[1\] must be a non-empty list"),
+    ([[-1, "x"], [0]], r"action_grid\[0\] must be a non-empty list of finite numbers"),
+    ("coarse", "action_grid must be a list of value lists"),
+])
+def test_bad_action_grids_are_named(grid, message):
+    with pytest.raises(ValueError, match=message):
+        make_agent("ppo", env_for("sac"), action_grid=grid)
+
+
+def test_action_grid_needs_a_continuous_env():
+    with pytest.raises(ValueError, match="action_grid needs a flat continuous"):
+        make_agent("ppo", env_for("ppo"), action_grid=[[-1, 1]])
+
+
 def test_seeded_training_is_reproducible():
     def parameters(seed: int) -> np.ndarray:
         agent = make_agent("ppo", env_for("ppo"), seed=seed, n_steps=64, batch_size=32)

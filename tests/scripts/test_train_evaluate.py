@@ -63,6 +63,10 @@ def test_the_example_agent_trains_and_evaluates(tmp_path):
     (["--agent", "ppo", "--hyper", "lane_keeping=1"], "lane_keeping needs an observation"),
     (["--agent", "ppo", "--hyper", "give_up_after_steps=0"], "give_up_after_steps must be"),
     (["--agent", "ppo", "--hyper", "policy_kwargs={net_arch: [8]}"], "is not valid JSON"),
+    (["--agent", "ppo", "--hyper", "action_grid=[[-1, 1], [0, 1]]"],
+     "action_grid needs a flat continuous (Box) action space"),
+    (["--agent", "ppo", "--context", "continuous=true", "--hyper", "action_grid=[[-1, 1]]"],
+     "action_grid has 1 value lists"),
 ])
 def test_train_input_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
     result = exgen("train", *args, "--out", str(tmp_path / "run"), "--no-progress")
