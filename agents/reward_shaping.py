@@ -31,6 +31,14 @@ metre against 5 for leaving the road, where CityDriving pays 0.1 against 5).
 m/s above the speed limit from every step: the env itself has no speeding infraction,
 and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (README).
 
+``headway_penalty`` (reward units per step per m/s, CityDriving) takes that much per
+m/s above the speed from which the car could still stop, braking at
+``HEADWAY_DECELERATION_MPS2``, ``HEADWAY_MARGIN_M`` short of the nearest thing the
+lidar sees in the car's path (a corridor ``HEADWAY_CORRIDOR_M`` either side of its
+axis, ahead of its front): the city's PPO otherwise drives into the back of cars queued
+at red lights, braking for the stop line only (README). Like a following-distance
+term in a driving reward, it pays for keeping room to stop, not for stopping.
+
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
 offset|)`` read from the observation in its published scaled units (CityDriving: pi
@@ -54,7 +62,8 @@ from envs.city import public as city_public
 
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
-                "give_up_on_infraction", "reward_weights", "lane_keeping", "speeding_penalty")
+                "give_up_on_infraction", "reward_weights", "lane_keeping", "speeding_penalty",
+                "headway_penalty")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the ``info["infractions"]`` counts that ``give_up_on_infraction`` watches.
@@ -63,6 +72,16 @@ INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 REWARD_TERMS = {"CityDriving-v0": ("progress", "infractions", "collision", "arrival")}
 #: Env ids whose step ``info`` holds ``speed_mps`` and ``speed_limit_mps``.
 SPEED_LIMITED = ("CityDriving-v0",)
+#: Per env id: where its lidar starts in the observation, and the car's half length and
+#: half width [m] (the lidar sits at the car's centre). The env has ``lidar_rays`` and
+#: ``lidar_range_m``.
+LIDAR = {"CityDriving-v0": (city_public.LIDAR_START, city_public.CAR_LENGTH_M / 2,
+                            city_public.CAR_WIDTH_M / 2)}
+#: ``headway_penalty``: the braking the learner is asked to leave room for [m/s²], the
+#: gap kept when stopped [m], and the half-width of the car's path [m].
+HEADWAY_DECELERATION_MPS2 = 4.0
+HEADWAY_MARGIN_M = 2.0
+HEADWAY_CORRIDOR_M = city_public.CAR_WIDTH_M / 2 + 0.25
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
@@ -70,8 +89,12 @@ GAVE_UP = "gave_up"
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
-    for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty"):
+    for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty",
+                "headway_penalty"):
         _check_non_negative(key, table.get(key, 0.0))
+    if table.get("headway_penalty") and env_id is not None and env_id not in LIDAR:
+        raise ValueError(f"headway_penalty needs an env with a lidar and a speed: "
+                         f"{', '.join(LIDAR)}, not {env_id}")
     if table.get("speeding_penalty") and env_id is not None and env_id not in SPEED_LIMITED:
         raise ValueError(f"speeding_penalty needs an env with a speed limit: "
                          f"{', '.join(SPEED_LIMITED)}, not {env_id}")
@@ -160,8 +183,8 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
     (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,
-    ``normalize_reward``, with
-    the table's ``gamma``), for the learner's eyes only."""
+    ``headway_penalty``, ``normalize_reward``, with the table's ``gamma``), for the
+    learner's eyes only."""
     from stable_baselines3.common.vec_env import VecNormalize
 
     check_shaping(table, env_id)
@@ -172,9 +195,10 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
-    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty")
+    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_penalty")
     if any(table.get(key) for key in penalties):
-        venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in penalties})
+        venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in penalties},
+                         lidar=LIDAR.get(env_id) if table.get("headway_penalty") else None)
     if table.get("normalize_reward"):
         venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     return venv
@@ -183,18 +207,31 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
 class Penalties(VecEnvWrapper):
     """Subtracts ``step_penalty`` from every reward of ``venv``, ``speeding_penalty``
     times the speed above the limit (``info["speed_mps"] - info["speed_limit_mps"]``,
-    when positive) from every reward too, and ``give_up_penalty`` from the last reward
-    of an episode the learner gave up (:class:`GiveUp`)."""
+    when positive) and ``headway_penalty`` times the speed above the stopping speed
+    (:func:`stopping_speed`) from every reward too, and ``give_up_penalty`` from the
+    last reward of an episode the learner gave up (:class:`GiveUp`). ``lidar`` is
+    ``(first entry, half car length [m], half car width [m])``: the lidar's place in
+    the observation and the car around it, which the headway needs (with the env's
+    ``lidar_rays`` and ``lidar_range_m``)."""
 
     def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
-                 give_up_penalty: float = 0.0, speeding_penalty: float = 0.0) -> None:
-        _check_non_negative("step_penalty", step_penalty)
-        _check_non_negative("give_up_penalty", give_up_penalty)
-        _check_non_negative("speeding_penalty", speeding_penalty)
+                 give_up_penalty: float = 0.0, speeding_penalty: float = 0.0,
+                 headway_penalty: float = 0.0,
+                 lidar: tuple[int, float, float] | None = None) -> None:
+        for key, value in (("step_penalty", step_penalty), ("give_up_penalty", give_up_penalty),
+                           ("speeding_penalty", speeding_penalty),
+                           ("headway_penalty", headway_penalty)):
+            _check_non_negative(key, value)
+        if headway_penalty and lidar is None:
+            raise ValueError("headway_penalty needs the lidar's place in the observation")
         super().__init__(venv)
         self.step_penalty = float(step_penalty)
         self.give_up_penalty = float(give_up_penalty)
         self.speeding_penalty = float(speeding_penalty)
+        self.headway_penalty = float(headway_penalty)
+        if self.headway_penalty:
+            self._lidar = _LidarPath(lidar[0], venv.get_attr("lidar_rays")[0],
+                                     venv.get_attr("lidar_range_m")[0], *lidar[1:])
 
     def reset(self) -> Any:
         return self.venv.reset()
@@ -203,10 +240,54 @@ class Penalties(VecEnvWrapper):
         observations, rewards, dones, infos = self.venv.step_wait()
         gave_up = np.array([info.get("outcome") == GAVE_UP for info in infos])
         rewards = rewards - self.step_penalty - self.give_up_penalty * (dones & gave_up)
+        if self.speeding_penalty or self.headway_penalty:
+            speeds = np.array([info["speed_mps"] for info in infos])
         if self.speeding_penalty:
-            rewards = rewards - self.speeding_penalty * np.array(
-                [max(0.0, info["speed_mps"] - info["speed_limit_mps"]) for info in infos])
+            limits = np.array([info["speed_limit_mps"] for info in infos])
+            rewards = rewards - self.speeding_penalty * np.maximum(0.0, speeds - limits)
+        if self.headway_penalty:
+            seen = _vector(observations).copy()
+            for index in np.flatnonzero(dones):  # the step's own, not the next episode's
+                seen[index] = _vector(infos[index]["terminal_observation"])
+            room = stopping_speed(self._lidar.gap(seen))
+            rewards = rewards - self.headway_penalty * np.maximum(0.0, speeds - room)
         return observations, rewards.astype(np.float32), dones, infos
+
+
+def stopping_speed(gap_m: np.ndarray) -> np.ndarray:
+    """The speed [m/s] from which braking at ``HEADWAY_DECELERATION_MPS2`` stops the car
+    ``HEADWAY_MARGIN_M`` short of something ``gap_m`` ahead of its front."""
+    return np.sqrt(2.0 * HEADWAY_DECELERATION_MPS2
+                   * np.maximum(np.asarray(gap_m, dtype=float) - HEADWAY_MARGIN_M, 0.0))
+
+
+class _LidarPath:
+    """The gap [m] from the car's front to the nearest lidar hit in its path."""
+
+    def __init__(self, start: int, rays: int, range_m: float, half_length_m: float,
+                 half_width_m: float) -> None:
+        angles = 2.0 * np.pi * np.arange(rays) / rays  # heading + 2 pi k / rays
+        self.entries = slice(start, start + rays)
+        self.cos, self.sin = np.cos(angles), np.sin(angles)
+        self.range_m, self.half_length_m = float(range_m), float(half_length_m)
+        self.half_width_m = float(half_width_m)
+
+    def gap(self, vectors: np.ndarray) -> np.ndarray:
+        distance = np.asarray(vectors)[:, self.entries] * self.range_m
+        ahead, beside = distance * self.cos, np.abs(distance * self.sin)
+        in_path = ((ahead > 0.0) & (beside < HEADWAY_CORRIDOR_M)
+                   & (distance < self.range_m * 0.999)  # a saturated ray saw nothing
+                   # what is level with the body and wider than it is beside the car
+                   & ((ahead > self.half_length_m) | (beside < self.half_width_m)))
+        nearest = np.where(in_path, ahead, np.inf).min(axis=1)
+        return np.maximum(nearest - self.half_length_m, 0.0)
+
+
+def _vector(observations: Any) -> np.ndarray:
+    """The flat observations (``observe_raster``'s ``"vector"`` from a Dict)."""
+    if isinstance(observations, dict):
+        observations = observations["vector"]
+    return np.atleast_2d(np.asarray(observations))
 
 
 class TermWeights(VecEnvWrapper):

@@ -103,6 +103,54 @@ def test_a_learner_pays_for_speeding_above_the_limit(tmp_path):
     log.close()
 
 
+def test_the_headway_is_the_gap_to_the_nearest_hit_in_the_cars_path():
+    from agents.reward_shaping import HEADWAY_CORRIDOR_M, _LidarPath, stopping_speed
+
+    path = _LidarPath(start=1, rays=32, range_m=50.0, half_length_m=2.3, half_width_m=0.95)
+
+    def seen(ray: int, distance_m: float) -> np.ndarray:
+        vector = np.full((1, 33), 1.0)  # every ray saturated: nothing seen
+        vector[0, 1 + ray] = distance_m / 50.0
+        return vector
+
+    assert path.gap(np.full((1, 33), 1.0))[0] == np.inf
+    assert path.gap(seen(0, 12.3))[0] == pytest.approx(10.0)  # straight ahead
+    assert path.gap(seen(8, 1.0))[0] == np.inf  # a kerb 1 m to the left is not ahead
+    assert path.gap(seen(16, 3.0))[0] == np.inf  # behind
+    assert path.gap(seen(4, 2.0))[0] == np.inf  # beside the body, not ahead of its front
+    assert path.gap(seen(0, 1.5))[0] == 0.0  # touching the front
+    # Ray 1 (11.25 degrees left) sees into the path only near the car's axis.
+    angle = 2 * np.pi / 32
+    inside = 0.9 * HEADWAY_CORRIDOR_M / np.sin(angle)
+    assert path.gap(seen(1, inside))[0] == pytest.approx(inside * np.cos(angle) - 2.3)
+    assert path.gap(seen(31, inside))[0] == pytest.approx(inside * np.cos(angle) - 2.3)
+    assert path.gap(seen(1, 1.1 * HEADWAY_CORRIDOR_M / np.sin(angle)))[0] == np.inf
+    assert stopping_speed(np.array([10.0, 1.0, np.inf])).tolist() == [8.0, 0.0, np.inf]
+
+
+def test_a_learner_pays_for_driving_faster_than_it_could_stop(tmp_path):
+    make = lambda: gym.make("CityDriving-v0", preset="empty", continuous=False)  # noqa: E731
+    shaped = shape_rewards(DummyVecEnv([make]), {"headway_penalty": 0.5}, "CityDriving-v0")
+    raw = DummyVecEnv([make])  # the same episode, unshaped
+    for venv in (shaped, raw):
+        venv.seed(3)
+        venv.reset()
+    paid, done = [], False
+    while not done:  # full throttle down a street, into whatever ends it
+        _, reward, dones, infos = shaped.step(np.array([THROTTLE]))
+        _, raw_reward, _, _ = raw.step(np.array([THROTTLE]))
+        paid.append(raw_reward[0] - reward[0])
+        done = dones[0]
+    assert infos[0]["outcome"] == "collision"
+    assert paid[0] == 0.0 and max(paid) > 5.0  # free while clear, dear when closing in
+    growing = np.array(paid[-16:-1])
+    assert np.all(growing >= 0.0) and growing[-1] > growing[0]
+    with pytest.raises(ValueError, match="headway_penalty needs an env with a lidar"):
+        check_shaping({"headway_penalty": 1.0}, "LunarLanding-v0")
+    with pytest.raises(ValueError, match="headway_penalty must be a number >= 0"):
+        check_shaping({"headway_penalty": -1.0}, "CityDriving-v0")
+
+
 def test_a_driver_making_progress_does_not_give_up():
     env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), patience=5)
     env.reset(seed=3)
