@@ -34,10 +34,11 @@ and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (README).
 ``headway_penalty`` (reward units per step per m/s, CityDriving) takes that much per
 m/s above the speed from which the car could still stop, braking at
 ``HEADWAY_DECELERATION_MPS2``, ``HEADWAY_MARGIN_M`` short of the nearest thing the
-lidar sees in the car's path (a corridor ``HEADWAY_CORRIDOR_M`` either side of its
-axis, ahead of its front): the city's PPO otherwise drives into the back of cars queued
-at red lights, braking for the stop line only (README). Like a following-distance
-term in a driving reward, it pays for keeping room to stop, not for stopping.
+lidar sees in the car's path (a corridor as wide as the car, along the lane, ahead of
+its front): the city's PPO otherwise drives into
+the back of cars queued at red lights, braking for the stop line only (README). Like
+a following-distance term in a driving reward, it pays for keeping room to stop, not
+for stopping.
 
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
@@ -52,6 +53,8 @@ recorded returns and successes are the env's own.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
@@ -72,16 +75,28 @@ INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 REWARD_TERMS = {"CityDriving-v0": ("progress", "infractions", "collision", "arrival")}
 #: Env ids whose step ``info`` holds ``speed_mps`` and ``speed_limit_mps``.
 SPEED_LIMITED = ("CityDriving-v0",)
-#: Per env id: where its lidar starts in the observation, and the car's half length and
-#: half width [m] (the lidar sits at the car's centre). The env has ``lidar_rays`` and
-#: ``lidar_range_m``.
-LIDAR = {"CityDriving-v0": (city_public.LIDAR_START, city_public.CAR_LENGTH_M / 2,
-                            city_public.CAR_WIDTH_M / 2)}
-#: ``headway_penalty``: the braking the learner is asked to leave room for [m/s²], the
-#: gap kept when stopped [m], and the half-width of the car's path [m].
+@dataclass(frozen=True)
+class LidarLayout:
+    """Where an env's observation holds its lidar (``lidar_rays`` rays from ``start``,
+    scaled by ``lidar_range_m``, both env attributes; ray k along heading + 2 pi k /
+    rays) and the lane heading (entry ``lane_heading``, in units of ``heading_scale``
+    rad), and the car's half length and half width [m] around the lidar."""
+
+    start: int
+    lane_heading: int
+    heading_scale: float
+    half_length_m: float
+    half_width_m: float
+
+
+#: Per env id: its :class:`LidarLayout`, for ``headway_penalty``.
+LIDAR = {"CityDriving-v0": LidarLayout(city_public.LIDAR_START, city_public.LANE_HEADING,
+                                       math.pi, city_public.CAR_LENGTH_M / 2,
+                                       city_public.CAR_WIDTH_M / 2)}
+#: ``headway_penalty``: the braking the learner is asked to leave room for [m/s²] and
+#: the gap kept when stopped [m].
 HEADWAY_DECELERATION_MPS2 = 4.0
 HEADWAY_MARGIN_M = 2.0
-HEADWAY_CORRIDOR_M = city_public.CAR_WIDTH_M / 2 + 0.25
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
@@ -209,15 +224,13 @@ class Penalties(VecEnvWrapper):
     times the speed above the limit (``info["speed_mps"] - info["speed_limit_mps"]``,
     when positive) and ``headway_penalty`` times the speed above the stopping speed
     (:func:`stopping_speed`) from every reward too, and ``give_up_penalty`` from the
-    last reward of an episode the learner gave up (:class:`GiveUp`). ``lidar`` is
-    ``(first entry, half car length [m], half car width [m])``: the lidar's place in
-    the observation and the car around it, which the headway needs (with the env's
-    ``lidar_rays`` and ``lidar_range_m``)."""
+    last reward of an episode the learner gave up (:class:`GiveUp`). The headway
+    needs the env's ``lidar`` layout."""
 
     def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
                  give_up_penalty: float = 0.0, speeding_penalty: float = 0.0,
                  headway_penalty: float = 0.0,
-                 lidar: tuple[int, float, float] | None = None) -> None:
+                 lidar: LidarLayout | None = None) -> None:
         for key, value in (("step_penalty", step_penalty), ("give_up_penalty", give_up_penalty),
                            ("speeding_penalty", speeding_penalty),
                            ("headway_penalty", headway_penalty)):
@@ -230,8 +243,8 @@ class Penalties(VecEnvWrapper):
         self.speeding_penalty = float(speeding_penalty)
         self.headway_penalty = float(headway_penalty)
         if self.headway_penalty:
-            self._lidar = _LidarPath(lidar[0], venv.get_attr("lidar_rays")[0],
-                                     venv.get_attr("lidar_range_m")[0], *lidar[1:])
+            self._lidar = _LidarPath(lidar, venv.get_attr("lidar_rays")[0],
+                                     venv.get_attr("lidar_range_m")[0])
 
     def reset(self) -> Any:
         return self.venv.reset()
@@ -262,25 +275,25 @@ def stopping_speed(gap_m: np.ndarray) -> np.ndarray:
 
 
 class _LidarPath:
-    """The gap [m] from the car's front to the nearest lidar hit in its path."""
+    """The gap [m] from the car's front to the nearest lidar hit in its path: a corridor
+    as wide as the car, along the lane (a kerb the car weaves toward is not in it until
+    the car is over it; a car ahead in its lane is)."""
 
-    def __init__(self, start: int, rays: int, range_m: float, half_length_m: float,
-                 half_width_m: float) -> None:
-        angles = 2.0 * np.pi * np.arange(rays) / rays  # heading + 2 pi k / rays
-        self.entries = slice(start, start + rays)
-        self.cos, self.sin = np.cos(angles), np.sin(angles)
-        self.range_m, self.half_length_m = float(range_m), float(half_length_m)
-        self.half_width_m = float(half_width_m)
+    def __init__(self, layout: LidarLayout, rays: int, range_m: float) -> None:
+        self.layout = layout
+        self.entries = slice(layout.start, layout.start + rays)
+        self.angles = 2.0 * np.pi * np.arange(rays) / rays  # from the heading
+        self.range_m = float(range_m)
 
     def gap(self, vectors: np.ndarray) -> np.ndarray:
-        distance = np.asarray(vectors)[:, self.entries] * self.range_m
-        ahead, beside = distance * self.cos, np.abs(distance * self.sin)
-        in_path = ((ahead > 0.0) & (beside < HEADWAY_CORRIDOR_M)
-                   & (distance < self.range_m * 0.999)  # a saturated ray saw nothing
-                   # what is level with the body and wider than it is beside the car
-                   & ((ahead > self.half_length_m) | (beside < self.half_width_m)))
+        layout, vectors = self.layout, np.asarray(vectors)
+        distance = vectors[:, self.entries] * self.range_m
+        from_lane = self.angles + vectors[:, [layout.lane_heading]] * layout.heading_scale
+        ahead, beside = distance * np.cos(from_lane), np.abs(distance * np.sin(from_lane))
+        in_path = ((ahead > 0.0) & (beside < layout.half_width_m)
+                   & (distance < self.range_m * 0.999))  # a saturated ray saw nothing
         nearest = np.where(in_path, ahead, np.inf).min(axis=1)
-        return np.maximum(nearest - self.half_length_m, 0.0)
+        return np.maximum(nearest - layout.half_length_m, 0.0)
 
 
 def _vector(observations: Any) -> np.ndarray:

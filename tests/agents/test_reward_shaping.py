@@ -104,27 +104,33 @@ def test_a_learner_pays_for_speeding_above_the_limit(tmp_path):
 
 
 def test_the_headway_is_the_gap_to_the_nearest_hit_in_the_cars_path():
-    from agents.reward_shaping import HEADWAY_CORRIDOR_M, _LidarPath, stopping_speed
+    from agents.reward_shaping import LidarLayout, _LidarPath, stopping_speed
 
-    path = _LidarPath(start=1, rays=32, range_m=50.0, half_length_m=2.3, half_width_m=0.95)
+    # Lane heading in entry 0 (units of pi rad), 32 rays from entry 1.
+    path = _LidarPath(LidarLayout(1, 0, np.pi, 2.3, 0.95), rays=32, range_m=50.0)
 
-    def seen(ray: int, distance_m: float) -> np.ndarray:
+    def seen(ray: int, distance_m: float, lane_heading_rad: float = 0.0) -> np.ndarray:
         vector = np.full((1, 33), 1.0)  # every ray saturated: nothing seen
+        vector[0, 0] = lane_heading_rad / np.pi
         vector[0, 1 + ray] = distance_m / 50.0
         return vector
 
-    assert path.gap(np.full((1, 33), 1.0))[0] == np.inf
+    assert path.gap(seen(0, 50.0))[0] == np.inf
     assert path.gap(seen(0, 12.3))[0] == pytest.approx(10.0)  # straight ahead
     assert path.gap(seen(8, 1.0))[0] == np.inf  # a kerb 1 m to the left is not ahead
     assert path.gap(seen(16, 3.0))[0] == np.inf  # behind
-    assert path.gap(seen(4, 2.0))[0] == np.inf  # beside the body, not ahead of its front
+    assert path.gap(seen(4, 2.0))[0] == np.inf  # beside the body, not in its path
     assert path.gap(seen(0, 1.5))[0] == 0.0  # touching the front
     # Ray 1 (11.25 degrees left) sees into the path only near the car's axis.
     angle = 2 * np.pi / 32
-    inside = 0.9 * HEADWAY_CORRIDOR_M / np.sin(angle)
+    inside = 0.9 * 0.95 / np.sin(angle)
     assert path.gap(seen(1, inside))[0] == pytest.approx(inside * np.cos(angle) - 2.3)
     assert path.gap(seen(31, inside))[0] == pytest.approx(inside * np.cos(angle) - 2.3)
-    assert path.gap(seen(1, 1.1 * HEADWAY_CORRIDOR_M / np.sin(angle)))[0] == np.inf
+    assert path.gap(seen(1, 1.1 * 0.95 / np.sin(angle)))[0] == np.inf
+    # The path runs along the lane: turned 11.25 degrees right of it, the car's ray 1
+    # looks straight down the lane, and its ray 0 at a kerb 1.5 m to the right does not.
+    assert path.gap(seen(1, 12.3, -angle))[0] == pytest.approx(10.0)
+    assert path.gap(seen(0, 1.5 / np.sin(angle), -angle))[0] == np.inf
     assert stopping_speed(np.array([10.0, 1.0, np.inf])).tolist() == [8.0, 0.0, np.inf]
 
 
@@ -143,8 +149,8 @@ def test_a_learner_pays_for_driving_faster_than_it_could_stop(tmp_path):
         done = dones[0]
     assert infos[0]["outcome"] == "collision"
     assert paid[0] == 0.0 and max(paid) > 5.0  # free while clear, dear when closing in
-    growing = np.array(paid[-16:-1])
-    assert np.all(growing >= 0.0) and growing[-1] > growing[0]
+    peak = int(np.argmax(paid))  # closing in on the end of the street, ever dearer
+    assert peak > 10 and np.all(np.diff(paid[peak - 10:peak + 1]) > 0)
     with pytest.raises(ValueError, match="headway_penalty needs an env with a lidar"):
         check_shaping({"headway_penalty": 1.0}, "LunarLanding-v0")
     with pytest.raises(ValueError, match="headway_penalty must be a number >= 0"):
