@@ -35,10 +35,9 @@ and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (README).
 m/s above the speed from which the car could still stop, braking at
 ``HEADWAY_DECELERATION_MPS2``, ``HEADWAY_MARGIN_M`` short of the nearest thing the
 lidar sees in the car's path (a corridor as wide as the car, along the lane, ahead of
-its front): the city's PPO otherwise drives into
-the back of cars queued at red lights, braking for the stop line only (README). Like
-a following-distance term in a driving reward, it pays for keeping room to stop, not
-for stopping.
+its front): the city's PPO otherwise drives into the back of cars queued at red
+lights, braking for the stop line only (README). Like a following-distance term in a
+driving reward, it pays for keeping room to stop, not for stopping.
 
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
@@ -75,6 +74,8 @@ INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 REWARD_TERMS = {"CityDriving-v0": ("progress", "infractions", "collision", "arrival")}
 #: Env ids whose step ``info`` holds ``speed_mps`` and ``speed_limit_mps``.
 SPEED_LIMITED = ("CityDriving-v0",)
+
+
 @dataclass(frozen=True)
 class LidarLayout:
     """Where an env's observation holds its lidar (``lidar_rays`` rays from ``start``,
@@ -97,6 +98,7 @@ LIDAR = {"CityDriving-v0": LidarLayout(city_public.LIDAR_START, city_public.LANE
 #: the gap kept when stopped [m].
 HEADWAY_DECELERATION_MPS2 = 4.0
 HEADWAY_MARGIN_M = 2.0
+
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 

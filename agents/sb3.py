@@ -275,7 +275,7 @@ class SB3Agent:
         action is the grid's continuous action, not the policy's index."""
         action, state = self._predict(observation, state, episode_start, deterministic)
         if self.grid_actions is not None:
-            action = self.grid_actions[action]
+            action = np.take(self.grid_actions, action, axis=0)  # a copy, not a view
         return action, state
 
     def _predict(self, observation: np.ndarray, state: Any,
