@@ -109,15 +109,12 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty",
                 "headway_penalty"):
         _check_non_negative(key, table.get(key, 0.0))
-    if table.get("headway_penalty") and env_id is not None and env_id not in LIDAR:
-        raise ValueError(f"headway_penalty needs an env with a lidar and a speed: "
-                         f"{', '.join(LIDAR)}, not {env_id}")
-    if table.get("speeding_penalty") and env_id is not None and env_id not in SPEED_LIMITED:
-        raise ValueError(f"speeding_penalty needs an env with a speed limit: "
-                         f"{', '.join(SPEED_LIMITED)}, not {env_id}")
-    if table.get("lane_keeping") and env_id is not None and env_id not in LANE_ENTRIES:
-        raise ValueError(f"lane_keeping needs an observation with a lane heading and offset: "
-                         f"{', '.join(LANE_ENTRIES)}, not {env_id}")
+    for key, envs, need in (
+            ("headway_penalty", LIDAR, "an env with a lidar and a speed"),
+            ("speeding_penalty", SPEED_LIMITED, "an env with a speed limit"),
+            ("lane_keeping", LANE_ENTRIES, "an observation with a lane heading and offset")):
+        if table.get(key) and env_id is not None and env_id not in envs:
+            raise ValueError(f"{key} needs {need}: {', '.join(envs)}, not {env_id}")
     if not isinstance(table.get("normalize_reward", False), bool):
         raise ValueError(f"normalize_reward must be true or false, "
                          f"got {table['normalize_reward']!r}")
@@ -382,9 +379,8 @@ class LanePotential(VecEnvWrapper):
         self._potential = np.zeros(self.num_envs)
 
     def phi(self, observations: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
-        if isinstance(observations, dict):
-            observations = observations["vector"]
-        return -self.weight * np.abs(np.asarray(observations)[..., self.entries]).sum(-1)
+        """The potential of each observation in a batch (one observation: a batch of 1)."""
+        return -self.weight * np.abs(_vector(observations)[:, self.entries]).sum(-1)
 
     def reset(self) -> Any:
         observations = self.venv.reset()
@@ -399,7 +395,7 @@ class LanePotential(VecEnvWrapper):
             info = infos[index]
             last = info.get("terminal_observation")
             truncated = info.get("TimeLimit.truncated", False) and last is not None
-            following[index] = self.phi(last) if truncated else 0.0
+            following[index] = self.phi(last)[0] if truncated else 0.0
         shaped = rewards + self.gamma * following - self._potential
         self._potential = potential  # a finished env's observation starts its next episode
         return observations, shaped.astype(np.float32), dones, infos

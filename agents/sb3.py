@@ -89,9 +89,12 @@ def _stacked(env: gym.Env | VecEnv, frames: int) -> gym.Env | VecEnv:
 
     if frames == 1:
         return env
-    if isinstance(env, gym.Env):
-        env = DummyVecEnv([lambda: env])
-    return VecFrameStack(env, frames)
+    return VecFrameStack(_vectorized(env), frames)
+
+
+def _vectorized(env: gym.Env | VecEnv) -> VecEnv:
+    """``env`` itself, or a plain env in a one-env ``DummyVecEnv``."""
+    return DummyVecEnv([lambda: env]) if isinstance(env, gym.Env) else env
 
 
 def _grid_values(table: dict[str, Any]) -> list[list[float]] | None:
@@ -157,9 +160,7 @@ def _behind_grid(env: gym.Env | VecEnv, actions: np.ndarray | None) -> gym.Env |
     or ``env`` itself without grid ``actions``."""
     if actions is None:
         return env
-    if isinstance(env, gym.Env):
-        env = DummyVecEnv([lambda: env])
-    return VecActionGrid(env, actions.astype(env.action_space.dtype))
+    return VecActionGrid(_vectorized(env), actions.astype(env.action_space.dtype))
 
 
 def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:

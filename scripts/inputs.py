@@ -75,10 +75,13 @@ def env_kwargs(context: Sequence[str], presets: Sequence[str], observe_context: 
     return kwargs
 
 
-def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> None:
-    """Build the env once so an unknown id or context key fails before any work."""
+def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> gym.Space:
+    """Build the env once so an unknown id or context key fails before any work; its
+    action space."""
     with input_errors():
-        gym.make(env_id, **kwargs).close()
+        env = gym.make(env_id, **kwargs)
+        env.close()
+        return env.action_space
 
 
 def add_env_arguments(parser: Any) -> None:

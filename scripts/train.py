@@ -9,8 +9,6 @@ import argparse
 import json
 from pathlib import Path
 
-import gymnasium as gym
-
 import envs  # noqa: F401  (registers the env ids)
 from agents.registry import resolve
 from agents.sb3 import ALGORITHMS, check_hyperparameters
@@ -59,11 +57,10 @@ def run(args: argparse.Namespace) -> int:
     with input_errors():
         kwargs = env_kwargs(args.context, args.preset, args.observe_context, args.observe_fuel)
         resolve(args.agent)
-        check_env_kwargs(args.env, kwargs)
+        action_space = check_env_kwargs(args.env, kwargs)
         hyperparameters = parse_context(args.hyper)
         if args.agent in ALGORITHMS:
-            check_hyperparameters(args.agent, args.env, hyperparameters,
-                                  gym.make(args.env, **kwargs).action_space)
+            check_hyperparameters(args.agent, args.env, hyperparameters, action_space)
         eval_kwargs = None
         if args.eval_context is not None:
             eval_kwargs = {**kwargs, **parse_context(args.eval_context)}
