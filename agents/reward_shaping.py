@@ -39,6 +39,12 @@ its front): the city's PPO otherwise drives into the back of cars queued at red
 lights, braking for the stop line only (README). Like a following-distance term in a
 driving reward, it pays for keeping room to stop, not for stopping.
 
+``lane_offset_penalty`` (reward units per step per metre, CityDriving) takes that much
+per metre between the car and its lane's centre (the observation's lane offset): the
+city's PPO otherwise drives about 0.6 m left of it, where the lidar's rays straight
+ahead pass beside the car in front (README). Unlike ``lane_keeping`` it changes which
+policy is optimal.
+
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
 offset|)`` read from the observation in its published scaled units (CityDriving: pi
@@ -65,9 +71,11 @@ from envs.city import public as city_public
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
                 "give_up_on_infraction", "reward_weights", "lane_keeping", "speeding_penalty",
-                "headway_penalty")
+                "headway_penalty", "lane_offset_penalty")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
+#: Per env id: the observation entry of the lateral offset and its scale [m].
+LANE_OFFSET = {"CityDriving-v0": (city_public.LANE_OFFSET, city_public.LANE_OFFSET_SCALE_M)}
 #: Per env id: the ``info["infractions"]`` counts that ``give_up_on_infraction`` watches.
 INFRACTIONS = {"CityDriving-v0": ("red_light", "wrong_lane", "off_road")}
 #: Per env id: the terms of ``info["reward_terms"]`` that ``reward_weights`` may weigh.
@@ -107,10 +115,11 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
     for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty",
-                "headway_penalty"):
+                "headway_penalty", "lane_offset_penalty"):
         _check_non_negative(key, table.get(key, 0.0))
     for key, envs, need in (
             ("headway_penalty", LIDAR, "an env with a lidar and a speed"),
+            ("lane_offset_penalty", LANE_OFFSET, "an observation with a lane offset"),
             ("speeding_penalty", SPEED_LIMITED, "an env with a speed limit"),
             ("lane_keeping", LANE_ENTRIES, "an observation with a lane heading and offset")):
         if table.get(key) and env_id is not None and env_id not in envs:
@@ -197,7 +206,8 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
     (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,
-    ``headway_penalty``, ``normalize_reward``, with the table's ``gamma``), for the
+    ``headway_penalty``, ``lane_offset_penalty``, ``normalize_reward``, with the table's
+    ``gamma``), for the
     learner's eyes only."""
     from stable_baselines3.common.vec_env import VecNormalize
 
@@ -209,10 +219,13 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
-    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_penalty")
+    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_penalty",
+                 "lane_offset_penalty")
     if any(table.get(key) for key in penalties):
         venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in penalties},
-                         lidar=LIDAR.get(env_id) if table.get("headway_penalty") else None)
+                         lidar=LIDAR.get(env_id) if table.get("headway_penalty") else None,
+                         lane_offset=(LANE_OFFSET.get(env_id)
+                                      if table.get("lane_offset_penalty") else None))
     if table.get("normalize_reward"):
         venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     return venv
@@ -222,25 +235,33 @@ class Penalties(VecEnvWrapper):
     """Subtracts ``step_penalty`` from every reward of ``venv``, ``speeding_penalty``
     times the speed above the limit (``info["speed_mps"] - info["speed_limit_mps"]``,
     when positive) and ``headway_penalty`` times the speed above the stopping speed
-    (:func:`stopping_speed`) from every reward too, and ``give_up_penalty`` from the
-    last reward of an episode the learner gave up (:class:`GiveUp`). The headway
-    needs the env's ``lidar`` layout."""
+    (:func:`stopping_speed`) and ``lane_offset_penalty`` times the distance [m] from
+    the lane's centre from every reward too, and ``give_up_penalty`` from the last
+    reward of an episode the learner gave up (:class:`GiveUp`). The headway needs the
+    env's ``lidar`` layout, the offset its ``lane_offset`` (entry, scale [m])."""
 
     def __init__(self, venv: VecEnv, step_penalty: float = 0.0,
                  give_up_penalty: float = 0.0, speeding_penalty: float = 0.0,
-                 headway_penalty: float = 0.0,
-                 lidar: LidarLayout | None = None) -> None:
+                 headway_penalty: float = 0.0, lane_offset_penalty: float = 0.0,
+                 lidar: LidarLayout | None = None,
+                 lane_offset: tuple[int, float] | None = None) -> None:
         for key, value in (("step_penalty", step_penalty), ("give_up_penalty", give_up_penalty),
                            ("speeding_penalty", speeding_penalty),
-                           ("headway_penalty", headway_penalty)):
+                           ("headway_penalty", headway_penalty),
+                           ("lane_offset_penalty", lane_offset_penalty)):
             _check_non_negative(key, value)
         if headway_penalty and lidar is None:
             raise ValueError("headway_penalty needs the lidar's place in the observation")
+        if lane_offset_penalty and lane_offset is None:
+            raise ValueError("lane_offset_penalty needs the lane offset's place in the "
+                             "observation")
         super().__init__(venv)
         self.step_penalty = float(step_penalty)
         self.give_up_penalty = float(give_up_penalty)
         self.speeding_penalty = float(speeding_penalty)
         self.headway_penalty = float(headway_penalty)
+        self.lane_offset_penalty = float(lane_offset_penalty)
+        self.lane_offset = lane_offset
         if self.headway_penalty:
             self._lidar = _LidarPath(lidar, venv.get_attr("lidar_rays")[0],
                                      venv.get_attr("lidar_range_m")[0])
@@ -257,12 +278,16 @@ class Penalties(VecEnvWrapper):
         if self.speeding_penalty:
             limits = np.array([info["speed_limit_mps"] for info in infos])
             rewards = rewards - self.speeding_penalty * np.maximum(0.0, speeds - limits)
-        if self.headway_penalty:
+        if self.headway_penalty or self.lane_offset_penalty:
             seen = _vector(observations).copy()
             for index in np.flatnonzero(dones):  # the step's own, not the next episode's
                 seen[index] = _vector(infos[index]["terminal_observation"])
+        if self.headway_penalty:
             room = stopping_speed(self._lidar.gap(seen))
             rewards = rewards - self.headway_penalty * np.maximum(0.0, speeds - room)
+        if self.lane_offset_penalty:
+            entry, scale_m = self.lane_offset
+            rewards = rewards - self.lane_offset_penalty * np.abs(seen[:, entry]) * scale_m
         return observations, rewards.astype(np.float32), dones, infos
 
 

@@ -157,15 +157,39 @@ def test_a_learner_pays_for_driving_faster_than_it_could_stop(tmp_path):
         check_shaping({"headway_penalty": -1.0}, "CityDriving-v0")
 
 
+LEFT_THROTTLE = public.DISCRETE_ACTIONS.index((1.0, 1.0))
+
+
+def test_a_learner_pays_per_metre_off_its_lane_centre():
+    make = lambda: gym.make("CityDriving-v0", preset="empty", continuous=False)  # noqa: E731
+    shaped = shape_rewards(DummyVecEnv([make]), {"lane_offset_penalty": 0.3},
+                           "CityDriving-v0")
+    raw = DummyVecEnv([make])  # the same episode, unshaped
+    for venv in (shaped, raw):
+        venv.seed(3)
+        venv.reset()
+    paid, offsets = [], []
+    for _ in range(15):  # drift left of the lane, off its centre
+        observation, reward, dones, _ = shaped.step(np.array([LEFT_THROTTLE]))
+        _, raw_reward, _, _ = raw.step(np.array([LEFT_THROTTLE]))
+        assert not dones[0]
+        paid.append(raw_reward[0] - reward[0])
+        offsets.append(abs(observation[0, public.LANE_OFFSET]) * public.LANE_OFFSET_SCALE_M)
+    assert max(offsets) > 0.5
+    np.testing.assert_allclose(paid, 0.3 * np.array(offsets), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="lane_offset_penalty needs an observation with a "
+                                         "lane offset"):
+        check_shaping({"lane_offset_penalty": 1.0}, "LunarLanding-v0")
+    with pytest.raises(ValueError, match="lane_offset_penalty must be a number >= 0"):
+        check_shaping({"lane_offset_penalty": -0.1}, "CityDriving-v0")
+
+
 def test_a_driver_making_progress_does_not_give_up():
     env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), patience=5)
     env.reset(seed=3)
     for _ in range(60):
         _, _, terminated, truncated, info = env.step(THROTTLE)
         assert info["outcome"] != "gave_up" and not (terminated or truncated)
-
-
-LEFT_THROTTLE = public.DISCRETE_ACTIONS.index((1.0, 1.0))
 
 
 def test_a_learner_that_breaks_a_rule_gives_up_at_once():
