@@ -173,7 +173,33 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
         eval_every_steps=_positive(chosen, "eval_every_steps", where, 20_000),
         description=str(data.get("description", "")))
     _check_contexts(spec, source)
+    _check_agents(spec, source)
     return spec
+
+
+def _check_agents(spec: ExperimentSpec, source: str) -> None:
+    """Resolve every agent name, and check an SB3 agent's hyperparameters against its
+    table and its env's action space, so that a typo fails at load, not in a job."""
+    from agents.registry import AgentNotFound, resolve
+    from agents.sb3 import ALGORITHMS, check_hyperparameters
+    from envs.mixture import make_env
+
+    for agent in spec.agents:
+        where = f"{source} agents {agent.name!r}"
+        try:
+            resolve(agent.agent)
+        except AgentNotFound as error:
+            raise SpecError(f"{where}.agent: {error}") from None
+        if agent.agent not in ALGORITHMS:
+            continue
+        env = make_env(spec.env, **{**agent.train[0], **agent.interface})
+        try:
+            check_hyperparameters(agent.agent, spec.env, agent.hyperparameters,
+                                  env.action_space)
+        except ValueError as error:
+            raise SpecError(f"{where}.hyperparameters: {error}") from None
+        finally:
+            env.close()
 
 
 def _chosen(items: list[Any], names: list[str] | None, where: str, kind: str) -> list[Any]:

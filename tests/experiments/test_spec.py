@@ -55,10 +55,26 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("gallery_test", "mars", "gallery_test names unknown test 'mars'"),
     ("agents.0.interface", {"gravity": 3.0}, r"interface: unknown field 'gravity'"),
     ("agents.0.interface", {"continuous": "yes"}, "interface.continuous must be true or false"),
+    ("agents.0.agent", "nope", r"agents 'random'.agent: unknown agent 'nope'; valid: ppo"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
     with pytest.raises(SpecError, match=match):
         parse_spec(changed(path, value), "quick")
+
+
+@pytest.mark.parametrize(("hyperparameters", "match"), [
+    ({"learning_rat": 1e-3}, "unknown ppo hyperparameter 'learning_rat'; valid: "),
+    ({"headway_penalty": 0.5}, "headway_penalty needs an env with a lidar"),
+    ({"action_grid": [[0.0, 1.0], [1.0], [0.0]]}, "action_grid"),  # the lander has 2
+])
+def test_an_agents_bad_hyperparameter_fails_at_load(hyperparameters, match):
+    data = changed("agents.0.agent", "ppo")
+    data["agents"][0]["hyperparameters"] = hyperparameters
+    data["agents"][0]["interface"] = {"continuous": True}
+    with pytest.raises(SpecError, match=r"agents 'random'.hyperparameters: " + match):
+        parse_spec(data, "quick")
+    data["agents"][0]["hyperparameters"] = {"learning_rate": 1e-3}
+    assert parse_spec(data, "quick").agents[0].hyperparameters == {"learning_rate": 1e-3}
 
 
 def test_unknown_preset_and_spec_names():
