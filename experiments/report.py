@@ -117,9 +117,10 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             met = (summary.get("criterion") or {}).get("met")
             values.append(None if met is None else float(met["episodes"]))
             spent.append(int(summary.get("episodes", 0)))
-        if values:
-            budget = float(max(spent + [v for v in values if v is not None] + [1]))
-            result[agent.name] = {"summary": censored_summary(values, budget),
+        if values:  # each seed is censored at the episodes it spent
+            budgets = [float(max(used, value or 0.0, 1))
+                       for used, value in zip(spent, values, strict=True)]
+            result[agent.name] = {"summary": censored_summary(values, budgets),
                                   "episodes_spent": spent,
                                   "eval_episodes": _eval_episodes(jobs, agent.name),
                                   "skipped": skipped}

@@ -173,23 +173,27 @@ class CensoredValue:
     """An order statistic of right-censored data.
 
     When ``censored`` is False, ``value`` is the statistic itself. When True, the statistic
-    involves at least one censored value, and ``value`` is a strict lower bound on it
-    (the budget when every value involved is censored).
+    involves censored values and ``value`` is a lower bound on it: strict (shown ">")
+    when ``strict``, else the statistic may equal it (shown "≥"; a seed censored below a
+    met value may really lie on either side of it).
     """
 
     value: float
     censored: bool
+    strict: bool = True
 
     def __str__(self) -> str:
-        return (">" if self.censored else "") + _fmt(self.value)
+        mark = (">" if self.strict else "≥") if self.censored else ""
+        return mark + _fmt(self.value)
 
 
 @dataclass(frozen=True)
 class CensoredSummary:
-    """Summary of a per-seed quantity that may be right-censored at ``budget``.
+    """Summary of a per-seed quantity that may be right-censored.
 
-    ``met_fraction`` is the fraction of seeds that met the criterion within the budget;
-    ``median`` and ``quartiles`` (25th, 75th percentile) are in the units of the input.
+    ``budget`` is the largest censoring point; ``met_fraction`` is the fraction of seeds
+    that met the criterion within their budget; ``median`` and ``quartiles`` (25th,
+    75th percentile) are in the units of the input.
     """
 
     budget: float
@@ -208,45 +212,64 @@ class CensoredSummary:
         return f"{self.median} (IQR {q1}{sep}{q3}), {self.n_met}/{self.n_seeds} seeds met"
 
 
-def _censored_quantile(x: np.ndarray, q: float, budget: float) -> CensoredValue:
-    """Linear-interpolation quantile (numpy's default) of sorted ``x`` with +inf = censored.
+def _order_statistic(bounds: np.ndarray, met: np.ndarray, k: int) -> tuple[bool, bool]:
+    """Whether the k-th smallest (0-based) of the true values is exactly ``bounds``'s
+    k-th smallest ``t``, and whether it is surely above ``t``: a met value is its bound,
+    a censored one lies above its bound."""
+    t = np.sort(bounds)[k]
+    at_most_t = int(np.sum(met & (bounds <= t)))
+    exact = at_most_t >= k + 1
+    strict = at_most_t + int(np.sum(~met & (bounds < t))) <= k
+    return exact, strict
 
-    Interpolating between a met value ``a`` and a censored one (true value > budget) gives
-    a statistic known only to exceed ``a + frac * (budget - a)``; that bound is reported.
-    """
-    pos = q * (x.size - 1)
+
+def _censored_quantile(bounds: np.ndarray, met: np.ndarray, q: float) -> CensoredValue:
+    """Linear-interpolation quantile (numpy's default) of values known exactly where
+    ``met`` and only to exceed ``bounds`` elsewhere: the quantile of the bounds, a lower
+    bound on the true one (order statistics only grow with the values), exact when the
+    order statistics it interpolates are."""
+    pos = q * (bounds.size - 1)
     lo = math.floor(pos)
     frac = pos - lo
-    a = x[lo]
-    b = x[lo + 1] if frac > 0.0 else a
-    if math.isinf(b):
-        a_bound = budget if math.isinf(a) else a
-        return CensoredValue(a_bound + frac * (budget - a_bound), censored=True)
-    return CensoredValue(float(a + frac * (b - a)), censored=False)
+    used = [(lo, 1.0 - frac), (lo + 1, frac)] if frac > 0.0 else [(lo, 1.0)]
+    states = [_order_statistic(bounds, met, k) for k, weight in used if weight > 0.0]
+    value = float(np.quantile(bounds, q))
+    if all(exact for exact, _ in states):
+        return CensoredValue(value, censored=False)
+    return CensoredValue(value, censored=True, strict=any(strict for _, strict in states))
 
 
-def censored_summary(values: Sequence[float | None], budget: float) -> CensoredSummary:
+def censored_summary(values: Sequence[float | None],
+                     budget: float | Sequence[float]) -> CensoredSummary:
     """Median and quartiles of per-seed values, e.g. episodes to criterion, with censoring.
 
-    ``None`` means the seed never met the criterion within ``budget`` (true value > budget);
-    it sorts above every met value, as +inf, and is never dropped. Quantiles use numpy's
-    linear interpolation; one that involves a censored value is reported as censored with
-    its lower bound, so ">5000" means "more than 5000".
+    ``None`` means the seed never met the criterion within its budget: ``budget``, or
+    its own entry when ``budget`` is one per seed (a seed that trained for fewer
+    episodes is censored lower). It is never dropped. Quantiles use numpy's linear
+    interpolation over the known values and budgets; one that a censored value could
+    raise is reported as a lower bound, so ">5000" means "more than 5000".
     """
     if not values:
         raise ValueError("censored_summary: values is empty")
-    if not (math.isfinite(budget) and budget > 0):
+    budgets = ([budget] * len(values) if isinstance(budget, int | float)
+               else list(budget))
+    if len(budgets) != len(values):
+        raise ValueError(f"budget: one per seed ({len(values)}), got {len(budgets)}")
+    if not all(math.isfinite(b) and b > 0 for b in budgets):
         raise ValueError(f"budget must be finite and positive, got {budget!r}")
-    met = [float(v) for v in values if v is not None]
-    if any(not math.isfinite(v) or v < 0 or v > budget for v in met):
-        raise ValueError(f"values: met values must lie in [0, budget={budget!r}], got {met}")
-    x = np.sort(np.array(met + [math.inf] * (len(values) - len(met))))
+    for value, limit in zip(values, budgets, strict=True):
+        if value is not None and not (math.isfinite(value) and 0 <= value <= limit):
+            raise ValueError(f"values: met values must lie in [0, budget={limit!r}], "
+                             f"got {value!r}")
+    met = np.array([v is not None for v in values])
+    bounds = np.array([float(b if v is None else v)
+                       for v, b in zip(values, budgets, strict=True)])
     return CensoredSummary(
-        budget=float(budget),
-        n_met=len(met),
+        budget=float(max(budgets)),
+        n_met=int(met.sum()),
         n_seeds=len(values),
-        median=_censored_quantile(x, 0.5, budget),
-        quartiles=(_censored_quantile(x, 0.25, budget), _censored_quantile(x, 0.75, budget)),
+        median=_censored_quantile(bounds, met, 0.5),
+        quartiles=(_censored_quantile(bounds, met, 0.25), _censored_quantile(bounds, met, 0.75)),
     )
 
 

@@ -179,6 +179,28 @@ def test_censored_summary_all_censored():
     assert str(s) == ">5000 (IQR >5000 to >5000), 0/3 seeds met"
 
 
+def test_censored_summary_censors_each_seed_at_its_own_budget():
+    # Seed 1 met the criterion after 5865 episodes; seeds 2 and 3 trained for 4686 and
+    # 4133 episodes (the same steps, longer episodes) and never met it.
+    s = censored_summary([5865, None, None], budget=[5865, 4686, 4133])
+    # The median is the middle of 5865, >4686 and >4133: more than 4686, not 5865.
+    assert s.median == CensoredValue(4686.0, True)
+    assert s.quartiles == (CensoredValue(4409.5, True), CensoredValue(5275.5, True))
+    assert str(s) == ">4686 (IQR >4409.50 to >5275.50), 1/3 seeds met"
+    assert s.budget == 5865
+
+
+def test_a_seed_censored_below_a_met_value_leaves_it_a_bound_only():
+    # 10 and 20 met; the third never met within 5 episodes: it may lie below 10 or above.
+    s = censored_summary([10, None, 20], budget=[30, 5, 30])
+    assert s.median == CensoredValue(10.0, True, strict=False)
+    assert str(s.median) == "≥10"
+    assert s.quartiles[0] == CensoredValue(7.5, True, strict=True)  # between >5 and >=10
+    # Censored above every met value, the seed changes nothing below it.
+    assert censored_summary([10, None, 20], budget=[30, 25, 30]).median == CensoredValue(
+        20.0, False)
+
+
 def test_censored_summary_validation():
     with pytest.raises(ValueError, match="empty"):
         censored_summary([], budget=10)
@@ -186,6 +208,8 @@ def test_censored_summary_validation():
         censored_summary([1, 2], budget=math.inf)
     with pytest.raises(ValueError, match="budget"):
         censored_summary([1, 20], budget=10)  # met beyond the budget is a contradiction
+    with pytest.raises(ValueError, match="one per seed"):
+        censored_summary([1, None], budget=[10])
 
 
 # --------------------------------------------------------------------------- generalization gap
