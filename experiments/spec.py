@@ -172,17 +172,16 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
         budget_episodes=_positive(chosen, "budget_episodes", where, None),
         eval_every_steps=_positive(chosen, "eval_every_steps", where, 20_000),
         description=str(data.get("description", "")))
-    _check_contexts(spec, source)
-    _check_agents(spec, source)
+    _check_agents(spec, source, _check_contexts(spec, source))
     return spec
 
 
-def _check_agents(spec: ExperimentSpec, source: str) -> None:
+def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, Any]) -> None:
     """Resolve every agent name, and check an SB3 agent's hyperparameters against its
-    table and its env's action space, so that a typo fails at load, not in a job."""
+    table and its env's action space (``action_spaces``, per agent name), so that a
+    typo fails at load, not in a job."""
     from agents.registry import AgentNotFound, resolve
     from agents.sb3 import ALGORITHMS, check_hyperparameters
-    from envs.mixture import make_env
 
     for agent in spec.agents:
         where = f"{source} agents {agent.name!r}"
@@ -192,14 +191,11 @@ def _check_agents(spec: ExperimentSpec, source: str) -> None:
             raise SpecError(f"{where}.agent: {error}") from None
         if agent.agent not in ALGORITHMS:
             continue
-        env = make_env(spec.env, **{**agent.train[0], **agent.interface})
         try:
             check_hyperparameters(agent.agent, spec.env, agent.hyperparameters,
-                                  env.action_space)
+                                  action_spaces[agent.name])
         except ValueError as error:
             raise SpecError(f"{where}.hyperparameters: {error}") from None
-        finally:
-            env.close()
 
 
 def _chosen(items: list[Any], names: list[str] | None, where: str, kind: str) -> list[Any]:
@@ -212,8 +208,9 @@ def _chosen(items: list[Any], names: list[str] | None, where: str, kind: str) ->
     return [item for item in items if item.name in names]
 
 
-def _check_contexts(spec: ExperimentSpec, source: str) -> None:
-    """Build the env once per context so that a bad key or value fails at load."""
+def _check_contexts(spec: ExperimentSpec, source: str) -> dict[str, Any]:
+    """Build the env once per context so that a bad key or value fails at load; return
+    each agent's action space (its first training context's), by agent name."""
     import gymnasium as gym
 
     import envs  # noqa: F401  (registers the env ids)
@@ -222,21 +219,27 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> None:
     if spec.env not in gym.registry:
         raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "
                         f"{', '.join(k for k in gym.registry if k.startswith(('Lunar', 'City')))}")
-    contexts = [(f"agents {a.name!r} train", {**c, **a.interface})
-                for a in spec.agents for c in a.train]
+    # (where, context, the agent whose action space it gives or None)
+    contexts = [(f"agents {a.name!r} train", {**c, **a.interface}, a.name if i == 0 else None)
+                for a in spec.agents for i, c in enumerate(a.train)]
     interfaces = {json.dumps(a.interface, sort_keys=True): a.interface for a in spec.agents}
     contexts += [(f"tests {t.name!r} context", {**t.context, **interface, **(
-        {t.per_instance: 0} if t.per_instance else {})})
+        {t.per_instance: 0} if t.per_instance else {})}, None)
         for t in spec.tests for interface in interfaces.values()]
     contexts += [(f"agents {a.name!r} train", {"contexts": [{**c, **a.interface}
-                                                           for c in a.train]})
+                                                           for c in a.train]}, None)
                  for a in spec.agents if len(a.train) > 1]  # one set of spaces
-    for where, context in contexts:
+    action_spaces = {}
+    for where, context, agent in contexts:
         try:
-            make_env(spec.env, **context).close()
+            env = make_env(spec.env, **context)
         except (TypeError, ValueError, KeyError, FileNotFoundError) as error:
             message = error.args[0] if isinstance(error, KeyError) and error.args else error
             raise SpecError(f"{source} {where}: {message}") from None
+        if agent is not None:
+            action_spaces[agent] = env.action_space
+        env.close()
+    return action_spaces
 
 
 def _agent(data: Any, where: str) -> AgentSpec:
