@@ -68,10 +68,13 @@ from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 from envs.city import public as city_public
 
+#: The keys of the per-step and give-up penalties (reward units >= 0), paid by
+#: :class:`Penalties`.
+PENALTY_KEYS = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_penalty",
+                "lane_offset_penalty")
 #: The hyperparameter-table keys this module reads.
-SHAPING_KEYS = ("step_penalty", "normalize_reward", "give_up_after_steps", "give_up_penalty",
-                "give_up_on_infraction", "reward_weights", "lane_keeping", "speeding_penalty",
-                "headway_penalty", "lane_offset_penalty")
+SHAPING_KEYS = (*PENALTY_KEYS, "normalize_reward", "give_up_after_steps",
+                "give_up_on_infraction", "reward_weights", "lane_keeping")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the observation entry of the lateral offset and its scale [m].
@@ -114,8 +117,7 @@ GAVE_UP = "gave_up"
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
-    for key in ("step_penalty", "give_up_penalty", "lane_keeping", "speeding_penalty",
-                "headway_penalty", "lane_offset_penalty"):
+    for key in (*PENALTY_KEYS, "lane_keeping"):
         _check_non_negative(key, table.get(key, 0.0))
     for key, envs, need in (
             ("headway_penalty", LIDAR, "an env with a lidar and a speed"),
@@ -218,10 +220,8 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         if env_id is None:
             raise ValueError("lane_keeping needs the env id, to find the lane entries")
         venv = LanePotential(venv, float(table["lane_keeping"]), gamma, LANE_ENTRIES[env_id])
-    penalties = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_penalty",
-                 "lane_offset_penalty")
-    if any(table.get(key) for key in penalties):
-        venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in penalties},
+    if any(table.get(key) for key in PENALTY_KEYS):
+        venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in PENALTY_KEYS},
                          lidar=LIDAR.get(env_id) if table.get("headway_penalty") else None,
                          lane_offset=(LANE_OFFSET.get(env_id)
                                       if table.get("lane_offset_penalty") else None))
@@ -244,10 +244,9 @@ class Penalties(VecEnvWrapper):
                  headway_penalty: float = 0.0, lane_offset_penalty: float = 0.0,
                  lidar: LidarLayout | None = None,
                  lane_offset: tuple[int, float] | None = None) -> None:
-        for key, value in (("step_penalty", step_penalty), ("give_up_penalty", give_up_penalty),
-                           ("speeding_penalty", speeding_penalty),
-                           ("headway_penalty", headway_penalty),
-                           ("lane_offset_penalty", lane_offset_penalty)):
+        values = (step_penalty, give_up_penalty, speeding_penalty, headway_penalty,
+                  lane_offset_penalty)
+        for key, value in zip(PENALTY_KEYS, values, strict=True):
             _check_non_negative(key, value)
         if headway_penalty and lidar is None:
             raise ValueError("headway_penalty needs the lidar's place in the observation")

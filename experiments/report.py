@@ -65,7 +65,7 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     rows = _transfer_rows(spec, learn, transfer)
     gaps = _gaps(spec, jobs, transfer)
     figures = {
-        "learning": _figure_learning(spec, learn, out / "figures" / "learning.png"),
+        "learning": _figure_learning(spec, jobs, learn, out / "figures" / "learning.png"),
         "gravity": _figure_gravity(spec, rows, learn, out / "figures" / "success_vs_gravity.png"),
         "heatmap": _figure_heatmap(spec, rows, out / "figures" / "gravity_wind_heatmap.png"),
         "infractions": _figure_infractions(spec, rows, transfer,
@@ -114,7 +114,7 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             if summary.get("skipped"):  # a relearn job of a seed that never learned
                 skipped += 1
                 continue
-            met = (summary.get("criterion") or {}).get("met")
+            met = _criterion_met(job)
             values.append(None if met is None else float(met["episodes"]))
             spent.append(int(summary.get("episodes", 0)))
         if values:  # each seed is censored at the episodes it spent
@@ -127,6 +127,11 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
         elif skipped:
             result[agent.name] = {"summary": None, "skipped": skipped}
     return result
+
+
+def _criterion_met(job: dict[str, Any]) -> dict[str, Any] | None:
+    """Where ``job``'s run met the criterion (``episodes``, ``steps``), or None."""
+    return (json.loads(job["summary"] or "{}").get("criterion") or {}).get("met")
 
 
 def _eval_episodes(jobs: list[dict[str, Any]], agent: str) -> int:
@@ -277,8 +282,13 @@ def _save(figure: Any, path: Path, **layout: Any) -> Path:
     return path
 
 
-def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Path) -> Path:
+def _figure_learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
+                     learn: list[dict[str, Any]], path: Path) -> Path:
+    """Rolling success against episodes per agent (mean over seeds), with a marker on
+    the agent's curve where each seed met the criterion."""
     plt = _pyplot()
+    met_at = {job["job_id"]: met["episodes"] for job in jobs
+              if job["kind"] == "learn" and (met := _criterion_met(job)) is not None}
 
     figure, axes = plt.subplots(figsize=(7, 4))
     for agent in spec.agents:
@@ -299,7 +309,12 @@ def _figure_learning(spec: ExperimentSpec, learn: list[dict[str, Any]], path: Pa
         mean = np.nanmean(np.array(curves), axis=0)
         episodes = np.arange(1, longest + 1)
         style = {"marker": "o"} if longest <= 10 else {}
-        axes.plot(episodes, mean, label=f"{agent.name} ({len(by_seed)} seeds)", **style)
+        line, = axes.plot(episodes, mean, label=f"{agent.name} ({len(by_seed)} seeds)", **style)
+        met = [met_at[job] for job in by_seed if job in met_at]
+        if met:
+            axes.plot(met, np.interp(met, episodes, mean), linestyle="none", marker="*",
+                      markersize=12, color=line.get_color(), markeredgecolor="black",
+                      label=f"{agent.name}: criterion met ({len(met)} of {len(by_seed)} seeds)")
     axes.set_xscale("log")
     axes.set_xlabel("training episodes (trials for the planner)")
     axes.set_ylabel("success rate (rolling, mean over seeds)")

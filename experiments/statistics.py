@@ -30,8 +30,9 @@ __all__ = [
 
 
 def _fmt(x: float) -> str:
-    """A number for a report: integers without a decimal point, others to 2 decimals."""
-    return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
+    """A number for a report: integers without a decimal point, others to at most 2
+    decimals with no trailing zero (4409.5, 1.25)."""
+    return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 # --------------------------------------------------------------------------- IQM

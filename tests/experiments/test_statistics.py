@@ -186,8 +186,15 @@ def test_censored_summary_censors_each_seed_at_its_own_budget():
     # The median is the middle of 5865, >4686 and >4133: more than 4686, not 5865.
     assert s.median == CensoredValue(4686.0, True)
     assert s.quartiles == (CensoredValue(4409.5, True), CensoredValue(5275.5, True))
-    assert str(s) == ">4686 (IQR >4409.50 to >5275.50), 1/3 seeds met"
+    assert str(s) == ">4686 (IQR >4409.5 to >5275.5), 1/3 seeds met"
     assert s.budget == 5865
+
+
+def test_a_censored_value_prints_without_trailing_zeros():
+    assert str(CensoredValue(1.25, False)) == "1.25"
+    assert str(CensoredValue(4409.5, True)) == ">4409.5"
+    assert str(CensoredValue(2.999, True, strict=False)) == "≥3"
+    assert str(CensoredValue(12.0, False)) == "12"
 
 
 def test_a_seed_censored_below_a_met_value_leaves_it_a_bound_only():
