@@ -27,7 +27,8 @@ ALGORITHMS: dict[str, type[BaseAlgorithm]] = {
     "ppo": PPO, "dqn": DQN, "sac": SAC, "a2c": A2C, "td3": TD3}
 HYPERPARAMETER_FOLDER = Path(__file__).parent / "hyperparams"
 #: Table keys for the training run, not the SB3 constructor (see agents.reward_shaping).
-RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", "action_grid", *SHAPING_KEYS)
+RUN_KEYS = ("n_envs", "n_timesteps", "frame_stack", "action_grid", "factored_actions",
+            *SHAPING_KEYS)
 #: Constructor arguments that the run sets, not the hyperparameter table.
 _NOT_HYPERPARAMETERS = {"self", "env", "seed", "_init_setup_model", "tensorboard_log", "verbose",
                         "device"}
@@ -68,6 +69,7 @@ def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any]
     grid = _grid_values(table)
     if grid is not None and action_space is not None:
         grid_actions(grid, action_space)
+    _factored_dims(table, grid)
     _build({k: v for k, v in table.items() if k not in RUN_KEYS}, gym.spaces.Discrete(2))
 
 
@@ -117,6 +119,18 @@ def _grid_values(table: dict[str, Any]) -> list[list[float]] | None:
     return [[float(v) for v in values] for values in grid]
 
 
+def _factored_dims(table: dict[str, Any],
+                   grid: list[list[float]] | None) -> tuple[int, ...] | None:
+    """The number of values per dimension when the table's ``factored_actions`` is
+    true (the policy picks each dimension's value on its own), else None."""
+    factored = table.get("factored_actions", False)
+    if not isinstance(factored, bool):
+        raise ValueError(f"factored_actions must be true or false, got {factored!r}")
+    if factored and grid is None:
+        raise ValueError("factored_actions needs an action_grid (the values per dimension)")
+    return tuple(len(values) for values in grid) if factored else None
+
+
 def grid_actions(grid: list[list[float]], space: gym.Space) -> np.ndarray:
     """Every combination of ``grid``'s values, the first dimension slowest: row i is the
     continuous action that discrete action i stands for. Raise unless ``space`` is a
@@ -139,14 +153,20 @@ def grid_actions(grid: list[list[float]], space: gym.Space) -> np.ndarray:
 
 class VecActionGrid(VecEnvWrapper):
     """A continuous-action ``VecEnv`` seen through ``Discrete(len(actions))``: discrete
-    action i steps every env with ``actions[i]``."""
+    action i steps every env with ``actions[i]``. With ``factored`` (the number of
+    values per dimension; ``actions`` their combinations, the first dimension slowest)
+    it is seen through ``MultiDiscrete(factored)``: one value index per dimension."""
 
-    def __init__(self, venv: VecEnv, actions: np.ndarray) -> None:
-        super().__init__(venv, action_space=gym.spaces.Discrete(len(actions)))
+    def __init__(self, venv: VecEnv, actions: np.ndarray,
+                 factored: tuple[int, ...] | None = None) -> None:
+        space = (gym.spaces.Discrete(len(actions)) if factored is None
+                 else gym.spaces.MultiDiscrete(list(factored)))
+        super().__init__(venv, action_space=space)
         self.actions = actions
+        self.factored = factored
 
     def step_async(self, actions: np.ndarray) -> None:
-        self.venv.step_async(self.actions[np.asarray(actions, dtype=np.int64).reshape(-1)])
+        self.venv.step_async(grid_action(self.actions, actions, self.factored))
 
     def reset(self) -> Any:
         return self.venv.reset()
@@ -155,12 +175,23 @@ class VecActionGrid(VecEnvWrapper):
         return self.venv.step_wait()
 
 
-def _behind_grid(env: gym.Env | VecEnv, actions: np.ndarray | None) -> gym.Env | VecEnv:
+def grid_action(actions: np.ndarray, chosen: Any,
+                factored: tuple[int, ...] | None = None) -> np.ndarray:
+    """The continuous action(s) of the policy's ``chosen`` index (or, ``factored``, its
+    index per dimension, the last axis), a copy: one row per env for a batch."""
+    chosen = np.asarray(chosen, dtype=np.int64)
+    if factored is not None:
+        chosen = np.ravel_multi_index(tuple(np.moveaxis(chosen, -1, 0)), factored)
+    return np.take(actions, chosen, axis=0)
+
+
+def _behind_grid(env: gym.Env | VecEnv, actions: np.ndarray | None,
+                 factored: tuple[int, ...] | None = None) -> gym.Env | VecEnv:
     """``env`` behind :class:`VecActionGrid` (a plain env in a one-env ``DummyVecEnv``),
     or ``env`` itself without grid ``actions``."""
     if actions is None:
         return env
-    return VecActionGrid(_vectorized(env), actions.astype(env.action_space.dtype))
+    return VecActionGrid(_vectorized(env), actions.astype(env.action_space.dtype), factored)
 
 
 def _build(hyperparameters: dict[str, Any], action_space: gym.Space) -> dict[str, Any]:
@@ -221,7 +252,8 @@ class SB3Agent:
     A table's ``action_grid`` makes a discrete learner of a continuous-action env: the
     policy picks one of the grid's combinations (:func:`grid_actions`), and ``predict``
     returns the continuous action it stands for, so the env and its evaluations see
-    the env's own action space.
+    the env's own action space. With ``factored_actions`` the policy picks one value
+    per dimension instead (``MultiDiscrete``), each from its own categorical head.
     """
 
     def __init__(self, env: gym.Env | VecEnv, algorithm: str = "ppo", *,
@@ -241,9 +273,11 @@ class SB3Agent:
         env = _stacked(env, self.frame_stack)
         grid = _grid_values(table)
         self.grid_actions = None if grid is None else grid_actions(grid, env.action_space)
-        env = _behind_grid(env, self.grid_actions)
+        self.factored = _factored_dims(table, grid)
+        env = _behind_grid(env, self.grid_actions, self.factored)
         table.pop("frame_stack", None)
         table.pop("action_grid", None)
+        table.pop("factored_actions", None)
         for key in SHAPING_KEYS:  # the training run applies them to the env
             table.pop(key, None)
         self.hyperparameters = table
@@ -254,7 +288,8 @@ class SB3Agent:
 
     @classmethod
     def from_model(cls, model: BaseAlgorithm, algorithm: str, env_id: str,
-                   frame_stack: int = 1, grid_actions: np.ndarray | None = None) -> SB3Agent:
+                   frame_stack: int = 1, grid_actions: np.ndarray | None = None,
+                   factored: tuple[int, ...] | None = None) -> SB3Agent:
         agent = cls.__new__(cls)
         agent.algorithm, agent.model, agent.env, agent.env_id = (algorithm, model,
                                                                  model.get_env(), env_id)
@@ -264,6 +299,7 @@ class SB3Agent:
         agent.hyperparameters = {}
         agent.frame_stack = frame_stack
         agent.grid_actions = grid_actions
+        agent.factored = factored
         return agent
 
     def predict(self, observation: np.ndarray, state: Any = None,
@@ -276,7 +312,7 @@ class SB3Agent:
         action is the grid's continuous action, not the policy's index."""
         action, state = self._predict(observation, state, episode_start, deterministic)
         if self.grid_actions is not None:
-            action = np.take(self.grid_actions, action, axis=0)  # a copy, not a view
+            action = grid_action(self.grid_actions, action, self.factored)
         return action, state
 
     def _predict(self, observation: np.ndarray, state: Any,
@@ -346,6 +382,7 @@ class SB3Agent:
             {"agent": self.algorithm, "env_id": self.env_id, "frame_stack": self.frame_stack,
              "grid_actions": (None if self.grid_actions is None
                              else self.grid_actions.tolist()),
+             "factored_actions": None if self.factored is None else list(self.factored),
              "hyperparameters": _plain(self.hyperparameters)}, indent=2), encoding="utf-8")
 
     @classmethod
@@ -355,10 +392,12 @@ class SB3Agent:
         frames = int(meta.get("frame_stack", 1))
         actions = meta.get("grid_actions")
         actions = None if actions is None else np.asarray(actions, dtype=np.float32)
+        factored = meta.get("factored_actions")
+        factored = None if factored is None else tuple(int(n) for n in factored)
         if env is not None:
-            env = _behind_grid(_stacked(env, frames), actions)
+            env = _behind_grid(_stacked(env, frames), actions, factored)
         model = ALGORITHMS[meta["agent"]].load(path, env=env, device="cpu")
-        return cls.from_model(model, meta["agent"], meta["env_id"], frames, actions)
+        return cls.from_model(model, meta["agent"], meta["env_id"], frames, actions, factored)
 
 
 def _meta_path(path: Path) -> Path:

@@ -133,6 +133,39 @@ def test_bad_action_grids_are_named(grid, message):
         make_agent("ppo", env_for("sac"), action_grid=grid)
 
 
+def test_factored_actions_pick_each_dimensions_value_on_its_own(tmp_path):
+    grid = [[-1.0, 0.0, 1.0], [-1.0, 0.5]]
+    agent = make_agent("ppo", env_for("sac"), seed=0, n_steps=64, batch_size=32,
+                       action_grid=grid, factored_actions=True)
+    assert agent.model.action_space == gym.spaces.MultiDiscrete([3, 2])
+    agent.learn(total_timesteps=64)
+    agent.save(tmp_path / "model")
+    loaded = SB3Agent.load(tmp_path / "model.zip", env=env_for("sac"))
+    assert loaded.model.action_space == gym.spaces.MultiDiscrete([3, 2])
+    env = env_for("sac")
+    observation, _ = env.reset(seed=3)
+    seen = set()
+    for _ in range(30):
+        action, _ = loaded.predict(observation, deterministic=False)
+        steer, pedal = agent.model.predict(observation, deterministic=True)[0]
+        assert np.array_equal(loaded.predict(observation, deterministic=True)[0],
+                              [grid[0][steer], grid[1][pedal]])
+        assert env.action_space.contains(action)
+        seen.add(tuple(action.tolist()))
+        observation, *_ = env.step(action)
+    assert seen <= {(a, b) for a in grid[0] for b in grid[1]} and len(seen) > 1
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"factored_actions": True}, "factored_actions needs an action_grid"),
+    ({"factored_actions": "yes", "action_grid": [[-1, 1], [0, 1]]},
+     "factored_actions must be true or false"),
+])
+def test_bad_factored_actions_are_named(table, message):
+    with pytest.raises(ValueError, match=message):
+        make_agent("ppo", env_for("sac"), **table)
+
+
 def test_action_grid_needs_a_continuous_env():
     with pytest.raises(ValueError, match="action_grid needs a flat continuous"):
         make_agent("ppo", env_for("ppo"), action_grid=[[-1, 1]])

@@ -66,6 +66,7 @@ def test_bad_specs_name_the_field(path, value, match):
     ({"learning_rat": 1e-3}, "unknown ppo hyperparameter 'learning_rat'; valid: "),
     ({"headway_penalty": 0.5}, "headway_penalty needs an env with a lidar"),
     ({"action_grid": [[0.0, 1.0], [1.0], [0.0]]}, "action_grid"),  # the lander has 2
+    ({"factored_actions": True}, "factored_actions needs an action_grid"),
 ])
 def test_an_agents_bad_hyperparameter_fails_at_load(hyperparameters, match):
     data = changed("agents.0.agent", "ppo")
