@@ -44,6 +44,10 @@ per metre between the car and its lane's centre (the observation's lane offset):
 city's PPO otherwise drives about 0.6 m left of it, where the lidar's rays straight
 ahead pass beside the car in front (README). Unlike ``lane_keeping`` it changes which
 policy is optimal; at 0.1 and 0.3 it slowed the city's PPO down (README, tries 38-39).
+``lane_offset_free_m`` (metres, default 0) is the offset that costs nothing: at
+``(3.5 - 1.9) / 2 = 0.8`` (the offset's scale, a default lane width, less the car's
+width, halved) the learner pays per metre of its body outside its lane, over the
+centre line or the lane's edge, and not for where it keeps inside the lane.
 
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
@@ -74,7 +78,7 @@ PENALTY_KEYS = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_
                 "lane_offset_penalty")
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = (*PENALTY_KEYS, "normalize_reward", "give_up_after_steps",
-                "give_up_on_infraction", "reward_weights", "lane_keeping")
+                "give_up_on_infraction", "reward_weights", "lane_keeping", "lane_offset_free_m")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the observation entry of the lateral offset and its scale [m].
@@ -117,8 +121,11 @@ GAVE_UP = "gave_up"
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
     one that ``env_id``'s observation cannot support)."""
-    for key in (*PENALTY_KEYS, "lane_keeping"):
+    for key in (*PENALTY_KEYS, "lane_keeping", "lane_offset_free_m"):
         _check_non_negative(key, table.get(key, 0.0))
+    if table.get("lane_offset_free_m") and not table.get("lane_offset_penalty"):
+        raise ValueError("lane_offset_free_m needs lane_offset_penalty (what an offset "
+                         "beyond it costs per metre)")
     for key, envs, need in (
             ("headway_penalty", LIDAR, "an env with a lidar and a speed"),
             ("lane_offset_penalty", LANE_OFFSET, "an observation with a lane offset"),
@@ -224,7 +231,8 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
         venv = Penalties(venv, **{key: float(table.get(key, 0.0)) for key in PENALTY_KEYS},
                          lidar=LIDAR.get(env_id) if table.get("headway_penalty") else None,
                          lane_offset=(LANE_OFFSET.get(env_id)
-                                      if table.get("lane_offset_penalty") else None))
+                                      if table.get("lane_offset_penalty") else None),
+                         lane_offset_free_m=float(table.get("lane_offset_free_m", 0.0)))
     if table.get("normalize_reward"):
         venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     return venv
@@ -235,7 +243,8 @@ class Penalties(VecEnvWrapper):
     times the speed above the limit (``info["speed_mps"] - info["speed_limit_mps"]``,
     when positive) and ``headway_penalty`` times the speed above the stopping speed
     (:func:`stopping_speed`) and ``lane_offset_penalty`` times the distance [m] from
-    the lane's centre from every reward too, and ``give_up_penalty`` from the last
+    the lane's centre beyond ``lane_offset_free_m`` from every reward too, and
+    ``give_up_penalty`` from the last
     reward of an episode the learner gave up (:class:`GiveUp`). The headway needs the
     env's ``lidar`` layout, the offset its ``lane_offset`` (entry, scale [m])."""
 
@@ -243,11 +252,13 @@ class Penalties(VecEnvWrapper):
                  give_up_penalty: float = 0.0, speeding_penalty: float = 0.0,
                  headway_penalty: float = 0.0, lane_offset_penalty: float = 0.0,
                  lidar: LidarLayout | None = None,
-                 lane_offset: tuple[int, float] | None = None) -> None:
+                 lane_offset: tuple[int, float] | None = None,
+                 lane_offset_free_m: float = 0.0) -> None:
         values = (step_penalty, give_up_penalty, speeding_penalty, headway_penalty,
                   lane_offset_penalty)
         for key, value in zip(PENALTY_KEYS, values, strict=True):
             _check_non_negative(key, value)
+        _check_non_negative("lane_offset_free_m", lane_offset_free_m)
         if headway_penalty and lidar is None:
             raise ValueError("headway_penalty needs the lidar's place in the observation")
         if lane_offset_penalty and lane_offset is None:
@@ -260,6 +271,7 @@ class Penalties(VecEnvWrapper):
         self.headway_penalty = float(headway_penalty)
         self.lane_offset_penalty = float(lane_offset_penalty)
         self.lane_offset = lane_offset
+        self.lane_offset_free_m = float(lane_offset_free_m)
         if self.headway_penalty:
             self._lidar = _LidarPath(lidar, venv.get_attr("lidar_rays")[0],
                                      venv.get_attr("lidar_range_m")[0])
@@ -285,7 +297,8 @@ class Penalties(VecEnvWrapper):
             rewards = rewards - self.headway_penalty * np.maximum(0.0, speeds - room)
         if self.lane_offset_penalty:
             entry, scale_m = self.lane_offset
-            rewards = rewards - self.lane_offset_penalty * np.abs(seen[:, entry]) * scale_m
+            beyond_m = np.maximum(np.abs(seen[:, entry]) * scale_m - self.lane_offset_free_m, 0.0)
+            rewards = rewards - self.lane_offset_penalty * beyond_m
         return observations, rewards.astype(np.float32), dones, infos
 
 

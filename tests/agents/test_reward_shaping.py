@@ -160,10 +160,11 @@ def test_a_learner_pays_for_driving_faster_than_it_could_stop(tmp_path):
 LEFT_THROTTLE = public.DISCRETE_ACTIONS.index((1.0, 1.0))
 
 
-def test_a_learner_pays_per_metre_off_its_lane_centre():
+@pytest.mark.parametrize("free_m", [0.0, 0.4])
+def test_a_learner_pays_per_metre_off_its_lane_centre(free_m):
     make = lambda: gym.make("CityDriving-v0", preset="empty", continuous=False)  # noqa: E731
-    shaped = shape_rewards(DummyVecEnv([make]), {"lane_offset_penalty": 0.3},
-                           "CityDriving-v0")
+    table = {"lane_offset_penalty": 0.3, "lane_offset_free_m": free_m}
+    shaped = shape_rewards(DummyVecEnv([make]), table, "CityDriving-v0")
     raw = DummyVecEnv([make])  # the same episode, unshaped
     for venv in (shaped, raw):
         venv.seed(3)
@@ -175,8 +176,12 @@ def test_a_learner_pays_per_metre_off_its_lane_centre():
         assert not dones[0]
         paid.append(raw_reward[0] - reward[0])
         offsets.append(abs(observation[0, public.LANE_OFFSET]) * public.LANE_OFFSET_SCALE_M)
-    assert max(offsets) > 0.5
-    np.testing.assert_allclose(paid, 0.3 * np.array(offsets), rtol=1e-5, atol=1e-6)
+    offsets = np.array(offsets)
+    assert offsets.min() < free_m < 0.5 < offsets.max() or free_m == 0.0
+    np.testing.assert_allclose(paid, 0.3 * np.maximum(offsets - free_m, 0.0), rtol=1e-5,
+                               atol=1e-6)
+    with pytest.raises(ValueError, match="lane_offset_free_m needs lane_offset_penalty"):
+        check_shaping({"lane_offset_free_m": 0.8}, "CityDriving-v0")
     with pytest.raises(ValueError, match="lane_offset_penalty needs an observation with a "
                                          "lane offset"):
         check_shaping({"lane_offset_penalty": 1.0}, "LunarLanding-v0")
