@@ -232,8 +232,8 @@ def _censored_quantile(bounds: np.ndarray, met: np.ndarray, q: float) -> Censore
     pos = q * (bounds.size - 1)
     lo = math.floor(pos)
     frac = pos - lo
-    used = [(lo, 1.0 - frac), (lo + 1, frac)] if frac > 0.0 else [(lo, 1.0)]
-    states = [_order_statistic(bounds, met, k) for k, weight in used if weight > 0.0]
+    used = [lo, lo + 1] if frac > 0.0 else [lo]  # the order statistics interpolated
+    states = [_order_statistic(bounds, met, k) for k in used]
     value = float(np.quantile(bounds, q))
     if all(exact for exact, _ in states):
         return CensoredValue(value, censored=False)
