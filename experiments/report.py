@@ -110,11 +110,11 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             if (job["kind"] != kind or job["agent"] != agent.name or job["status"] != "done"
                     or (test is not None and job["test_context"] != test)):
                 continue
-            summary = json.loads(job["summary"] or "{}")
+            summary = _summary(job)
             if summary.get("skipped"):  # a relearn job of a seed that never learned
                 skipped += 1
                 continue
-            met = _criterion_met(job)
+            met = _criterion_met(summary)
             values.append(None if met is None else float(met["episodes"]))
             spent.append(int(summary.get("episodes", 0)))
         if values:  # each seed is censored at the episodes it spent
@@ -129,13 +129,19 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
     return result
 
 
-def _criterion_met(job: dict[str, Any]) -> dict[str, Any] | None:
-    """Where ``job``'s run met the criterion (``episodes``, ``steps``), or None."""
-    return (json.loads(job["summary"] or "{}").get("criterion") or {}).get("met")
+def _summary(job: dict[str, Any]) -> dict[str, Any]:
+    """``job``'s stored summary (``summary.json`` of its run), empty when it has none."""
+    return json.loads(job["summary"] or "{}")
+
+
+def _criterion_met(summary: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a run with this ``summary`` met the criterion (``episodes``, ``steps``), or
+    None."""
+    return (summary.get("criterion") or {}).get("met")
 
 
 def _eval_episodes(jobs: list[dict[str, Any]], agent: str) -> int:
-    return sum(json.loads(j["summary"] or "{}").get("evaluation_episodes", 0)
+    return sum(_summary(j).get("evaluation_episodes", 0)
                for j in jobs if j["kind"] == "learn" and j["agent"] == agent)
 
 
@@ -217,7 +223,7 @@ def _gaps(spec: ExperimentSpec, jobs: list[dict[str, Any]],
         train = {}
         for job in jobs:
             if job["kind"] == "learn" and job["agent"] == agent.name and job["status"] == "done":
-                last = json.loads(job["summary"] or "{}").get("last_evaluation")
+                last = _summary(job).get("last_evaluation")
                 if last:
                     train[job["seed"]] = last.get("successes") or _as_episodes(
                         last["success"], CRITERION_EPISODES)
@@ -288,7 +294,7 @@ def _figure_learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
     the agent's curve where each seed met the criterion."""
     plt = _pyplot()
     met_at = {job["job_id"]: met["episodes"] for job in jobs
-              if job["kind"] == "learn" and (met := _criterion_met(job)) is not None}
+              if job["kind"] == "learn" and (met := _criterion_met(_summary(job))) is not None}
 
     figure, axes = plt.subplots(figsize=(7, 4))
     for agent in spec.agents:
