@@ -36,7 +36,9 @@ class EpisodeLogVecEnv(VecEnvWrapper):
 
     def step_wait(self) -> Any:
         observations, rewards, dones, infos = self.venv.step_wait()
-        self.returns += rewards
+        # As float32, the dtype DummyVecEnv hands out and SubprocVecEnv does not, so that
+        # both record the same returns, bit for bit.
+        self.returns += np.asarray(rewards, dtype=np.float32)
         self.lengths += 1
         self.total_steps += self.num_envs
         for index in np.flatnonzero(dones):

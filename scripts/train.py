@@ -12,7 +12,7 @@ from pathlib import Path
 import envs  # noqa: F401  (registers the env ids)
 from agents.registry import resolve
 from agents.sb3 import ALGORITHMS, check_hyperparameters
-from agents.training import RunSpec, train
+from agents.training import VEC_ENVS, RunSpec, train
 from scripts.inputs import (
     InputError,
     add_env_arguments,
@@ -49,6 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop once an evaluation reaches 90%% success")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch CPU threads (default: 1, fastest for small MLPs)")
+    parser.add_argument("--vec-env", choices=sorted(VEC_ENVS), default="dummy",
+                        help="run the envs in this process (dummy, the default) or one "
+                             "process each (subproc: faster on a machine with spare cores)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -72,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
             hyperparameters=hyperparameters, eval_env_kwargs=eval_kwargs,
             eval_every_steps=args.eval_every, eval_episodes=args.eval_episodes,
             checkpoint_every_steps=args.checkpoint_every,
-            stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads)
+            stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads,
+            vec_env=args.vec_env)
         spec.validate()
         if not args.resume and (out / "run.json").exists():
             raise InputError(f"{out} already holds a run; pass --resume to continue it or "

@@ -52,6 +52,23 @@ def test_a_ppo_run_logs_episodes_across_parallel_envs(tmp_path):
     assert meta["agent"] == "ppo" and agent.algorithm == "ppo"
 
 
+def test_subprocess_envs_play_the_same_episodes_as_one_process(tmp_path):
+    runs = {}
+    for vec_env in ("dummy", "subproc"):
+        train(spec(tmp_path, agent="ppo", out=tmp_path / vec_env, total_episodes=None,
+                   total_timesteps=1024, n_envs=2, vec_env=vec_env,
+                   hyperparameters={"n_steps": 256, "batch_size": 64},
+                   eval_every_steps=1024, checkpoint_every_steps=1024))
+        runs[vec_env] = [(r["r"], r["l"], r["total_steps"], r["is_success"])
+                         for r in read_log(tmp_path / vec_env / "monitor.csv")]
+    assert runs["subproc"] == runs["dummy"] and len(runs["dummy"]) > 2
+
+
+def test_an_unknown_vec_env_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="vec_env must be one of dummy, subproc"):
+        train(spec(tmp_path, vec_env="threads"))
+
+
 class Pilot(OnlineAgent):
     """The env's heuristic pilot as an agent: it meets the criterion from the start."""
 
@@ -158,6 +175,26 @@ def test_ctrl_c_or_kill_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_pat
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
     assert list((out / "checkpoints").glob("step_*.pkl"))
     assert read_log(out / "monitor.csv")
+
+
+def test_ctrl_c_reaches_subprocess_envs_only_through_the_run_that_saves_its_checkpoint(
+        tmp_path):
+    out = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scripts.cli", "train", "--agent", "ppo", "--out", str(out),
+         "--vec-env", "subproc", "--n-envs", "2", "--hyper", "n_steps=64", "batch_size=64",
+         "--steps", "10000000", "--checkpoint-every", "10000000", "--eval-every", "10000000",
+         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (
+            (out / "monitor.csv").exists() and len(read_log(out / "monitor.csv")) > 20):
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
+    assert list((out / "checkpoints").glob("step_*.zip"))
 
 
 def test_a_planner_run_resumes_from_its_checkpoint(tmp_path):
