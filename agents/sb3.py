@@ -283,6 +283,9 @@ class SB3Agent:
         self.hyperparameters = table
         policy = table.get("policy", "MlpPolicy")
         arguments = {k: v for k, v in _build(table, env.action_space).items() if k != "policy"}
+        # SB3's "auto" takes a GPU where there is one, where its PPO warns that an MLP
+        # policy runs poorly, and a seed's run differs from the CPU's; load() uses the CPU.
+        arguments.setdefault("device", "cpu")
         self.model = ALGORITHMS[algorithm](policy, env, seed=seed, verbose=verbose,
                                            tensorboard_log=tensorboard_log, **arguments)
 

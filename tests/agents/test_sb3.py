@@ -48,6 +48,13 @@ def test_smoke_every_algorithm_learns_a_tiny_budget_and_acts(name):
     assert records[0].length > 0
 
 
+def test_agents_stay_on_the_cpu_where_a_gpu_is_offered(monkeypatch):
+    import torch
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # SB3's "auto" would pick it
+    agent = make_agent("ppo", env_for("ppo"), seed=0, **TINY["ppo"])
+    assert agent.model.device.type == "cpu"
+
+
 def test_episode_budget_stops_training():
     env = env_for("ppo")
     agent = make_agent("ppo", env, seed=0, n_steps=32, batch_size=32)
