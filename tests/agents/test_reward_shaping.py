@@ -197,6 +197,23 @@ def test_a_driver_making_progress_does_not_give_up():
         assert info["outcome"] != "gave_up" and not (terminated or truncated)
 
 
+def test_a_margin_makes_a_creeping_driver_give_up():
+    outcomes = {}
+    for margin in (0.0, 1.0):
+        env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=True),
+                     patience=50, margin=margin)
+        observation, _ = env.reset(seed=3)
+        for steps in range(1, 400):  # noqa: B007 (the count is read after the loop)
+            creeping = observation[public.SPEED] * public.SPEED_SCALE_MPS < 0.5  # m/s
+            action = np.array([0.0, 1.0 if creeping else -1.0], np.float32)
+            observation, _, terminated, truncated, info = env.step(action)
+            if terminated or truncated:
+                break
+        outcomes[margin] = (info["outcome"], steps)
+    assert outcomes[0.0] == ("driving", 399)  # each metre crept is a new high
+    assert outcomes[1.0][0] == "gave_up" and outcomes[1.0][1] < 399  # not 10 m per 5 s
+
+
 def test_a_learner_that_breaks_a_rule_gives_up_at_once():
     env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=False), None,
                  ("red_light", "wrong_lane", "off_road"))
@@ -241,6 +258,8 @@ def test_a_list_of_infractions_gives_up_only_at_those():
     ({"give_up_after_steps": True}, "give_up_after_steps must be a whole number"),
     ({"give_up_after_steps": 10, "give_up_penalty": -1}, "give_up_penalty must be a number"),
     ({"give_up_penalty": 5.0}, "give_up_penalty needs give_up_after_steps"),
+    ({"give_up_margin": 1.0}, "give_up_margin needs give_up_after_steps"),
+    ({"give_up_after_steps": 10, "give_up_margin": -1}, "give_up_margin must be a number"),
 ])
 def test_bad_give_up_settings_are_refused_by_name(table, message):
     with pytest.raises(ValueError, match=message):
