@@ -74,8 +74,8 @@ class RunSpec:
     stop_at_criterion: bool = False
     torch_threads: int = 1
     #: How the training envs run: ``"dummy"`` (one process, SB3's ``DummyVecEnv``) or
-    #: ``"subproc"`` (one process per env, ``SubprocVecEnv``; the same episodes, bit for
-    #: bit, faster where there are cores to spare).
+    #: ``"subproc"`` (one process per env, ``SubprocVecEnv``, for a machine with cores
+    #: to spare; the same episodes, bit for bit).
     vec_env: str = "dummy"
     #: Start from this saved SB3 model (relearning) instead of a new agent.
     initial_model: str | None = None

@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="torch CPU threads (default: 1, fastest for small MLPs)")
     parser.add_argument("--vec-env", choices=sorted(VEC_ENVS), default="dummy",
                         help="run the envs in this process (dummy, the default) or one "
-                             "process each (subproc: faster on a machine with spare cores)")
+                             "process each (subproc, for a machine with spare cores)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
