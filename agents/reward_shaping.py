@@ -18,8 +18,9 @@ CARLA agents such as Roach end training episodes that are "blocked" likewise.
 ``give_up_margin`` (env reward units, default 0) is how far above its last high the
 return must climb to count as a new one: with a margin, creeping forward no longer
 holds off the give-up (CityDriving: a margin of 1 asks for 10 m of route progress per
-patience, where the city's PPO spent 43-73% of some runs' steps crawling to the time
-limit; README, tries 49-50).
+patience). The city's PPO spent 43-73% of some runs' steps crawling to the time limit;
+a margin of 1 ended that, but 80% of its training episodes then gave up (README,
+tries 49-51).
 ``give_up_on_infraction = true`` (CityDriving) also gives up at the first infraction
 (red light, wrong lane, off the road), as MetaDrive ends its PPO's episodes when the
 car leaves the road and Roach's CARLA training ends them at a red light run: the
