@@ -157,20 +157,30 @@ def test_ppo_reaches_the_criterion_on_the_default_world(tmp_path):
     assert summary["episodes_to_criterion"] < 4000
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
-def test_ctrl_c_or_kill_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path, signum):
-    out = tmp_path / "run"
+def interrupted_run(out, options, interrupt):
+    """Start ``exgen train`` with ``options`` (in a process group of its own), call
+    ``interrupt(process)`` once it has logged 20 episodes; return its exit code and
+    stderr."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "train", "--agent", "random", "--out", str(out),
+        [sys.executable, "-m", "scripts.cli", "train", "--out", str(out), *options,
          "--steps", "10000000", "--checkpoint-every", "10000000", "--eval-every", "10000000",
-         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not (
             (out / "monitor.csv").exists() and len(read_log(out / "monitor.csv")) > 20):
         time.sleep(0.2)
-    process.send_signal(signum)
+    interrupt(process)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130
+    return process.returncode, stderr
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_or_kill_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_path, signum):
+    out = tmp_path / "run"
+    returncode, stderr = interrupted_run(out, ["--agent", "random"],
+                                         lambda process: process.send_signal(signum))
+    assert returncode == 130
     assert stderr.strip().splitlines()[-1].startswith("exgen train: interrupted")
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
     assert list((out / "checkpoints").glob("step_*.pkl"))
@@ -180,19 +190,12 @@ def test_ctrl_c_or_kill_saves_a_checkpoint_and_marks_the_run_interrupted(tmp_pat
 def test_ctrl_c_reaches_subprocess_envs_only_through_the_run_that_saves_its_checkpoint(
         tmp_path):
     out = tmp_path / "run"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "train", "--agent", "ppo", "--out", str(out),
-         "--vec-env", "subproc", "--n-envs", "2", "--hyper", "n_steps=64", "batch_size=64",
-         "--steps", "10000000", "--checkpoint-every", "10000000", "--eval-every", "10000000",
-         "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-        start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not (
-            (out / "monitor.csv").exists() and len(read_log(out / "monitor.csv")) > 20):
-        time.sleep(0.2)
-    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
-    _, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+    returncode, stderr = interrupted_run(
+        out, ["--agent", "ppo", "--vec-env", "subproc", "--n-envs", "2",
+              "--hyper", "n_steps=64", "batch_size=64"],
+        # as a terminal's Ctrl-C: the whole group, the env processes too
+        lambda process: os.killpg(process.pid, signal.SIGINT))
+    assert returncode == 130, stderr
     assert json.loads((out / "summary.json").read_text())["status"] == "interrupted"
     assert list((out / "checkpoints").glob("step_*.zip"))
 
