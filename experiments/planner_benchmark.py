@@ -22,6 +22,7 @@ from agents.public_view import PublicView
 from agents.registry import make_agent
 from agents.runner import run_episodes
 from agents.seeds import draw_held_out_seed
+from envs.lunar.public import DT_S
 
 
 @dataclass
@@ -77,7 +78,10 @@ class PlannerBenchmark:
                                             "max": float(np.max(errors))},
             "decision_ms": {"median": float(np.median(times) * 1e3),
                             "p99": float(np.quantile(times, 0.99) * 1e3),
-                            "max": float(times.max() * 1e3)},
+                            "max": float(times.max() * 1e3),
+                            # The peer: the time one action lasts (a real-time controller's budget).
+                            "control_period": DT_S * 1e3,
+                            "max_over_control_period": float(times.max() / DT_S)},
         }
 
 

@@ -88,6 +88,7 @@ def test_bench_planner_prints_its_summary_and_seeds(capsys):
     out = capsys.readouterr().out
     assert '"seeds": [\n    1000000,\n    1000001\n  ]' in out
     assert "success_trial_1" in out and "| gravity [m/s²] |" in out
+    assert '"control_period": 20.0' in out and "max_over_control_period" in out
 
 
 def test_pilot_runs_gymnasiums_heuristic_on_lunar_lander_v3(capsys):
