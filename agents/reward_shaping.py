@@ -20,7 +20,10 @@ return must climb to count as a new one: with a margin, creeping forward no long
 holds off the give-up (CityDriving: a margin of 1 asks for 10 m of route progress per
 patience). The city's PPO spent 43-73% of some runs' steps crawling to the time limit;
 a margin of 1 ended that, but 80% of its training episodes then gave up (README,
-tries 49-51).
+tries 49-51). ``give_up_excuse_waiting = true`` (CityDriving) stops the patience's
+clock while the car waits as a driver must (:func:`waiting_in_city`: stopped in its
+lane at a red or amber light, or behind something close ahead on its way), so that
+with a margin a crawl gives up and a wait at a light or in a queue does not.
 ``give_up_on_infraction = true`` (CityDriving) also gives up at the first infraction
 (red light, wrong lane, off the road), as MetaDrive ends its PPO's episodes when the
 car leaves the road and Roach's CARLA training ends them at a red light run: the
@@ -85,7 +88,8 @@ PENALTY_KEYS = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_
                 "lane_offset_penalty")
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = (*PENALTY_KEYS, "normalize_reward", "give_up_after_steps", "give_up_margin",
-                "give_up_on_infraction", "reward_weights", "lane_keeping", "lane_offset_free_m")
+                "give_up_excuse_waiting", "give_up_on_infraction", "reward_weights",
+                "lane_keeping", "lane_offset_free_m")
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the observation entry of the lateral offset and its scale [m].
@@ -124,6 +128,35 @@ HEADWAY_MARGIN_M = 2.0
 #: The outcome recorded for an episode the learner gave up.
 GAVE_UP = "gave_up"
 
+#: ``give_up_excuse_waiting`` in the city: the car waits when slower than
+#: ``WAIT_SPEED_MPS``, within ``WAIT_HEADING_RAD`` of its lane's heading, and either a red
+#: or amber light's stop line is within ``WAIT_LIGHT_M`` or the front lidar ray meets
+#: something within ``WAIT_OBSTACLE_M`` of the car's centre, before the route's next turn.
+WAIT_SPEED_MPS = 0.5
+WAIT_HEADING_RAD = 0.3
+WAIT_LIGHT_M = 15.0
+WAIT_OBSTACLE_M = 10.0
+
+
+def waiting_in_city(observation: Any, lidar_rays: int, lidar_range_m: float) -> bool:
+    """Whether a ``CityDriving-v0`` observation (flat, or ``observe_raster``'s Dict) shows
+    the car waiting at a light or behind an obstacle, by the ``WAIT_*`` thresholds."""
+    vector = _vector(observation)[0]
+    index = city_public.layout(lidar_rays)
+    if (vector[city_public.SPEED] * city_public.SPEED_SCALE_MPS >= WAIT_SPEED_MPS
+            or abs(vector[city_public.LANE_HEADING]) * math.pi > WAIT_HEADING_RAD):
+        return False
+    to_line = vector[index["light_distance"]] * city_public.DISTANCE_SCALE_M
+    if (vector[index["light_red"]] or vector[index["light_amber"]]) and to_line < WAIT_LIGHT_M:
+        return True
+    ahead = vector[city_public.LIDAR_START] * lidar_range_m
+    to_turn = vector[index["turn_distance"]] * city_public.DISTANCE_SCALE_M
+    return bool(ahead < WAIT_OBSTACLE_M and (vector[index["turn_straight"]] or ahead < to_turn))
+
+
+#: Per env id: when ``give_up_excuse_waiting`` stops the patience's clock.
+WAITING = {"CityDriving-v0": waiting_in_city}
+
 
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     """Raise ``ValueError`` naming a shaping key of ``table`` with an invalid value (or
@@ -150,6 +183,15 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     if table.get("give_up_margin") and table.get("give_up_after_steps") is None:
         raise ValueError("give_up_margin needs give_up_after_steps (the patience in env "
                          "steps within which the return must climb by the margin)")
+    excuse = table.get("give_up_excuse_waiting", False)
+    if not isinstance(excuse, bool):
+        raise ValueError(f"give_up_excuse_waiting must be true or false, got {excuse!r}")
+    if excuse and table.get("give_up_after_steps") is None:
+        raise ValueError("give_up_excuse_waiting needs give_up_after_steps (the patience "
+                         "whose clock it stops)")
+    if excuse and env_id is not None and env_id not in WAITING:
+        raise ValueError(f"give_up_excuse_waiting needs an env whose waits it knows: "
+                         f"{', '.join(WAITING)}, not {env_id}")
     if (table.get("give_up_penalty") and table.get("give_up_after_steps") is None
             and not table.get("give_up_on_infraction")):
         raise ValueError("give_up_penalty needs give_up_after_steps (the patience in env "
@@ -220,8 +262,9 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
     if patience is None and not watched:
         return None
     margin = float(table.get("give_up_margin", 0.0))
+    excused = WAITING[env_id] if table.get("give_up_excuse_waiting") and env_id else None
     return lambda env: GiveUp(env, None if patience is None else int(patience), watched,
-                              margin)
+                              margin, excused)
 
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
@@ -373,16 +416,23 @@ class GiveUp(gym.Wrapper):
     """Ends the episode (terminated, ``info["outcome"] = "gave_up"``) once the return has
     not reached a new high, more than ``margin`` above the last, for ``patience`` steps
     (None: never for that), or once one of the ``infractions`` counts of
-    ``info["infractions"]`` grows; rewards pass unchanged."""
+    ``info["infractions"]`` grows; rewards pass unchanged. A step whose observation
+    ``excused(observation, lidar_rays, lidar_range_m)`` calls a wait (the env's
+    attributes) does not count toward the patience."""
 
     def __init__(self, env: gym.Env, patience: int | None,
-                 infractions: tuple[str, ...] = (), margin: float = 0.0) -> None:
+                 infractions: tuple[str, ...] = (), margin: float = 0.0,
+                 excused: Any = None) -> None:
         _check_patience(patience)
         _check_non_negative("give_up_margin", margin)
         super().__init__(env)
         self.patience = patience
         self.margin = float(margin)
         self.infractions = tuple(infractions)
+        self.excused = excused
+        if excused is not None:
+            self._lidar = (env.get_wrapper_attr("lidar_rays"),
+                           env.get_wrapper_attr("lidar_range_m"))
         self._return = self._best = 0.0
         self._waited = 0
         self._broken = 0
@@ -397,7 +447,7 @@ class GiveUp(gym.Wrapper):
         self._return += float(reward)
         if self._return > self._best + self.margin:
             self._best, self._waited = self._return, 0
-        else:
+        elif self.excused is None or not self.excused(observation, *self._lidar):
             self._waited += 1
         broken = self._broken
         if self.infractions:

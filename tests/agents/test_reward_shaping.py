@@ -8,6 +8,7 @@ from agents.records import EpisodeLog, read_log
 from agents.reward_shaping import GiveUp, Penalties, check_shaping, env_wrapper, shape_rewards
 from agents.vec_log import EpisodeLogVecEnv
 from envs.city import public
+from envs.city.heuristic import drive
 
 
 def test_the_learner_pays_the_penalty_and_the_log_keeps_the_envs_returns(tmp_path):
@@ -212,6 +213,43 @@ def test_a_margin_makes_a_creeping_driver_give_up():
         outcomes[margin] = (info["outcome"], steps)
     assert outcomes[0.0] == ("driving", 399)  # each metre crept is a new high
     assert outcomes[1.0][0] == "gave_up" and outcomes[1.0][1] < 399  # not 10 m per 5 s
+
+
+def scripted_outcome(table: dict, brake: bool = False) -> tuple[str, int]:
+    """The outcome and length of a CityDriving-v0 episode (empty streets, seed 3) played
+    by the scripted driver, or standing on the brake, in ``table``'s give-up wrapper."""
+    env = env_wrapper(table, "CityDriving-v0")(
+        gym.make("CityDriving-v0", preset="empty", continuous=True))
+    observation, info = env.reset(seed=3)
+    rays, reach = env.get_wrapper_attr("lidar_rays"), env.get_wrapper_attr("lidar_range_m")
+    for steps in range(1, 3000):  # noqa: B007 (the count is read after the loop)
+        action = (np.array([0.0, -1.0], np.float32) if brake
+                  else drive(observation, rays, info["map"]["driving_side"], reach))
+        observation, _, terminated, truncated, step_info = env.step(action)
+        if terminated or truncated:
+            break
+    return step_info["outcome"], steps
+
+
+def test_waiting_at_a_red_light_is_excused_and_standing_anywhere_else_is_not():
+    patient = {"give_up_after_steps": 30}
+    excusing = {**patient, "give_up_excuse_waiting": True}
+    # The scripted driver stops at a red light for longer than 3 s...
+    assert scripted_outcome(patient)[0] == "gave_up"
+    assert scripted_outcome(excusing)[0] == "arrived"
+    # ...but a car that stands where nothing makes it wait still gives up.
+    assert scripted_outcome(excusing, brake=True) == ("gave_up", 30)
+
+
+def test_give_up_excuse_waiting_is_refused_where_it_cannot_work():
+    with pytest.raises(ValueError, match="give_up_excuse_waiting must be true or false"):
+        check_shaping({"give_up_after_steps": 30, "give_up_excuse_waiting": 1})
+    with pytest.raises(ValueError, match="give_up_excuse_waiting needs give_up_after_steps"):
+        check_shaping({"give_up_excuse_waiting": True}, "CityDriving-v0")
+    with pytest.raises(ValueError, match="give_up_excuse_waiting needs an env whose waits "
+                                         "it knows: CityDriving-v0, not LunarLanding-v0"):
+        check_shaping({"give_up_after_steps": 30, "give_up_excuse_waiting": True},
+                      "LunarLanding-v0")
 
 
 def test_a_learner_that_breaks_a_rule_gives_up_at_once():
