@@ -73,7 +73,9 @@ def outcome_of(info: dict[str, Any], terminated: bool) -> str:
 
 
 class EpisodeLog:
-    """Appends :class:`EpisodeRecord` rows to ``folder/monitor.csv``, flushing each."""
+    """Appends :class:`EpisodeRecord` rows to ``folder/monitor.csv``, flushing each, and
+    tallies ``outcomes``: per outcome, its ``episodes`` and their env ``steps`` (where a
+    run's budget went: a learner that crawls to the time limit spends it there)."""
 
     def __init__(self, folder: str | Path, env_id: str, resume: bool = False) -> None:
         self.path = Path(folder) / LOG_NAME
@@ -81,6 +83,7 @@ class EpisodeLog:
         self.episodes = 0
         self.total_steps = 0
         self.time_offset = 0.0
+        self.outcomes: dict[str, dict[str, int]] = {}
         if resume and self.path.exists():
             self._continue_from(self.path)
             self._file = self.path.open("a", newline="", encoding="utf-8")
@@ -109,6 +112,13 @@ class EpisodeLog:
             self.episodes = int(last["episode"]) + 1
             self.total_steps = int(last["total_steps"])
             self.time_offset = float(last["t"])
+        for row in rows:
+            self._tally(row["outcome"], int(row["l"]))
+
+    def _tally(self, outcome: str, steps: int) -> None:
+        counts = self.outcomes.setdefault(outcome, {"episodes": 0, "steps": 0})
+        counts["episodes"] += 1
+        counts["steps"] += steps
 
     def elapsed(self) -> float:
         """Wall time of the run so far [s], resumed parts included."""
@@ -119,6 +129,7 @@ class EpisodeLog:
         self._file.flush()
         self.episodes = record.episode + 1
         self.total_steps = record.total_steps
+        self._tally(record.outcome, record.length)
         for listener in self.listeners:
             listener(record)
 

@@ -365,6 +365,7 @@ class _Run:
             "env_kwargs": self.spec.env_kwargs, "seed": self.spec.seed,
             "eval_seed": self.eval_seed, "episodes": self.log.episodes,
             "total_steps": self.log.total_steps, "wall_time_s": round(self.log.elapsed(), 3),
+            "outcomes": self.log.outcomes,
             "criterion": {"episodes": CRITERION_EPISODES, "success": CRITERION_SUCCESS,
                           "met": self.criterion},
             "episodes_to_criterion": (self.criterion["episodes"] if self.criterion

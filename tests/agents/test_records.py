@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -40,6 +41,18 @@ def test_resume_continues_counting_and_drops_a_torn_last_line(tmp_path):
     resumed.write(record(2, 30))
     resumed.close()
     assert [row["episode"] for row in read_log(path)] == ["0", "1", "2"]
+
+
+def test_the_log_tallies_episodes_and_steps_per_outcome_across_a_resume(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    log.write(record(0, 10))
+    log.write(replace(record(1, 310), outcome="gave_up", length=300))
+    log.close()
+    resumed = EpisodeLog(tmp_path, "CityDriving-v0", resume=True)
+    resumed.write(replace(record(2, 610), outcome="gave_up", length=300))
+    resumed.close()
+    assert resumed.outcomes == {"landed": {"episodes": 1, "steps": 10},
+                                "gave_up": {"episodes": 2, "steps": 600}}
 
 
 def test_an_existing_log_is_never_overwritten(tmp_path):

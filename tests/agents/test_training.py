@@ -30,6 +30,10 @@ def test_an_online_agent_run_writes_every_record(tmp_path):
     assert summary["episodes"] == 12 and summary["status"] == "finished"
     assert summary["episodes_to_criterion"] == ">12"
     assert summary["eval_seed"] >= 1_000_000
+    tallied = {outcome: {"episodes": sum(r["outcome"] == outcome for r in rows),
+                         "steps": sum(int(r["l"]) for r in rows if r["outcome"] == outcome)}
+               for outcome in {r["outcome"] for r in rows}}
+    assert summary["outcomes"] == tallied
     with np.load(out / "evaluations.npz") as data:
         assert data["results"].shape[1] == 4 and data["successes"].shape == data["results"].shape
         assert data["timesteps"][-1] == summary["total_steps"]
