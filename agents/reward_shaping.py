@@ -73,6 +73,7 @@ recorded returns and successes are the env's own.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -262,7 +263,11 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
     if patience is None and not watched:
         return None
     margin = float(table.get("give_up_margin", 0.0))
-    excused = WAITING[env_id] if table.get("give_up_excuse_waiting") and env_id else None
+    excused = None
+    if table.get("give_up_excuse_waiting"):
+        if env_id is None:
+            raise ValueError("give_up_excuse_waiting needs the env id, to know its waits")
+        excused = WAITING[env_id]
     return lambda env: GiveUp(env, None if patience is None else int(patience), watched,
                               margin, excused)
 
@@ -422,7 +427,7 @@ class GiveUp(gym.Wrapper):
 
     def __init__(self, env: gym.Env, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
-                 excused: Any = None) -> None:
+                 excused: Callable[[Any, int, float], bool] | None = None) -> None:
         _check_patience(patience)
         _check_non_negative("give_up_margin", margin)
         super().__init__(env)

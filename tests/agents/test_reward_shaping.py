@@ -250,6 +250,8 @@ def test_give_up_excuse_waiting_is_refused_where_it_cannot_work():
                                          "it knows: CityDriving-v0, not LunarLanding-v0"):
         check_shaping({"give_up_after_steps": 30, "give_up_excuse_waiting": True},
                       "LunarLanding-v0")
+    with pytest.raises(ValueError, match="give_up_excuse_waiting needs the env id"):
+        env_wrapper({"give_up_after_steps": 30, "give_up_excuse_waiting": True})
 
 
 def test_a_learner_that_breaks_a_rule_gives_up_at_once():
