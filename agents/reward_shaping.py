@@ -21,7 +21,7 @@ holds off the give-up (CityDriving: a margin of 1 asks for 10 m of route progres
 patience). The city's PPO spent 43-73% of some runs' steps crawling to the time limit;
 a margin of 1 ended that, but 80% of its training episodes then gave up (README,
 tries 49-51). ``give_up_excuse_waiting = true`` (CityDriving) stops the patience's
-clock while the car waits as a driver must (:func:`waiting_in_city`: stopped in its
+clock while the car waits as a driver must (:class:`CityWaits`: stopped in its
 lane at a red or amber light, or behind something close ahead on its way), so that
 with a margin a crawl gives up and a wait at a light or in a queue does not.
 ``give_up_on_infraction = true`` (CityDriving) also gives up at the first infraction
@@ -139,24 +139,33 @@ WAIT_LIGHT_M = 15.0
 WAIT_OBSTACLE_M = 10.0
 
 
-def waiting_in_city(observation: Any, lidar_rays: int, lidar_range_m: float) -> bool:
-    """Whether a ``CityDriving-v0`` observation (flat, or ``observe_raster``'s Dict) shows
-    the car waiting at a light or behind an obstacle, by the ``WAIT_*`` thresholds."""
-    vector = _vector(observation)[0]
-    index = city_public.layout(lidar_rays)
-    if (vector[city_public.SPEED] * city_public.SPEED_SCALE_MPS >= WAIT_SPEED_MPS
-            or abs(vector[city_public.LANE_HEADING]) * math.pi > WAIT_HEADING_RAD):
-        return False
-    to_line = vector[index["light_distance"]] * city_public.DISTANCE_SCALE_M
-    if (vector[index["light_red"]] or vector[index["light_amber"]]) and to_line < WAIT_LIGHT_M:
-        return True
-    ahead = vector[city_public.LIDAR_START] * lidar_range_m
-    to_turn = vector[index["turn_distance"]] * city_public.DISTANCE_SCALE_M
-    return bool(ahead < WAIT_OBSTACLE_M and (vector[index["turn_straight"]] or ahead < to_turn))
+class CityWaits:
+    """Whether a ``CityDriving-v0`` observation (flat, or ``observe_raster``'s Dict) of
+    ``env`` shows the car waiting at a light or behind an obstacle, by the ``WAIT_*``
+    thresholds; the entries are looked up once, for the env's lidar."""
+
+    def __init__(self, env: gym.Env) -> None:
+        self.lidar_range_m = float(env.get_wrapper_attr("lidar_range_m"))
+        index = city_public.layout(env.get_wrapper_attr("lidar_rays"))
+        self.light_red, self.light_amber = index["light_red"], index["light_amber"]
+        self.light_distance = index["light_distance"]
+        self.turn_straight, self.turn_distance = index["turn_straight"], index["turn_distance"]
+
+    def __call__(self, observation: Any) -> bool:
+        vector = _vector(observation)[0]
+        if (vector[city_public.SPEED] * city_public.SPEED_SCALE_MPS >= WAIT_SPEED_MPS
+                or abs(vector[city_public.LANE_HEADING]) * math.pi > WAIT_HEADING_RAD):
+            return False
+        to_line = vector[self.light_distance] * city_public.DISTANCE_SCALE_M
+        if (vector[self.light_red] or vector[self.light_amber]) and to_line < WAIT_LIGHT_M:
+            return True
+        ahead = vector[city_public.LIDAR_START] * self.lidar_range_m
+        to_turn = vector[self.turn_distance] * city_public.DISTANCE_SCALE_M
+        return bool(ahead < WAIT_OBSTACLE_M and (vector[self.turn_straight] or ahead < to_turn))
 
 
-#: Per env id: when ``give_up_excuse_waiting`` stops the patience's clock.
-WAITING = {"CityDriving-v0": waiting_in_city}
+#: Per env id: what ``give_up_excuse_waiting`` builds, from the env, to tell a wait.
+WAITING = {"CityDriving-v0": CityWaits}
 
 
 def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
@@ -181,15 +190,15 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
     if "reward_weights" in table:
         _check_weights(table["reward_weights"], env_id)
     _check_patience(table.get("give_up_after_steps"))
-    if table.get("give_up_margin") and table.get("give_up_after_steps") is None:
-        raise ValueError("give_up_margin needs give_up_after_steps (the patience in env "
-                         "steps within which the return must climb by the margin)")
     excuse = table.get("give_up_excuse_waiting", False)
     if not isinstance(excuse, bool):
         raise ValueError(f"give_up_excuse_waiting must be true or false, got {excuse!r}")
-    if excuse and table.get("give_up_after_steps") is None:
-        raise ValueError("give_up_excuse_waiting needs give_up_after_steps (the patience "
-                         "whose clock it stops)")
+    for key, patience in (
+            ("give_up_margin", "the patience in env steps within which the return must "
+                               "climb by the margin"),
+            ("give_up_excuse_waiting", "the patience whose clock it stops")):
+        if table.get(key) and table.get("give_up_after_steps") is None:
+            raise ValueError(f"{key} needs give_up_after_steps ({patience})")
     if excuse and env_id is not None and env_id not in WAITING:
         raise ValueError(f"give_up_excuse_waiting needs an env whose waits it knows: "
                          f"{', '.join(WAITING)}, not {env_id}")
@@ -263,13 +272,13 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
     if patience is None and not watched:
         return None
     margin = float(table.get("give_up_margin", 0.0))
-    excused = None
+    waits = None
     if table.get("give_up_excuse_waiting"):
         if env_id is None:
             raise ValueError("give_up_excuse_waiting needs the env id, to know its waits")
-        excused = WAITING[env_id]
+        waits = WAITING[env_id]
     return lambda env: GiveUp(env, None if patience is None else int(patience), watched,
-                              margin, excused)
+                              margin, None if waits is None else waits(env))
 
 
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
@@ -422,12 +431,11 @@ class GiveUp(gym.Wrapper):
     not reached a new high, more than ``margin`` above the last, for ``patience`` steps
     (None: never for that), or once one of the ``infractions`` counts of
     ``info["infractions"]`` grows; rewards pass unchanged. A step whose observation
-    ``excused(observation, lidar_rays, lidar_range_m)`` calls a wait (the env's
-    attributes) does not count toward the patience."""
+    ``excused(observation)`` calls a wait does not count toward the patience."""
 
     def __init__(self, env: gym.Env, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
-                 excused: Callable[[Any, int, float], bool] | None = None) -> None:
+                 excused: Callable[[Any], bool] | None = None) -> None:
         _check_patience(patience)
         _check_non_negative("give_up_margin", margin)
         super().__init__(env)
@@ -435,9 +443,6 @@ class GiveUp(gym.Wrapper):
         self.margin = float(margin)
         self.infractions = tuple(infractions)
         self.excused = excused
-        if excused is not None:
-            self._lidar = (env.get_wrapper_attr("lidar_rays"),
-                           env.get_wrapper_attr("lidar_range_m"))
         self._return = self._best = 0.0
         self._waited = 0
         self._broken = 0
@@ -452,7 +457,7 @@ class GiveUp(gym.Wrapper):
         self._return += float(reward)
         if self._return > self._best + self.margin:
             self._best, self._waited = self._return, 0
-        elif self.excused is None or not self.excused(observation, *self._lidar):
+        elif self.excused is None or not self.excused(observation):
             self._waited += 1
         broken = self._broken
         if self.infractions:

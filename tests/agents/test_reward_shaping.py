@@ -198,47 +198,52 @@ def test_a_driver_making_progress_does_not_give_up():
         assert info["outcome"] != "gave_up" and not (terminated or truncated)
 
 
-def test_a_margin_makes_a_creeping_driver_give_up():
-    outcomes = {}
-    for margin in (0.0, 1.0):
-        env = GiveUp(gym.make("CityDriving-v0", preset="empty", continuous=True),
-                     patience=50, margin=margin)
-        observation, _ = env.reset(seed=3)
-        for steps in range(1, 400):  # noqa: B007 (the count is read after the loop)
-            creeping = observation[public.SPEED] * public.SPEED_SCALE_MPS < 0.5  # m/s
-            action = np.array([0.0, 1.0 if creeping else -1.0], np.float32)
-            observation, _, terminated, truncated, info = env.step(action)
-            if terminated or truncated:
-                break
-        outcomes[margin] = (info["outcome"], steps)
-    assert outcomes[0.0] == ("driving", 399)  # each metre crept is a new high
-    assert outcomes[1.0][0] == "gave_up" and outcomes[1.0][1] < 399  # not 10 m per 5 s
-
-
-def scripted_outcome(table: dict, brake: bool = False) -> tuple[str, int]:
-    """The outcome and length of a CityDriving-v0 episode (empty streets, seed 3) played
-    by the scripted driver, or standing on the brake, in ``table``'s give-up wrapper."""
+def played(table: dict, controller, max_steps: int = 3000) -> tuple[str, int]:
+    """The outcome and length of a CityDriving-v0 episode (empty streets, seed 3, at
+    most ``max_steps``) in ``table``'s give-up wrapper, acting
+    ``controller(observation, info, env)``."""
     env = env_wrapper(table, "CityDriving-v0")(
         gym.make("CityDriving-v0", preset="empty", continuous=True))
     observation, info = env.reset(seed=3)
-    rays, reach = env.get_wrapper_attr("lidar_rays"), env.get_wrapper_attr("lidar_range_m")
-    for steps in range(1, 3000):  # noqa: B007 (the count is read after the loop)
-        action = (np.array([0.0, -1.0], np.float32) if brake
-                  else drive(observation, rays, info["map"]["driving_side"], reach))
-        observation, _, terminated, truncated, step_info = env.step(action)
+    for steps in range(1, max_steps + 1):  # noqa: B007 (the count is read after the loop)
+        observation, _, terminated, truncated, step_info = env.step(
+            controller(observation, info, env))
         if terminated or truncated:
             break
     return step_info["outcome"], steps
+
+
+def creeping(observation, info, env):
+    """Throttle below 0.5 m/s, brake above it."""
+    slow = observation[public.SPEED] * public.SPEED_SCALE_MPS < 0.5  # m/s
+    return np.array([0.0, 1.0 if slow else -1.0], np.float32)
+
+
+def scripted(observation, info, env):
+    """The scripted city driver (``envs.city.heuristic``)."""
+    return drive(observation, env.get_wrapper_attr("lidar_rays"),
+                 info["map"]["driving_side"], env.get_wrapper_attr("lidar_range_m"))
+
+
+def braking(observation, info, env):
+    return np.array([0.0, -1.0], np.float32)
+
+
+def test_a_margin_makes_a_creeping_driver_give_up():
+    outcomes = {margin: played({"give_up_after_steps": 50, "give_up_margin": margin},
+                               creeping, max_steps=399) for margin in (0.0, 1.0)}
+    assert outcomes[0.0] == ("driving", 399)  # each metre crept is a new high
+    assert outcomes[1.0][0] == "gave_up" and outcomes[1.0][1] < 399  # not 10 m per 5 s
 
 
 def test_waiting_at_a_red_light_is_excused_and_standing_anywhere_else_is_not():
     patient = {"give_up_after_steps": 30}
     excusing = {**patient, "give_up_excuse_waiting": True}
     # The scripted driver stops at a red light for longer than 3 s...
-    assert scripted_outcome(patient)[0] == "gave_up"
-    assert scripted_outcome(excusing)[0] == "arrived"
+    assert played(patient, scripted)[0] == "gave_up"
+    assert played(excusing, scripted)[0] == "arrived"
     # ...but a car that stands where nothing makes it wait still gives up.
-    assert scripted_outcome(excusing, brake=True) == ("gave_up", 30)
+    assert played(excusing, braking) == ("gave_up", 30)
 
 
 def test_give_up_excuse_waiting_is_refused_where_it_cannot_work():
