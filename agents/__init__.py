@@ -6,10 +6,10 @@
 >>> records = agents.run_episodes(agent, env, 3, seed=0)
 """
 
-from agents.base import Agent, OnlineAgent, Transition
-from agents.records import EpisodeLog, EpisodeRecord
-from agents.registry import AgentNotFound, make_agent, resolve
-from agents.runner import AgentError, run_episodes
+from exgen.agents.base import Agent, OnlineAgent, Transition
+from exgen.agents.episodes import AgentError, run_episodes
+from exgen.agents.records import EpisodeLog, EpisodeRecord
+from exgen.agents.registry import AgentNotFound, make_agent, resolve
 
 __all__ = ["Agent", "AgentError", "AgentNotFound", "EpisodeLog", "EpisodeRecord",
            "OnlineAgent", "Transition", "make_agent", "resolve", "run_episodes"]

@@ -1,6 +1,6 @@
 """The agent interface: the shape of a stable-baselines3 model, with the env bound.
 
-An agent is made for one env (``agents.make_agent(name, env=env)``) and offers
+An agent is made for one env (``exgen.agents.make_agent(name, env=env)``) and offers
 
 - ``predict(observation, state=None, episode_start=None, deterministic=False)``
   returning ``(action, state)``, SB3's signature; evaluation passes
@@ -10,7 +10,7 @@ An agent is made for one env (``agents.make_agent(name, env=env)``) and offers
 
 Agents that learn from their own trials (the physics planner measuring gravity, a
 user's agent) also implement the optional hooks ``observe(transition)`` and
-``end_episode(record)``; :func:`agents.run_episodes` feeds them while it plays, so the
+``end_episode(record)``; :func:`exgen.agents.run_episodes` feeds them while it plays, so the
 same loop serves training, transfer trials and evaluation. An agent that needs what a
 world publishes at a reset (the city's map) implements ``start_episode(observation,
 info)``, which gets only the public part of the reset ``info``. Subclass
@@ -30,7 +30,7 @@ import numpy as np
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from agents.records import EpisodeRecord
+    from exgen.agents.records import EpisodeRecord
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Transition:
 
 @runtime_checkable
 class Agent(Protocol):
-    """What every agent offers; an SB3 model fits through :class:`agents.sb3.SB3Agent`."""
+    """What every agent offers; an SB3 model fits through :class:`exgen.agents.sb3.SB3Agent`."""
 
     env: gym.Env | Any
 
@@ -66,7 +66,7 @@ class OnlineAgent:
     """Base class for agents that learn between (or during) their own episodes.
 
     Override ``predict`` and, to learn, ``observe`` and/or ``end_episode``. ``learn``
-    plays episodes on the bound env through :func:`agents.run_episodes`, which calls
+    plays episodes on the bound env through :func:`exgen.agents.run_episodes`, which calls
     the hooks; ``save`` pickles the agent without its env.
     """
 
@@ -93,7 +93,7 @@ class OnlineAgent:
 
         The step budget is checked between episodes, so the last episode finishes.
         """
-        from agents.runner import run_episodes
+        from exgen.agents.episodes import run_episodes
 
         run_episodes(self, self.env, total_episodes, max_steps=total_timesteps,
                      seed=self.seed if seed is None else seed, learn=True,
@@ -109,7 +109,7 @@ class OnlineAgent:
     @classmethod
     def load(cls, path: str | Path, env: gym.Env | None = None) -> OnlineAgent:
         with Path(path).open("rb") as file:
-            agent = pickle.load(file)
+            agent = _RenamingUnpickler(file).load()
         if not isinstance(agent, cls):
             raise TypeError(f"{path} holds a {type(agent).__name__}, not a {cls.__name__}")
         agent.env = env
@@ -119,3 +119,17 @@ class OnlineAgent:
         state = self.__dict__.copy()
         state["env"] = None
         return state
+
+
+#: Top-level packages that became ``exgen.<name>`` in release 0.2.
+RENAMED_PACKAGES = ("envs", "agents", "physics_baseline", "experiments", "scripts")
+
+
+class _RenamingUnpickler(pickle.Unpickler):
+    """Loads agents pickled before the packages moved under ``exgen``."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.split(".")[0] in RENAMED_PACKAGES:
+            module = f"exgen.{module}"
+        return super().find_class(module, name)
+

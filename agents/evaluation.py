@@ -1,7 +1,7 @@
 """Success rates of a fixed policy ``policy(env, observation) -> action`` on an env.
 
-For reference controllers (the heuristic pilot, Gymnasium's LunarLander heuristic):
-they play through :func:`agents.run_episodes` like every agent, wrapped in
+For reference controllers (our heuristic controllers, Gymnasium's LunarLander heuristic):
+they play through :func:`exgen.agents.run_episodes` like every agent, wrapped in
 :class:`PolicyAgent`.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.runner import run_episodes
+from exgen.agents.episodes import run_episodes
 
 Policy = Callable[[gym.Env, np.ndarray], Any]
 

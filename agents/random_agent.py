@@ -7,7 +7,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import OnlineAgent
+from exgen.agents.base import OnlineAgent
 
 
 class RandomAgent(OnlineAgent):

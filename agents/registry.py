@@ -10,8 +10,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from agents.random_agent import RandomAgent
-from agents.sb3 import ALGORITHMS, SB3Agent
+from exgen.agents.random_agent import RandomAgent
+from exgen.agents.sb3 import ALGORITHMS, SB3Agent
 
 #: Built-in names besides the SB3 algorithms.
 BUILTIN_NAMES = (*ALGORITHMS, "random", "planner")
@@ -66,7 +66,7 @@ def _import(path: str) -> Callable[..., Any]:
 
 def _planner(env: gym.Env, **hyperparameters: Any) -> Any:
     env_id = _env_id(env)
-    import physics_baseline
+    from exgen import physics_baseline
 
     factory = getattr(physics_baseline, "PLANNERS", {}).get(env_id)
     if factory is None:

@@ -81,7 +81,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from envs.city import public as city_public
+from exgen.envs.city import public as city_public
 
 #: The keys of the per-step and give-up penalties (reward units >= 0), paid by
 #: :class:`Penalties`.

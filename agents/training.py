@@ -36,14 +36,14 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-from agents.base import OnlineAgent
-from agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
-from agents.registry import make_agent, resolve
-from agents.reward_shaping import env_wrapper, shape_rewards
-from agents.runner import run_episodes
-from agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
-from agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
-from envs.mixture import env_arguments, make_env
+from exgen.agents.base import OnlineAgent
+from exgen.agents.episodes import run_episodes
+from exgen.agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
+from exgen.agents.registry import make_agent, resolve
+from exgen.agents.reward_shaping import env_wrapper, shape_rewards
+from exgen.agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
+from exgen.agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
+from exgen.envs.mixture import env_arguments, make_env
 
 #: A deterministic evaluation of this many episodes ...
 CRITERION_EPISODES = 20
@@ -208,7 +208,7 @@ class _Run:
     def _train_sb3(self) -> None:
         from stable_baselines3.common.env_util import make_vec_env
 
-        from agents.vec_log import EpisodeLogVecEnv
+        from exgen.agents.vec_log import EpisodeLogVecEnv
 
         spec = self.spec
         table = {**load_hyperparameters(spec.agent, spec.env_id), **spec.hyperparameters}

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
+from exgen.agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
 
 
 class EpisodeLogVecEnv(VecEnvWrapper):

@@ -6,17 +6,17 @@
 
 from gymnasium.envs.registration import register, registry
 
-from envs.lunar.public import MAX_EPISODE_STEPS
+from exgen.envs.lunar.public import MAX_EPISODE_STEPS
 
 if "LunarLanding-v0" not in registry:
     register(
         id="LunarLanding-v0",
-        entry_point="envs.lunar.env:LunarLandingEnv",
+        entry_point="exgen.envs.lunar.env:LunarLandingEnv",
         max_episode_steps=MAX_EPISODE_STEPS,
     )
 
 if "CityDriving-v0" not in registry:
-    register(id="CityDriving-v0", entry_point="envs.city.env:CityDrivingEnv")
+    register(id="CityDriving-v0", entry_point="exgen.envs.city.env:CityDrivingEnv")
 
 if "ContextMixture-v0" not in registry:  # a training set of contexts: envs/mixture.py
-    register(id="ContextMixture-v0", entry_point="envs.mixture:ContextMixture")
+    register(id="ContextMixture-v0", entry_point="exgen.envs.mixture:ContextMixture")

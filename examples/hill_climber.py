@@ -15,7 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents import EpisodeRecord, OnlineAgent
+from exgen.agents import EpisodeRecord, OnlineAgent
 
 
 class HillClimber(OnlineAgent):

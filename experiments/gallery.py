@@ -29,10 +29,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the env ids)
-from envs.recording import save_gif
-from experiments.runner import _env_kwargs, instance_context, run_folder
-from experiments.spec import AgentSpec, ExperimentSpec
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.envs.recording import save_gif
+from exgen.experiments.scheduler import _env_kwargs, instance_context, run_folder
+from exgen.experiments.spec import AgentSpec, ExperimentSpec
 
 #: Playback rate of every GIF [frames/s].
 GIF_FPS = 10.0
@@ -170,8 +170,8 @@ def _record(env_id: str, agent: AgentSpec, folder: Path, context: dict[str, Any]
             seed: int, path: Path, frame_skip: int | None, max_frames: int,
             width_px: int) -> str:
     """Play and save one episode; return a sentence on how it went."""
-    from agents.runner import run_episodes
-    from agents.training import load_trained_agent
+    from exgen.agents.episodes import run_episodes
+    from exgen.agents.training import load_trained_agent
 
     env = gym.make(env_id, render_mode="rgb_array", **_env_kwargs(agent, context))
     try:

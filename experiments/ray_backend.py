@@ -1,8 +1,8 @@
 """Run the runner's jobs as Ray tasks, on a local Ray instance or on a cluster.
 
-The same jobs as the local process pool (:func:`experiments.runner._work`), one Ray
+The same jobs as the local process pool (:func:`exgen.experiments.scheduler._work`), one Ray
 task each with ``num_cpus=1``, at most ``workers`` in flight. Tasks only return their
-:class:`~experiments.runner.Outcome`; the driver commits it to the SQLite store, one
+:class:`~exgen.experiments.scheduler.Outcome`; the driver commits it to the SQLite store, one
 transaction per job as on the local path, so no worker ever writes the store. A task
 whose worker process or node dies is retried by Ray (``MAX_RETRIES`` times); a learn
 job's retry resumes from the checkpoints in its run folder, a transfer job writes
@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from experiments.runner import Outcome
-    from experiments.spec import ExperimentSpec
-    from experiments.store import Job
+    from exgen.experiments.scheduler import Outcome
+    from exgen.experiments.spec import ExperimentSpec
+    from exgen.experiments.store import Job
 
 #: How often Ray reruns a task whose worker process or node died.
 MAX_RETRIES = 3
@@ -134,7 +134,7 @@ class RayPool:
         """Run ``jobs`` as Ray tasks; hand each outcome to ``commit`` as it arrives."""
         import ray
 
-        from experiments.runner import Outcome, _work
+        from exgen.experiments.scheduler import Outcome, _work
 
         limit = self.connect()
         work = ray.remote(_work).options(num_cpus=1, max_retries=MAX_RETRIES,

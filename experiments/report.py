@@ -2,7 +2,7 @@
 
 Writes ``report.md`` (headline and tables), ``report.html`` (self-contained, figures
 embedded), ``figures/*.png``, ``tables/*.csv`` and ``gifs/*.gif`` (agents at work, see
-``experiments.gallery``). Nothing is typed by hand: a figure or number that the store
+``exgen.experiments.gallery``). Nothing is typed by hand: a figure or number that the store
 cannot support is left out and the report says so.
 """
 
@@ -18,10 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from agents.training import CRITERION_EPISODES
-from experiments.runner import experiment_key
-from experiments.spec import ExperimentSpec
-from experiments.statistics import (
+from exgen.agents.training import CRITERION_EPISODES
+from exgen.experiments.scheduler import experiment_key
+from exgen.experiments.spec import ExperimentSpec
+from exgen.experiments.statistics import (
     Interval,
     censored_summary,
     generalization_gap,
@@ -29,7 +29,7 @@ from experiments.statistics import (
     label_pair,
     success_rate_ci,
 )
-from experiments.store import ResultsStore
+from exgen.experiments.store import ResultsStore
 
 #: Context keys derived from others or constant bookkeeping: not part of labels.
 _DERIVED = {"env_id", "landable", "landable_reason", "thrust_to_weight", "terrain_seed", "map_name",
@@ -50,7 +50,7 @@ class TransferRow:
 def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
                  gifs: bool = True) -> Path:
     """Compute the report of ``spec`` from its store into ``out``; return report.md.
-    With ``gifs``, also record each agent at work (``experiments.gallery``, slower)."""
+    With ``gifs``, also record each agent at work (``exgen.experiments.gallery``, slower)."""
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -78,7 +78,7 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
     markdown += _versions_line(versions)
     if gifs:
-        from experiments.gallery import agents_at_work
+        from exgen.experiments.gallery import agents_at_work
 
         markdown += agents_at_work(spec, Path(store_path).parent, out, jobs, spec.gallery_test)
     (out / "report.md").write_text(markdown, encoding="utf-8")
@@ -190,7 +190,7 @@ def categorical_fields(env_id: str) -> set[str]:
 
     import gymnasium as gym
 
-    import envs  # noqa: F401  (registers the env ids)
+    import exgen  # noqa: F401  (registers the env ids)
 
     env = gym.make(env_id)
     try:
@@ -596,7 +596,7 @@ def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) ->
 
 
 def _rl_names() -> set[str]:
-    from agents.sb3 import ALGORITHMS
+    from exgen.agents.sb3 import ALGORITHMS
 
     return set(ALGORITHMS)
 

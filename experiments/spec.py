@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.seeds import TRAINING_SEEDS
+from exgen.agents.seeds import TRAINING_SEEDS
 
 #: Built-in specs, by name.
 SPEC_FOLDER = Path(__file__).parent / "specs"
@@ -180,8 +180,8 @@ def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, An
     """Resolve every agent name, and check an SB3 agent's hyperparameters against its
     table and its env's action space (``action_spaces``, per agent name), so that a
     typo fails at load, not in a job."""
-    from agents.registry import AgentNotFound, resolve
-    from agents.sb3 import ALGORITHMS, check_hyperparameters
+    from exgen.agents.registry import AgentNotFound, resolve
+    from exgen.agents.sb3 import ALGORITHMS, check_hyperparameters
 
     for agent in spec.agents:
         where = f"{source} agents {agent.name!r}"
@@ -213,8 +213,8 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> dict[str, Any]:
     each agent's action space (its first training context's), by agent name."""
     import gymnasium as gym
 
-    import envs  # noqa: F401  (registers the env ids)
-    from envs.mixture import make_env
+    import exgen  # noqa: F401  (registers the env ids)
+    from exgen.envs.mixture import make_env
 
     if spec.env not in gym.registry:
         raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "

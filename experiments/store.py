@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agents.records import EpisodeRecord
+from exgen.agents.records import EpisodeRecord
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS experiments (

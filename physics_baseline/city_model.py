@@ -1,7 +1,7 @@
 """What the city planner knows: the published map as a graph, paths along lanes, and the
 car's grip and steering, measured from its own driving.
 
-Everything here comes from ``info["map"]`` and :mod:`envs.city.public`: the map gives
+Everything here comes from ``info["map"]`` and :mod:`exgen.envs.city.public`: the map gives
 intersections, streets, one-ways, closures, lanes and the driving side; ``public``
 gives the lane geometry and the observation layout. The car's acceleration, braking,
 steering and the road's friction are measured by :class:`GripEstimator`.
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from envs.city import public
+from exgen.envs.city import public
 
 #: Standard gravity [m/s²], to turn accelerations into a friction coefficient.
 G_MPS2 = 9.81

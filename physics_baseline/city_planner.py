@@ -18,7 +18,7 @@ along the lane centres of the driving side, curving through intersections. Each 
   the tyres saturate; with the motion seen while driving it gives the friction it
   plans with. Estimates of steering and pedal gains carry over between trials.
 
-It sees only observations, the published map and :mod:`envs.city.public`.
+It sees only observations, the published map and :mod:`exgen.envs.city.public`.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import OnlineAgent
-from envs.city import public
-from physics_baseline.city_model import G_MPS2, GripEstimator, Path, RoadMap
+from exgen.agents.base import OnlineAgent
+from exgen.envs.city import public
+from exgen.physics_baseline.city_model import G_MPS2, GripEstimator, Path, RoadMap
 
 #: Pedal held during each step of the probe at the start of a trial.
 PROBE = (0.4,) * 6 + (1.0,) * 6 + (-0.3,) * 4 + (-1.0,) * 4

@@ -1,6 +1,6 @@
 """The lander's published model, its unknown parameters, and their estimation.
 
-Everything here comes from :mod:`envs.lunar.public` (observation scaling, action
+Everything here comes from :mod:`exgen.envs.lunar.public` (observation scaling, action
 meanings, the structure of the forces); no parameter value of the world is known.
 The estimator measures, from the planner's own transitions in free flight,
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from envs.lunar import public
+from exgen.envs.lunar import public
 
 #: Parameter order of the translational model.
 PARAMETERS = ("g", "main", "side", "drag", "wind")

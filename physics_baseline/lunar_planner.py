@@ -10,7 +10,7 @@ against the measured gravity and wind, and a one-step model-predictive choice am
 the engine commands. Its estimates carry over to the next trial in the same world
 and are dropped when the first transitions of a trial stop fitting them.
 
-It sees only observations and the published interface (:mod:`envs.lunar.public`).
+It sees only observations and the published interface (:mod:`exgen.envs.lunar.public`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import OnlineAgent
-from envs.lunar import public
-from physics_baseline.lunar_model import Estimate, Estimator, State, predicted_acceleration
+from exgen.agents.base import OnlineAgent
+from exgen.envs.lunar import public
+from exgen.physics_baseline.lunar_model import Estimate, Estimator, State, predicted_acceleration
 
 #: Probe until these standard errors are reached [m/s²], [m/s²], [rad/s²].
 G_TOLERANCE = 0.05

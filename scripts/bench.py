@@ -11,10 +11,10 @@ import argparse
 import json
 import platform
 
-from agents.seeds import HELD_OUT_SEED_MIN
-from envs.city import benchmark as city_benchmark
-from envs.lunar.benchmark import compare, profile_components
-from scripts.inputs import InputError
+from exgen.agents.seeds import HELD_OUT_SEED_MIN
+from exgen.envs.city import speed_benchmark as city_benchmark
+from exgen.envs.lunar.speed_benchmark import compare, profile_components
+from exgen.scripts.inputs import InputError
 
 NAME = "bench"
 
@@ -115,9 +115,9 @@ def run_city(args: argparse.Namespace) -> int:
 
 def run_planner(args: argparse.Namespace) -> int:
     if args.target == "city-planner":
-        from experiments.city_planner_benchmark import VARIANTS, run_benchmark
+        from exgen.experiments.city_success_benchmark import VARIANTS, run_benchmark
     else:
-        from experiments.planner_benchmark import VARIANTS, run_benchmark
+        from exgen.experiments.lunar_success_benchmark import VARIANTS, run_benchmark
     if args.trials is None:
         args.trials = 2 if args.target == "city-planner" else 3
     unknown = [v for v in args.variant if v not in VARIANTS]

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
-from envs.city.config import CityConfig
-from envs.city.env import city_for
-from envs.city.map_file import dumps_map
-from scripts.inputs import InputError, input_errors, parse_context
+from exgen.envs.city.config import CityConfig
+from exgen.envs.city.env import city_for
+from exgen.envs.city.map_file import dumps_map
+from exgen.scripts.inputs import InputError, input_errors, parse_context
 
 NAME = "city-map"
 
@@ -68,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _draw(city, config: CityConfig, path: Path) -> Path:
-    from envs.city.render import render_map_image
-    from envs.city.world import CityWorld
-    from envs.recording import save_png
+    from exgen.envs.city.render import render_map_image
+    from exgen.envs.city.world import CityWorld
+    from exgen.envs.recording import save_png
 
     try:
         world = CityWorld(city, config.replace(map_seed=None, map_file=None),

@@ -11,12 +11,18 @@ import argparse
 import json
 from pathlib import Path
 
-from experiments import ray_backend
-from experiments.report import write_report
-from experiments.runner import BACKENDS, STORE_NAME, experiment_key, redo_jobs, run_experiment
-from experiments.spec import ExperimentSpec, load_spec
-from experiments.store import ResultsStore
-from scripts.inputs import InputError, input_errors
+from exgen.experiments import ray_backend
+from exgen.experiments.report import write_report
+from exgen.experiments.scheduler import (
+    BACKENDS,
+    STORE_NAME,
+    experiment_key,
+    redo_jobs,
+    run_experiment,
+)
+from exgen.experiments.spec import ExperimentSpec, load_spec
+from exgen.experiments.store import ResultsStore
+from exgen.scripts.inputs import InputError, input_errors
 
 NAME = "compare"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import gymnasium as gym
 
-import envs  # noqa: F401  (registers the env ids)
-from envs.city.heuristic import drive
-from envs.lunar.heuristic import heuristic_action
-from envs.recording import record_episode, save_gif, save_png
-from scripts.inputs import input_errors
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.envs.city.heuristic import drive
+from exgen.envs.lunar.heuristic import heuristic_action
+from exgen.envs.recording import record_episode, save_gif, save_png
+from exgen.scripts.inputs import input_errors
 
 NAME = "demo"
 #: Per world: env id, default preset, file stem, and every how many steps a frame.

@@ -13,12 +13,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the env ids)
-from agents.runner import run_episodes
-from agents.seeds import draw_held_out_seed
-from agents.training import load_trained_agent
-from envs.recording import save_gif
-from scripts.inputs import add_env_arguments, check_env_kwargs, env_kwargs, input_errors
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.agents.episodes import run_episodes
+from exgen.agents.seeds import draw_held_out_seed
+from exgen.agents.training import load_trained_agent
+from exgen.envs.recording import save_gif
+from exgen.scripts.inputs import add_env_arguments, check_env_kwargs, env_kwargs, input_errors
 
 NAME = "evaluate"
 
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
 def record_gifs(agent: Any, env_id: str, kwargs: dict[str, Any], seed: int, count: int,
                 folder: Path, deterministic: bool) -> None:
     """Write one GIF per episode for the first ``count`` evaluation seeds."""
-    from envs.recording import record_episode
+    from exgen.envs.recording import record_episode
 
     env = gym.make(env_id, render_mode="rgb_array", **kwargs)
     fps = env.metadata.get("render_fps", 30)

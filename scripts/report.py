@@ -9,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from experiments.store import EXPORT_FORMATS
-from scripts.compare import add_gif_argument, add_spec_arguments, run_report
-from scripts.inputs import InputError
+from exgen.experiments.store import EXPORT_FORMATS
+from exgen.scripts.compare import add_gif_argument, add_spec_arguments, run_report
+from exgen.scripts.inputs import InputError
 
 NAME = "report"
 

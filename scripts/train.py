@@ -9,11 +9,11 @@ import argparse
 import json
 from pathlib import Path
 
-import envs  # noqa: F401  (registers the env ids)
-from agents.registry import resolve
-from agents.sb3 import ALGORITHMS, check_hyperparameters
-from agents.training import VEC_ENVS, RunSpec, train
-from scripts.inputs import (
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.agents.registry import resolve
+from exgen.agents.sb3 import ALGORITHMS, check_hyperparameters
+from exgen.agents.training import VEC_ENVS, RunSpec, train
+from exgen.scripts.inputs import (
     InputError,
     add_env_arguments,
     check_env_kwargs,

@@ -5,4 +5,4 @@ import os
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 
-import envs  # noqa: F401  (registers LunarLanding-v0)
+import exgen  # noqa: F401  (registers LunarLanding-v0)

@@ -1,7 +1,7 @@
 """Our tuned hyperparameters as rl-baselines3-zoo configuration files.
 
 rl-zoo3 reads a Python config's ``hyperparams`` dict, keyed by env id. Each module
-here (``agents.zoo.ppo``, ``.dqn``, ``.sac``, ``.a2c``, ``.td3``) converts the
+here (``exgen.agents.zoo.ppo``, ``.dqn``, ``.sac``, ``.a2c``, ``.td3``) converts the
 matching ``agents/hyperparams/*.toml``, so both tools train with the same numbers::
 
     python -m rl_zoo3.train --algo ppo --env LunarLanding-v0 --gym-packages envs \\
@@ -13,7 +13,7 @@ from __future__ import annotations
 import tomllib
 from typing import Any
 
-from agents.sb3 import HYPERPARAMETER_FOLDER
+from exgen.agents.sb3 import HYPERPARAMETER_FOLDER
 
 
 def zoo_hyperparameters(algorithm: str) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,5 @@
 """rl-zoo3 config: a2c hyperparameters from agents/hyperparams/a2c.toml."""
 
-from agents.zoo import zoo_hyperparameters
+from exgen.agents.zoo import zoo_hyperparameters
 
 hyperparams = zoo_hyperparameters("a2c")

@@ -1,5 +1,5 @@
 """rl-zoo3 config: dqn hyperparameters from agents/hyperparams/dqn.toml."""
 
-from agents.zoo import zoo_hyperparameters
+from exgen.agents.zoo import zoo_hyperparameters
 
 hyperparams = zoo_hyperparameters("dqn")

@@ -1,5 +1,5 @@
 """rl-zoo3 config: sac hyperparameters from agents/hyperparams/sac.toml."""
 
-from agents.zoo import zoo_hyperparameters
+from exgen.agents.zoo import zoo_hyperparameters
 
 hyperparams = zoo_hyperparameters("sac")

@@ -1,5 +1,5 @@
 """rl-zoo3 config: td3 hyperparameters from agents/hyperparams/td3.toml."""
 
-from agents.zoo import zoo_hyperparameters
+from exgen.agents.zoo import zoo_hyperparameters
 
 hyperparams = zoo_hyperparameters("td3")

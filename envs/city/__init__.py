@@ -1,5 +1,5 @@
 """City driving: ``CityDriving-v0`` and its parts (config, map, world, renderer)."""
 
-from envs.city.config import PRESETS, CityConfig
+from exgen.envs.city.config import PRESETS, CityConfig
 
 __all__ = ["PRESETS", "CityConfig"]

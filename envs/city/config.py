@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from envs import fields as _fields
-from envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
+from exgen.envs import fields as _fields
+from exgen.envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
 
 #: Where the example maps that ship with the package live.
 MAPS_DIR = Path(__file__).parent / "maps"

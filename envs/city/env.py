@@ -11,15 +11,15 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs import fields as _fields
-from envs.city import public
-from envs.city.city_map import CityMap, generate_map
-from envs.city.config import CityConfig, map_path
-from envs.city.map_file import load_map
-from envs.city.raster import occupancy_raster
-from envs.city.vehicle import MAX_STEERING_RAD
-from envs.city.world import CityWorld, check_street_lengths
-from envs.world_env import WorldEnv, discrete_action
+from exgen.envs import fields as _fields
+from exgen.envs.city import public
+from exgen.envs.city.city_map import CityMap, generate_map
+from exgen.envs.city.config import CityConfig, map_path
+from exgen.envs.city.map_file import load_map
+from exgen.envs.city.raster import occupancy_raster
+from exgen.envs.city.vehicle import MAX_STEERING_RAD
+from exgen.envs.city.world import CityWorld, check_street_lengths
+from exgen.envs.world_env import WorldEnv, discrete_action
 
 ENV_ID = "CityDriving-v0"
 #: Reward terms.
@@ -42,11 +42,11 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     streets, roadworks, traffic lights, other cars (IDM car following, lights, yielding
     at intersections) and pedestrians on crosswalks. The ego car is a kinematic bicycle inside a
     friction circle: on ice it slides. The world is set by a
-    :class:`~envs.city.config.CityConfig` (the *context*): the map (generated from a
+    :class:`~exgen.envs.city.config.CityConfig` (the *context*): the map (generated from a
     seed, or a hand-drawn map file), lanes, speed limit, light timing, friction,
     driving side, traffic and pedestrian densities, and sensor noise. Numeric fields
     may be ``(low, high)`` ranges, sampled at every reset. Everything is SI; see
-    :mod:`envs.city.public`.
+    :mod:`exgen.envs.city.public`.
 
     ## Action Space
     ``Box(-1, 1, (2,))``: steering (positive turns left) and pedal (positive
@@ -55,7 +55,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     (``public.DISCRETE_ACTIONS``).
 
     ## Observation Space
-    ``Box`` of ``20 + lidar_rays`` float32 (layout and scales in :mod:`envs.city.public`):
+    ``Box`` of ``20 + lidar_rays`` float32 (layout and scales in :mod:`exgen.envs.city.public`):
 
     | entries | observation | unit |
     | --- | --- | --- |
@@ -77,7 +77,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     Box(0, 255, (4, 64, 64), uint8)})``: a top-down picture 64 m wide, 1 m per cell,
     centred on the car and turned with it (row 0 ahead, columns growing to its right),
     with channels road, other cars, pedestrians and traffic lights (255 red, 170 amber,
-    85 green over the last 5 m of each approach); see :mod:`envs.city.raster`.
+    85 green over the last 5 m of each approach); see :mod:`exgen.envs.city.raster`.
 
     ## Rewards
     +0.1 per metre of progress along the shortest route to the destination (so
@@ -110,7 +110,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
     observe_route=False, observe_raster=False, **fields)``, ``fields`` being
     ``CityConfig`` fields. ``reset`` publishes the map in ``info["map"]`` (schema in
-    :mod:`envs.city.public`) and the context in ``info["context"]``.
+    :mod:`exgen.envs.city.public`) and the context in ``info["context"]``.
 
     ## Version History
     - v0: first version, with other cars and pedestrians; ``observe_route`` added later
@@ -227,7 +227,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "destination": world.destination}
 
     def _new_renderer(self) -> Any:
-        from envs.city.render import CityRenderer
+        from exgen.envs.city.render import CityRenderer
 
         return CityRenderer(self.render_mode, self.metadata["render_fps"])
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from envs.city import public
-from envs.city.city_map import CityMap, grid_streets
+from exgen.envs.city import public
+from exgen.envs.city.city_map import CityMap, grid_streets
 
 #: How far the boxes around the city reach beyond its outer streets [m].
 OUTER_MARGIN_M = 200.0

@@ -1,4 +1,4 @@
-"""A scripted driver that proves ``CityDriving-v0`` can be driven, on empty streets.
+"""A heuristic controller (driver) that proves ``CityDriving-v0`` can be driven, on empty streets.
 
 It reads only the observation, like any agent: it keeps to its lane with a Stanley
 controller on the lane heading and offset, follows the navigation's turns by
@@ -14,8 +14,8 @@ import math
 
 import numpy as np
 
-from envs.city import public
-from envs.city.vehicle import MAX_STEERING_RAD
+from exgen.envs.city import public
+from exgen.envs.city.vehicle import MAX_STEERING_RAD
 
 #: Cruising and turning speeds [m/s].
 CRUISE_MPS = 10.0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from envs.city import public
+from exgen.envs.city import public
 
 #: Codes of :meth:`Lights.codes`.
 NO_LIGHT, GREEN, AMBER, RED = -1, 0, 1, 2

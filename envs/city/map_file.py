@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from envs.city.city_map import CityMap, MapError, Street, positions
+from exgen.envs.city.city_map import CityMap, MapError, Street, positions
 
 _HORIZONTAL = {"---": "two_way", "-->": "east", "->-": "east", ">--": "east",
                "<--": "west", "-<-": "west", "--<": "west", "-x-": "closed",

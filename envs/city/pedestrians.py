@@ -15,9 +15,9 @@ import functools
 
 import numpy as np
 
-from envs.city.city_map import CityMap
-from envs.city.lights import GREEN, RED, Lights
-from envs.city.traffic import CROSSWALK_M, direction_code
+from exgen.envs.city.city_map import CityMap
+from exgen.envs.city.lights import GREEN, RED, Lights
+from exgen.envs.city.traffic import CROSSWALK_M, direction_code
 
 #: Radius of a pedestrian's body [m].
 RADIUS_M = 0.3

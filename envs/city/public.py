@@ -217,7 +217,7 @@ def wrap_angle(angle: float) -> float:
 # drivable (not a block, sidewalk or roadworks); ``cars`` 255 on other cars' bodies;
 # ``pedestrians`` 255 on pedestrians (at least the cell holding each); ``lights`` over
 # the lanes of each approach's last 5 m before a lit intersection: 255 red, 170 amber,
-# 85 green, 0 elsewhere. The ego car is not drawn. See ``envs.city.raster``.
+# 85 green, 0 elsewhere. The ego car is not drawn. See ``exgen.envs.city.raster``.
 
 #: Raster channels, in order.
 RASTER_CHANNELS = ("road", "cars", "pedestrians", "lights")

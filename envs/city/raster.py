@@ -35,13 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from envs.city import public
-from envs.city.city_map import CityMap
-from envs.city.lights import AMBER, GREEN, RED
-from envs.city.pedestrians import RADIUS_M
+from exgen.envs.city import public
+from exgen.envs.city.city_map import CityMap
+from exgen.envs.city.lights import AMBER, GREEN, RED
+from exgen.envs.city.pedestrians import RADIUS_M
 
 if TYPE_CHECKING:
-    from envs.city.world import CityWorld
+    from exgen.envs.city.world import CityWorld
 
 #: Channel indices.
 ROAD, CARS, PEDESTRIANS, LIGHTS = range(4)

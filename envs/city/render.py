@@ -1,4 +1,4 @@
-"""Draw a :class:`~envs.city.world.CityWorld` top-down with pygame, headless or in a window.
+"""Draw a :class:`~exgen.envs.city.world.CityWorld` top-down with pygame, headless or in a window.
 
 pygame is imported here only, when an env first renders. North is up. The main view
 follows the car at ``PX_PER_M``; a minimap in a corner shows the whole city, the route
@@ -25,15 +25,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from envs.city import public
-from envs.city.pedestrians import RADIUS_M as PEDESTRIAN_RADIUS_M
-from envs.city.pedestrians import crosswalks
-from envs.city.traffic import CROSSWALK_M
+from exgen.envs.city import public
+from exgen.envs.city.pedestrians import RADIUS_M as PEDESTRIAN_RADIUS_M
+from exgen.envs.city.pedestrians import crosswalks
+from exgen.envs.city.traffic import CROSSWALK_M
 
 if TYPE_CHECKING:
-    from envs.city.city_map import CityMap
-    from envs.city.traffic import Traffic
-    from envs.city.world import CityWorld
+    from exgen.envs.city.city_map import CityMap
+    from exgen.envs.city.traffic import Traffic
+    from exgen.envs.city.world import CityWorld
 
 #: Main view: frame size [px] and scale [px/m].
 WIDTH_PX = 800

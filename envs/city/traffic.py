@@ -25,10 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from envs.city import public
-from envs.city.city_map import CityMap
-from envs.city.lights import GREEN, NO_LIGHT, RED, Lights
-from envs.city.vehicle import LENGTH_M, WIDTH_M
+from exgen.envs.city import public
+from exgen.envs.city.city_map import CityMap
+from exgen.envs.city.lights import GREEN, NO_LIGHT, RED, Lights
+from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
 #: braking [m/s²], and the hardest braking a car ever uses [m/s²].

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from envs.city.config import GRAVITY_MPS2
+from exgen.envs.city.config import GRAVITY_MPS2
 
 WHEELBASE_M = 2.7
 LENGTH_M = 4.6

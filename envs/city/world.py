@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from envs.city import public
-from envs.city.city_map import CityMap, Street
-from envs.city.config import CityConfig
-from envs.city.geometry import (
+from exgen.envs.city import public
+from exgen.envs.city.city_map import CityMap, Street
+from exgen.envs.city.config import CityConfig
+from exgen.envs.city.geometry import (
     Neighbourhood,
     RoadLayout,
     cast_rays,
@@ -28,10 +28,10 @@ from envs.city.geometry import (
     rectangles_overlap,
     road_layout,
 )
-from envs.city.lights import Lights
-from envs.city.pedestrians import RADIUS_M, Pedestrians
-from envs.city.traffic import CROSSWALK_M, Arcs, EgoOnRoad, Traffic, direction_code
-from envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
+from exgen.envs.city.lights import Lights
+from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
+from exgen.envs.city.traffic import CROSSWALK_M, Arcs, EgoOnRoad, Traffic, direction_code
+from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
 
 #: Shortest street between two intersection squares a car can use [m].
 MIN_STREET_M = 8.0

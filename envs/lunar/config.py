@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from envs import fields as _fields
-from envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
+from exgen.envs import fields as _fields
+from exgen.envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
 
 #: Lowest gravity [m/s²] at which the default engines are designed to land.
 DESIGN_GRAVITY_MIN = 0.5

@@ -10,11 +10,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from envs.lunar import public
-from envs.lunar.config import LanderConfig
-from envs.lunar.public import Throttles
-from envs.lunar.world import LanderWorld
-from envs.world_env import WorldEnv, discrete_action
+from exgen.envs.lunar import public
+from exgen.envs.lunar.config import LanderConfig
+from exgen.envs.lunar.public import Throttles
+from exgen.envs.lunar.world import LanderWorld
+from exgen.envs.world_env import WorldEnv, discrete_action
 
 #: Identifier recorded with every result produced on this env.
 ENV_ID = "LunarLanding-v0"
@@ -39,7 +39,7 @@ class LunarLandingEnv(WorldEnv, gym.Env[np.ndarray, np.int64 | np.ndarray]):
 
     A pymunk rigid-body lander with two sprung legs, a main engine along its axis and
     two side engines that turn it and push it sideways. The world is set by a
-    :class:`~envs.lunar.config.LanderConfig` (the *context*): gravity, thrust, masses
+    :class:`~exgen.envs.lunar.config.LanderConfig` (the *context*): gravity, thrust, masses
     and fuel, wind and gusts, terrain, pad, start spread and landing limits. Any
     numeric field may be a ``(low, high)`` range, sampled at every reset. At default
     settings the task has the scale, timing and interface of Gymnasium's
@@ -52,7 +52,7 @@ class LunarLandingEnv(WorldEnv, gym.Env[np.ndarray, np.int64 | np.ndarray]):
     (off within ±0.5; below, the left engine; above, the right), clipped as in v3.
 
     ## Observation Space
-    ``Box`` of 8 float32, v3's layout and scaling (see :mod:`envs.lunar.public`):
+    ``Box`` of 8 float32, v3's layout and scaling (see :mod:`exgen.envs.lunar.public`):
 
     | index | observation | unit |
     | --- | --- | --- |
@@ -197,7 +197,7 @@ class LunarLandingEnv(WorldEnv, gym.Env[np.ndarray, np.int64 | np.ndarray]):
         return observation, reward, self._outcome != "flying", False, self._info(success)
 
     def _new_renderer(self) -> Any:
-        from envs.lunar.render import LanderRenderer
+        from exgen.envs.lunar.render import LanderRenderer
 
         return LanderRenderer(self.render_mode, self.metadata["render_fps"])
 
@@ -269,7 +269,7 @@ def _observation_space(config: LanderConfig, observe_fuel: bool,
         low.append(0.0)
         high.append(1.0)
     if observe_context:
-        from envs.lunar.config import field_bounds
+        from exgen.envs.lunar.config import field_bounds
 
         for name in public.CONTEXT_OBSERVATION_FIELDS:
             bounds = field_bounds(name)

@@ -1,4 +1,4 @@
-"""A hand-written pilot that proves ``LunarLanding-v0`` can be solved.
+"""A heuristic controller that proves ``LunarLanding-v0`` can be solved.
 
 It reads only the observation, like any agent, and is never told the gravity or the
 context; its only knowledge of the craft is the nominal one-step kick of each default
@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from envs.lunar import public
+from exgen.envs.lunar import public
 
 #: Descent speed held near the ground and its growth with height [m/s], [m/s per √m].
 TOUCHDOWN_SPEED_MPS = 0.6
@@ -40,7 +40,7 @@ SPIN_WEIGHT = 20.0
 
 
 def heuristic_action(observation: np.ndarray, continuous: bool = False) -> int | np.ndarray:
-    """The pilot's action for one observation, discrete (0..3) or continuous (2,)."""
+    """The heuristic's action for one observation, discrete (0..3) or continuous (2,)."""
     x = float(observation[public.X]) * public.X_SCALE_M
     y = float(observation[public.Y]) * public.Y_SCALE_M
     vx = float(observation[public.VX]) * public.VX_SCALE_MPS

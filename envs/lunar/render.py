@@ -1,4 +1,4 @@
-"""Draw a :class:`~envs.lunar.world.LanderWorld` with pygame, headless or in a window.
+"""Draw a :class:`~exgen.envs.lunar.world.LanderWorld` with pygame, headless or in a window.
 
 pygame is imported here only, when an env first renders. Frames are drawn from the
 physics state itself, so a frame shows exactly where the bodies are.
@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from envs.lunar.public import WORLD_HEIGHT_M, WORLD_WIDTH_M
-from envs.lunar.world import HULL_VERTICES_M, PAD_Y_M, SIDE_ENGINE_HEIGHT_M
+from exgen.envs.lunar.public import WORLD_HEIGHT_M, WORLD_WIDTH_M
+from exgen.envs.lunar.world import HULL_VERTICES_M, PAD_Y_M, SIDE_ENGINE_HEIGHT_M
 
 if TYPE_CHECKING:
-    from envs.lunar.world import LanderWorld
+    from exgen.envs.lunar.world import LanderWorld
 
 #: Frame size [px] and scale [px/m], as LunarLander-v3.
 WIDTH_PX = 600

@@ -1,7 +1,7 @@
 """Physics of the lunar landing world in pymunk: bodies, forces, terrain, no task logic.
 
 The world knows nothing of rewards or Gymnasium, so tests and tools can drive the
-mechanics directly. Forces follow the model published in :mod:`envs.lunar.public`.
+mechanics directly. Forces follow the model published in :mod:`exgen.envs.lunar.public`.
 A fresh ``pymunk.Space`` is built for every episode.
 """
 
@@ -12,8 +12,8 @@ import math
 import numpy as np
 import pymunk
 
-from envs.lunar.config import LanderConfig
-from envs.lunar.public import DT_S, WORLD_HEIGHT_M, WORLD_WIDTH_M, Throttles
+from exgen.envs.lunar.config import LanderConfig
+from exgen.envs.lunar.public import DT_S, WORLD_HEIGHT_M, WORLD_WIDTH_M, Throttles
 
 #: Height of the pad above the bottom of the world [m].
 PAD_Y_M = WORLD_HEIGHT_M / 4

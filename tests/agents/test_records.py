@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from agents.records import EpisodeLog, EpisodeRecord, read_log
+from exgen.agents.records import EpisodeLog, EpisodeRecord, read_log
 
 
 def record(index: int, steps: int) -> EpisodeRecord:

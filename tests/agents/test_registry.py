@@ -1,10 +1,10 @@
 import gymnasium as gym
 import pytest
 
-from agents import AgentNotFound, make_agent, resolve
-from agents.random_agent import RandomAgent
-from agents.sb3 import SB3Agent
 from examples.hill_climber import HillClimber
+from exgen.agents import AgentNotFound, make_agent, resolve
+from exgen.agents.random_agent import RandomAgent
+from exgen.agents.sb3 import SB3Agent
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-import envs  # noqa: F401
-from agents.records import EpisodeLog, read_log
-from agents.reward_shaping import GiveUp, Penalties, check_shaping, env_wrapper, shape_rewards
-from agents.vec_log import EpisodeLogVecEnv
-from envs.city import public
-from envs.city.heuristic import drive
+import exgen  # noqa: F401
+from exgen.agents.records import EpisodeLog, read_log
+from exgen.agents.reward_shaping import GiveUp, Penalties, check_shaping, env_wrapper, shape_rewards
+from exgen.agents.vec_log import EpisodeLogVecEnv
+from exgen.envs.city import public
+from exgen.envs.city.heuristic import drive
 
 
 def test_the_learner_pays_the_penalty_and_the_log_keeps_the_envs_returns(tmp_path):
@@ -105,7 +105,7 @@ def test_a_learner_pays_for_speeding_above_the_limit(tmp_path):
 
 
 def test_the_headway_is_the_gap_to_the_nearest_hit_in_the_cars_path():
-    from agents.reward_shaping import LidarLayout, _LidarPath, stopping_speed
+    from exgen.agents.reward_shaping import LidarLayout, _LidarPath, stopping_speed
 
     # Lane heading in entry 0 (units of pi rad), 32 rays from entry 1.
     path = _LidarPath(LidarLayout(1, 0, np.pi, 2.3, 0.95), rays=32, range_m=50.0)
@@ -220,7 +220,7 @@ def creeping(observation, info, env):
 
 
 def scripted(observation, info, env):
-    """The scripted city driver (``envs.city.heuristic``)."""
+    """The scripted city driver (``exgen.envs.city.heuristic``)."""
     return drive(observation, env.get_wrapper_attr("lidar_rays"),
                  info["map"]["driving_side"], env.get_wrapper_attr("lidar_range_m"))
 
@@ -239,7 +239,7 @@ def test_a_margin_makes_a_creeping_driver_give_up():
 def test_waiting_at_a_red_light_is_excused_and_standing_anywhere_else_is_not():
     patient = {"give_up_after_steps": 30}
     excusing = {**patient, "give_up_excuse_waiting": True}
-    # The scripted driver stops at a red light for longer than 3 s...
+    # The heuristic driver stops at a red light for longer than 3 s...
     assert played(patient, scripted)[0] == "gave_up"
     assert played(excusing, scripted)[0] == "arrived"
     # ...but a car that stands where nothing makes it wait still gives up.

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from stable_baselines3.common.noise import OrnsteinUhlenbeckActionNoise
 
-from agents import make_agent, run_episodes
-from agents.sb3 import ALGORITHMS, HYPERPARAMETER_FOLDER, SB3Agent, load_hyperparameters
+from exgen.agents import make_agent, run_episodes
+from exgen.agents.sb3 import ALGORITHMS, HYPERPARAMETER_FOLDER, SB3Agent, load_hyperparameters
 
 TINY = {"ppo": {"n_steps": 64, "batch_size": 32, "n_envs": 1},
         "a2c": {"n_envs": 1},
@@ -104,7 +104,7 @@ def test_frame_stack_acts_on_the_stack_that_training_sees(tmp_path):
 
 
 def test_action_grid_makes_a_discrete_learner_that_acts_in_the_env_space(tmp_path):
-    from agents.sb3 import grid_actions
+    from exgen.agents.sb3 import grid_actions
 
     grid = [[-1.0, 0.0, 0.5, 1.0], [-1.0, 1.0]]
     actions = grid_actions(grid, env_for("sac").action_space)

@@ -8,10 +8,10 @@ import time
 import numpy as np
 import pytest
 
-from agents import OnlineAgent
-from agents.records import read_log
-from agents.training import RunSpec, load_trained_agent, train
-from envs.lunar.heuristic import heuristic_action
+from exgen.agents import OnlineAgent
+from exgen.agents.records import read_log
+from exgen.agents.training import RunSpec, load_trained_agent, train
+from exgen.envs.lunar.heuristic import heuristic_action
 
 
 def spec(tmp_path, **changes) -> RunSpec:
@@ -74,7 +74,7 @@ def test_an_unknown_vec_env_is_refused(tmp_path):
 
 
 class Pilot(OnlineAgent):
-    """The env's heuristic pilot as an agent: it meets the criterion from the start."""
+    """The env's heuristic controller as an agent: it meets the criterion from the start."""
 
     def predict(self, observation, state=None, episode_start=None, deterministic=False):
         return heuristic_action(observation), state
@@ -108,7 +108,7 @@ def test_held_out_seeds_are_refused_for_training(tmp_path):
 @pytest.mark.parametrize("agent", ["random", "ppo"])
 def test_a_killed_run_keeps_its_log_and_resumes(tmp_path, agent):
     out = tmp_path / "run"
-    command = [sys.executable, "-m", "scripts.cli", "train", "--agent", agent, "--out",
+    command = [sys.executable, "-m", "exgen.scripts.cli", "train", "--agent", agent, "--out",
                str(out), "--steps", "400000", "--checkpoint-every", "2000",
                "--eval-every", "100000", "--no-progress"]
     if agent == "ppo":
@@ -166,7 +166,7 @@ def interrupted_run(out, options, interrupt):
     ``interrupt(process)`` once it has logged 20 episodes; return its exit code and
     stderr."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "train", "--out", str(out), *options,
+        [sys.executable, "-m", "exgen.scripts.cli", "train", "--out", str(out), *options,
          "--steps", "10000000", "--checkpoint-every", "10000000", "--eval-every", "10000000",
          "--no-progress"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)

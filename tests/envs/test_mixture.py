@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
-import envs  # noqa: F401
-from envs.mixture import make_env
+import exgen  # noqa: F401
+from exgen.envs.mixture import make_env
 
 TWO = [{"gravity": 9.81}, {"gravity": 3.71}]
 

@@ -9,7 +9,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.random_agent import RandomAgent
+from exgen.agents.random_agent import RandomAgent
 
 
 class Steady(RandomAgent):

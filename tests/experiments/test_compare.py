@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-from experiments.report import write_report
-from experiments.runner import plan_jobs, redo_jobs, run_experiment
-from experiments.spec import ExperimentSpec, load_spec
-from experiments.store import ResultsStore
+from exgen.experiments.report import write_report
+from exgen.experiments.scheduler import plan_jobs, redo_jobs, run_experiment
+from exgen.experiments.spec import ExperimentSpec, load_spec
+from exgen.experiments.store import ResultsStore
 
 MICRO = """
 name = "micro"
@@ -79,7 +79,7 @@ def test_micro_compare_end_to_end(tmp_path):
     failure = next(line for line in text.splitlines() if "`learn/buggy/10000` failed" in line)
     assert "raised in predict() during episode 0: KeyError: 'thrust'" in failure
     assert "4 jobs not run: their learning failed or the run was stopped" in text
-    from experiments.store import code_version
+    from exgen.experiments.store import code_version
 
     assert f"Code version (git commit) of the finished jobs: {code_version()}: 14 jobs" in text
     html = (report.parent / "report.html").read_text()
@@ -102,7 +102,7 @@ def test_a_killed_compare_resumes_without_duplicates_or_losses(tmp_path):
     spec_path = tmp_path / "micro.toml"
     spec_path.write_text(MICRO.replace("instances = 2", "instances = 6"))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out",
+    command = [sys.executable, "-m", "exgen.scripts.cli", "compare", str(spec_path), "--out",
                str(out), "--workers", "2", "--no-progress"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                start_new_session=True)
@@ -163,7 +163,7 @@ def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
     spec_path.write_text(LONG_LEARN)
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out", str(out),
+        [sys.executable, "-m", "exgen.scripts.cli", "compare", str(spec_path), "--out", str(out),
          "--workers", "2", "--no-progress"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     logs = [out / "runs" / "ppo" / str(seed) / "monitor.csv" for seed in (10000, 10001)]
@@ -267,7 +267,7 @@ def test_redo_makes_chosen_jobs_and_those_built_on_them_pending_again(tmp_path):
             "SELECT COUNT(*) FROM (SELECT job_id, episode FROM episodes GROUP BY job_id, "
             "episode HAVING COUNT(*) > 1)").fetchone()[0]
         assert duplicates == 0 and store.episodes("relearn:quick", kind="relearn")
-    result = subprocess.run([sys.executable, "-m", "scripts.cli", "compare",
+    result = subprocess.run([sys.executable, "-m", "exgen.scripts.cli", "compare",
                              str(tmp_path / "relearn.toml"), "--out", str(out), "--redo",
                              "nope"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
@@ -356,8 +356,8 @@ def test_an_agent_learns_in_a_set_of_contexts_and_labels_follow_the_set(tmp_path
 def test_transfer_trials_are_played_deterministically_as_the_criterion_is(tmp_path):
     import gymnasium as gym
 
-    from agents.runner import run_episodes
-    from agents.training import load_trained_agent
+    from exgen.agents.episodes import run_episodes
+    from exgen.agents.training import load_trained_agent
 
     spec = spec_from_text(tmp_path, NEVER_LEARNS)
     store_path = run_experiment(spec, tmp_path / "out", workers=1)

@@ -2,9 +2,9 @@
 
 import json
 
-from experiments.report import write_report
-from experiments.runner import run_experiment
-from experiments.store import ResultsStore
+from exgen.experiments.report import write_report
+from exgen.experiments.scheduler import run_experiment
+from exgen.experiments.store import ResultsStore
 from tests.experiments.test_compare import spec_from_text
 
 SMALL = "grid_columns = 3, grid_rows = 3"

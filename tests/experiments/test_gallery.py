@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from experiments.gallery import _FrameTaker, gallery_markdown, record_gallery
-from experiments.report import write_report
-from experiments.runner import run_experiment
-from experiments.spec import ExperimentSpec
-from scripts.cli import main
+from exgen.experiments.gallery import _FrameTaker, gallery_markdown, record_gallery
+from exgen.experiments.report import write_report
+from exgen.experiments.scheduler import run_experiment
+from exgen.experiments.spec import ExperimentSpec
+from exgen.scripts.cli import main
 from tests.experiments.test_compare import MICRO, spec_from_text
 
 #: test_compare's micro spec, smaller: one seed, one instance, one trial.

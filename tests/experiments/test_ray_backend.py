@@ -25,9 +25,9 @@ from typing import Any
 
 import pytest
 
-from experiments.runner import run_experiment
-from experiments.store import ResultsStore
-from scripts.cli import main
+from exgen.experiments.scheduler import run_experiment
+from exgen.experiments.store import ResultsStore
+from exgen.scripts.cli import main
 from tests.experiments.test_compare import spec_from_text
 
 #: A loopback address that Ray keeps as it is (it replaces 127.0.0.1).
@@ -242,7 +242,7 @@ def test_a_two_node_cluster_on_this_machine_runs_a_compare(tmp_path):
         out = out_folder(tmp_path / "out")  # the nodes share this machine's filesystem
         # No --workers: two in flight, the cluster's CPUs, one task on each 1-CPU node.
         result = subprocess.run(
-            [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out",
+            [sys.executable, "-m", "exgen.scripts.cli", "compare", str(spec_path), "--out",
              str(out), "--backend", "ray", "--address", address, "--no-progress",
              "--no-gifs"], capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
         assert result.returncode == 0, result.stderr[-2000:]
@@ -286,7 +286,7 @@ def test_a_local_ray_instance_runs_a_compare_from_the_cli(tmp_path):
     env.pop("RAY_ADDRESS", None)
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "scripts.cli", "compare", str(spec_path), "--out",
+            [sys.executable, "-m", "exgen.scripts.cli", "compare", str(spec_path), "--out",
              str(out), "--backend", "ray", "--workers", "1", "--no-progress", "--no-gifs"],
             capture_output=True, text=True, env=env, cwd=REPO, timeout=300)
     finally:

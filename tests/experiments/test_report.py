@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from experiments import report
+from exgen.experiments import report
 from tests.experiments.test_compare import micro_spec
 
 

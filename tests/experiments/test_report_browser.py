@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from experiments.report import write_report
+from exgen.experiments.report import write_report
 from tests.experiments.test_gallery import tiny_experiment
 
 CHROMIUM = shutil.which("chromium")

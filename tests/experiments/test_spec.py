@@ -1,6 +1,6 @@
 import pytest
 
-from experiments.spec import SpecError, load_spec, parse_spec
+from exgen.experiments.spec import SpecError, load_spec, parse_spec
 
 VALID = {
     "name": "micro", "env": "LunarLanding-v0",

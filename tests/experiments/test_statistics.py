@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.statistics import (
+from exgen.experiments.statistics import (
     CensoredValue,
     Interval,
     censored_summary,

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from agents.records import EpisodeRecord
-from experiments.store import SCHEMA, Job, ResultsStore
+from exgen.agents.records import EpisodeRecord
+from exgen.experiments.store import SCHEMA, Job, ResultsStore
 
 
 def record(index: int, job: str = "j") -> EpisodeRecord:
@@ -95,7 +95,7 @@ def test_every_finished_job_keeps_the_code_version_that_ran_it(tmp_path):
 
 def test_the_code_version_is_read_as_the_run_starts_not_as_its_jobs_finish(tmp_path,
                                                                             monkeypatch):
-    from experiments import store as store_module
+    from exgen.experiments import store as store_module
 
     monkeypatch.setattr(store_module, "code_version", lambda: "abc1234")
     with ResultsStore(tmp_path / "results.sqlite") as store:
@@ -132,8 +132,8 @@ def test_a_job_that_fails_to_store_leaves_no_rows(tmp_path):
 
 WRITER = """
 import sys
-from agents.records import EpisodeRecord
-from experiments.store import SCHEMA, Job, ResultsStore
+from exgen.agents.records import EpisodeRecord
+from exgen.experiments.store import SCHEMA, Job, ResultsStore
 store = ResultsStore(sys.argv[1])
 store.record_experiment("x", {}, "v0")
 store.add_jobs("x", [Job(f"job-{i:05d}", "transfer", "ppo", 1, "a", "b") for i in range(100000)])

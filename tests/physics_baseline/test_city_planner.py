@@ -4,12 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401
-from agents import make_agent, run_episodes
-from agents.public_view import PublicView, public_info
-from envs.city.map_file import parse_map
-from physics_baseline import CityPlanner
-from physics_baseline.city_model import Path, RoadMap
+import exgen  # noqa: F401
+from exgen.agents import make_agent, run_episodes
+from exgen.agents.public_view import PublicView, public_info
+from exgen.envs.city.map_file import parse_map
+from exgen.physics_baseline import CityPlanner
+from exgen.physics_baseline.city_model import Path, RoadMap
 
 #: A 3x2 town: the top row's middle street is closed, the bottom row's east street one-way
 #: toward the west; lights at the middle intersections.

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from envs.lunar import public
-from physics_baseline.lunar_model import Estimator, predicted_acceleration
+from exgen.envs.lunar import public
+from exgen.physics_baseline.lunar_model import Estimator, predicted_acceleration
 
 TRUE = np.array([3.71, 30.0, 2.6, 0.02, 4.0])  # g, main, side, drag, wind
 TURN = 6.5

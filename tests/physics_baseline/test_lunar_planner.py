@@ -6,10 +6,10 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 
-import physics_baseline
-from agents import make_agent, run_episodes
-from agents.public_view import PublicView
-from physics_baseline import LunarPlanner
+from exgen import physics_baseline
+from exgen.agents import make_agent, run_episodes
+from exgen.agents.public_view import PublicView
+from exgen.physics_baseline import LunarPlanner
 
 
 def fly(trials: int = 1, seed: int = 0, planner=None, **fields):
@@ -86,7 +86,7 @@ def test_the_public_view_hides_internals():
         env.get_wrapper_attr("world")
 
 
-PUBLIC_MODULES = ("envs.lunar.public", "envs.city.public")
+PUBLIC_MODULES = ("exgen.envs.lunar.public", "exgen.envs.city.public")
 
 
 def test_physics_baseline_imports_only_the_public_module_of_envs():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from envs.city.map_file import load_map
-from scripts.cli import main
+from exgen.envs.city.map_file import load_map
+from exgen.scripts.cli import main
 
 
 def test_a_generated_city_round_trips_through_a_file(tmp_path, capsys):

@@ -5,11 +5,11 @@ import sys
 
 import pytest
 
-from scripts.cli import main
+from exgen.scripts.cli import main
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "exgen.scripts.cli", *args], capture_output=True,
                           text=True, timeout=300)
 
 
@@ -27,7 +27,7 @@ def test_city_demo_drives_to_the_destination(tmp_path, capsys):
 
 
 def test_the_scripted_city_driver_is_measured_per_preset(capsys):
-    assert main(["pilot", "--world", "city", "--preset", "left_hand", "--seeds", "2"]) == 0
+    assert main(["heuristic", "--world", "city", "--preset", "left_hand", "--seeds", "2"]) == 0
     out = capsys.readouterr().out
     assert "| default | 100% |" in out and "| preset left_hand | 100% |" in out
 
@@ -44,10 +44,10 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["demo", "--preset", "vulcan"],
     ["demo", "--seed", "-1"],
     ["demo", "--world", "city", "--preset", "snow"],
-    ["pilot", "--world", "city", "--gravity", "3"],
+    ["heuristic", "--world", "city", "--gravity", "3"],
     ["bench", "--steps", "lots"],
     ["bench", "--steps", "0"],
-    ["pilot", "--seeds", "0"],
+    ["heuristic", "--seeds", "0"],
     ["bench", "planner", "--variant", "mars"],
     ["bench", "city-planner", "--variant", "snow"],
     ["bench", "city-planner", "--seed", "5"],
@@ -57,8 +57,8 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["report", "gravity-shift", "--out", "/nonexistent-folder"],
     ["bench", "planner", "--seed", "5"],
     ["bench", "planner", "--worlds", "0"],
-    ["pilot", "--pilot", "ppo"],
-    ["pilot", "--preset", "vulcan", "--seeds", "1"],
+    ["heuristic", "--controller", "ppo"],
+    ["heuristic", "--preset", "vulcan", "--seeds", "1"],
     ["launch"],
     [],
 ])
@@ -69,17 +69,17 @@ def test_bad_input_exits_2_with_one_line(args):
     assert "Traceback" not in result.stderr
 
 
-def test_pilot_prints_a_success_table(capsys):
-    assert main(["pilot", "--gravity", "9.81", "3.71", "--preset", "strong_wind",
+def test_heuristic_prints_a_success_table(capsys):
+    assert main(["heuristic", "--gravity", "9.81", "3.71", "--preset", "strong_wind",
                  "--seeds", "3"]) == 0
     out = capsys.readouterr().out
     assert "| gravity 9.81 | 100% |" in out
     assert "| preset strong_wind |" in out
 
 
-def test_pilot_runs_gymnasiums_heuristic(capsys):
-    assert main(["pilot", "--pilot", "gymnasium", "--seeds", "2"]) == 0
-    assert "pilot gymnasium" in capsys.readouterr().out
+def test_heuristic_runs_gymnasiums_heuristic(capsys):
+    assert main(["heuristic", "--controller", "gymnasium", "--seeds", "2"]) == 0
+    assert "heuristic gymnasium" in capsys.readouterr().out
 
 
 def test_bench_planner_prints_its_summary_and_seeds(capsys):
@@ -91,7 +91,7 @@ def test_bench_planner_prints_its_summary_and_seeds(capsys):
     assert '"control_period": 20.0' in out and "max_over_control_period" in out
 
 
-def test_pilot_runs_gymnasiums_heuristic_on_lunar_lander_v3(capsys):
-    assert main(["pilot", "--on-lunar-lander-v3", "--gravity", "9.81", "--seeds", "2"]) == 0
+def test_heuristic_runs_gymnasiums_heuristic_on_lunar_lander_v3(capsys):
+    assert main(["heuristic", "--on-lunar-lander-v3", "--gravity", "9.81", "--seeds", "2"]) == 0
     assert "| 9.81 |" in capsys.readouterr().out
-    assert main(["pilot", "--on-lunar-lander-v3", "--gravity", "24.79"]) == 2
+    assert main(["heuristic", "--on-lunar-lander-v3", "--gravity", "24.79"]) == 2

@@ -6,11 +6,11 @@ import sys
 
 import pytest
 
-from agents.records import read_log
+from exgen.agents.records import read_log
 
 
 def exgen(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "exgen.scripts.cli", *args], capture_output=True,
                           text=True, timeout=600, cwd=cwd)
 
 

@@ -7,8 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from envs.city.city_map import CityMap, MapError, Street, generate_map, grid_streets, positions
-from envs.city.config import CityConfig
+from exgen.envs.city.city_map import (
+    CityMap,
+    MapError,
+    Street,
+    generate_map,
+    grid_streets,
+    positions,
+)
+from exgen.envs.city.config import CityConfig
 
 DEFAULTS = {"min_block_m": 40.0, "max_block_m": 90.0, "removed_street_fraction": 0.1,
             "one_way_fraction": 0.1, "closed_street_fraction": 0.03,

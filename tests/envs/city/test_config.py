@@ -7,7 +7,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.city.config import (
+from exgen.envs.city.config import (
     MAX_GRID,
     PRESETS,
     CityConfig,

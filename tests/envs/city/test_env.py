@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs  # noqa: F401
-from envs.city import CityConfig, heuristic, public
-from envs.city.env import CityDrivingEnv
+import exgen  # noqa: F401
+from exgen.envs.city import CityConfig, heuristic, public
+from exgen.envs.city.env import CityDrivingEnv
 
 MODES = [{"continuous": True}, {"continuous": False},
          {"continuous": True, "observe_context": True, "lidar_rays": 8},
@@ -196,7 +196,7 @@ def test_context_observation_is_appended_scaled():
 @pytest.mark.parametrize("fields", [{}, {"driving_side": "left", "one_way_fraction": 0.5}],
                          ids=["right-hand", "left-hand-one-way"])
 def test_the_route_observation_leads_the_scripted_driver_through_every_turn(fields):
-    """Each route point observed is where the scripted driver (which follows the lanes
+    """Each route point observed is where the heuristic driver (which follows the lanes
     alone) then passes, and it is appended after the context, in the car's frame."""
     env = gym.make("CityDriving-v0", observe_context=True, observe_route=True, lidar_rays=16,
                    traffic_density=0.0, pedestrian_density=0.0, **fields)

@@ -1,10 +1,10 @@
-"""The scripted driver completes routes on empty cities, by the rules, and on quiet ones."""
+"""The heuristic driver completes routes on empty cities, by the rules, and on quiet ones."""
 
 import gymnasium as gym
 import pytest
 
-import envs  # noqa: F401
-from envs.city.heuristic import drive
+import exgen  # noqa: F401
+from exgen.envs.city.heuristic import drive
 
 
 def run(seed: int, **fields) -> dict:
@@ -24,7 +24,7 @@ def run(seed: int, **fields) -> dict:
     {"friction": 0.6, "lanes_per_direction": 2},
     {"preset": "roadworks"},
 ], ids=["default", "left-hand", "wet-two-lanes", "roadworks"])
-def test_the_scripted_driver_arrives_cleanly(fields):
+def test_the_heuristic_driver_arrives_cleanly(fields):
     for seed in range(3):
         info = run(seed, **fields)
         assert info["is_success"], (seed, info["outcome"], info["infractions"])
@@ -33,13 +33,13 @@ def test_the_scripted_driver_arrives_cleanly(fields):
 
 
 @pytest.mark.parametrize("name", ["downtown", "riverside", "ring"])
-def test_the_scripted_driver_arrives_on_the_shipped_maps(name):
+def test_the_heuristic_driver_arrives_on_the_shipped_maps(name):
     for seed in range(2):
         info = run(seed, map_file=name)
         assert info["is_success"], (name, seed, info["outcome"], info["infractions"])
 
 
-def test_the_scripted_driver_still_arrives_on_quiet_streets():
+def test_the_heuristic_driver_still_arrives_on_quiet_streets():
     """A few cars and pedestrians: it follows cars and stops at lights, though it does
     not yield while turning (its lidar cannot tell a kerb seen askew from a person)."""
     infos = [run(seed, traffic_density=0.5, pedestrian_density=0.05) for seed in range(10)]

@@ -4,9 +4,9 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.city.city_map import CityMap, MapError, Street, generate_map, grid_streets
-from envs.city.config import MAPS_DIR, shipped_maps
-from envs.city.map_file import MapFileError, dumps_map, load_map, parse_map
+from exgen.envs.city.city_map import CityMap, MapError, Street, generate_map, grid_streets
+from exgen.envs.city.config import MAPS_DIR, shipped_maps
+from exgen.envs.city.map_file import MapFileError, dumps_map, load_map, parse_map
 
 HEADER = "columns_m: 50 60\nrows_m: 40\nmap:\n"
 SHIPPED = ("downtown", "riverside", "ring")

@@ -9,12 +9,12 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3 import PPO
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-import envs  # noqa: F401
-from envs.city import CityConfig, public
-from envs.city.map_file import parse_map
-from envs.city.raster import CARS, LIGHTS, PEDESTRIANS, ROAD, occupancy_raster
-from envs.city.vehicle import VehicleState
-from envs.city.world import CityWorld
+import exgen  # noqa: F401
+from exgen.envs.city import CityConfig, public
+from exgen.envs.city.map_file import parse_map
+from exgen.envs.city.raster import CARS, LIGHTS, PEDESTRIANS, ROAD, occupancy_raster
+from exgen.envs.city.vehicle import VehicleState
+from exgen.envs.city.world import CityWorld
 
 #: Intersections 60 m apart; lights in the middle, whose streets north and east are
 #: missing (a block there); the street along the south edge is closed by roadworks.

@@ -7,11 +7,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401  (registers CityDriving-v0)
-from envs.city import public
-from envs.city.config import shipped_maps
-from envs.city.pedestrians import crosswalks
-from envs.city.render import (
+import exgen  # noqa: F401  (registers CityDriving-v0)
+from exgen.envs.city import public
+from exgen.envs.city.config import shipped_maps
+from exgen.envs.city.pedestrians import crosswalks
+from exgen.envs.city.render import (
     BRAKE_LIGHT,
     CAR,
     CAR_SLIPPING,
@@ -34,7 +34,7 @@ from envs.city.render import (
     traffic_colour,
     zebra_stripes,
 )
-from envs.city.traffic import CROSSWALK_M
+from exgen.envs.city.traffic import CROSSWALK_M
 
 THROTTLE = np.array([0.0, 0.5], np.float32)
 

@@ -4,12 +4,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-import envs  # noqa: F401
-from envs.city import public
-from envs.city.geometry import rectangles_overlap
-from envs.city.lights import GREEN, RED
-from envs.city.traffic import CROSSWALK_M, MIN_GAP_M, conflict_table
-from envs.city.vehicle import LENGTH_M, WIDTH_M
+import exgen  # noqa: F401
+from exgen.envs.city import public
+from exgen.envs.city.geometry import rectangles_overlap
+from exgen.envs.city.lights import GREEN, RED
+from exgen.envs.city.traffic import CROSSWALK_M, MIN_GAP_M, conflict_table
+from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 BUSY = {"traffic_density": 8.0, "pedestrian_density": 0.5, "jaywalk_rate": 0.1}
 

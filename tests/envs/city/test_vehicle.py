@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from envs.city.config import GRAVITY_MPS2
-from envs.city.vehicle import (
+from exgen.envs.city.config import GRAVITY_MPS2
+from exgen.envs.city.vehicle import (
     MAX_BRAKING_MPS2,
     MAX_SPEED_MPS,
     WHEELBASE_M,

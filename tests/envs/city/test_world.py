@@ -5,11 +5,11 @@ import math
 import numpy as np
 import pytest
 
-from envs.city import CityConfig, public
-from envs.city.geometry import cast_rays, rectangle_hits_boxes
-from envs.city.map_file import parse_map
-from envs.city.vehicle import VehicleState
-from envs.city.world import CityWorld
+from exgen.envs.city import CityConfig, public
+from exgen.envs.city.geometry import cast_rays, rectangle_hits_boxes
+from exgen.envs.city.map_file import parse_map
+from exgen.envs.city.vehicle import VehicleState
+from exgen.envs.city.world import CityWorld
 
 #: Three intersections in a row, 60 m apart, the middle one with lights; a side street.
 STRIP = """columns_m: 60 60
@@ -136,7 +136,7 @@ def test_cast_rays_against_boxes_from_inside_and_outside():
 def test_rectangle_overlap_catches_a_box_corner_poking_into_the_side():
     box = np.array([[0.9, 0.5, 3.0, 3.0]])  # its corner (0.9, 0.5) lies inside the car
     car = VehicleState(0.0, 0.0, 0.0)
-    from envs.city.vehicle import corners
+    from exgen.envs.city.vehicle import corners
     body = np.array(corners(car))
     assert rectangle_hits_boxes((0.0, 0.0), 0.0, 4.6, 1.9, body, box)
     far = np.array([[3.0, 3.0, 4.0, 4.0]])

@@ -4,7 +4,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.lunar.config import (
+from exgen.envs.lunar.config import (
     DESIGN_GRAVITY_MAX,
     DESIGN_GRAVITY_MIN,
     PRESETS,

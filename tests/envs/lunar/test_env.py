@@ -11,8 +11,8 @@ from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 from stable_baselines3.common.env_util import make_vec_env
 
-from envs.lunar import LanderConfig, LunarLandingEnv, public
-from envs.lunar.heuristic import heuristic_action
+from exgen.envs.lunar import LanderConfig, LunarLandingEnv, public
+from exgen.envs.lunar.heuristic import heuristic_action
 
 MODES = [{"continuous": False}, {"continuous": True},
          {"continuous": True, "observe_fuel": True, "observe_context": True}]

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from envs.lunar.config import LanderConfig, field_bounds, numeric_field_names
+from exgen.envs.lunar.config import LanderConfig, field_bounds, numeric_field_names
 
 
 @st.composite

@@ -2,8 +2,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from envs.lunar import public
-from envs.lunar.render import HEIGHT_PX, HULL, PX_PER_M, WIDTH_PX
+from exgen.envs.lunar import public
+from exgen.envs.lunar.render import HEIGHT_PX, HULL, PX_PER_M, WIDTH_PX
 
 
 def test_rgb_array_frames_have_the_right_shape_and_change():

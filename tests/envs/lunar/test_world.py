@@ -5,9 +5,9 @@ import math
 import numpy as np
 import pytest
 
-from envs.lunar import public
-from envs.lunar.config import LanderConfig
-from envs.lunar.world import PAD_Y_M, LanderWorld
+from exgen.envs.lunar import public
+from exgen.envs.lunar.config import LanderConfig
+from exgen.envs.lunar.world import PAD_Y_M, LanderWorld
 
 STILL = {"initial_velocity_spread": 0.0, "drag_coefficient": 0.0, "terrain_roughness": 0.0}
 OFF = public.Throttles(0.0, 0.0)

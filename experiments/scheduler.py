@@ -1,7 +1,7 @@
 """Run an experiment: learn jobs, then transfer jobs, then relearn jobs, in a local
-process pool or as Ray tasks (:mod:`experiments.ray_backend`).
+process pool or as Ray tasks (:mod:`exgen.experiments.ray_backend`).
 
-Jobs are ``learn/<agent>/<seed>`` (train with :func:`agents.training.train` into
+Jobs are ``learn/<agent>/<seed>`` (train with :func:`exgen.agents.training.train` into
 ``<out>/runs/<agent>/<seed>``), ``transfer/<agent>/<seed>/<test>`` (load the
 post-learning agent afresh for each held-out terrain or map instance and give it
 ``trials`` episodes there, learning between them if it can; a test's ``per_instance``
@@ -33,13 +33,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agents.records import EpisodeRecord, read_log
-from agents.seeds import draw_held_out_seed
-from experiments.spec import AgentSpec, ExperimentSpec, TestSpec
-from experiments.store import Job, ResultsStore
+from exgen.agents.records import EpisodeRecord, read_log
+from exgen.agents.seeds import draw_held_out_seed
+from exgen.experiments.spec import AgentSpec, ExperimentSpec, TestSpec
+from exgen.experiments.store import Job, ResultsStore
 
 if TYPE_CHECKING:
-    from experiments.ray_backend import RayPool
+    from exgen.experiments.ray_backend import RayPool
 
 STORE_NAME = "results.sqlite"
 #: Where the jobs run: a local process pool, or Ray tasks (``pip install 'exgen[ray]'``).
@@ -77,7 +77,7 @@ def plan_jobs(spec: ExperimentSpec) -> list[Job]:
 
 def _relearns(agent: AgentSpec) -> bool:
     """Relearning is measured for the RL algorithms (the protocol's phase 3)."""
-    from agents.sb3 import ALGORITHMS
+    from exgen.agents.sb3 import ALGORITHMS
 
     return agent.agent in ALGORITHMS
 
@@ -124,7 +124,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
     """Run every unfinished job of ``spec``; return the store's path.
 
     ``backend="local"`` runs the jobs in a process pool of ``workers`` (default: the CPU
-    count); ``"ray"`` runs them as Ray tasks (:mod:`experiments.ray_backend`), at most
+    count); ``"ray"`` runs them as Ray tasks (:mod:`exgen.experiments.ray_backend`), at most
     ``workers`` at once, on the cluster whose head is at ``address`` (``HOST:PORT``) or
     on a local Ray instance. Either way only this process writes the store.
     ``progress`` shows a bar per phase; ``job_lines`` prints a line per finished job
@@ -136,7 +136,7 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
         raise ValueError("an address is for the Ray backend: pass backend='ray'")
     ray_pool = None
     if backend == "ray":
-        from experiments.ray_backend import RayPool
+        from exgen.experiments.ray_backend import RayPool
 
         ray_pool = RayPool(address, workers)
         workers = ray_pool.connect()  # before anything is written: a bad address writes nothing
@@ -278,7 +278,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
     """Run one job in a worker process; never raise."""
     try:
-        import envs  # noqa: F401  (registers the env ids in a spawned worker)
+        import exgen  # noqa: F401  (registers the env ids in a spawned worker)
 
         agent = next(a for a in spec.agents if a.name == job.agent)
         if job.kind == "learn":
@@ -295,7 +295,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
            relearn_in: TestSpec | None = None, held_out: int = 0) -> Outcome:
     """Learn from scratch in the training context, or relearn from the post-learning
     model in a test context (its first instance); until the criterion or the budget."""
-    from agents.training import RunSpec, train
+    from exgen.agents.training import RunSpec, train
 
     steps, episodes = spec.budget_of(agent)
     folder = run_folder(out, agent.name, job.seed)
@@ -324,8 +324,8 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
               test: TestSpec, job: Job) -> Outcome:
     import gymnasium as gym
 
-    from agents.runner import run_episodes
-    from agents.training import load_trained_agent
+    from exgen.agents.episodes import run_episodes
+    from exgen.agents.training import load_trained_agent
 
     records: list[EpisodeRecord] = []
     instances: list[int | None] = []

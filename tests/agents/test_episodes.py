@@ -2,7 +2,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents import AgentError, OnlineAgent, Transition, make_agent, run_episodes
+from exgen.agents import AgentError, OnlineAgent, Transition, make_agent, run_episodes
 
 
 class Recorder(OnlineAgent):

@@ -1,7 +1,7 @@
-"""Measure a reference pilot's success on LunarLanding-v0 or the scripted city driver's.
+"""Measure the heuristic controller's success on LunarLanding-v0 or CityDriving-v0.
 
-Examples: ``exgen pilot --gravity 0.5 1.62 9.81 24.79 --preset strong_wind --seeds 100``
-and ``exgen pilot --world city --preset wet left_hand roadworks --seeds 100``
+Examples: ``exgen heuristic --gravity 0.5 1.62 9.81 24.79 --preset strong_wind --seeds 100``
+and ``exgen heuristic --world city --preset wet left_hand roadworks --seeds 100``
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the env ids)
-from agents.evaluation import evaluate_policy
-from agents.seeds import DEVELOPMENT_SEEDS
-from envs.city.heuristic import drive
-from envs.lunar.heuristic import heuristic_action
-from scripts.inputs import check_env_kwargs, input_errors
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.agents.evaluation import evaluate_policy
+from exgen.agents.seeds import DEVELOPMENT_SEEDS
+from exgen.envs.city.heuristic import drive
+from exgen.envs.lunar.heuristic import heuristic_action
+from exgen.scripts.inputs import check_env_kwargs, input_errors
 
-NAME = "pilot"
+NAME = "heuristic"
 
 
 def _our_heuristic(env: gym.Env, observation: np.ndarray) -> Any:
@@ -36,16 +36,16 @@ def _city_driver(env: gym.Env, observation: np.ndarray) -> Any:
     return drive(observation, env.unwrapped.lidar_rays, env.unwrapped.config.driving_side)
 
 
-PILOTS = {"heuristic": _our_heuristic, "gymnasium": _gymnasium_heuristic}
+CONTROLLERS = {"ours": _our_heuristic, "gymnasium": _gymnasium_heuristic}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--world", choices=("lunar", "city"), default="lunar",
-                        help="lunar: the landing pilots; city: the scripted driver of "
+                        help="lunar: the landing heuristics; city: the heuristic driver of "
                              "CityDriving-v0 on the default city and each preset")
-    parser.add_argument("--pilot", choices=sorted(PILOTS), default="heuristic",
-                        help="envs.lunar.heuristic, or Gymnasium's LunarLander-v3 heuristic "
-                             "run unchanged (default: heuristic)")
+    parser.add_argument("--controller", choices=sorted(CONTROLLERS), default="ours",
+                        help="lunar: ours (exgen.envs.lunar.heuristic), or Gymnasium's "
+                             "LunarLander-v3 heuristic run unchanged (default: ours)")
     parser.add_argument("--gravity", type=float, nargs="*",
                         help="lunar: gravities to test [m/s²] (default: 9.81)")
     parser.add_argument("--preset", nargs="*", default=[],
@@ -71,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
         _check_seed_count(args.seeds)
         for _, kwargs in contexts:
             check_env_kwargs("LunarLanding-v0", {**kwargs, "continuous": args.continuous})
-    print(f"pilot {args.pilot}, {'continuous' if args.continuous else 'discrete'} actions, "
-          f"seeds 0..{args.seeds - 1}")
+    mode = "continuous" if args.continuous else "discrete"
+    print(f"heuristic {args.controller}, {mode} actions, seeds 0..{args.seeds - 1}")
     print("| context | success | mean return | mean steps | failures |")
     print("| --- | --- | --- | --- | --- |")
     for name, kwargs in contexts:
-        stats = evaluate_policy("LunarLanding-v0", PILOTS[args.pilot], range(args.seeds),
+        stats = evaluate_policy("LunarLanding-v0", CONTROLLERS[args.controller], range(args.seeds),
                                 continuous=args.continuous, **kwargs)
         failures = ", ".join(f"{outcome} {count}" for outcome, count in
                              stats.outcomes.most_common() if outcome != "landed")
@@ -105,15 +105,15 @@ def run_on_lunar_lander_v3(args: argparse.Namespace) -> int:
 
 
 def run_city(args: argparse.Namespace) -> int:
-    """The scripted driver on fresh cities (one per seed): default, then each preset."""
+    """The heuristic driver on fresh cities (one per seed): default, then each preset."""
     contexts = [("default", {})] + [(f"preset {p}", {"preset": p}) for p in args.preset]
     with input_errors():
-        if args.gravity is not None or args.on_lunar_lander_v3 or args.pilot != "heuristic":
+        if args.gravity is not None or args.on_lunar_lander_v3 or args.controller != "ours":
             raise ValueError("--world city takes only --preset and --seeds")
         _check_seed_count(args.seeds)
         for _, kwargs in contexts:
             check_env_kwargs("CityDriving-v0", kwargs)
-    print(f"scripted driver (envs.city.heuristic), a new city per seed, seeds "
+    print(f"heuristic driver (exgen.envs.city.heuristic), a new city per seed, seeds "
           f"0..{args.seeds - 1}")
     print("| context | success | mean return | mean steps | failures |")
     print("| --- | --- | --- | --- | --- |")

@@ -3,7 +3,7 @@
 World ``i`` is the city generated from map seed ``seed + i`` (or, for the ``maps``
 variant, the shipped hand-drawn maps in turn), with the variant's context. A fresh
 planner drives ``trials`` episodes there, through
-:class:`~agents.public_view.PublicView` (it sees observations, success and the published
+:class:`~exgen.agents.public_view.PublicView` (it sees observations, success and the published
 map only), learning between them; each trial draws its own start and destination.
 Reported: success on trial 1 and within the trials, the driving score and infractions
 of trial 1 by type, and the compute time of every decision.
@@ -18,13 +18,13 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the env ids)
-from agents.public_view import PublicView
-from agents.registry import make_agent
-from agents.runner import run_episodes
-from agents.seeds import draw_held_out_seed
-from envs.city.config import shipped_maps
-from experiments.planner_benchmark import _Recorder, _Timed
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.agents.episodes import run_episodes
+from exgen.agents.public_view import PublicView
+from exgen.agents.registry import make_agent
+from exgen.agents.seeds import draw_held_out_seed
+from exgen.envs.city.config import shipped_maps
+from exgen.experiments.lunar_success_benchmark import _Recorder, _Timed
 
 ENV_ID = "CityDriving-v0"
 

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from envs.city import benchmark
-from scripts.cli import main
+from exgen.envs.city import speed_benchmark as benchmark
+from exgen.scripts.cli import main
 
 
 def test_city_measurement_returns_a_positive_throughput():

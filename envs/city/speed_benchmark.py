@@ -7,7 +7,7 @@ Each measurement is repeated and the best run kept. highway-env runs at tens of 
 per second, so it gets its own, much smaller, step count (``peer_steps``).
 
 highway-env is an optional dependency (the ``bench`` extra); without it only our
-number is measured. Timing helpers are shared with :mod:`envs.lunar.benchmark`.
+number is measured. Timing helpers are shared with :mod:`exgen.envs.speed_benchmark`.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 
 import gymnasium as gym
 
-import envs  # noqa: F401  (registers CityDriving-v0)
-from envs.city.env import ENV_ID, CityDrivingEnv
-from envs.lunar.benchmark import Throughput, _timed, measure, random_actions
+import exgen  # noqa: F401  (registers CityDriving-v0)
+from exgen.envs.city.env import ENV_ID, CityDrivingEnv
+from exgen.envs.speed_benchmark import Throughput, measure, random_actions, timed
 
 #: highway-env's four-way intersection (discrete meta-actions), the default peer.
 PEER_ID = "intersection-v0"
@@ -124,8 +124,8 @@ def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> 
              for _ in range(repeats)]
     per_step = {"total": 1e6 / max(r[0] for r in rates),
                 "bare": 1e6 / max(r[1] for r in rates)}
-    timed = dict.fromkeys(("physics", "traffic", "pedestrians", "update", "lidar",
-                           "observation", "resets"), 0.0)
+    seconds_in = dict.fromkeys(("physics", "traffic", "pedestrians", "update", "lidar",
+                                "observation", "resets"), 0.0)
     bare.reset(seed=seed)
     for action in actions:
         world = bare.world
@@ -135,11 +135,11 @@ def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> 
                             ("pedestrians", world.move_pedestrians),
                             ("update", world._update), ("lidar", world.scan),
                             ("observation", bare._observe)):
-            timed[name] += _timed(phase)[0]
+            seconds_in[name] += timed(phase)[0]
         if world.collided or world.arrived or world.time_s >= bare._time_limit_s:
-            timed["resets"] += _timed(bare.reset)[0]
+            seconds_in["resets"] += timed(bare.reset)[0]
     wrapped.close()
-    micros = {name: 1e6 * seconds / steps for name, seconds in timed.items()}
+    micros = {name: 1e6 * seconds / steps for name, seconds in seconds_in.items()}
     phases = (micros["physics"] + micros["traffic"] + micros["pedestrians"]
               + micros["update"] + micros["observation"] + micros["resets"])
     return {

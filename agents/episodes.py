@@ -9,9 +9,9 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from agents.base import Transition
-from agents.public_view import public_info
-from agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
+from exgen.agents.base import Transition
+from exgen.agents.public_view import public_info
+from exgen.agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
 
 
 class AgentError(RuntimeError):
@@ -31,7 +31,7 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
     ``seed``: an int seeds the first reset (the env's generator continues from there),
     a sequence gives each episode its own seed (and fixes ``n_episodes``). After each
     reset the agent's optional ``start_episode(observation, info)`` hook gets the public
-    part of the reset info (``agents.public_view.ALLOWED_INFO``: the published map of a
+    part of the reset info (``exgen.agents.public_view.ALLOWED_INFO``: the published map of a
     world that has one). With ``learn``, its optional ``observe(transition)`` and
     ``end_episode(record)`` hooks are called. Stops after ``n_episodes``, once
     ``max_steps`` env steps have been taken (checked between episodes), or when

@@ -2,7 +2,7 @@
 
 Each world draws its gravity uniformly from a range (other fields fixed by the
 variant); a fresh planner gets ``trials`` episodes in it, through
-:class:`~agents.public_view.PublicView`, learning between them. Reported: success on
+:class:`~exgen.agents.public_view.PublicView`, learning between them. Reported: success on
 trial 1 and within the trials, trials to first success, the gravity estimate's error
 after trial 1, and the compute time of every decision.
 """
@@ -17,12 +17,12 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-import envs  # noqa: F401  (registers the env ids)
-from agents.public_view import PublicView
-from agents.registry import make_agent
-from agents.runner import run_episodes
-from agents.seeds import draw_held_out_seed
-from envs.lunar.public import DT_S
+import exgen  # noqa: F401  (registers the env ids)
+from exgen.agents.episodes import run_episodes
+from exgen.agents.public_view import PublicView
+from exgen.agents.registry import make_agent
+from exgen.agents.seeds import draw_held_out_seed
+from exgen.envs.lunar.public import DT_S
 
 
 @dataclass

@@ -8,53 +8,13 @@ the best run kept, which filters out interference from other processes.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import gymnasium as gym
-import numpy as np
 
-import envs  # noqa: F401  (registers LunarLanding-v0)
-from envs.lunar.env import LunarLandingEnv
+import exgen  # noqa: F401  (registers LunarLanding-v0)
+from exgen.envs.lunar.env import LunarLandingEnv
+from exgen.envs.speed_benchmark import Throughput, measure, random_actions, timed
 
 PEER_ID = "LunarLander-v3"
-
-
-@dataclass(frozen=True)
-class Throughput:
-    """Env steps per second of one env, best of ``repeats`` runs of ``steps`` steps."""
-
-    env_id: str
-    steps: int
-    repeats: int
-    steps_per_second: float
-
-    @property
-    def microseconds_per_step(self) -> float:
-        return 1e6 / self.steps_per_second
-
-
-def random_actions(steps: int, continuous: bool, seed: int) -> list:
-    """A seeded action sequence valid for both envs."""
-    rng = np.random.default_rng(seed)
-    if continuous:
-        return list(rng.uniform(-1.0, 1.0, (steps, 2)).astype(np.float32))
-    return [int(a) for a in rng.integers(0, 4, steps)]
-
-
-def measure(env: gym.Env, actions: list, repeats: int, seed: int) -> float:
-    """Best steps per second over ``repeats`` runs of ``actions`` on ``env``."""
-    best = 0.0
-    for _ in range(repeats):
-        env.reset(seed=seed)
-        start = time.perf_counter()
-        for action in actions:
-            _, _, terminated, truncated, _ = env.step(action)
-            if terminated or truncated:
-                env.reset()
-        best = max(best, len(actions) / (time.perf_counter() - start))
-    return best
 
 
 def compare(steps: int = 20_000, repeats: int = 3, continuous: bool = False,
@@ -87,12 +47,12 @@ def profile_components(steps: int = 20_000, continuous: bool = False,
     bare.reset(seed=seed)
     for action in actions:
         throttles = bare._throttles(action)
-        elapsed, _ = _timed(lambda t=throttles: bare.world.step(t))
+        elapsed, _ = timed(lambda t=throttles: bare.world.step(t))
         physics += elapsed
         kinematics = bare.world.kinematics()
-        elapsed, _ = _timed(lambda k=kinematics: bare._observe(k))
+        elapsed, _ = timed(lambda k=kinematics: bare._observe(k))
         observation += elapsed
-        elapsed, outcome = _timed(lambda k=kinematics: bare._judge(k))
+        elapsed, outcome = timed(lambda k=kinematics: bare._judge(k))
         reward += elapsed
         if outcome != "flying":
             bare.reset(seed=None)
@@ -107,9 +67,3 @@ def profile_components(steps: int = 20_000, continuous: bool = False,
         - per_step["bare env"],
         "total (gym.make)": per_step["total (gym.make)"],
     }
-
-
-def _timed(call: Callable[[], object]) -> tuple[float, object]:
-    start = time.perf_counter()
-    result = call()
-    return time.perf_counter() - start, result
