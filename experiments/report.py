@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from exgen.agents.training import CRITERION_EPISODES
+from exgen.envs.world_info import SweepFigure, WorldInfo, world_info
 from exgen.experiments.scheduler import experiment_key
 from exgen.experiments.spec import ExperimentSpec
 from exgen.experiments.statistics import (
@@ -31,9 +32,12 @@ from exgen.experiments.statistics import (
 )
 from exgen.experiments.store import ResultsStore
 
-#: Context keys derived from others or constant bookkeeping: not part of labels.
-_DERIVED = {"env_id", "landable", "landable_reason", "thrust_to_weight", "terrain_seed", "map_name",
-            "continuous"}
+#: Why a figure is left out, by figure name; a sweep figure's reason is the default.
+_NOT_DRAWN = {
+    "infractions": "the episodes recorded no infractions",
+    "relearning": "no seed relearned in a test context",
+}
+_LACKS_FIELDS = "the contexts lack the fields it needs"
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,19 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     relearning = _relearning(spec, jobs)
     rows = _transfer_rows(spec, learn, transfer)
     gaps = _gaps(spec, jobs, transfer)
-    figures = {
-        "learning": _figure_learning(spec, jobs, learn, out / "figures" / "learning.png"),
-        "gravity": _figure_gravity(spec, rows, learn, out / "figures" / "success_vs_gravity.png"),
-        "heatmap": _figure_heatmap(spec, rows, out / "figures" / "gravity_wind_heatmap.png"),
-        "infractions": _figure_infractions(spec, rows, transfer,
-                                           out / "figures" / "success_and_infractions.png"),
-        "relearning": _figure_relearning(learning, relearning,
-                                         out / "figures" / "relearning.png"),
-    }
+    world = world_info(spec.env)
+    figures = {"learning": _figure_learning(spec, jobs, learn, out / "figures" / "learning.png")}
+    if world.sweep is not None:
+        sweep = world.sweep
+        figures[sweep.field] = _figure_sweep(
+            spec, sweep, rows, learn, out / "figures" / f"success_vs_{sweep.field}.png")
+        figures["heatmap"] = _figure_heatmap(
+            spec, sweep, rows,
+            out / "figures" / f"{sweep.field}_{sweep.split_name}_heatmap.png")
+    figures["infractions"] = _figure_infractions(
+        spec, world, rows, transfer, out / "figures" / "success_and_infractions.png")
+    figures["relearning"] = _figure_relearning(learning, relearning,
+                                               out / "figures" / "relearning.png")
     _write_tables(out, learning, rows)
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
@@ -149,14 +157,15 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                    transfer: list[dict[str, Any]]) -> list[TransferRow]:
     # A training set is the spec's contexts (ranges kept), completed by the concrete
     # values a learn episode recorded for every field the spec leaves fixed.
+    world = world_info(spec.env)
     recorded = {}
     for row in learn:
-        recorded.setdefault(row["agent"], _label_context(row["context"]))
+        recorded.setdefault(row["agent"], world.label_context(row["context"]))
     training = {a.name: [{**recorded[a.name], **{k: v for k, v in context.items()
                                                  if k != "preset"}}
                          for context in a.train]
                 for a in spec.agents if a.name in recorded}
-    categorical = categorical_fields(spec.env)
+    categorical = world.categorical_fields
     grouped: dict[tuple[str, str], dict[int, list[dict[str, Any]]]] = defaultdict(
         lambda: defaultdict(list))
     for row in transfer:
@@ -174,7 +183,7 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                       for seed, episodes in by_seed.items()}
             needed = [n for episodes in by_seed.values()
                       for n in _trials_to_success(episodes, spec.trials)]
-            context = _label_context(next(iter(by_seed.values()))[0]["context"])
+            context = world.label_context(next(iter(by_seed.values()))[0]["context"])
             label = (label_pair(training[agent.name], context, categorical=categorical)
                      if agent.name in training else "unknown")
             rows.append(TransferRow(
@@ -186,18 +195,7 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
 
 def categorical_fields(env_id: str) -> set[str]:
     """The context fields of ``env_id`` that are labels, not numbers (map seed, side)."""
-    import dataclasses
-
-    import gymnasium as gym
-
-    import exgen  # noqa: F401  (registers the env ids)
-
-    env = gym.make(env_id)
-    try:
-        config = env.unwrapped.config
-    finally:
-        env.close()
-    return {f.name for f in dataclasses.fields(config) if "bounds" not in f.metadata}
+    return world_info(env_id).categorical_fields
 
 
 def _within(episodes: list[dict[str, Any]], trials: int) -> list[bool]:
@@ -262,10 +260,6 @@ def _as_episodes(rate: float, episodes: int) -> list[bool]:
     return [True] * successes + [False] * (episodes - successes)
 
 
-def _label_context(context: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in context.items() if k not in _DERIVED}
-
-
 # ------------------------------------------------------------------- figures
 def _pyplot() -> Any:
     """matplotlib's pyplot on the file-only Agg backend (no display needed)."""
@@ -318,8 +312,10 @@ def _figure_learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
         line, = axes.plot(episodes, mean, label=f"{agent.name} ({len(by_seed)} seeds)", **style)
         met = [met_at[job] for job in by_seed if job in met_at]
         if met:
+            # Not clipped: a star at full success sits on the axes' top edge.
             axes.plot(met, np.interp(met, episodes, mean), linestyle="none", marker="*",
                       markersize=12, color=line.get_color(), markeredgecolor="black",
+                      clip_on=False, zorder=3,
                       label=f"{agent.name}: criterion met ({len(met)} of {len(by_seed)} seeds)")
     axes.set_xscale("log")
     axes.set_xlabel("training episodes (trials for the planner)")
@@ -331,13 +327,16 @@ def _figure_learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
     return _save(figure, path)
 
 
-def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
+def _figure_infractions(spec: ExperimentSpec, world: WorldInfo, rows: list[TransferRow],
                         transfer: list[dict[str, Any]], path: Path) -> Path | None:
-    """Success per test context next to rule breaks per trial by type, split into the
-    contexts each agent trained in (interpolation) and new ones (extrapolation)."""
+    """Success per test context next to rule breaks per trial by type (in the order
+    ``world`` declares them, then any others), split into the contexts each agent
+    trained in (interpolation) and new ones (extrapolation)."""
     plt = _pyplot()
 
-    kinds = sorted({k for e in transfer for k in e.get("infractions") or {}})
+    recorded = {k for e in transfer for k in e.get("infractions") or {}}
+    kinds = ([k for k in world.infractions if k in recorded]
+             + sorted(recorded - set(world.infractions)))
     if not kinds or not rows:
         return None
     figure, (left, right) = plt.subplots(1, 2, figsize=(12, 4.2),
@@ -380,21 +379,24 @@ def _figure_infractions(spec: ExperimentSpec, rows: list[TransferRow],
     return _save(figure, path)
 
 
-def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
-                    learn: list[dict[str, Any]], path: Path) -> Path | None:
+def _figure_sweep(spec: ExperimentSpec, sweep: SweepFigure, rows: list[TransferRow],
+                  learn: list[dict[str, Any]], path: Path) -> Path | None:
+    """First-trial success against ``sweep.field`` per agent (dashed where
+    ``sweep.split_field`` is nonzero), the agent's training range shaded."""
     plt = _pyplot()
 
-    if not any("gravity" in r.context for r in rows):
+    name, split = sweep.field, sweep.split_field
+    if not any(name in r.context for r in rows):
         return None
     figure, axes = plt.subplots(figsize=(9, 4))
     colors = {}
     for agent in spec.agents:
-        gravities = [r["context"]["gravity"] for r in learn
-                     if r["agent"] == agent.name and "gravity" in r["context"]]
-        for windy, line in ((False, "-"), (True, "--")):
-            points = sorted((r.context["gravity"], r.first_trial) for r in rows
-                            if r.agent == agent.name and "gravity" in r.context
-                            and bool(r.context.get("wind_speed")) == windy)
+        trained = [r["context"][name] for r in learn
+                   if r["agent"] == agent.name and name in r["context"]]
+        for split_on, line in ((False, "-"), (True, "--")):
+            points = sorted((r.context[name], r.first_trial) for r in rows
+                            if r.agent == agent.name and name in r.context
+                            and bool(r.context.get(split)) == split_on)
             if not points:
                 continue
             xs = [p[0] for p in points]
@@ -403,12 +405,12 @@ def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
                 yerr=[[p[1].point - p[1].low for p in points],
                       [p[1].high - p[1].point for p in points]],
                 linestyle=line, marker="o", capsize=2, color=colors.get(agent.name),
-                label=f"{agent.name}{' (strong wind)' if windy else ''}")
+                label=f"{agent.name}{f' ({sweep.split_legend})' if split_on else ''}")
             colors[agent.name] = plotted[0].get_color()
-        if gravities and agent.name in colors:
-            axes.axvspan(min(gravities) - 0.1, max(gravities) + 0.1, alpha=0.08,
+        if trained and agent.name in colors:
+            axes.axvspan(min(trained) - 0.1, max(trained) + 0.1, alpha=0.08,
                          color=colors[agent.name])
-    axes.set_xlabel("gravity [m/s²] (shaded: training range)")
+    axes.set_xlabel(f"{sweep.label} (shaded: training range)")
     axes.set_ylabel("first-trial success (95% CI over seeds)")
     axes.set_ylim(-0.05, 1.05)
     axes.grid(alpha=0.3)
@@ -416,31 +418,35 @@ def _figure_gravity(spec: ExperimentSpec, rows: list[TransferRow],
     return _save(figure, path)
 
 
-def _figure_heatmap(spec: ExperimentSpec, rows: list[TransferRow], path: Path) -> Path | None:
+def _figure_heatmap(spec: ExperimentSpec, sweep: SweepFigure, rows: list[TransferRow],
+                    path: Path) -> Path | None:
+    """First-trial success per agent over ``sweep.field`` (columns) and
+    ``sweep.split_field`` (rows)."""
     plt = _pyplot()
 
-    cells = [r for r in rows if "gravity" in r.context and "wind_speed" in r.context]
+    name, split = sweep.field, sweep.split_field
+    cells = [r for r in rows if name in r.context and split in r.context]
     if not cells:
         return None
-    gravities = sorted({r.context["gravity"] for r in cells})
-    winds = sorted({r.context["wind_speed"] for r in cells})
+    columns = sorted({r.context[name] for r in cells})
+    lines = sorted({r.context[split] for r in cells})
     agents = [a.name for a in spec.agents if any(r.agent == a.name for r in cells)]
     figure, all_axes = plt.subplots(1, len(agents), figsize=(2.6 * len(agents), 3),
                                     squeeze=False)
     for axes, agent in zip(all_axes[0], agents, strict=True):
-        grid = np.full((len(winds), len(gravities)), np.nan)
+        grid = np.full((len(lines), len(columns)), np.nan)
         for r in cells:
             if r.agent == agent:
-                grid[winds.index(r.context["wind_speed"]),
-                     gravities.index(r.context["gravity"])] = r.first_trial.point
+                grid[lines.index(r.context[split]),
+                     columns.index(r.context[name])] = r.first_trial.point
         image = axes.imshow(grid, vmin=0, vmax=1, cmap="viridis", aspect="auto",
                             origin="lower")
         axes.set_title(agent, fontsize=9)
-        axes.set_xticks(range(len(gravities)), [f"{g:g}" for g in gravities], fontsize=6,
+        axes.set_xticks(range(len(columns)), [f"{g:g}" for g in columns], fontsize=6,
                         rotation=90)
-        axes.set_yticks(range(len(winds)), [f"{w:g}" for w in winds], fontsize=7)
-        axes.set_xlabel("gravity [m/s²]", fontsize=7)
-    all_axes[0][0].set_ylabel("wind [m/s]", fontsize=7)
+        axes.set_yticks(range(len(lines)), [f"{w:g}" for w in lines], fontsize=7)
+        axes.set_xlabel(sweep.label, fontsize=7)
+    all_axes[0][0].set_ylabel(sweep.split_label, fontsize=7)
     figure.colorbar(image, ax=all_axes[0].tolist(), shrink=0.8, label="first-trial success")
     return _save(figure, path, bbox_inches="tight")
 
@@ -560,22 +566,33 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
         lines += [f"| {agent} | {_count_phrase(learning[agent]['summary'], 'seeds')} | {test} | "
                   f"{_relearning_phrase(data)} |"
                   for (agent, test), data in relearning.items() if agent in learning]
-    lines += ["", "## Figures", ""]
-    for name, path in figures.items():
-        if path is None:
-            lines.append(f"- {name}: not drawn (the contexts lack the fields it needs).")
-        else:
-            lines.append(f"![{name}](figures/{path.name})")
+    lines += ["", "## Figures", "", *_figures_markdown(figures)]
     lines += ["", "## Jobs", "", f"{sum(j['status'] == 'done' for j in jobs)} of {len(jobs)} "
               f"jobs done, {len(failed)} failed."]
     waiting = sum(j["status"] == "pending" for j in jobs)
     if waiting:
         lines.append(f"{waiting} jobs not run: their learning failed or the run was "
                      f"stopped (exgen compare again resumes).")
+    if failed:
+        lines.append("")  # a list starts after a blank line, not inside the paragraph
     for job in failed:
         last = (job["error"] or "").strip().splitlines()[-1:]
         lines.append(f"- `{job['job_id']}` failed: {last[0] if last else 'no message'}")
     return "\n".join(lines) + "\n"
+
+
+def _figures_markdown(figures: dict[str, Path | None]) -> list[str]:
+    """Markdown lines of ``figures``: each drawn one as an image paragraph of its own,
+    then the ones left out as a list with the reason, set apart by blank lines."""
+    lines = []
+    for name, path in figures.items():
+        if path is not None:
+            lines += [f"![{name}](figures/{path.name})", ""]
+    missing = [f"- {name}: not drawn ({_NOT_DRAWN.get(name, _LACKS_FIELDS)})."
+               for name, path in figures.items() if path is None]
+    if missing:
+        lines += [*missing, ""]
+    return lines[:-1] if lines else lines
 
 
 def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:

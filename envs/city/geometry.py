@@ -258,3 +258,54 @@ def circles_touch_rectangle(centre: tuple[float, float], heading: float, length:
     dx = np.maximum(np.abs(along) - length / 2, 0.0)
     dy = np.maximum(np.abs(across) - width / 2, 0.0)
     return dx * dx + dy * dy <= radius * radius
+
+
+@dataclass(frozen=True)
+class Approach:
+    """One open approach to an intersection with lights: traffic from ``origin`` toward
+    ``node``, seen from the centre ``(x, y)`` [m] of that intersection."""
+
+    node: int
+    origin: int
+    axis: int  #: 0 west-east, 1 south-north: the light phase it obeys
+    x: float  #: centre of ``node`` [m]
+    y: float
+    dx: float  #: unit direction of travel toward ``node``
+    dy: float
+    nx: float  #: unit normal from the centre line toward the driving side
+    ny: float
+    length_m: float  #: centre-to-centre length of the street [m]
+    one_way: bool  #: whether the street is one-way (its lanes span the whole road)
+    half_width_m: float  #: road half width [m]
+
+    def point(self, back_m: float, offset_m: float) -> tuple[float, float]:
+        """The point ``back_m`` [m] before the node's centre, ``offset_m`` [m] from the
+        centre line toward the driving side."""
+        return (self.x - self.dx * back_m + self.nx * offset_m,
+                self.y - self.dy * back_m + self.ny * offset_m)
+
+    def lane_span(self, centre_gap_m: float = 0.0) -> tuple[float, float]:
+        """``(inner, outer)`` offsets [m] of the approaching lanes' edges from the centre
+        line toward the driving side; a two-way street's lanes start ``centre_gap_m``
+        from its centre line, a one-way street's at the far curb."""
+        inner = -self.half_width_m if self.one_way else centre_gap_m
+        return inner, self.half_width_m
+
+
+def light_approaches(city: CityMap, half_width_m: float,
+                     driving_side: str) -> tuple[Approach, ...]:
+    """Every open approach to an intersection with lights, in the order of
+    ``city.streets`` and of each street's ``directions()``."""
+    approaches = []
+    for street in city.streets:
+        for origin, node in street.directions():
+            if node not in city.lights:
+                continue
+            (x, y), (ox, oy) = city.position(node), city.position(origin)
+            length = abs(x - ox) + abs(y - oy)
+            dx, dy = (x - ox) / length, (y - oy) / length
+            nx, ny = public.side_normal(dx, dy, driving_side)
+            approaches.append(Approach(node, origin, 0 if dy == 0.0 else 1, x, y, dx, dy,
+                                       nx, ny, length, street.one_way_to is not None,
+                                       half_width_m))
+    return tuple(approaches)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import functools
 import math
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,6 +37,7 @@ import numpy as np
 
 from exgen.envs.city import public
 from exgen.envs.city.city_map import CityMap
+from exgen.envs.city.geometry import light_approaches
 from exgen.envs.city.lights import AMBER, GREEN, RED
 from exgen.envs.city.pedestrians import RADIUS_M
 
@@ -88,39 +89,25 @@ def _static(world: CityWorld) -> _Static:
         curbs = world.layout.curbs
         extent = (float(curbs[:, 0].min()), float(curbs[:, 1].min()),
                   float(curbs[:, 2].max()), float(curbs[:, 3].max()))
-        found = _Static(extent, *_approaches(world.city, world.light_offsets,
-                                             world.half_width, world.side))
+        found = _Static(extent, *_approaches(world.city, world.half_width, world.side))
         _STATIC[world] = found
     return found
 
 
-def _approaches(city: CityMap, lights: Iterable[int], half_width: float,
+def _approaches(city: CityMap, half_width: float,
                 side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boxes ``[x0, y0, x1, y1]`` [m] of the light strips of every open approach to a lit
-    intersection, with the node and axis (0 west-east) of each."""
+    intersection (by node, then in street order), with the node and axis (0 west-east)
+    of each."""
     boxes, nodes, axes = [], [], []
-    for node in sorted(lights):
-        px, py = city.position(node)
-        for street in city.streets:
-            if node not in (street.a, street.b):
-                continue
-            other = street.b if node == street.a else street.a
-            if (other, node) not in street.directions():
-                continue
-            ox, oy = city.position(other)
-            length = abs(px - ox) + abs(py - oy)
-            dx, dy = (px - ox) / length, (py - oy) / length
-            nx, ny = public.side_normal(dx, dy, side)
-            inner = -half_width if street.one_way_to is not None else 0.0
-            depth = min(LIGHT_STRIP_M, length - 2.0 * half_width)
-            ends = ((px - dx * half_width, py - dy * half_width),
-                    (px - dx * (half_width + depth), py - dy * (half_width + depth)))
-            points = [(x + nx * off, y + ny * off) for x, y in ends
-                      for off in (inner, half_width)]
-            xs, ys = [p[0] for p in points], [p[1] for p in points]
-            boxes.append((min(xs), min(ys), max(xs), max(ys)))
-            nodes.append(node)
-            axes.append(0 if dy == 0.0 else 1)
+    for approach in sorted(light_approaches(city, half_width, side), key=lambda a: a.node):
+        depth = min(LIGHT_STRIP_M, approach.length_m - 2.0 * half_width)
+        points = [approach.point(back, offset) for back in (half_width, half_width + depth)
+                  for offset in approach.lane_span()]
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        boxes.append((min(xs), min(ys), max(xs), max(ys)))
+        nodes.append(approach.node)
+        axes.append(approach.axis)
     return (np.array(boxes, float).reshape(-1, 4), np.array(nodes, int),
             np.array(axes, int))
 

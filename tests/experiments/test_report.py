@@ -27,3 +27,80 @@ def test_the_learning_curve_marks_where_each_seed_met_the_criterion(tmp_path, mo
     assert marker.get_ydata()[0] == curve.get_ydata()[2]
     assert marker.get_color() == curve.get_color()
     assert np.isfinite(marker.get_ydata()).all()
+
+
+def test_the_criterion_star_is_not_clipped_at_full_success(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(report, "_save", lambda figure, path, **_: drawn.append(figure) or path)
+    jobs = [{"job_id": "learn/random/10000", "kind": "learn",
+             "summary": json.dumps({"criterion": {"met": {"episodes": 1, "steps": 300}}})}]
+    learn = [{"job_id": jobs[0]["job_id"], "agent": "random", "success": 1}] * 4
+    report._figure_learning(micro_spec(tmp_path), jobs, learn, tmp_path / "learning.png")
+
+    axes = drawn[0].axes[0]
+    star = next(line for line in axes.get_lines() if line.get_marker() == "*")
+    low, high = axes.get_ylim()
+    assert star.get_ydata()[0] == 1.0 and low < 1.0 < high
+    # At the top edge, half the star would lie outside the axes: it must not be cut off.
+    assert star.get_clip_on() is False
+    left, right = axes.get_xlim()
+    assert left <= star.get_xdata()[0] <= right
+
+
+def test_figures_left_out_form_a_list_apart_from_the_images(tmp_path):
+    import re
+
+    (tmp_path / "figures").mkdir()
+    figures = {}
+    for name in ("learning", "heatmap"):
+        figures[name] = tmp_path / "figures" / f"{name}.png"
+        figures[name].write_bytes(b"png")
+    figures |= {"infractions": None, "relearning": None}
+    markdown = "\n".join(["## Figures", "", *report._figures_markdown(figures)]) + "\n"
+    html = report._html(markdown, tmp_path, figures)
+
+    paragraphs = re.findall(r"<p>(.*?)</p>", html, re.S)
+    assert [p.count("<img") for p in paragraphs if "<img" in p] == [1, 1]
+    assert not any("not drawn" in p for p in paragraphs)
+    items = re.findall(r"<ul>\s*(.*?)\s*</ul>", html, re.S)
+    assert len(items) == 1
+    assert re.findall(r"<li>(\w+): not drawn", items[0]) == ["infractions", "relearning"]
+    assert "no infractions" in items[0] and "relearned" in items[0]
+
+
+def test_only_drawn_figures_give_no_list():
+    assert report._figures_markdown({"learning": None}) == [
+        "- learning: not drawn (the contexts lack the fields it needs)."]
+    assert report._figures_markdown({}) == []
+
+
+def test_failed_jobs_are_a_list_after_the_jobs_paragraph(tmp_path):
+    import re
+
+    spec = micro_spec(tmp_path)
+    job = {"job_id": "learn/buggy/10000", "status": "failed", "error": "Trace\nKeyError: 'x'"}
+    pending = {"job_id": "transfer/buggy/10000/moon", "status": "pending", "error": None}
+    markdown = report._markdown(spec, {}, [], {}, [job], [job, pending], {}, {})
+    html = report._html(markdown, tmp_path, {})
+    jobs = html[html.index("<h2>Jobs</h2>"):]
+    assert re.search(r"<p>0 of 2 jobs done, 1 failed.\s*1 jobs not run:.*?</p>\s*<ul>\s*"
+                     r"<li><code>learn/buggy/10000</code> failed: KeyError: 'x'</li>", jobs,
+                     re.S)
+
+
+def test_infractions_stack_in_the_order_the_world_declares(tmp_path, monkeypatch):
+    from exgen.envs.world_info import WorldInfo
+    from exgen.experiments.statistics import Interval
+
+    drawn = []
+    monkeypatch.setattr(report, "_save", lambda figure, path, **_: drawn.append(figure) or path)
+    spec = micro_spec(tmp_path)
+    agent, test = spec.agents[0].name, spec.tests[0].name
+    point = Interval(0.5, 0.2, 0.8)
+    rows = [report.TransferRow(agent, test, "extrapolation", point, point, "1", {})]
+    transfer = [{"agent": agent, "job_id": f"transfer/{agent}/10000/{test}",
+                 "infractions": {"zebra": 1, "b_rule": 2, "a_rule": 1}}]
+    world = WorldInfo("X-v0", infractions=("b_rule", "a_rule"))
+    report._figure_infractions(spec, world, rows, transfer, tmp_path / "i.png")
+    legend = [t.get_text() for t in drawn[0].axes[1].get_legend().get_texts()]
+    assert legend == ["b rule", "a rule", "zebra"]

@@ -164,8 +164,8 @@ def test_the_left_hand_town_paints_the_other_lanes():
         world.time_s += 0.1
     put(world, 58.25, 45.2, NORTH)
     lights = occupancy_raster(world)[LIGHTS]
-    # The northbound lanes are now west of the centre line (x 56.5 .. 60 m), right
-    # under the car's path; the eastbound ones north of it, up and to the left.
+    # Driving on the left, the northbound lanes lie west of the centre line (x 56.5 ..
+    # 60 m), right under the car's path; the eastbound ones north of it, up and left.
     assert cells(lights[:, MID - 2:]) == block(range(21, 26), range(0, 4))
     assert (lights[21:26, MID - 2:MID + 2] == 255).all()
     assert cells(lights[:, :MID - 2]) == block(range(14, 17), range(25, 30))

@@ -11,11 +11,15 @@ import exgen  # noqa: F401  (registers CityDriving-v0)
 from exgen.envs.city import public
 from exgen.envs.city.config import shipped_maps
 from exgen.envs.city.pedestrians import crosswalks
-from exgen.envs.city.render import (
+from exgen.envs.city.render import render_map_image
+from exgen.envs.city.render_lights import light_spots
+from exgen.envs.city.render_road_users import traffic_colour
+from exgen.envs.city.render_roads import zebra_stripes
+from exgen.envs.city.render_route import route_points
+from exgen.envs.city.render_style import (
     BRAKE_LIGHT,
     CAR,
     CAR_SLIPPING,
-    HEIGHT_PX,
     LIGHT_COLOURS,
     MINIMAP_MARGIN_PX,
     MINIMAP_PX,
@@ -23,17 +27,11 @@ from exgen.envs.city.render import (
     PEDESTRIAN,
     PEDESTRIAN_AGAINST,
     TRAFFIC_WINDOW,
-    WIDTH_PX,
     ZEBRA,
     ZEBRA_GAP_M,
     ZEBRA_STRIPE_M,
-    car_view,
-    light_spots,
-    render_map_image,
-    route_points,
-    traffic_colour,
-    zebra_stripes,
 )
+from exgen.envs.city.render_view import HEIGHT_PX, WIDTH_PX, car_view
 from exgen.envs.city.traffic import CROSSWALK_M
 
 THROTTLE = np.array([0.0, 0.5], np.float32)
