@@ -6,7 +6,9 @@ An agent is made for one env (``exgen.agents.make_agent(name, env=env)``) and of
   returning ``(action, state)``, SB3's signature; evaluation passes
   ``deterministic=True``;
 - ``learn(total_timesteps=None, *, total_episodes=None, callback=None) -> self``;
-- ``save(path)`` and the class method ``load(path, env=None)``.
+- ``save(path)`` and the class method ``load(path, env=None)``; optional for an agent
+  that does not learn (see :func:`learning_hooks`): a training run then records its
+  import path and constructor arguments, and loading builds it afresh.
 
 Agents that learn from their own trials (the physics planner measuring gravity, a
 user's agent) also implement the optional hooks ``observe(transition)`` and
@@ -119,6 +121,35 @@ class OnlineAgent:
         state = self.__dict__.copy()
         state["env"] = None
         return state
+
+
+#: The methods through which an agent changes itself as it plays or trains.
+LEARNING_HOOKS = ("learn", "observe", "end_episode")
+
+
+def learning_hooks(agent: Any) -> tuple[str, ...]:
+    """The learning hooks that ``agent`` (an agent or its class) defines, leaving out
+    :class:`OnlineAgent`'s own (they change nothing)."""
+    cls = agent if isinstance(agent, type) else type(agent)
+    return tuple(hook for hook in LEARNING_HOOKS
+                 if callable(getattr(cls, hook, None))
+                 and getattr(cls, hook) is not getattr(OnlineAgent, hook))
+
+
+def can_save(agent: Any) -> bool:
+    """Whether ``agent`` (an agent or its class) has a ``save(path)`` method."""
+    return callable(getattr(agent, "save", None))
+
+
+def unsaved_learning(agent: Any, name: str) -> str | None:
+    """Why what ``agent`` (an agent or its class) learns would be lost, or None: it has
+    learning hooks but no ``save``."""
+    hooks = learning_hooks(agent)
+    if not hooks or can_save(agent):
+        return None
+    return (f"agent {name!r} learns ({', '.join(f'{h}()' for h in hooks)}) but has no "
+            f"save(path), so what it learns cannot be kept; give it save(path) and a class "
+            f"method load(path, env=None), or subclass exgen.agents.OnlineAgent")
 
 
 #: Top-level packages that became ``exgen.<name>`` in release 0.2.

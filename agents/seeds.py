@@ -1,4 +1,4 @@
-"""The protocol's seed ranges (DESIGN.md), and fresh held-out seeds.
+"""The protocol's seed ranges (docs/protocol.md), and fresh held-out seeds.
 
 Development and tests use seeds below 10,000, training 10,000 to 999,999, and
 benchmarks and reports seeds of 1,000,000 and above, drawn fresh per run and printed.

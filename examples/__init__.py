@@ -1,1 +1,1 @@
-"""Example agents; see README, "Plug in your own agent"."""
+"""Example agents; see docs/agents.md, "Plug in your own agent"."""

@@ -2,7 +2,7 @@
 
 Everything here takes plain numbers (per-seed scores, per-episode successes, episodes to
 criterion) and returns small frozen dataclasses whose ``str`` is ready for a report. Uses
-numpy only. Vocabulary as in DESIGN.md: a *seed* is one independent run of an agent; a
+numpy only. Vocabulary as in docs/protocol.md: a *seed* is one independent run of an agent; a
 *success* is the env's ``info["is_success"]`` at episode end.
 """
 
