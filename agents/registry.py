@@ -10,6 +10,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from exgen.agents.base import unsaved_learning
 from exgen.agents.random_agent import RandomAgent
 from exgen.agents.sb3 import ALGORITHMS, SB3Agent
 
@@ -40,6 +41,13 @@ def resolve(name: str) -> Callable[..., Any]:
 def make_agent(name: str, env: Any, **hyperparameters: Any) -> Any:
     """An agent called ``name`` bound to ``env``; hyperparameters override defaults."""
     return resolve(name)(env, **hyperparameters)
+
+
+def unsaved_learning_of(name: str) -> str | None:
+    """Why agent ``name`` could not keep what it learns (learning hooks, no ``save``), or
+    None. Only a class is inspected: a factory function is taken on trust."""
+    factory = resolve(name)
+    return unsaved_learning(factory, name) if isinstance(factory, type) else None
 
 
 def _import(path: str) -> Callable[..., Any]:

@@ -9,6 +9,8 @@ One output folder per run holds:
   held-out seeds;
 - ``checkpoints/``: the agent every ``checkpoint_every`` steps and when interrupted;
 - ``tensorboard/``: training curves; ``model.zip`` (or ``model.pkl``): the final agent;
+- ``agent.json``: written when the run finishes; for an agent without ``save`` that does
+  not learn (no model file), its constructor arguments, to build it afresh at load;
 - ``summary.json``: the outcome, rewritten atomically as the run goes;
 - ``run.log``: messages and any traceback of the agent's own code.
 
@@ -36,7 +38,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
-from exgen.agents.base import OnlineAgent
+from exgen.agents.base import OnlineAgent, can_save, learning_hooks, unsaved_learning
 from exgen.agents.episodes import run_episodes
 from exgen.agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from exgen.agents.registry import make_agent, resolve
@@ -260,6 +262,9 @@ class _Run:
             self.logger.info("resumed from %s", checkpoint)
         else:
             self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)
+        problem = unsaved_learning(self.agent, spec.agent)
+        if problem is not None:
+            self.logger.warning("%s", problem)
         self.eval_env = make_env(spec.env_id, **self._eval_kwargs())
         next_eval = _next_multiple(self.log.total_steps, spec.eval_every_steps)
         next_checkpoint = _next_multiple(self.log.total_steps, spec.checkpoint_every_steps)
@@ -327,6 +332,9 @@ class _Run:
         agent = getattr(self, "agent", None)
         if agent is None:
             return None
+        if not can_save(agent):  # an agent without save() leaves no checkpoint
+            self.logger.info("no checkpoint: agent %s has no save()", self.spec.agent)
+            return None
         folder = self.out / "checkpoints"
         folder.mkdir(exist_ok=True)
         steps = (agent.model.num_timesteps if isinstance(agent, SB3Agent)
@@ -382,8 +390,9 @@ class _Run:
     def close(self) -> None:
         agent = getattr(self, "agent", None)
         if agent is not None and self.status == "finished":
-            _save_atomically(agent, self.out, "model")
-            _write_agent_meta(self.out / "agent.json", self.spec)
+            if can_save(agent):
+                _save_atomically(agent, self.out, "model")
+            _write_agent_meta(self.out / "agent.json", self.spec, agent)
         envs = getattr(getattr(agent, "model", None), "env", None)
         if envs is not None:  # subprocess envs end here, not at exit
             envs.close()
@@ -551,9 +560,17 @@ def _suffix(agent: Any) -> str:
     return ".zip" if isinstance(agent, SB3Agent) else ".pkl"
 
 
-def _write_agent_meta(path: Path, spec: RunSpec) -> None:
-    write_json_atomically(path, {"agent": spec.agent, "env_id": spec.env_id,
-                                 "env_kwargs": spec.env_kwargs})
+def _write_agent_meta(path: Path, spec: RunSpec, agent: Any) -> None:
+    """``agent.json``: the agent's name and env; for an agent without ``save``,
+    ``"saved": false`` and, if it does not learn, the keyword arguments it was made
+    with (``constructor``), so that loading builds it afresh."""
+    meta: dict[str, Any] = {"agent": spec.agent, "env_id": spec.env_id,
+                            "env_kwargs": spec.env_kwargs}
+    if not can_save(agent):
+        meta["saved"] = False
+        if not learning_hooks(agent):
+            meta["constructor"] = {"seed": spec.seed, **spec.hyperparameters}
+    write_json_atomically(path, meta)
 
 
 def _file_logger(path: Path) -> logging.Logger:
@@ -568,26 +585,50 @@ def _file_logger(path: Path) -> logging.Logger:
 
 def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) -> Any:
     """``(agent, run metadata)`` saved by a training run: its folder, or a model or
-    checkpoint file inside it."""
+    checkpoint file inside it. A finished run that saved no model (its agent has no
+    ``save`` and does not learn) gives the agent made afresh on ``env``."""
     path = Path(folder_or_model)
-    if path.is_dir():
-        if not (path / "agent.json").exists():
-            checkpoints = sorted(p for p in (path / "checkpoints").glob("step_*")
-                                 if p.suffix in (".zip", ".pkl"))
-            hint = (f"; its last checkpoint is {checkpoints[-1]}" if checkpoints
-                    else "; it has no checkpoint either")
-            raise FileNotFoundError(f"{path} holds no finished agent (agent.json): the run "
-                                    f"was stopped before it ended{hint}")
-        meta = json.loads((path / "agent.json").read_text(encoding="utf-8"))
-        model = next((p for p in (path / "model.zip", path / "model.pkl") if p.exists()), None)
-        if model is None:
-            raise FileNotFoundError(f"{path} has no model.zip or model.pkl (did the run "
-                                    f"finish? checkpoints are in {path / 'checkpoints'})")
-        path = model
-    else:
-        meta = json.loads(((path.parent.parent if path.parent.name == "checkpoints"
-                            else path.parent) / "run.json").read_text(encoding="utf-8"))
-    return load_agent(meta["agent"], path, env=env), meta
+    meta = run_metadata(path)
+    if not path.is_dir():
+        return load_agent(meta["agent"], path, env=env), meta
+    model = next((p for p in (path / "model.zip", path / "model.pkl") if p.exists()), None)
+    if model is None and meta.get("saved") is False:
+        return rebuild_agent(meta, path, env), meta
+    if model is None:
+        raise FileNotFoundError(f"{path} has no model.zip or model.pkl (did the run "
+                                f"finish? checkpoints are in {path / 'checkpoints'})")
+    return load_agent(meta["agent"], model, env=env), meta
+
+
+def run_metadata(folder_or_model: str | Path) -> dict[str, Any]:
+    """What a training run recorded about its agent and env: a finished run folder's
+    ``agent.json``, or the ``run.json`` of the run a model or checkpoint file is in."""
+    path = Path(folder_or_model)
+    if not path.is_dir():
+        run = path.parent.parent if path.parent.name == "checkpoints" else path.parent
+        return json.loads((run / "run.json").read_text(encoding="utf-8"))
+    if not (path / "agent.json").exists():
+        checkpoints = sorted(p for p in (path / "checkpoints").glob("step_*")
+                             if p.suffix in (".zip", ".pkl"))
+        hint = (f"; its last checkpoint is {checkpoints[-1]}" if checkpoints
+                else "; it has no checkpoint either")
+        raise FileNotFoundError(f"{path} holds no finished agent (agent.json): the run "
+                                f"was stopped before it ended{hint}")
+    return json.loads((path / "agent.json").read_text(encoding="utf-8"))
+
+
+def rebuild_agent(meta: dict[str, Any], folder: Path, env: gym.Env | None = None) -> Any:
+    """The agent of run ``folder``, which saved no model: made afresh from its import
+    path and the constructor arguments in ``meta`` (``agent.json``), on ``env`` or, when
+    None, on a new env of the run's context. Refused for an agent that learns."""
+    if "constructor" not in meta:
+        raise FileNotFoundError(
+            f"{folder} kept no model: agent {meta['agent']!r} learns but has no "
+            f"save(path), so what it learned was lost; give it save(path) and load(path, "
+            f"env=None) and train again")
+    if env is None:
+        env = make_env(meta["env_id"], **meta.get("env_kwargs", {}))
+    return make_agent(meta["agent"], env, **meta["constructor"])
 
 
 def load_agent(name: str, path: str | Path, env: Any = None) -> Any:

@@ -39,21 +39,48 @@ class ContextConfig:
     @classmethod
     def from_presets(cls: type[Config], *names: str, **overrides: Any) -> Config:
         """Combine named presets left to right, then apply ``overrides``."""
-        values: dict[str, Any] = {}
+        values = {key: value for key, (value, _) in cls.preset_sources(names).items()}
+        values.update(overrides)
+        return cls.from_kwargs(**values)
+
+    @classmethod
+    def preset_sources(cls, names: Sequence[str]) -> dict[str, tuple[Any, str]]:
+        """Field -> ``(value, preset name)`` of the presets ``names``, combined left to
+        right (a later preset wins)."""
+        sources: dict[str, tuple[Any, str]] = {}
         for name in names:
             if name not in cls.presets:
                 raise ValueError(f"unknown preset {name!r}; valid presets: "
                                  f"{', '.join(sorted(cls.presets))}")
-            values.update(cls.presets[name])
-        values.update(overrides)
-        return cls.from_kwargs(**values)
+            sources.update({key: (value, name) for key, value in cls.presets[name].items()})
+        return sources
+
+    @classmethod
+    def without_presets(cls, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """``kwargs`` (env keywords) with ``preset`` replaced by the fields it sets.
+
+        Presets combine left to right; a field given in ``kwargs`` too must have the
+        same value, else ``ValueError`` names the field and the preset.
+        """
+        given = dict(kwargs)
+        preset = given.pop("preset", None)
+        if preset is None:
+            return given
+        from_presets = cls.preset_sources(preset_names(preset))
+        for key, value in given.items():
+            if key in from_presets and not same_value(value, from_presets[key][0]):
+                preset_value, name = from_presets[key]
+                raise ValueError(f"{key}={value!r} contradicts preset {name!r} ({key} "
+                                 f"{preset_value!r}); give the field or the preset, not both")
+        return {**{key: value for key, (value, _) in from_presets.items()}, **given}
 
     @classmethod
     def for_env(cls: type[Config], config: Config | None,
                 preset: str | Sequence[str] | None, fields: Mapping[str, Any],
                 env_arguments: Sequence[str]) -> Config:
         """The context of an env made with ``config`` or ``preset`` and field keywords;
-        an unknown keyword's error also lists ``env_arguments``."""
+        an unknown keyword's error also lists ``env_arguments``. A field that a preset
+        sets to another value is an error (:meth:`without_presets`)."""
         try:
             check_field_names(cls, fields)
         except TypeError as error:
@@ -64,8 +91,7 @@ class ContextConfig:
         if config is not None and preset is not None:
             raise ValueError("pass either config or preset, not both")
         if preset is not None:
-            names = (preset,) if isinstance(preset, str) else tuple(preset)
-            return cls.from_presets(*names, **fields)
+            return cls.from_kwargs(**cls.without_presets({**fields, "preset": preset}))
         return (config or cls()).replace(**fields)
 
     def replace(self: Config, **changes: Any) -> Config:
@@ -137,6 +163,24 @@ def sample_ranges(config: Any, rng: np.random.Generator) -> Any:
         return config
     draws = {name: float(rng.uniform(*getattr(config, name))) for name in ranged}
     return dataclasses.replace(config, **draws)
+
+
+def preset_names(preset: str | Sequence[str]) -> tuple[str, ...]:
+    """The names in a ``preset`` argument: one name or a sequence of them."""
+    names = (preset,) if isinstance(preset, str) else preset
+    if not isinstance(names, Sequence) or not all(isinstance(n, str) for n in names):
+        raise TypeError(f"preset must be a name or a list of names, got {preset!r}")
+    return tuple(names)
+
+
+def same_value(first: Any, second: Any) -> bool:
+    """Whether two field values are equal, a list and a tuple of equal items included."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
+            return tuple(plain(v) for v in value)
+        return value
+
+    return bool(plain(first) == plain(second))
 
 
 def check_field_names(cls: type, kwargs: Iterable[str]) -> None:

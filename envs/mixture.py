@@ -15,6 +15,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from exgen.envs.fields import ContextConfig
+
 #: Reset seeds handed to the drawn env are below this.
 _SEED_LIMIT = 2**31
 
@@ -75,3 +77,40 @@ def make_env(env_id: str, **kwargs: Any) -> gym.Env:
     """``gym.make`` of ``env_id``, or of the mixture of ``contexts`` when given."""
     mixed_id, arguments = env_arguments(env_id, kwargs)
     return gym.make(mixed_id, **arguments)
+
+
+def context_class(env_id: str) -> type[ContextConfig] | None:
+    """The config class of ``env_id``'s context, or None for an env without one."""
+    env = gym.make(env_id)
+    config = getattr(env.unwrapped, "config", None)
+    env.close()
+    return type(config) if isinstance(config, ContextConfig) else None
+
+
+def replace_context(env_id: str, base: Mapping[str, Any],
+                    changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Env keywords ``base`` (a run's, say) with ``changes`` replacing what they name.
+
+    A ``preset`` on either side becomes the fields it sets first, so a preset in
+    ``changes`` replaces those fields of ``base`` (``{"gravity": 9.81}`` changed by
+    ``{"preset": "moon"}`` gives ``{"gravity": 1.62}``). A mixture's ``contexts`` each
+    get the changes.
+    """
+    cls = context_class(env_id)
+    if cls is None:
+        return {**base, **changes}
+    changed = cls.without_presets(changes)
+    if "contexts" in base:
+        return {**base, "contexts": [{**cls.without_presets(c), **changed}
+                                     for c in base["contexts"]]}
+    return {**cls.without_presets(base), **changed}
+
+
+def context_of(env: gym.Env) -> dict[str, Any] | list[dict[str, Any]] | None:
+    """The context ``env`` was made with, as plain data with its ranges (sampled at
+    each reset): its config's fields, a list of them for a mixture, or None."""
+    inner = env.unwrapped
+    if isinstance(inner, ContextMixture):
+        return [context_of(member) for member in inner.envs]
+    config = getattr(inner, "config", None)
+    return config.to_dict() if isinstance(config, ContextConfig) else None

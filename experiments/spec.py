@@ -136,7 +136,7 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
     if bad:
         raise SpecError(f"{where}.seeds must be training seeds in {TRAINING_SEEDS.start}.."
                         f"{TRAINING_SEEDS.stop - 1}, got {bad[0]}")
-    agents = [_agent(a, f"{source} agents[{i}]")
+    agents = [_agent(a, f"{source} agents[{i}]", env)
               for i, a in enumerate(_required(data, "agents", list, source))]
     agents = _chosen(agents, chosen.get("agents"), f"{where}.agents", "agent")
     tests = [_test(t, f"{source} tests[{i}]")
@@ -180,7 +180,7 @@ def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, An
     """Resolve every agent name, and check an SB3 agent's hyperparameters against its
     table and its env's action space (``action_spaces``, per agent name), so that a
     typo fails at load, not in a job."""
-    from exgen.agents.registry import AgentNotFound, resolve
+    from exgen.agents.registry import AgentNotFound, resolve, unsaved_learning_of
     from exgen.agents.sb3 import ALGORITHMS, check_hyperparameters
 
     for agent in spec.agents:
@@ -189,6 +189,9 @@ def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, An
             resolve(agent.agent)
         except AgentNotFound as error:
             raise SpecError(f"{where}.agent: {error}") from None
+        unsaved = unsaved_learning_of(agent.agent)  # transfer jobs load what it learned
+        if unsaved is not None:
+            raise SpecError(f"{where}.agent: {unsaved}")
         if agent.agent not in ALGORITHMS:
             continue
         try:
@@ -218,7 +221,7 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> dict[str, Any]:
 
     if spec.env not in gym.registry:
         raise SpecError(f"{source}.env: unknown env {spec.env!r}; registered: "
-                        f"{', '.join(k for k in gym.registry if k.startswith(('Lunar', 'City')))}")
+                        f"{', '.join(_exgen_env_ids())}")
     # (where, context, the agent whose action space it gives or None)
     contexts = [(f"agents {a.name!r} train", {**c, **a.interface}, a.name if i == 0 else None)
                 for a in spec.agents for i, c in enumerate(a.train)]
@@ -242,7 +245,19 @@ def _check_contexts(spec: ExperimentSpec, source: str) -> dict[str, Any]:
     return action_spaces
 
 
-def _agent(data: Any, where: str) -> AgentSpec:
+def _exgen_env_ids() -> list[str]:
+    """The registered env ids of exgen's worlds: those that declare a context."""
+    import gymnasium as gym
+
+    from exgen.envs.world_info import world_info
+
+    return [k for k, v in gym.registry.items()
+            if isinstance(v.entry_point, str) and v.entry_point.startswith("exgen.")
+            and world_info(k).config_class is not None]
+
+
+def _agent(data: Any, where: str, env: str) -> AgentSpec:
+    """The agent table ``data`` of a spec of ``env``, validated."""
     if not isinstance(data, dict):
         raise SpecError(f"{where} must be a table, got {type(data).__name__}")
     _no_unknown(data, _AGENT_KEYS, where)
@@ -253,25 +268,36 @@ def _agent(data: Any, where: str) -> AgentSpec:
         name=_required(data, "name", str, where), agent=_required(data, "agent", str, where),
         train=tuple(_ranges_as_tuples(c) for c in train),
         observe_context=bool(data.get("observe_context", False)),
-        interface=_interface(data.get("interface", {}), where),
+        interface=_interface(data.get("interface", {}), where, env),
         hyperparameters=dict(data.get("hyperparameters", {})),
         budget_steps=_positive(data, "budget_steps", where, None),
         budget_episodes=_positive(data, "budget_episodes", where, None))
 
 
-#: Env arguments an agent's ``interface`` may set: its actions and what it observes.
-INTERFACE_KEYS = {"continuous", "observe_context", "observe_route", "observe_raster",
-                  "observe_fuel"}
-
-
-def _interface(data: Any, where: str) -> dict[str, Any]:
+def _interface(data: Any, where: str, env: str) -> dict[str, Any]:
+    """An agent's ``interface``: env arguments of its actions and what it observes, those
+    that ``env``'s world declares (``WorldInfo.interface_keys``), each true or false."""
     if not isinstance(data, dict):
         raise SpecError(f"{where}.interface must be a table, got {type(data).__name__}")
-    _no_unknown(data, INTERFACE_KEYS, f"{where}.interface")
+    allowed = _interface_keys(env)
+    if allowed is not None:
+        _no_unknown(data, set(allowed), f"{where}.interface")
     for key, value in data.items():
         if not isinstance(value, bool):
             raise SpecError(f"{where}.interface.{key} must be true or false, got {value!r}")
     return dict(data)
+
+
+def _interface_keys(env: str) -> frozenset[str] | None:
+    """The interface arguments ``env`` declares; None for an unknown env (the check of
+    the env names it)."""
+    import exgen  # noqa: F401  (registers the env ids)
+    from exgen.envs.world_info import world_info
+
+    try:
+        return world_info(env).interface_keys
+    except KeyError:
+        return None
 
 
 def _test(data: Any, where: str) -> TestSpec:

@@ -1,6 +1,9 @@
-"""Evaluate a trained agent on any context, optionally recording GIFs of its episodes.
+"""Evaluate a trained agent, or one that needs no training, on any context.
 
-Example: ``exgen evaluate runs/ppo-LunarLanding-v0-10000 --preset mars --episodes 50``
+Optionally records GIFs of its episodes. Examples:
+``exgen evaluate runs/ppo-LunarLanding-v0-10000 --preset mars --episodes 50`` (the run's
+training context with the preset's fields replaced) and ``exgen evaluate --agent planner
+--env LunarLanding-v0 --preset moon --episodes 10`` (no run folder).
 """
 
 from __future__ import annotations
@@ -10,22 +13,34 @@ import json
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
+from exgen.agents.registry import make_agent, resolve
+from exgen.agents.sb3 import ALGORITHMS
 from exgen.agents.seeds import draw_held_out_seed
-from exgen.agents.training import load_trained_agent
+from exgen.agents.training import load_trained_agent, run_metadata
+from exgen.envs.mixture import context_of, make_env, replace_context
 from exgen.envs.recording import save_gif
-from exgen.scripts.inputs import add_env_arguments, check_env_kwargs, env_kwargs, input_errors
+from exgen.scripts.inputs import (
+    InputError,
+    add_env_arguments,
+    env_kwargs,
+    input_errors,
+)
 
 NAME = "evaluate"
+#: The env of ``--agent`` without ``--env``, as for ``exgen train``.
+DEFAULT_ENV = "LunarLanding-v0"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", type=Path, metavar="RUN",
-                        help="a training output folder, or a model file")
+    parser.add_argument("path", type=Path, nargs="?", metavar="RUN",
+                        help="a training output folder, or a model file (or give --agent)")
+    parser.add_argument("--agent", help="evaluate this agent without a run folder: random, "
+                                        "planner or package.module:Class (not an RL "
+                                        "algorithm: train it first)")
     add_env_arguments(parser)
     parser.set_defaults(env=None)
     parser.add_argument("--episodes", type=int, default=20, help="episodes (default: 20)")
@@ -39,22 +54,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     with input_errors():
-        if args.episodes <= 0:
-            raise ValueError(f"--episodes must be > 0, got {args.episodes}")
-        agent, meta = load_trained_agent(args.path)
-        env_id = args.env or meta["env_id"]
-        kwargs = {**meta.get("env_kwargs", {}),
-                  **env_kwargs(args.context, args.preset, args.observe_context,
-                               args.observe_fuel)}
-        check_env_kwargs(env_id, kwargs)
-    seed = args.seed if args.seed is not None else draw_held_out_seed(args.episodes)
-    env = gym.make(env_id, **kwargs)
+        _check_arguments(args)
+        seed = args.seed if args.seed is not None else draw_held_out_seed(args.episodes)
+        given = env_kwargs(args.context, args.preset, args.observe_context, args.observe_fuel)
+        if args.agent is None:
+            name, env_id, kwargs = _run_context(args.path, args.env, given)
+        else:
+            name, env_id = args.agent, args.env or DEFAULT_ENV
+            kwargs = replace_context(env_id, {}, given)
+        env = make_env(env_id, **kwargs)  # a bad context fails here, as one line
+        agent = (make_agent(name, env, seed=seed) if args.path is None
+                 else load_trained_agent(args.path, env=env)[0])
     agent.env = getattr(agent, "env", None) or env
     records = run_episodes(agent, env, seed=range(seed, seed + args.episodes),
-                           deterministic=not args.stochastic, agent_name=meta["agent"])
+                           deterministic=not args.stochastic, agent_name=name)
     successes = [r.is_success for r in records]
     print(json.dumps({
-        "agent": meta["agent"], "env_id": env_id, "env_kwargs": kwargs,
+        "agent": name, "run": None if args.path is None else str(args.path),
+        "env_id": env_id, "env_kwargs": kwargs, "context": context_of(env),
         "seeds": [seed, seed + args.episodes - 1], "episodes": len(records),
         "success_rate": float(np.mean(successes)),
         "mean_return": float(np.mean([r.episode_return for r in records])),
@@ -66,12 +83,43 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_arguments(args: argparse.Namespace) -> None:
+    """One of RUN and ``--agent``; positive counts; a seed >= 0; an untrained agent that
+    needs no training."""
+    if args.path is not None and args.agent is not None:
+        raise InputError(f"give RUN ({args.path}) or --agent ({args.agent}), not both")
+    if args.path is None and args.agent is None:
+        raise InputError("give RUN (a training output folder or model file) or --agent NAME "
+                         "(an agent that needs no training)")
+    for option, value in (("--episodes", args.episodes), ("--gif-episodes", args.gif_episodes)):
+        if value <= 0:
+            raise InputError(f"{option} must be > 0, got {value}")
+    if args.seed is not None and args.seed < 0:
+        raise InputError(f"--seed must be >= 0, got {args.seed}")
+    if args.agent is not None:
+        resolve(args.agent)
+        if args.agent in ALGORITHMS:
+            raise InputError(f"--agent {args.agent} is an RL algorithm and learns first: "
+                             f"exgen train --agent {args.agent} ..., then exgen evaluate RUN")
+
+
+def _run_context(path: Path, env_id: str | None,
+                 given: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """``(agent name, env id, env kwargs)`` of evaluating run ``path``: its training
+    context with the ``given`` fields (and a given preset's) replaced; on another env
+    than its own, ``given`` alone."""
+    meta = run_metadata(path)
+    env_id = env_id or meta["env_id"]
+    trained = meta.get("env_kwargs", {}) if env_id == meta["env_id"] else {}
+    return meta["agent"], env_id, replace_context(env_id, trained, given)
+
+
 def record_gifs(agent: Any, env_id: str, kwargs: dict[str, Any], seed: int, count: int,
                 folder: Path, deterministic: bool) -> None:
     """Write one GIF per episode for the first ``count`` evaluation seeds."""
     from exgen.envs.recording import record_episode
 
-    env = gym.make(env_id, render_mode="rgb_array", **kwargs)
+    env = make_env(env_id, render_mode="rgb_array", **kwargs)
     fps = env.metadata.get("render_fps", 30)
 
     def policy(observation: np.ndarray) -> Any:

@@ -9,6 +9,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from exgen.envs.mixture import make_env
+
 
 class InputError(Exception):
     """Bad command-line input: reported as one line with exit code 2."""
@@ -79,7 +81,7 @@ def check_env_kwargs(env_id: str, kwargs: dict[str, Any]) -> gym.Space:
     """Build the env once so an unknown id or context key fails before any work; its
     action space."""
     with input_errors():
-        env = gym.make(env_id, **kwargs)
+        env = make_env(env_id, **kwargs)  # a mixture when kwargs hold contexts
         env.close()
         return env.action_space
 

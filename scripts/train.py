@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import exgen  # noqa: F401  (registers the env ids)
-from exgen.agents.registry import resolve
+from exgen.agents.registry import unsaved_learning_of
 from exgen.agents.sb3 import ALGORITHMS, check_hyperparameters
 from exgen.agents.training import VEC_ENVS, RunSpec, train
+from exgen.envs.mixture import replace_context
 from exgen.scripts.inputs import (
     InputError,
     add_env_arguments,
@@ -59,14 +61,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     with input_errors():
         kwargs = env_kwargs(args.context, args.preset, args.observe_context, args.observe_fuel)
-        resolve(args.agent)
+        unsaved = unsaved_learning_of(args.agent)
         action_space = check_env_kwargs(args.env, kwargs)
         hyperparameters = parse_context(args.hyper)
         if args.agent in ALGORITHMS:
             check_hyperparameters(args.agent, args.env, hyperparameters, action_space)
         eval_kwargs = None
-        if args.eval_context is not None:
-            eval_kwargs = {**kwargs, **parse_context(args.eval_context)}
+        if args.eval_context is not None:  # the training context, these fields replaced
+            eval_kwargs = replace_context(args.env, kwargs, parse_context(args.eval_context))
             check_env_kwargs(args.env, eval_kwargs)
         out = args.out or Path("runs") / f"{args.agent.replace(':', '.')}-{args.env}-{args.seed}"
         spec = RunSpec(
@@ -81,10 +83,13 @@ def run(args: argparse.Namespace) -> int:
         if not args.resume and (out / "run.json").exists():
             raise InputError(f"{out} already holds a run; pass --resume to continue it or "
                              f"choose another --out")
+    if unsaved is not None:
+        print(f"exgen train: warning: {unsaved}; exgen evaluate will refuse this run",
+              file=sys.stderr)
     summary = train(spec, resume=args.resume, progress=not args.no_progress)
     print(json.dumps({key: summary[key] for key in (
         "status", "episodes", "total_steps", "episodes_to_criterion", "last_evaluation",
         "wall_time_s")}, indent=2))
-    print(f"wrote {out}/ (monitor.csv, evaluations.npz, summary.json, checkpoints/, "
-          f"tensorboard/)")
+    written = sorted(f"{p.name}/" if p.is_dir() else p.name for p in out.iterdir())
+    print(f"wrote {out}/ ({', '.join(written)})")
     return 0

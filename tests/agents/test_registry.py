@@ -3,7 +3,9 @@ import pytest
 
 from examples.hill_climber import HillClimber
 from exgen.agents import AgentNotFound, make_agent, resolve
+from exgen.agents.base import learning_hooks
 from exgen.agents.random_agent import RandomAgent
+from exgen.agents.registry import unsaved_learning_of
 from exgen.agents.sb3 import SB3Agent
 
 
@@ -41,3 +43,23 @@ def test_planner_resolves_per_env_and_says_where_none_exists(env):
     with pytest.raises(AgentNotFound, match="no physics planner for env 'CartPole-v1'; "
                                             "planners exist for: LunarLanding-v0"):
         make_agent("planner", gym.make("CartPole-v1"))
+
+
+def test_learning_hooks_leave_out_the_online_agents_do_nothing_defaults(env):
+    assert learning_hooks(RandomAgent) == () == learning_hooks(make_agent("random", env))
+    assert learning_hooks(HillClimber) == ("end_episode",)
+    assert learning_hooks(SB3Agent) == ("learn",)
+    assert learning_hooks(object()) == ()
+
+
+@pytest.mark.parametrize(("name", "problem"), [
+    ("random", None), ("planner", None), ("ppo", None),
+    ("examples.hill_climber:HillClimber", None),  # learns, and saves
+    ("tests.scripts.test_train_evaluate:PredictOnly", None),  # saves nothing, learns nothing
+    ("tests.scripts.test_train_evaluate:NoSaveLearner",
+     "agent 'tests.scripts.test_train_evaluate:NoSaveLearner' learns (observe()) but has no "
+     "save(path), so what it learns cannot be kept"),
+])
+def test_an_agent_that_learns_without_save_is_named(name, problem):
+    found = unsaved_learning_of(name)
+    assert found == problem if problem is None else found.startswith(problem)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 
+import gymnasium as gym
 import numpy as np
 import pytest
 
@@ -236,3 +237,21 @@ def test_relearning_from_a_model_keeps_its_final_exploration(tmp_path):
     final = agent.model.exploration_final_eps
     assert agent.model.exploration_schedule(1.0) == final  # from its first relearning step
     assert agent.model.learning_starts == 0  # no random warm-up that forgets the policy
+
+
+def test_a_predict_only_agent_is_rebuilt_from_its_constructor_arguments(tmp_path):
+    name = "tests.scripts.test_train_evaluate:PredictOnly"
+    summary = train(spec(tmp_path, agent=name, total_episodes=2, eval_episodes=1,
+                         checkpoint_every_steps=50, hyperparameters={"gain": 2.0},
+                         env_kwargs={"gravity": 3.71}))
+    out = tmp_path / "run"
+    assert summary["status"] == "finished" and summary["episodes"] == 2
+    assert not (out / "checkpoints").exists() and not (out / "model.pkl").exists()
+    assert "no checkpoint: agent" in (out / "run.log").read_text()
+    meta = json.loads((out / "agent.json").read_text())
+    assert meta["saved"] is False and meta["constructor"] == {"seed": 10_000, "gain": 2.0}
+    env = gym.make("LunarLanding-v0", preset="moon")
+    agent, meta = load_trained_agent(out, env=env)
+    assert agent.args == (env,) and agent.kwargs == {"seed": 10_000, "gain": 2.0}
+    alone, _ = load_trained_agent(out)  # on a new env of the run's context
+    assert alone.args[0].unwrapped.config.gravity == 3.71

@@ -4,7 +4,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import exgen  # noqa: F401
-from exgen.envs.mixture import make_env
+from exgen.envs.lunar.config import LanderConfig
+from exgen.envs.mixture import context_class, context_of, make_env, replace_context
 
 TWO = [{"gravity": 9.81}, {"gravity": 3.71}]
 
@@ -38,3 +39,33 @@ def test_the_mixture_is_a_valid_env_that_renders_the_drawn_context():
 def test_bad_mixtures_are_refused(contexts, message):
     with pytest.raises(ValueError, match=message):
         gym.make("ContextMixture-v0", env_id="LunarLanding-v0", contexts=contexts)
+
+
+@pytest.mark.parametrize(("base", "changes", "expected"), [
+    # A preset replaces the fields it sets; the others stay the run's.
+    ({"gravity": 9.81, "initial_height": 12.0}, {"preset": "moon"},
+     {"gravity": 1.62, "initial_height": 12.0}),
+    ({"preset": ["mars", "strong_wind"]}, {"turbulence": 0.5},
+     {"gravity": 3.71, "wind_speed": 10.0, "turbulence": 0.5}),
+    ({"gravity": 9.81, "observe_context": True}, {"wind_speed": (0.0, 5.0)},
+     {"gravity": 9.81, "observe_context": True, "wind_speed": (0.0, 5.0)}),
+    ({"contexts": TWO}, {"preset": "moon"},
+     {"contexts": [{"gravity": 1.62}, {"gravity": 1.62}]}),
+])
+def test_replace_context_replaces_the_fields_the_changes_name(base, changes, expected):
+    assert replace_context("LunarLanding-v0", base, changes) == expected
+
+
+def test_replace_context_refuses_a_change_that_contradicts_its_own_preset():
+    with pytest.raises(ValueError, match=r"gravity=3 contradicts preset 'moon'"):
+        replace_context("LunarLanding-v0", {}, {"preset": "moon", "gravity": 3})
+
+
+def test_context_of_is_the_config_made_or_each_of_a_mixture():
+    assert context_class("LunarLanding-v0") is LanderConfig
+    assert context_class("CartPole-v1") is None
+    env = gym.make("LunarLanding-v0", preset="moon", wind_speed=(0.0, 5.0))
+    assert context_of(env) == LanderConfig(gravity=1.62, wind_speed=(0.0, 5.0)).to_dict()
+    assert [c["gravity"] for c in context_of(make_env("LunarLanding-v0", contexts=TWO))] == [
+        9.81, 3.71]
+    assert context_of(gym.make("CartPole-v1")) is None

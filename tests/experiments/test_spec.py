@@ -55,6 +55,11 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("gallery_test", "mars", "gallery_test names unknown test 'mars'"),
     ("agents.0.interface", {"gravity": 3.0}, r"interface: unknown field 'gravity'"),
     ("agents.0.interface", {"continuous": "yes"}, "interface.continuous must be true or false"),
+    # The lander's interface is its own: the city's arguments are unknown to it.
+    ("agents.0.interface", {"observe_route": True},
+     r"interface: unknown field 'observe_route'; valid: continuous, observe_context, "
+     r"observe_fuel$"),
+    ("env", "Lunar-v9", "registered: LunarLanding-v0, CityDriving-v0$"),
     ("agents.0.agent", "nope", r"agents 'random'.agent: unknown agent 'nope'; valid: ppo"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
@@ -76,6 +81,12 @@ def test_an_agents_bad_hyperparameter_fails_at_load(hyperparameters, match):
         parse_spec(data, "quick")
     data["agents"][0]["hyperparameters"] = {"learning_rate": 1e-3}
     assert parse_spec(data, "quick").agents[0].hyperparameters == {"learning_rate": 1e-3}
+
+
+def test_an_agent_interface_takes_the_arguments_its_world_declares():
+    data = changed("agents.0.interface", {"observe_fuel": True, "continuous": True})
+    assert parse_spec(data, "quick").agents[0].interface == {"observe_fuel": True,
+                                                             "continuous": True}
 
 
 def test_unknown_preset_and_spec_names():

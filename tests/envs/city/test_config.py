@@ -407,11 +407,22 @@ def test_bad_render_mode_raises():
 
 
 def test_env_arguments_combine_presets_config_and_fields():
-    env = gym.make("CityDriving-v0", preset=["wet", "left_hand"], friction=0.4, map_seed=2)
-    assert env.unwrapped.config.friction == 0.4
+    env = gym.make("CityDriving-v0", preset=["wet", "left_hand"], grid_columns=4, map_seed=2)
+    assert env.unwrapped.config.friction == 0.6 and env.unwrapped.config.grid_columns == 4
     assert env.unwrapped.config.driving_side == "left"
     env = gym.make("CityDriving-v0", config=CityConfig(map_seed=3), grid_columns=4)
     assert env.unwrapped.config.map_seed == 3 and env.unwrapped.config.grid_columns == 4
+
+
+def test_a_field_that_contradicts_a_preset_is_an_error_naming_both():
+    with pytest.raises(ValueError, match=r"^friction=0\.4 contradicts preset 'wet' "
+                                         r"\(friction 0\.6\); give the field or the preset"):
+        gym.make("CityDriving-v0", preset=["wet", "left_hand"], friction=0.4)
+    with pytest.raises(ValueError, match=r"driving_side='right' contradicts preset "
+                                         r"'left_hand' \(driving_side 'left'\)"):
+        gym.make("CityDriving-v0", preset="left_hand", driving_side="right")
+    same = gym.make("CityDriving-v0", preset="wet", friction=0.6, map_seed=2)
+    assert same.unwrapped.config.friction == 0.6
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

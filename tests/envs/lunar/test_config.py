@@ -33,6 +33,27 @@ def test_presets_combine_left_to_right_and_overrides_win():
     assert LanderConfig.from_presets("titan").gravity == 1.35
 
 
+def test_a_field_that_contradicts_a_preset_is_an_error_naming_both():
+    with pytest.raises(ValueError, match=r"^gravity=9\.81 contradicts preset 'moon' "
+                                         r"\(gravity 1\.62\); give the field or the preset"):
+        gym.make("LunarLanding-v0", gravity=9.81, preset="moon")
+    with pytest.raises(ValueError, match=r"turbulence=0\.5 contradicts preset 'strong_wind'"):
+        gym.make("LunarLanding-v0", preset=["mars", "strong_wind"], turbulence=0.5)
+
+
+def test_a_field_that_agrees_with_its_preset_is_accepted():
+    env = gym.make("LunarLanding-v0", gravity=1.62, preset="moon", wind_speed=2.0)
+    assert env.unwrapped.config.gravity == 1.62 and env.unwrapped.config.wind_speed == 2.0
+    assert LanderConfig.without_presets({"preset": ["moon", "strong_wind"],
+                                         "observe_fuel": True}) == {
+        "gravity": 1.62, "wind_speed": 10.0, "turbulence": 3.0, "observe_fuel": True}
+
+
+def test_a_preset_must_be_a_name_or_names():
+    with pytest.raises(TypeError, match=r"preset must be a name or a list of names, got 3"):
+        gym.make("LunarLanding-v0", preset=3)
+
+
 def test_unknown_preset_lists_the_valid_ones():
     with pytest.raises(ValueError, match=r"unknown preset 'plutoo'.*pluto"):
         LanderConfig.from_presets("plutoo")
