@@ -6,11 +6,11 @@ STAMP := $(VENV)/.installed-stamp
 export SDL_VIDEODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
-.PHONY: demo test lint bench slow compare
+.PHONY: demo test lint docs bench slow compare
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[render,rl,bench,analysis,test,ray]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[render,rl,bench,analysis,test,ray,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -19,13 +19,18 @@ demo: $(STAMP)
 	$(BIN)/exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick
 	$(BIN)/exgen compare new-city --preset quick --out reports/new-city-quick
 
-test: $(STAMP) lint
+test: $(STAMP) lint docs
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+# The docs site, built offline into site/ (ignored); --strict fails on any warning.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
 slow: $(STAMP)
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[zoo]"
 	$(BIN)/python -m pytest -n 2 -q -m slow
 
 bench: $(STAMP)

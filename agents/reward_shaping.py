@@ -281,6 +281,22 @@ def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
                               margin, None if waits is None else waits(env))
 
 
+def zoo_give_up(env: gym.Env, table: dict[str, Any], env_id: str | None = None) -> gym.Env:
+    """rl-baselines3-zoo's ``env_wrapper`` hook (:mod:`exgen.agents.zoo`): ``env``
+    with :func:`env_wrapper`'s give-up applied. The zoo wraps its ``Monitor`` first, so
+    the give-up goes under that ``Monitor``, as in our own training: the zoo's episode
+    log then ends and records a given-up episode instead of dropping it at the reset."""
+    from stable_baselines3.common.monitor import Monitor
+
+    wrap = env_wrapper(table, env_id)
+    if wrap is None:
+        return env
+    if isinstance(env, Monitor):
+        env.env = wrap(env.env)  # Monitor keeps no state of the env it wraps
+        return env
+    return wrap(env)
+
+
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
     (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,

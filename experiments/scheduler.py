@@ -13,17 +13,23 @@ skips finished jobs and a killed run loses at most the jobs in flight. A job tha
 raises is stored as failed with its traceback, and the others go on. Ctrl-C or a
 ``kill`` (SIGTERM) of this process stops the local pool's workers too (a learn job
 saves a checkpoint if it can), so no orphan goes on computing what nobody will store.
+A worker whose driver died without a word (``kill -9``) gets SIGTERM in turn, from
+the kernel on Linux (``PR_SET_PDEATHSIG``) or else from its own watcher thread, and
+exits once its job has stopped (:func:`_init_worker`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import dataclasses
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 import traceback
@@ -222,8 +228,8 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
             return
         context = multiprocessing.get_context("spawn")
         others = set(multiprocessing.active_children())
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                 mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
+                                 initializer=_init_worker) as pool:
             try:
                 futures: dict[Future, Job] = {
                     pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
@@ -258,6 +264,49 @@ def _stop_processes(processes: set[multiprocessing.Process]) -> None:
             process.join()
 
 
+#: ``prctl`` option: the signal the kernel sends this process when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def _init_worker() -> None:
+    """Pool initializer: end this worker when the driver (its parent) dies, even by
+    SIGKILL. The worker gets SIGTERM, as from :func:`_stop_processes` (an idle worker
+    dies of it, a learn job stops and saves a checkpoint), and exits after its job, or
+    at the latest ``STOP_GRACE_S`` later."""
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a spawned child: nothing to watch
+        return
+    by_kernel = _signal_at_parent_death(signal.SIGTERM)
+    if by_kernel and os.getppid() != parent.pid:  # it died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_exit_after_parent, args=(parent.sentinel, by_kernel),
+                     name="exgen-parent-watch", daemon=True).start()
+
+
+def _signal_at_parent_death(signum: int) -> bool:
+    """Ask the Linux kernel to send ``signum`` to this process when its parent dies;
+    return whether it will (False elsewhere, or where prctl is not available)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)  # the C library this Python runs on
+        return libc.prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signum)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _exit_after_parent(sentinel: int, by_kernel: bool) -> None:
+    """Watcher thread: wait until the parent's ``sentinel`` (a pipe it holds open) says
+    it died; then SIGTERM this worker unless the kernel does, and ``os._exit`` once
+    ``STOP_GRACE_S`` have passed (a worker whose job has stopped exits sooner, in
+    :func:`_work`)."""
+    multiprocessing.connection.wait([sentinel])
+    if not by_kernel:
+        os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(STOP_GRACE_S)
+    os._exit(1)
+
+
 @contextlib.contextmanager
 def _sigterm_as_interrupt() -> Iterator[None]:
     """Within: SIGTERM raises KeyboardInterrupt, as Ctrl-C does (main thread only)."""
@@ -276,7 +325,8 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
-    """Run one job in a worker process; never raise."""
+    """Run one job in a worker process; never raise. A worker whose driver died exits
+    as its job ends: nobody is left to store the outcome."""
     try:
         import exgen  # noqa: F401  (registers the env ids in a spawned worker)
 
@@ -289,6 +339,16 @@ def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
         return _transfer(spec, Path(out), held_out, agent, test, job)
     except Exception:
         return Outcome(job.job_id, [], [], {}, traceback.format_exc())
+    finally:
+        if _driver_died():
+            os._exit(1)
+
+
+def _driver_died() -> bool:
+    """Whether this process is a spawned worker whose parent, the driver, has died (its
+    sentinel, a pipe the parent holds open, is then readable)."""
+    parent = multiprocessing.parent_process()
+    return parent is not None and bool(multiprocessing.connection.wait([parent.sentinel], 0))
 
 
 def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,

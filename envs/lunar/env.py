@@ -93,9 +93,10 @@ class LunarLandingEnv(WorldEnv, gym.Env[np.ndarray, np.int64 | np.ndarray]):
     ``gym.make("LunarLanding-v0", config=None, preset=None, render_mode=None,
     observe_fuel=False, observe_context=False, physics_substeps=2, **fields)``:
     ``preset`` names one or more of ``config.PRESETS`` (for example
-    ``("mars", "strong_wind")``), ``fields`` are ``LanderConfig`` fields applied
-    on top. ``reset`` puts the context used into ``info["context"]``, with
-    ``landable``, ``landable_reason`` and ``thrust_to_weight``.
+    ``("mars", "strong_wind")``), ``fields`` are ``LanderConfig`` fields for what
+    the presets leave alone (a field that contradicts a preset is an error).
+    ``reset`` puts the context used into ``info["context"]``, with ``landable``,
+    ``landable_reason`` and ``thrust_to_weight``.
 
     ## Version History
     - v0: first version. Unlike v3: pymunk, SI units, fuel, wind as air speed with

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from exgen.experiments.report import write_report
 from exgen.experiments.scheduler import plan_jobs, redo_jobs, run_experiment
 from exgen.experiments.spec import ExperimentSpec, load_spec
@@ -191,6 +193,77 @@ def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
         assert json.loads((log.parent / "summary.json").read_text())["status"] == "interrupted"
     with ResultsStore(out / "results.sqlite") as store:
         assert {j["status"] for j in store.jobs("long:quick")} == {"pending"}
+
+
+# Random agents with a budget they never reach: two workers busy until stopped, cheaply.
+ENDLESS_RANDOM = """
+name = "endless"
+env = "LunarLanding-v0"
+[[agents]]
+name = "random"
+agent = "random"
+train = [{ gravity = 9.81 }]
+budget_episodes = 1000000
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+seeds = [10000, 10001]
+trials = 1
+instances = 1
+"""
+
+
+def children_of(pid: int) -> set[int]:
+    """The live (not zombie) processes whose parent is ``pid``, from /proc."""
+    return {child for child, parent in _proc_parents().items() if parent == pid}
+
+
+def _proc_parents() -> dict[int, int]:
+    """pid -> parent pid of every live process in /proc (zombies left out)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # "pid (comm) state ppid ...": comm may hold spaces, so split after its ")".
+            state, ppid = stat.read_text().rsplit(")", 1)[1].split()[:2]
+            if state != "Z":
+                parents[int(stat.parent.name)] = int(ppid)
+    return parents
+
+
+def alive(pid: int) -> bool:
+    return pid in _proc_parents()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux's /proc")
+def test_workers_of_a_compare_killed_by_sigkill_exit_too(tmp_path):
+    spec_path = tmp_path / "endless.toml"
+    spec_path.write_text(ENDLESS_RANDOM)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "exgen.scripts.cli", "compare", str(spec_path), "--out", str(out),
+         "--workers", "2", "--no-progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    logs = [out / "runs" / "random" / str(seed) / "monitor.csv" for seed in (10000, 10001)]
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not all(log.exists() for log in logs):
+            time.sleep(0.2)
+        assert all(log.exists() for log in logs), "the workers never started their jobs"
+        workers = children_of(process.pid)  # the two workers and multiprocessing's tracker
+        assert len(workers) >= 2
+        os.kill(process.pid, signal.SIGKILL)  # the driver alone: no handler runs
+        process.wait()
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and any(alive(pid) for pid in workers):
+            time.sleep(0.1)
+        left = sorted(pid for pid in workers if alive(pid))
+    finally:
+        with contextlib.suppress(ProcessLookupError):  # leave nothing running, pass or fail
+            os.killpg(process.pid, signal.SIGKILL)
+    assert not left, f"processes {left} outlived the driver killed by SIGKILL"
+    for log in logs:  # each worker stopped its learn job as a SIGTERM stops it
+        assert json.loads((log.parent / "summary.json").read_text())["status"] == "interrupted"
 
 
 # With no engines in a weak gravity every lander settles on the pad, so PPO meets the
