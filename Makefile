@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 export SDL_VIDEODRIVER ?= dummy
 export PYGAME_HIDE_SUPPORT_PROMPT := 1
 
-.PHONY: demo test lint docs bench slow compare
+.PHONY: demo test lint docs bench slow compare results
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,3 +38,13 @@ bench: $(STAMP)
 
 compare: $(STAMP)
 	$(BIN)/exgen compare gravity-shift --preset quick --out reports/gravity-shift-quick
+
+# Publish the quick presets' reports (from `make demo`'s stores, without GIFs) on the
+# docs' results page: docs/results/<experiment>-quick/.
+results: $(STAMP)
+	for name in gravity-shift new-city; do \
+	    $(BIN)/exgen report $$name --preset quick --out reports/$$name-quick --no-gifs \
+	    && rm -rf docs/results/$$name-quick && mkdir -p docs/results/$$name-quick \
+	    && cp -r reports/$$name-quick/report/report.md reports/$$name-quick/report/figures \
+	        reports/$$name-quick/report/tables docs/results/$$name-quick/ || exit 1; \
+	done

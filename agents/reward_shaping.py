@@ -1,5 +1,7 @@
 """Reward shaping for RL training only: what the learner is paid, not what is recorded.
 
+The "tuning notes" cited below are docs/notes/city-ppo-tuning.md.
+
 A hyperparameter table may set ``step_penalty`` (reward units per env step): the
 learner's reward is lowered by it at every step, so that standing still until the time
 limit stops being a safe harbour (the city's PPO otherwise learns to park). It may also
@@ -13,13 +15,13 @@ would, once the env's return has not reached a new high for that many steps, and
 ``give_up_penalty`` (reward units, >= 0) is then taken from the learner's reward. The
 episode is logged as played (its return is the env's, its outcome ``gave_up``), and it
 counts as an episode the agent acted in. Long episodes spent parked against a corner
-(the city's PPO, README) then end after the patience rather than at the time limit;
+(the city's PPO) then end after the patience rather than at the time limit;
 CARLA agents such as Roach end training episodes that are "blocked" likewise.
 ``give_up_margin`` (env reward units, default 0) is how far above its last high the
 return must climb to count as a new one: with a margin, creeping forward no longer
 holds off the give-up (CityDriving: a margin of 1 asks for 10 m of route progress per
 patience). The city's PPO spent 43-73% of some runs' steps crawling to the time limit;
-a margin of 1 ended that, but 80% of its training episodes then gave up (README,
+a margin of 1 ended that, but 80% of its training episodes then gave up (tuning notes,
 tries 49-51). ``give_up_excuse_waiting = true`` (CityDriving) stops the patience's
 clock while the car waits as a driver must (:class:`CityWaits`: stopped in its
 lane at a red or amber light, or behind something close ahead on its way), so that
@@ -38,26 +40,26 @@ metre against 5 for leaving the road, where CityDriving pays 0.1 against 5).
 
 ``speeding_penalty`` (reward units per step per m/s, CityDriving) takes that much per
 m/s above the speed limit from every step: the env itself has no speeding infraction,
-and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (README).
+and a learner paid per metre drives at up to 25 m/s in a 13.9 m/s city (tuning notes).
 
 ``headway_penalty`` (reward units per step per m/s, CityDriving) takes that much per
 m/s above the speed from which the car could still stop, braking at
 ``HEADWAY_DECELERATION_MPS2``, ``HEADWAY_MARGIN_M`` short of the nearest thing the
 lidar sees in the car's path (a corridor as wide as the car, along the lane, ahead of
 its front): the city's PPO otherwise drives into the back of cars queued at red
-lights, braking for the stop line only (README). Like a following-distance term in a
+lights, braking for the stop line only (tuning notes). Like a following-distance term in a
 driving reward, it pays for keeping room to stop, not for stopping.
 
 ``lane_offset_penalty`` (reward units per step per metre, CityDriving) takes that much
 per metre between the car and its lane's centre (the observation's lane offset): the
 city's PPO otherwise drives about 0.6 m left of it, where the lidar's rays straight
-ahead pass beside the car in front (README). Unlike ``lane_keeping`` it changes which
-policy is optimal; at 0.1 and 0.3 it slowed the city's PPO down (README, tries 38-39).
+ahead pass beside the car in front (tuning notes). Unlike ``lane_keeping`` it changes which
+policy is optimal; at 0.1 and 0.3 it slowed the city's PPO down (tuning notes, tries 38-39).
 ``lane_offset_free_m`` (metres, default 0) is the offset that costs nothing: at
 ``(3.5 - 1.9) / 2 = 0.8`` (the offset's scale, a default lane width, less the car's
 width, halved) the learner pays per metre of its body outside its lane, over the
 centre line or the lane's edge, and not for where it keeps inside the lane. At 0.5
-that way the city's PPO crawled (README, try 44).
+that way the city's PPO crawled (tuning notes, try 44).
 
 ``lane_keeping`` (a weight >= 0) adds potential-based shaping (Ng, Harada and Russell,
 1999): ``gamma * phi(s') - phi(s)`` with ``phi = -weight * (|lane heading| + |lane
