@@ -1,4 +1,4 @@
-"""Statistics for reports: IQM, bootstrap confidence intervals, censored summaries, labels.
+"""Statistics for reports: IQM, intervals of success rates, censored summaries, labels.
 
 Everything here takes plain numbers (per-seed scores, per-episode successes, episodes to
 criterion) and returns small frozen dataclasses whose ``str`` is ready for a report. Uses
@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from numbers import Real
 from typing import Any
 
@@ -26,6 +27,7 @@ __all__ = [
     "label_pair",
     "stratified_bootstrap_ci",
     "success_rate_ci",
+    "wilson_interval",
 ]
 
 
@@ -55,11 +57,14 @@ def iqm(values: Sequence[float] | np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Interval:
-    """A statistic on the original data (``point``) with a bootstrap interval [low, high]."""
+    """A statistic on the original data (``point``) with an interval [low, high];
+    ``method`` says what the interval is ("95% interval over seeds and instances
+    (two-level bootstrap)"), for the report's labels."""
 
     point: float
     low: float
     high: float
+    method: str = ""
 
     def __str__(self) -> str:
         return f"{self.point:.2f} [{self.low:.2f}, {self.high:.2f}]"
@@ -73,6 +78,9 @@ def stratified_bootstrap_ci(
     seed: int = 0,
 ) -> Interval:
     """Percentile bootstrap interval of ``statistic`` over all scores pooled.
+
+    It covers only the variation of the values given: over a handful of per-seed rates it
+    is far too narrow (see ``success_rate_ci`` for success rates).
 
     ``scores`` maps a stratum (e.g. a test context) to its per-seed scores. Each resample
     draws, within every stratum independently, as many scores as it has, with replacement;
@@ -105,22 +113,170 @@ def stratified_bootstrap_ci(
     tail = 100.0 * (1.0 - confidence) / 2.0
     low, high = np.percentile(stats, [tail, 100.0 - tail])
     point = float(statistic(np.concatenate(strata)))
-    return Interval(point=point, low=float(low), high=float(high))
+    return Interval(point=point, low=float(low), high=float(high),
+                    method=f"{_percent(confidence)} percentile bootstrap interval")
 
 
-def _success_rates(successes_by_seed: Mapping[Hashable, Sequence[bool]], name: str) -> np.ndarray:
-    """Per-seed success rate (fraction of that seed's episodes that succeeded), in key order."""
+# --------------------------------------------------------------------------- success intervals
+#
+# A success rate here is the mean over seeds of each seed's rate over its held-out instances.
+# Its interval has to cover two sources of chance: which seeds were run (seed-to-seed
+# spread) and which instances were drawn (every seed of an experiment plays the same ones).
+# With few seeds a percentile bootstrap over seeds is far too narrow (with 3 seeds it is
+# the lowest and highest seed), and at a rate of 1 it has zero width. So:
+#
+# - one seed: the Wilson score interval over its instances; no interval over seeds exists;
+# - two or more seeds: the variance of the rate from a two-level bootstrap (resample the
+#   seeds, then the instances: within each drawn seed, or once for all seeds when they
+#   share their instances), turned into an interval as Korn and Graubard (1998) do for
+#   clustered proportions: a Wilson interval at the effective sample size
+#   p(1 - p) / variance, shrunk by (z / t)^2 for the k - 1 degrees of freedom that k seeds
+#   give and capped at the number of independent instances. The cap keeps an all-success
+#   record from reading as certain (20 of 20 on shared instances gives [0.84, 1]); the
+#   t factor widens the interval for few seeds. A coverage test simulates it.
+
+
+@cache
+def _z(confidence: float) -> float:
+    """The two-sided standard normal quantile: P(|Z| < z) = confidence."""
+    return _bisect(lambda z: math.erf(z / math.sqrt(2.0)), confidence)
+
+
+@cache
+def _t(df: int, confidence: float) -> float:
+    """The two-sided Student t quantile with ``df`` degrees of freedom: P(|T| < t) =
+    confidence, from the closed form of P(|T| < t) for integer ``df`` (Abramowitz and
+    Stegun 26.7.3-4)."""
+
+    def inside(t: float) -> float:
+        theta = math.atan(t / math.sqrt(df))
+        c2, total, term = math.cos(theta) ** 2, 0.0, 1.0
+        if df % 2 == 0:  # sin(theta) * (1 + c^2/2 + 1*3/(2*4) c^4 + ...), df/2 terms
+            for j in range(2, df + 1, 2):
+                total += term
+                term *= (j - 1) / j * c2
+            return math.sin(theta) * total
+        term = math.cos(theta)  # 2/pi * (theta + sin(theta) * (c + 2/3 c^3 + ...))
+        for j in range(3, df + 1, 2):
+            total += term
+            term *= (j - 1) / j * c2
+        return 2.0 / math.pi * (theta + math.sin(theta) * total)
+
+    return _bisect(inside, confidence)
+
+
+def _bisect(increasing: Callable[[float], float], target: float) -> float:
+    """The x >= 0 where ``increasing(x)`` reaches ``target`` (which lies in (0, 1))."""
+    low, high = 0.0, 1.0
+    while increasing(high) < target:
+        high *= 2.0
+    for _ in range(100):
+        mid = (low + high) / 2.0
+        low, high = (mid, high) if increasing(mid) < target else (low, mid)
+    return (low + high) / 2.0
+
+
+def _wilson(p: float, n: float, z: float) -> tuple[float, float]:
+    """Wilson score bounds of a proportion ``p`` observed over ``n`` (possibly effective,
+    non-integer) trials."""
+    shrink = 1.0 + z * z / n
+    centre = (p + z * z / (2.0 * n)) / shrink
+    half = z / shrink * math.sqrt(p * (1.0 - p) / n + z * z / (4.0 * n * n))
+    # Exactly 0 or 1 at an observed 0 or 1 (the formula's bound, free of rounding).
+    return (0.0 if p <= 0.0 else max(0.0, centre - half),
+            1.0 if p >= 1.0 else min(1.0, centre + half))
+
+
+def _check_confidence(confidence: float, n_resamples: int) -> None:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie in (0, 1), got {confidence!r}")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples must be at least 1, got {n_resamples!r}")
+
+
+def _percent(confidence: float) -> str:
+    return f"{100 * confidence:g}%"
+
+
+def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> Interval:
+    """Wilson score interval of ``successes`` out of ``n`` independent trials (a rate in
+    [0, 1]); never zero-width, 20 of 20 gives [0.84, 1] at 95%."""
+    if n < 1 or not 0 <= successes <= n:
+        raise ValueError(f"wilson_interval: need 0 <= successes <= n and n >= 1, "
+                         f"got {successes!r} of {n!r}")
+    _check_confidence(confidence, 1)
+    low, high = _wilson(successes / n, n, _z(confidence))
+    return Interval(successes / n, low, high, f"{_percent(confidence)} Wilson interval "
+                                              "over instances, 1 seed")
+
+
+def _episodes(successes_by_seed: Mapping[Hashable, Sequence[bool]],
+              name: str) -> list[np.ndarray]:
+    """Each seed's episodes as 0/1 floats, in key order, checked."""
     if not successes_by_seed:
         raise ValueError(f"{name}: no seeds given")
-    rates = []
+    seeds = []
     for key, episodes in successes_by_seed.items():
         x = np.asarray(episodes, dtype=float).ravel()
         if x.size == 0:
             raise ValueError(f"{name}: seed {key!r} has no episodes")
         if not np.all((x == 0.0) | (x == 1.0)):
             raise ValueError(f"{name}: seed {key!r} has values other than True/False")
-        rates.append(x.mean())
-    return np.array(rates)
+        seeds.append(x)
+    return seeds
+
+
+def _success_rates(successes_by_seed: Mapping[Hashable, Sequence[bool]], name: str) -> np.ndarray:
+    """Per-seed success rate (fraction of that seed's episodes that succeeded), in key order."""
+    return np.array([x.mean() for x in _episodes(successes_by_seed, name)])
+
+
+@dataclass(frozen=True)
+class _Rate:
+    """A success rate over seeds, its two-level bootstrap resamples and its cap on the
+    effective sample size (the number of independent instances)."""
+
+    point: float
+    boot: np.ndarray
+    cap: int
+
+
+def _two_level(seeds: list[np.ndarray], counts: np.ndarray, shared: bool,
+               rng: np.random.Generator, name: str) -> _Rate:
+    """The mean over seeds of per-seed rates, and its bootstrap: ``counts[b, s]`` copies
+    of seed s in resample b; then instances, resampled once for all seeds when ``shared``
+    (episode i of every seed is instance i), else within each copy of a seed."""
+    k = len(seeds)
+    sizes = np.array([x.size for x in seeds])
+    rates = np.array([x.mean() for x in seeds])
+    if shared:
+        if np.any(sizes != sizes[0]):
+            raise ValueError(f"{name}: seeds that share their instances need the same "
+                             f"number of episodes, got {sizes.tolist()}")
+        n = int(sizes[0])
+        drawn = rng.multinomial(n, np.full(n, 1.0 / n), size=counts.shape[0])
+        boot = np.einsum("bk,kn,bn->b", counts, np.vstack(seeds), drawn) / (k * n)
+        return _Rate(float(rates.mean()), boot, n)
+    # Resampling a seed's n episodes with replacement draws Binomial(n, rate) successes;
+    # c copies of it draw Binomial(c * n, rate) in all.
+    boot = (rng.binomial(counts * sizes, rates) / sizes).sum(axis=1) / k
+    return _Rate(float(rates.mean()), boot, int(sizes.sum()))
+
+
+def _seed_counts(k: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """How often each of ``k`` seeds is drawn in each resample (rows sum to k)."""
+    return rng.multinomial(k, np.full(k, 1.0 / k), size=n_resamples)
+
+
+def _rate_bounds(rate: _Rate, k: int, confidence: float) -> tuple[float, float]:
+    """Wilson bounds at the effective sample size p(1 - p) / variance * (z / t_{k-1})^2,
+    capped at the number of independent instances (Korn and Graubard 1998)."""
+    z = _z(confidence)
+    p, variance = rate.point, float(rate.boot.var())
+    n_eff = float(rate.cap)
+    if variance > 0.0 and 0.0 < p < 1.0:
+        n_eff = min(n_eff, p * (1.0 - p) / variance * (z / _t(k - 1, confidence)) ** 2)
+    return _wilson(p, n_eff, z)
 
 
 def success_rate_ci(
@@ -128,15 +284,25 @@ def success_rate_ci(
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    shared_instances: bool = False,
 ) -> Interval:
-    """Mean over seeds of each seed's success rate (fraction in [0, 1]), bootstrapped over seeds.
+    """Mean over seeds of each seed's success rate, with an interval over seeds and instances.
 
-    Seeds, not episodes, are the resampled unit: episodes of one seed are not independent.
+    One seed: the Wilson interval over its instances. Two or more: the two-level bootstrap
+    interval described above (seeds, then instances; ``shared_instances`` when episode i
+    of every seed played the same instance i). Seeds count equally, not episodes.
     """
-    rates = _success_rates(successes_by_seed, "successes_by_seed")
-    return stratified_bootstrap_ci(
-        {"all": rates}, np.mean, n_resamples=n_resamples, confidence=confidence, seed=seed
-    )
+    seeds = _episodes(successes_by_seed, "successes_by_seed")
+    _check_confidence(confidence, n_resamples)
+    if len(seeds) == 1:
+        x = seeds[0]
+        return wilson_interval(int(x.sum()), x.size, confidence)
+    rng = np.random.default_rng(seed)
+    rate = _two_level(seeds, _seed_counts(len(seeds), n_resamples, rng), shared_instances,
+                      rng, "successes_by_seed")
+    low, high = _rate_bounds(rate, len(seeds), confidence)
+    return Interval(rate.point, low, high, f"{_percent(confidence)} interval over seeds and "
+                                           "instances (two-level bootstrap)")
 
 
 def generalization_gap(
@@ -145,10 +311,16 @@ def generalization_gap(
     n_resamples: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    train_shared_instances: bool = False,
+    test_shared_instances: bool = False,
 ) -> Interval:
-    """Train success rate minus test success rate, paired by seed, bootstrapped over seeds.
+    """Train success rate minus test success rate, paired by seed; in [-1, 1], positive
+    means the agent does worse on the test contexts.
 
-    In [-1, 1]; positive means the agent does worse on the test contexts.
+    Each rate gets its interval as in ``success_rate_ci``; the difference's interval joins
+    them by MOVER (Newcombe's hybrid score interval, Zou and Donner 2008) with the
+    correlation of the two rates over a bootstrap that draws the same seeds for both sides.
+    One seed: Wilson intervals per side, uncorrelated.
     """
     only_train = sorted(set(train_success_by_seed) - set(test_success_by_seed), key=repr)
     only_test = sorted(set(test_success_by_seed) - set(train_success_by_seed), key=repr)
@@ -159,11 +331,34 @@ def generalization_gap(
             f"missing from train_success_by_seed: {only_test or 'none'}"
         )
     keys = list(train_success_by_seed)
-    train = _success_rates({k: train_success_by_seed[k] for k in keys}, "train_success_by_seed")
-    test = _success_rates({k: test_success_by_seed[k] for k in keys}, "test_success_by_seed")
-    return stratified_bootstrap_ci(
-        {"all": train - test}, np.mean, n_resamples=n_resamples, confidence=confidence, seed=seed
-    )
+    train = _episodes({k: train_success_by_seed[k] for k in keys}, "train_success_by_seed")
+    test = _episodes({k: test_success_by_seed[k] for k in keys}, "test_success_by_seed")
+    _check_confidence(confidence, n_resamples)
+    k = len(keys)
+    if k == 1:
+        sides = [wilson_interval(int(x[0].sum()), x[0].size, confidence) for x in (train, test)]
+        bounds = [(s.low, s.high) for s in sides]
+        points, correlation = [s.point for s in sides], 0.0
+        method = f"{_percent(confidence)} interval over instances, 1 seed (Wilson per side)"
+    else:
+        rng = np.random.default_rng(seed)
+        counts = _seed_counts(k, n_resamples, rng)  # the same seeds on both sides
+        rates = [_two_level(train, counts, train_shared_instances, rng, "train_success_by_seed"),
+                 _two_level(test, counts, test_shared_instances, rng, "test_success_by_seed")]
+        bounds = [_rate_bounds(r, k, confidence) for r in rates]
+        points = [r.point for r in rates]
+        spread = rates[0].boot.std() * rates[1].boot.std()
+        correlation = (float(np.mean((rates[0].boot - rates[0].boot.mean())
+                                     * (rates[1].boot - rates[1].boot.mean())) / spread)
+                       if spread > 0.0 else 0.0)
+        method = (f"{_percent(confidence)} interval over seeds and instances (two-level "
+                  "bootstrap, paired by seed)")
+    (p1, p2), ((l1, u1), (l2, u2)) = points, bounds
+    r = min(1.0, max(-1.0, correlation))
+    below = math.sqrt(max(0.0, (p1 - l1) ** 2 + (u2 - p2) ** 2 - 2 * r * (p1 - l1) * (u2 - p2)))
+    above = math.sqrt(max(0.0, (u1 - p1) ** 2 + (p2 - l2) ** 2 - 2 * r * (u1 - p1) * (p2 - l2)))
+    gap = p1 - p2
+    return Interval(gap, max(-1.0, gap - below), min(1.0, gap + above), method)
 
 
 # --------------------------------------------------------------------------- censored data

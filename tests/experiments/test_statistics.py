@@ -14,6 +14,7 @@ from exgen.experiments.statistics import (
     label_pair,
     stratified_bootstrap_ci,
     success_rate_ci,
+    wilson_interval,
 )
 
 # --------------------------------------------------------------------------- iqm
@@ -117,14 +118,16 @@ def test_success_rate_ci_averages_per_seed_rates():
     successes = {1: [True, True, False, False], 2: [True] * 4, 3: [False, False, False, True]}
     ci = success_rate_ci(successes, n_resamples=500)
     assert ci.point == pytest.approx((0.5 + 1.0 + 0.25) / 3)
-    assert 0.25 <= ci.low <= ci.point <= ci.high <= 1.0
+    # Three seeds of four episodes each say little: wider than the seeds' own range.
+    assert 0.0 <= ci.low < 0.25 and 0.9 < ci.high <= 1.0
+    assert ci.method == "95% interval over seeds and instances (two-level bootstrap)"
 
 
 def test_success_rate_ci_weights_seeds_not_episodes():
     # Pooling episodes would give 1/10; each seed counts once: (1 + 0) / 2.
     ci = success_rate_ci({"a": [True], "b": [False] * 9}, n_resamples=500)
     assert ci.point == 0.5
-    assert (ci.low, ci.high) == (0.0, 1.0)
+    assert ci.low < 0.01 and ci.high > 0.99
 
 
 def test_success_rate_ci_validation():
@@ -132,6 +135,99 @@ def test_success_rate_ci_validation():
         success_rate_ci({"a": [True], "b": []})
     with pytest.raises(ValueError, match="True/False"):
         success_rate_ci({"a": [0.5]})
+
+
+def test_one_seed_gives_the_wilson_interval_over_instances():
+    ci = success_rate_ci({"only": [True] * 10 + [False] * 10})
+    assert ci == wilson_interval(10, 20)
+    assert (ci.point, ci.low, ci.high) == pytest.approx((0.5, 0.2993, 0.7007), abs=1e-4)
+    assert ci.method == "95% Wilson interval over instances, 1 seed"
+
+
+def test_all_successes_never_give_a_zero_width_interval():
+    wilson = 20 / (20 + 1.959964**2)  # Wilson's lower bound for 20 of 20: 0.8389
+    assert wilson_interval(20, 20).low == pytest.approx(wilson, abs=1e-6)
+    for seeds in (1, 2, 5):
+        for shared in (False, True):
+            ci = success_rate_ci({s: [True] * 20 for s in range(seeds)}, shared_instances=shared)
+            assert ci.point == ci.high == 1.0
+            assert ci.low < 0.97, (seeds, shared, ci)
+    # Five seeds that share their 20 instances have seen 20 instances, not 100.
+    shared = success_rate_ci({s: [True] * 20 for s in range(5)}, shared_instances=True)
+    assert shared.low == pytest.approx(wilson, abs=1e-6)
+
+
+def test_shared_instances_count_instance_sampling_once():
+    # Every seed succeeds on the same 15 of 20 instances: the seeds agree, but the 20
+    # instances are still a sample, so the interval stays about as wide as one seed's.
+    pattern = [True] * 15 + [False] * 5
+    shared = success_rate_ci({s: pattern for s in range(5)}, shared_instances=True)
+    one = success_rate_ci({0: pattern})
+    assert shared.point == 0.75
+    assert shared.high - shared.low >= 0.9 * (one.high - one.low)
+    with pytest.raises(ValueError, match="same number of episodes"):
+        success_rate_ci({0: [True] * 3, 1: [True] * 4}, shared_instances=True)
+
+
+def test_student_t_and_normal_quantiles():
+    from exgen.experiments.statistics import _t, _z
+
+    assert _z(0.95) == pytest.approx(1.959964, abs=1e-6)
+    for df, t in ((1, 12.7062), (2, 4.3027), (3, 3.1824), (4, 2.7764), (30, 2.0423)):
+        assert _t(df, 0.95) == pytest.approx(t, abs=1e-4)
+    assert _t(9, 0.99) == pytest.approx(3.2498, abs=1e-4)
+
+
+def _true_mean_rate(p: float, sigma: float) -> float:
+    """The estimand: the mean over the population of seeds of p_s = expit(logit(p) + sigma Z),
+    Z standard normal (Gauss-Hermite quadrature, 80 nodes)."""
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    logit = math.log(p / (1 - p))
+    return float(np.sum(weights / weights.sum() / (1 + np.exp(-(logit + sigma * nodes)))))
+
+
+def _coverage(p: float, sigma: float, shared: bool, datasets: int, resamples: int,
+              seeds: int = 5, instances: int = 20) -> float:
+    """Fraction of simulated experiments whose 95% interval holds the true mean rate: seed
+    s succeeds with p_s = expit(logit(p) + sigma z_s) on each of its episodes."""
+    rng = np.random.default_rng(1234)
+    truth = _true_mean_rate(p, sigma)
+    logit = math.log(p / (1 - p))
+    hits = 0
+    for index in range(datasets):
+        rate = 1 / (1 + np.exp(-(logit + sigma * rng.standard_normal(seeds))))
+        episodes = rng.random((seeds, instances)) < rate[:, None]
+        ci = success_rate_ci(dict(enumerate(episodes)), n_resamples=resamples, seed=index,
+                             shared_instances=shared)
+        hits += ci.low <= truth <= ci.high
+    return hits / datasets
+
+
+CELLS = [(p, sigma) for p in (0.5, 0.9, 0.98) for sigma in (0.5, 1.5)]
+
+
+@pytest.mark.parametrize(("p", "sigma"), CELLS)
+def test_intervals_cover_the_mean_rate_over_seeds(p, sigma):
+    # 5 seeds x 20 instances; nominal 95%, at least 90% demanded in every cell.
+    assert _coverage(p, sigma, shared=False, datasets=300, resamples=400) >= 0.90
+
+
+@pytest.mark.parametrize(("p", "sigma"), [(0.5, 1.5), (0.98, 1.5)])
+def test_shared_instance_intervals_cover_too(p, sigma):
+    assert _coverage(p, sigma, shared=True, datasets=200, resamples=400) >= 0.90
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shared", [False, True])
+@pytest.mark.parametrize(("p", "sigma"), CELLS)
+def test_intervals_cover_with_many_simulations(p, sigma, shared):
+    assert _coverage(p, sigma, shared=shared, datasets=2000, resamples=2000) >= 0.92
+
+
+def test_the_true_mean_rate_is_pulled_from_p_by_the_seed_spread():
+    assert _true_mean_rate(0.5, 1.5) == pytest.approx(0.5)
+    assert _true_mean_rate(0.98, 0.0) == pytest.approx(0.98)
+    assert 0.94 < _true_mean_rate(0.98, 1.5) < 0.96  # rare bad seeds pull the mean down
 
 
 # --------------------------------------------------------------------------- censored
@@ -227,7 +323,7 @@ def test_generalization_gap_sign():
     test = {"b": [True, False], "a": [False, False]}  # rates 0.5, 0.0 (keys in another order)
     gap = generalization_gap(train, test, n_resamples=500)
     assert gap.point == 0.5  # mean of 1.0 and 0.0
-    assert (gap.low, gap.high) == (0.0, 1.0)
+    assert -1.0 <= gap.low < 0.0 < 0.5 < gap.high <= 1.0  # two seeds of two episodes
     assert generalization_gap(test, train, n_resamples=500).point == -0.5
 
 
@@ -236,6 +332,32 @@ def test_generalization_gap_missing_seeds():
         ValueError, match=r"test_success_by_seed: \['b'\].*train_success_by_seed: \['c'\]"
     ):
         generalization_gap({"a": [True], "b": [True]}, {"a": [True], "c": [False]})
+
+
+def test_generalization_gap_with_all_successes_is_not_a_point():
+    one = generalization_gap({"a": [True] * 20}, {"a": [True] * 20})
+    assert one.point == 0.0 and one.low < -0.1 and one.high > 0.1
+    assert one.method == "95% interval over instances, 1 seed (Wilson per side)"
+    five = generalization_gap({s: [True] * 20 for s in range(5)},
+                              {s: [True] * 20 for s in range(5)}, test_shared_instances=True)
+    assert five.point == 0.0 and five.low < 0.0 < five.high
+
+
+def test_generalization_gap_gains_from_pairing_by_seed():
+    # Each seed's test rate is its train rate less 0.1: the pairs move together.
+    train_rates = [0.9, 0.5, 0.7, 0.3, 0.8]
+
+    def episodes(rate: float) -> list[bool]:
+        return [True] * round(20 * rate) + [False] * (20 - round(20 * rate))
+
+    train = {s: episodes(r) for s, r in enumerate(train_rates)}
+    paired = {s: episodes(r - 0.1) for s, r in enumerate(train_rates)}
+    shuffled = {s: episodes(train_rates[(s + 2) % 5] - 0.1) for s in range(5)}
+    a, b = generalization_gap(train, paired), generalization_gap(train, shuffled)
+    assert a.point == pytest.approx(0.1) and b.point == pytest.approx(0.1)
+    assert a.low < 0.1 < a.high
+    assert a.high - a.low < 0.7 * (b.high - b.low)
+    assert "paired by seed" in a.method
 
 
 # --------------------------------------------------------------------------- labels
