@@ -33,7 +33,10 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
     reset the agent's optional ``start_episode(observation, info)`` hook gets the public
     part of the reset info (``exgen.agents.public_view.ALLOWED_INFO``: the published map of a
     world that has one). With ``learn``, its optional ``observe(transition)`` and
-    ``end_episode(record)`` hooks are called. Stops after ``n_episodes``, once
+    ``end_episode(record)`` hooks are called; a transition's ``info`` is the public part
+    too. This loop is the episode recorder: it reads the outcome, infractions and
+    context of ``env`` for the record, so ``env`` is the env itself, while ``agent`` is
+    built on a :class:`~exgen.agents.public_view.PublicView` of it. Stops after ``n_episodes``, once
     ``max_steps`` env steps have been taken (checked between episodes), or when
     ``callback`` returns False.
     """
@@ -74,7 +77,7 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
             if observe is not None:
                 _call_hook(observe, name, episode, Transition(
                     observation, action, float(reward), next_observation, terminated,
-                    truncated, info))
+                    truncated, public_info(info)))
             observation = next_observation
             if terminated or truncated:
                 break

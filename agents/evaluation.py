@@ -2,7 +2,8 @@
 
 For reference controllers (our heuristic controllers, Gymnasium's LunarLander heuristic):
 they play through :func:`exgen.agents.run_episodes` like every agent, wrapped in
-:class:`PolicyAgent`.
+:class:`PolicyAgent`. A reference controller is not an agent under the protocol: it gets
+the env itself (the city's driver reads its lidar layout there), not a public view.
 """
 
 from __future__ import annotations

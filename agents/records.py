@@ -21,6 +21,10 @@ from typing import Any
 #: Columns of ``monitor.csv``, in order.
 COLUMNS = ("r", "l", "t", "episode", "total_steps", "is_success", "outcome", "agent", "seed",
            "context", "infractions")
+#: The ``info`` keys a recorder reads (each world's public ``RECORDER_INFO`` lists those
+#: it has). A recorder is the runner's, not an agent: it sits between the env and the
+#: agent's public view (:mod:`exgen.agents.public_view`).
+RECORDED_INFO = ("is_success", "outcome", "context", "infractions")
 LOG_NAME = "monitor.csv"
 
 

@@ -299,13 +299,15 @@ def zoo_give_up(env: gym.Env, table: dict[str, Any], env_id: str | None = None) 
     return wrap(env)
 
 
-def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None) -> VecEnv:
+def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None, *,
+                  normalize: bool = True) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
     (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,
     ``headway_penalty``, ``lane_offset_penalty``, ``normalize_reward``, with the table's
-    ``gamma``), for the learner's eyes only."""
-    from stable_baselines3.common.vec_env import VecNormalize
-
+    ``gamma``), for the learner's eyes only. These wrappers read the env's private info
+    (speeds, reward terms, outcomes), so a training run puts them inside the agent's
+    public view; with ``normalize`` False, :func:`normalize_rewards` is left to the
+    caller, to put outside it."""
     check_shaping(table, env_id)
     gamma = float(table.get("gamma", 0.99))
     if table.get("reward_weights"):
@@ -320,9 +322,18 @@ def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None
                          lane_offset=(LANE_OFFSET.get(env_id)
                                       if table.get("lane_offset_penalty") else None),
                          lane_offset_free_m=float(table.get("lane_offset_free_m", 0.0)))
-    if table.get("normalize_reward"):
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
-    return venv
+    return normalize_rewards(venv, table) if normalize else venv
+
+
+def normalize_rewards(venv: VecEnv, table: dict[str, Any]) -> VecEnv:
+    """``venv`` in SB3's ``VecNormalize`` of rewards when ``table`` sets
+    ``normalize_reward`` (with its ``gamma``), else ``venv``. It reads rewards only."""
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    if not table.get("normalize_reward"):
+        return venv
+    gamma = float(table.get("gamma", 0.99))
+    return VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
 
 
 class Penalties(VecEnvWrapper):

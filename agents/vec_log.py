@@ -14,7 +14,9 @@ class EpisodeLogVecEnv(VecEnvWrapper):
     """Writes an :class:`EpisodeRecord` to ``log`` for every episode any sub-env ends.
 
     Counts episodes and env steps across all sub-envs, in the order they end, and
-    takes each episode's context from its reset info.
+    takes each episode's context from its reset info. It reads the private info
+    (``records.RECORDED_INFO``), so a training run puts it inside the agent's
+    :class:`~exgen.agents.public_view.PublicVecEnv`.
     """
 
     def __init__(self, venv: VecEnv, log: EpisodeLog, agent_name: str, seed: int) -> None:

@@ -19,10 +19,10 @@ import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
-from exgen.agents.public_view import PublicView
+from exgen.agents.public_view import PublicView, public_info
 from exgen.agents.registry import make_agent
 from exgen.agents.seeds import draw_held_out_seed
-from exgen.envs.lunar.public import DT_S
+from exgen.envs.lunar.public import DT_S, RECORDER_INFO
 
 
 @dataclass
@@ -86,13 +86,19 @@ class PlannerBenchmark:
 
 
 class _Recorder(gym.Wrapper):
-    """Keeps the last true info for the benchmark; the agent sees it through PublicView."""
+    """Keeps the last info's recorder keys (a world's ``RECORDER_INFO``) for the
+    benchmark; it sits inside the planner's PublicView, which shows the planner the
+    world's ``AGENT_INFO`` only."""
 
     last_info: dict[str, Any] = {}
 
+    def __init__(self, env: gym.Env, keys: tuple[str, ...] = RECORDER_INFO) -> None:
+        super().__init__(env)
+        self.keys = keys
+
     def step(self, action: Any) -> Any:
         result = self.env.step(action)
-        self.last_info = result[4]
+        self.last_info = public_info(result[4], self.keys)
         return result
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
+from exgen.agents.public_view import PublicView
 from exgen.agents.registry import make_agent, resolve
 from exgen.agents.sb3 import ALGORITHMS
 from exgen.agents.seeds import draw_held_out_seed
@@ -63,9 +64,10 @@ def run(args: argparse.Namespace) -> int:
             name, env_id = args.agent, args.env or DEFAULT_ENV
             kwargs = replace_context(env_id, {}, given)
         env = make_env(env_id, **kwargs)  # a bad context fails here, as one line
-        agent = (make_agent(name, env, seed=seed) if args.path is None
-                 else load_trained_agent(args.path, env=env)[0])
-    agent.env = getattr(agent, "env", None) or env
+        view = PublicView(env)  # the agent's; run_episodes records from env itself
+        agent = (make_agent(name, view, seed=seed) if args.path is None
+                 else load_trained_agent(args.path, env=view)[0])
+    agent.env = getattr(agent, "env", None) or view
     records = run_episodes(agent, env, seed=range(seed, seed + args.episodes),
                            deterministic=not args.stochastic, agent_name=name)
     successes = [r.is_success for r in records]

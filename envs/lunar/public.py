@@ -163,3 +163,10 @@ def body_acceleration(
 def angular_acceleration(throttles: Throttles, *, side_angular_accel: float) -> float:
     """Angular acceleration [rad/s²]; ``side_angular_accel`` = T_side * h / I."""
     return -throttles.side * side_angular_accel
+
+
+#: ``info`` keys an agent may read (``exgen.agents.public_view.PublicView`` passes these).
+AGENT_INFO = ("is_success",)
+#: ``info`` keys the experiment's episode recorder may read for the results store. The
+#: recorder is the runner's, not an agent: it sits between the env and the agent's view.
+RECORDER_INFO = ("is_success", "outcome", "context")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from exgen.agents import OnlineAgent
+from exgen.agents.public_view import PublicView
 from exgen.agents.records import read_log
 from exgen.agents.training import RunSpec, load_trained_agent, train
 from exgen.envs.lunar.heuristic import heuristic_action
@@ -252,6 +253,7 @@ def test_a_predict_only_agent_is_rebuilt_from_its_constructor_arguments(tmp_path
     assert meta["saved"] is False and meta["constructor"] == {"seed": 10_000, "gain": 2.0}
     env = gym.make("LunarLanding-v0", preset="moon")
     agent, meta = load_trained_agent(out, env=env)
-    assert agent.args == (env,) and agent.kwargs == {"seed": 10_000, "gain": 2.0}
-    alone, _ = load_trained_agent(out)  # on a new env of the run's context
-    assert alone.args[0].unwrapped.config.gravity == 3.71
+    assert agent.kwargs == {"seed": 10_000, "gain": 2.0}
+    assert isinstance(agent.args[0], PublicView)  # built on the env's public view only
+    alone, _ = load_trained_agent(out)  # on a new env of the run's context, behind a view
+    assert isinstance(alone.args[0], PublicView) and alone.args[0].spec.id == "LunarLanding-v0"
