@@ -5,8 +5,9 @@ variant, the shipped hand-drawn maps in turn), with the variant's context. A fre
 planner drives ``trials`` episodes there, through
 :class:`~exgen.agents.public_view.PublicView` (it sees observations, success and the published
 map only), learning between them; each trial draws its own start and destination.
-Reported: success on trial 1 and within the trials, the driving score and infractions
-of trial 1 by type, and the compute time of every decision.
+Reported: success (arrival without collision) on trial 1 and within the trials, clean
+arrival (arrival with no infraction) and the driving score of trial 1 with its
+infractions by type, and the compute time of every decision.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from exgen.agents.public_view import PublicView
 from exgen.agents.registry import make_agent
 from exgen.agents.seeds import draw_held_out_seed
 from exgen.envs.city.config import shipped_maps
+from exgen.envs.city.public import RECORDER_INFO
 from exgen.experiments.lunar_success_benchmark import _Recorder, _Timed
 
 ENV_ID = "CityDriving-v0"
@@ -51,6 +53,7 @@ class CityBenchmark:
 
     def summary(self) -> dict[str, Any]:
         first = [c.successes[0] for c in self.cities]
+        clean = [c.successes[0] and not any(c.infractions[0].values()) for c in self.cities]
         within = [any(c.successes) for c in self.cities]
         infractions: Counter[str] = Counter()
         for city in self.cities:
@@ -61,6 +64,7 @@ class CityBenchmark:
             "seeds": [self.first_seed, self.first_seed + len(self.cities) - 1],
             "success_trial_1": float(np.mean(first)),
             "success_within_trials": float(np.mean(within)),
+            "clean_arrival_trial_1": float(np.mean(clean)),
             "driving_score_trial_1": float(np.mean([c.scores[0] for c in self.cities])),
             "infractions_trial_1": dict(sorted(infractions.items())),
             "outcomes_trial_1": dict(Counter(c.outcomes[0] for c in self.cities)),
@@ -91,7 +95,7 @@ def run_benchmark(variant: str = "default", cities: int = 100, trials: int = 2,
             kwargs["map_file"] = maps[index % len(maps)]
         elif "map_file" not in kwargs:
             kwargs["map_seed"] = city_seed
-        recorder = _Recorder(gym.make(ENV_ID, **kwargs))
+        recorder = _Recorder(gym.make(ENV_ID, **kwargs), RECORDER_INFO)
         view = PublicView(recorder)
         planner = make_agent("planner", view)
         outcomes: list[str] = []
@@ -123,4 +127,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "left_hand": {"driving_side": "left"},
     "double_traffic": {"traffic_density": 5.0},
     "maps": {"map_file": "shipped"},
+    "compact": {"preset": "compact"},
+    "van": {"preset": "van"},
+    "truck": {"preset": "truck"},
+    "short_amber": {"amber_s": 1.0, "all_red_s": 0.0},
 }

@@ -22,6 +22,8 @@ from exgen.envs.city import public
 G_MPS2 = 9.81
 #: Curve points sampled through each intersection.
 CURVE_POINTS = 8
+#: Least distance [m] between the car's centre and the inner corner of a turn.
+CORNER_CLEARANCE_M = 0.5
 
 
 class RoadMap:
@@ -43,6 +45,14 @@ class RoadMap:
                 self.graph.add_edge(a, b, weight=street["length_m"])
                 self.one_way[(a, b)] = street["one_way_to"] is not None
         self.blocked: set[tuple[int, int]] = set()
+        # Road rectangles (x low, x high, y low, y high): streets and intersections.
+        hw = self.half_width
+        boxes = [(x - hw, x + hw, y - hw, y + hw) for x, y in self.nodes.values()]
+        for street in published["streets"]:
+            (xa, ya), (xb, yb) = self.nodes[street["a"]], self.nodes[street["b"]]
+            boxes.append((min(xa, xb) - (ya != yb) * hw, max(xa, xb) + (ya != yb) * hw,
+                          min(ya, yb) - (xa != xb) * hw, max(ya, yb) + (xa != xb) * hw))
+        self._road_boxes = np.array(boxes, float)
 
     def direction(self, a: int, b: int) -> tuple[float, float]:
         (x0, y0), (x1, y1) = self.nodes[a], self.nodes[b]
@@ -69,6 +79,17 @@ class RoadMap:
                 best, best_cost = (a, b), cost
         return best
 
+    def on_road(self, points: np.ndarray, inset_m: float = 0.2) -> np.ndarray:
+        """Whether each point (n, 2) lies on a road, at least ``inset_m`` from its edge
+        (a kerb the lidar sees is not)."""
+        if not len(points):
+            return np.zeros(0, bool)
+        b = self._road_boxes
+        x, y = points[:, 0:1], points[:, 1:2]
+        inside = ((x > b[:, 0] + inset_m) & (x < b[:, 1] - inset_m)
+                  & (y > b[:, 2] + inset_m) & (y < b[:, 3] - inset_m))
+        return inside.any(axis=1)
+
     def route(self, arc: tuple[int, int]) -> list[int]:
         """Nodes from the start of ``arc`` through its end to the destination."""
         graph = self.graph.copy()
@@ -94,11 +115,17 @@ class Path:
     arcs: list[tuple[int, int]] = field(default_factory=list)
 
     @classmethod
-    def along(cls, road: RoadMap, nodes: list[int]) -> Path:
-        """The path through ``nodes``: lane by lane, curving through intersections."""
+    def along(cls, road: RoadMap, nodes: list[int], turn_radius: float | None = None) -> Path:
+        """The path through ``nodes``: lane by lane, curving through intersections.
+
+        With ``turn_radius`` [m], the tightest the car turns, a right-angle turn is an
+        arc of that radius between the lanes, begun before the intersection where it
+        must be, and drawn toward the centre line where the kerb's corner is too near.
+        """
         hw = road.half_width
         points: list[tuple[float, float]] = []
         junctions: list[tuple[int, str, int]] = []
+        entry_offsets: list[float] = []
         arcs = list(itertools.pairwise(nodes))
         for i, (a, b) in enumerate(arcs):
             dx, dy = road.direction(a, b)
@@ -114,10 +141,26 @@ class Path:
                 c, d = arcs[i + 1]
                 ex, ey = road.direction(c, d)
                 turn = public.turn_between((dx, dy), (ex, ey))
-                junctions.append((len(points) - 1, turn, b))
-                points.extend(_turn(road, (dx, dy), end, c, d)[1:-1])
+                arc_turn = None
+                if turn_radius is not None and turn in ("left", "right"):
+                    arc_turn = _arc_turn(road, (dx, dy), end, c, d, turn_radius)
+                if arc_turn is None:
+                    junctions.append((len(points) - 1, turn, b))
+                    entry_offsets.append(0.0)
+                    points.extend(_turn(road, (dx, dy), end, c, d)[1:-1])
+                else:
+                    curve, early = arc_turn
+                    if early > 0.0:  # the arc begins before the intersection
+                        points.pop()
+                        junctions.append((len(points), turn, b))
+                        entry_offsets.append(early)
+                    else:
+                        junctions.append((len(points) - 1, turn, b))
+                        entry_offsets.append(0.0)
+                    points.extend(curve)
             else:
                 junctions.append((len(points) - 1, "arrive", b))
+                entry_offsets.append(0.0)
                 points.append((x1 + nx_ * offset, y1 + ny_ * offset))
         array = np.array(points, float)
         steps = np.hypot(*np.diff(array, axis=0).T)
@@ -125,7 +168,8 @@ class Path:
         array = array[keep]
         s = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(array, axis=0).T))])
         index_map = np.cumsum(keep) - 1
-        marks = [(float(s[index_map[i]]), node, turn) for i, turn, node in junctions]
+        marks = [(float(s[index_map[i]]) + extra, node, turn)
+                 for (i, turn, node), extra in zip(junctions, entry_offsets, strict=True)]
         return cls(array, s, _curvature(array), marks, arcs)
 
     def project(self, x: float, y: float, hint: float = 0.0,
@@ -175,6 +219,38 @@ def _turn(road: RoadMap, din: tuple[float, float], start: tuple[float, float], c
     p0, k, p1 = np.array(start), np.array(corner), np.array(end)
     curve = (1 - u) ** 2 * p0 + 2 * (1 - u) * u * k + u**2 * p1
     return [tuple(p) for p in curve]
+
+
+def _arc_turn(road: RoadMap, din: tuple[float, float], end: tuple[float, float], c: int,
+              d: int, radius: float) -> tuple[list[tuple[float, float]], float] | None:
+    """A right-angle turn from the lane ending at ``end`` into arc ``c -> d`` as a circle
+    of ``radius`` [m] tangent to both lanes (moved toward the centre line where the kerb's
+    corner would be nearer than ``CORNER_CLEARANCE_M``): its points, and how far before
+    the intersection's edge it begins [m] (negative: inside). None if not a right angle."""
+    hw = road.half_width
+    dout = np.array(road.direction(c, d))
+    d_in = np.array(din)
+    if abs(float(np.dot(d_in, dout))) > 1e-6:
+        return None
+    nx_, ny_ = public.side_normal(*dout, road.side)
+    offset = road.lane_offset(c, d)
+    node = np.array(road.nodes[c])
+    exit_point = node + dout * hw + np.array([nx_, ny_]) * offset
+    # Where the two lanes' centre lines cross, and the circle tangent to both.
+    start = np.array(end)
+    corner = start + d_in * float(np.dot(exit_point - start, d_in))
+    centre = corner + radius * (dout - d_in)
+    inner = node - hw * d_in + hw * dout  # the block's corner inside the turn
+    if np.linalg.norm(centre - inner) > radius - CORNER_CLEARANCE_M and \
+            np.dot(inner - node, corner - node) > 0:
+        centre = inner + (radius - CORNER_CLEARANCE_M) / math.sqrt(2.0) * (dout - d_in)
+    first, last = centre - radius * dout, centre + radius * d_in
+    # A quarter circle from ``first`` (heading d_in) to ``last`` (heading dout).
+    u = np.linspace(0.0, math.pi / 2, 2 * CURVE_POINTS + 2)[:, None]
+    curve = centre + radius * (-np.cos(u) * dout + np.sin(u) * d_in)
+    curve = np.vstack([first, curve[1:-1], last])
+    early = float(np.dot(start - first, d_in))
+    return [tuple(p) for p in curve], early
 
 
 def _curvature(points: np.ndarray) -> np.ndarray:
@@ -252,6 +328,13 @@ class GripEstimator:
         if len(self.curvature_gain) < 5:
             return self.PRIOR_CURVATURE
         return float(np.median(self.curvature_gain[-200:]))
+
+    @property
+    def acceleration(self) -> float:
+        """Acceleration at full throttle [m/s²], from the recent throttle gains."""
+        if not self.throttle_gain:
+            return 0.0
+        return float(np.median(self.throttle_gain[-50:]))
 
     @property
     def braking(self) -> float:

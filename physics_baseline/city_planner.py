@@ -16,7 +16,13 @@ along the lane centres of the driving side, curving through intersections. Each 
 - *measuring*: at the start of each trial a short pedal probe (gentle, then full
   throttle, then gentle and full brake) shows the acceleration per pedal and whether
   the tyres saturate; with the motion seen while driving it gives the friction it
-  plans with. Estimates of steering and pedal gains carry over between trials.
+  plans with. Estimates of steering and pedal gains carry over between trials;
+- *ambers*: it times every amber it sees from its start to red, and until it has timed
+  one counts on the shortest amber the rules allow (``public.MIN_AMBER_S``) or the
+  longest it has seen so far; it keeps its speed so that, when a light turns amber,
+  it can either stop with the braking it measured or cross the line within that time;
+- *its length*: unknown, so it keeps the longest car's half length
+  (``public.MAX_CAR_LENGTH_M``) between its centre and any stop line or obstacle.
 
 It sees only observations, the published map and :mod:`exgen.envs.city.public`.
 """
@@ -44,8 +50,12 @@ HARD_BRAKING_SHARE = 0.85
 CRUISE_SHARE = 0.9
 #: The lidar must see far enough to stop within this distance [m].
 SIGHT_M = 30.0
-#: The time it counts on to cross a stop line on amber [s] (ambers last longer).
-AMBER_MARGIN_S = 2.5
+#: Time lost to reacting and braking up when a light turns amber [s], and the share of
+#: the amber it counts on for crossing the line.
+AMBER_LAG_S = 0.3
+AMBER_SHARE = 0.9
+#: From its centre to its front bumper, for the longest car it may be [m].
+HALF_LENGTH_M = public.MAX_CAR_LENGTH_M / 2
 #: Speed over a crosswalk without lights [m/s].
 ZEBRA_MPS = 4.0
 #: Half-width of the corridor along the path where a lidar hit is an obstacle [m].
@@ -53,6 +63,8 @@ CORRIDOR_M = public.CAR_WIDTH_M / 2 + 0.35
 #: Room kept behind an obstacle, from the front bumper [m]; stopping margin at lights.
 FOLLOW_GAP_M = 3.0
 STOP_MARGIN_M = 0.7
+#: Room kept between its centre and a stop line it stops for late [m].
+CENTRE_MARGIN_M = 0.5
 #: An oncoming car this far beyond an intersection holds a turn across its path [m].
 ONCOMING_M = 35.0
 #: The way across oncoming (or crossing) traffic must look clear this long [s].
@@ -63,6 +75,10 @@ PATIENCE_S = 4.0
 REPLAN_OFF_PATH_M = 4.0
 #: Speed error to acceleration [1/s].
 SPEED_GAIN = 1.2
+#: The turns it lays are this much wider than the tightest it measured, and laid anew
+#: when that estimate moves by more than ``REPLAN_RADIUS_M`` (on a straight).
+TURN_RADIUS_MARGIN = 1.15
+REPLAN_RADIUS_M = 0.3
 
 
 class CityPlanner(OnlineAgent):
@@ -75,7 +91,7 @@ class CityPlanner(OnlineAgent):
     name = "planner"
 
     def __init__(self, env: gym.Env, seed: int | None = None, lidar_rays: int | None = None,
-                 lidar_range_m: float = 50.0) -> None:
+                 lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M) -> None:
         super().__init__(env, seed)
         self.continuous = isinstance(env.action_space, gym.spaces.Box)
         space = env.observation_space
@@ -95,6 +111,8 @@ class CityPlanner(OnlineAgent):
         self._last: tuple[float, float, float, float, float, float] | None = None
         self._waiting_s = 0.0
         self._clear_s = 0.0
+        self.ambers = AmberClock()
+        self._path_radius = 0.0
 
     # ----------------------------------------------------------------- agent API
     def start_episode(self, observation: Any, info: dict[str, Any]) -> None:
@@ -110,6 +128,7 @@ class CityPlanner(OnlineAgent):
         self._clear_s = 0.0
         self.grip.saturated = None
         self.grip.grip_seen = 0.0
+        self.ambers = AmberClock()  # the next trial's context may time lights otherwise
         self._replan(self._read(observation))
 
     def end_episode(self, record: Any) -> None:
@@ -123,6 +142,9 @@ class CityPlanner(OnlineAgent):
                                "the reset info; agents.run_episodes does")
         car = self._read(observation)
         self._measure(car)
+        self.ambers.see(car["light"], car["light_distance"])
+        if self._turns_outdated(car):
+            self._replan(car)
         s, off = self.path.project(car["x"], car["y"], self.progress)
         if off > REPLAN_OFF_PATH_M:
             self._replan(car)
@@ -141,6 +163,8 @@ class CityPlanner(OnlineAgent):
         """What it has measured: friction, braking, steering curvature per unit."""
         return {"friction": self.grip.friction, "friction_saturated": self.grip.saturated,
                 "braking_mps2": self.grip.braking,
+                "acceleration_mps2": self.grip.acceleration,
+                "amber_s": self.ambers.duration,
                 "steering_curvature_per_m": self.grip.steering_curvature,
                 "trials": self.trials}
 
@@ -175,9 +199,23 @@ class CityPlanner(OnlineAgent):
             slip = public.wrap_angle(course - middle)
         self.grip.add(pedal, speed, car["speed"], steering, yaw, slip, public.DT_S)
 
+    def _turn_radius(self) -> float:
+        """The radius of the turns it lays [m]: its car's tightest, measured, widened."""
+        return TURN_RADIUS_MARGIN / self.grip.steering_curvature
+
+    def _turns_outdated(self, car: dict[str, Any]) -> bool:
+        """Whether the path's turns were laid for a turning radius it now knows better,
+        and the car is on a straight, away from the next intersection."""
+        if abs(self._turn_radius() - self._path_radius) <= REPLAN_RADIUS_M \
+                or abs(car["steering"]) > 0.1:
+            return False
+        ahead = [js for js, _, _ in self.path.junctions if js > self.progress]
+        return not ahead or ahead[0] - self.progress > 20.0
+
     def _replan(self, car: dict[str, Any]) -> None:
         arc = self.road.locate(car["x"], car["y"], car["heading"])
-        self.path = Path.along(self.road, self.road.route(arc))
+        self._path_radius = self._turn_radius()
+        self.path = Path.along(self.road, self.road.route(arc), self._path_radius)
         self.progress, _ = self.path.project(car["x"], car["y"], 0.0, window_m=1e9)
 
     # ----------------------------------------------------------------- control
@@ -193,6 +231,10 @@ class CityPlanner(OnlineAgent):
 
     def _plan_deceleration(self) -> float:
         return min(BRAKING_SHARE * self.grip.friction * G_MPS2, 0.6 * self.grip.braking, 3.0)
+
+    def _hard_deceleration(self) -> float:
+        """The braking it counts on when it must stop [m/s²]: the tyres' or the brakes'."""
+        return HARD_BRAKING_SHARE * min(self.grip.friction * G_MPS2, self.grip.braking)
 
     def _target_speed(self, car: dict[str, Any], s: float) -> tuple[float, float]:
         """The speed to drive at [m/s], and the deceleration needed now to meet the
@@ -214,16 +256,18 @@ class CityPlanner(OnlineAgent):
         for entry, node, turn in self.path.junctions:
             if entry <= s or turn == "arrive":
                 continue
-            to_line = max(entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - s, 0.0)
+            to_line = max(entry - public.CROSSWALK_M - HALF_LENGTH_M - s, 0.0)
             if node in road.lit:
                 # No dilemma when the light turns amber: always either able to stop braking
-                # hard, or slow and near enough to cross the line within AMBER_MARGIN_S.
+                # hard, or slow and near enough for its centre to cross the line within
+                # the amber (at speed v, the stretch it cannot stop in takes v / 2a).
                 # Once going on amber, it keeps going.
-                hard = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
+                hard = self._hard_deceleration()
                 if car["light"] != "amber" or self._light_room(car, decel) < math.inf:
                     stoppable = max(to_line - STOP_MARGIN_M - 1.0, 0.0)  # as _light_room
+                    amber = AMBER_SHARE * self.ambers.duration - AMBER_LAG_S
                     # Above the floor it plans with its gentler braking: a margin for lag.
-                    target = min(target, max(2 * hard * AMBER_MARGIN_S,
+                    target = min(target, max(2 * hard * amber,
                                              math.sqrt(2 * decel * stoppable)))
             else:
                 # Crosswalks without lights: pedestrians may be there, seen late.
@@ -242,12 +286,19 @@ class CityPlanner(OnlineAgent):
         """Room to a red light's stop line, or an amber one it can stop for [m]."""
         if car["light"] not in ("red", "amber"):
             return math.inf
-        room = car["light_distance"] - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
-        hardest = HARD_BRAKING_SHARE * self.grip.friction * G_MPS2
-        if (car["light"] == "amber" and car["speed"] > 2.0
-                and car["speed"] ** 2 / (2 * hardest) > room + 1.0):
-            return math.inf  # moving too fast to stop even braking hard: go on
-        return room
+        room = car["light_distance"] - HALF_LENGTH_M - STOP_MARGIN_M
+        hardest = self._hard_deceleration()
+        stopping = car["speed"] ** 2 / (2 * hardest)
+        if stopping <= room + 1.0:
+            return room
+        # Too late to keep the bumper off the crosswalk: go on if the centre crosses the
+        # line while the amber surely lasts, else stop late (the rule is about the centre).
+        centre_room = car["light_distance"] - CENTRE_MARGIN_M
+        if car["light"] == "amber" and car["speed"] > 2.0 and (
+                stopping > centre_room or car["light_distance"] / car["speed"]
+                < self.ambers.remaining - AMBER_LAG_S):
+            return math.inf
+        return centre_room if stopping <= centre_room else room
 
     def _hits(self, car: dict[str, Any]) -> np.ndarray:
         """World points (n, 2) where the lidar hit something within its range."""
@@ -257,14 +308,16 @@ class CityPlanner(OnlineAgent):
         return np.array([car["x"], car["y"]]) + directions * car["lidar"][seen][:, None]
 
     def _obstacle_room(self, car: dict[str, Any], s: float) -> float:
-        """Room to the nearest lidar hit inside the path's corridor ahead [m]."""
+        """Room to the nearest lidar hit on the road inside the path's corridor ahead [m]
+        (a turn may pass close to a kerb's corner)."""
         room = math.inf
-        for px, py in self._hits(car):
+        hits = self._hits(car)
+        for px, py in hits[self.road.on_road(hits)]:
             if math.hypot(px - car["x"], py - car["y"]) > 40.0:
                 continue
             hit_s, off = self.path.project(px, py, s, window_m=45.0)
             if off < CORRIDOR_M and hit_s > s:
-                room = min(room, hit_s - s - public.CAR_LENGTH_M / 2 - FOLLOW_GAP_M)
+                room = min(room, hit_s - s - HALF_LENGTH_M - FOLLOW_GAP_M)
         return room
 
     def _junction_room(self, car: dict[str, Any], s: float) -> float:
@@ -274,7 +327,7 @@ class CityPlanner(OnlineAgent):
         if not upcoming:
             return math.inf
         entry, node, turn = upcoming[0]
-        line = entry - public.CROSSWALK_M - public.CAR_LENGTH_M / 2 - STOP_MARGIN_M
+        line = entry - public.CROSSWALK_M - HALF_LENGTH_M - STOP_MARGIN_M
         if turn == "arrive" or s > line + 0.5 or entry - s > 15.0:
             self._waiting_s = 0.0
             return math.inf
@@ -354,7 +407,7 @@ class CityPlanner(OnlineAgent):
             wanted = min(wanted, 0.8 * friction_g)
             return min(wanted / max(gain, 0.5), 1.0)
         gain = max(self.grip.brake_gain[-50:], default=3.0)
-        wanted = max(wanted, -HARD_BRAKING_SHARE * friction_g)
+        wanted = max(wanted, -self._hard_deceleration())
         return max(wanted / max(gain, 0.5), -1.0)
 
     def _action(self, steer: float, pedal: float) -> Any:
@@ -363,3 +416,47 @@ class CityPlanner(OnlineAgent):
         steer_index = 0 if steer < -0.33 else (2 if steer > 0.33 else 1)
         pedal_index = 0 if pedal < -0.2 else (2 if pedal > 0.2 else 1)
         return int(3 * steer_index + pedal_index)
+
+
+class AmberClock:
+    """How long the ambers last [s], timed from the lights the car comes up to."""
+
+    def __init__(self) -> None:
+        self.timed: list[float] = []
+        self.longest_seen = 0.0
+        self._state: str | None = None
+        self._distance = math.inf
+        self._since: float | None = None
+        self._elapsed = 0.0
+
+    def see(self, light: str | None, distance: float) -> None:
+        """One observation of the next light and the distance to its stop line [m]."""
+        same = light is not None and self._state is not None \
+            and abs(distance - self._distance) < 5.0
+        if not same:
+            self._since = None
+        elif light == "amber" and self._state == "green":
+            self._since = 0.0  # it saw the amber begin
+        if light == "amber" and same and self._state == "amber":
+            self._elapsed += public.DT_S
+            if self._since is not None:
+                self._since += public.DT_S
+            self.longest_seen = max(self.longest_seen, self._elapsed)
+        elif light == "amber":
+            self._elapsed = 0.0
+        if light == "red" and same and self._state == "amber" and self._since is not None:
+            self.timed.append(self._since + public.DT_S)
+            self._since = None
+        self._state, self._distance = light, distance
+
+    @property
+    def remaining(self) -> float:
+        """How long the amber in sight surely lasts yet [s]."""
+        return self.duration - self._elapsed if self._state == "amber" else self.duration
+
+    @property
+    def duration(self) -> float:
+        """The amber to count on: the shortest timed, else a lower bound [s]."""
+        if self.timed:
+            return min(self.timed)
+        return max(public.MIN_AMBER_S, self.longest_seen)

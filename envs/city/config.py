@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from exgen.envs import fields as _fields
+from exgen.envs.city import public
 from exgen.envs.fields import ContextConfig, FieldBounds, Number, extreme, numeric_field
 
 #: Where the example maps that ship with the package live.
@@ -97,6 +98,17 @@ class CityConfig(ContextConfig):
         "doc": "destination intersection (column, row); None draws it"})
     continuous: bool = field(default=True, metadata={
         "doc": "Box(-1, 1, (2,)) actions; False gives Discrete(9)"})
+    max_acceleration_mps2: Number = numeric_field(
+        3.0, 0.5, 10.0, "m/s²", "ego car: acceleration at full throttle")
+    max_braking_mps2: Number = numeric_field(
+        8.0, 1.0, 15.0, "m/s²", "ego car: deceleration at full brake (within the grip)")
+    max_steering_rad: Number = numeric_field(
+        0.6, 0.2, 1.0, "rad", "ego car: steering angle limit")
+    wheelbase_m: Number = numeric_field(
+        2.7, 1.5, 5.0, "m", "ego car: wheelbase, shorter than the car")
+    car_length_m: Number = numeric_field(
+        4.6, 3.0, public.MAX_CAR_LENGTH_M, "m", "ego car: body length (other cars stay "
+        "4.6 m)")
 
     def __post_init__(self) -> None:
         _fields.validate_numeric_fields(self)
@@ -118,6 +130,9 @@ class CityConfig(ContextConfig):
                 raise ValueError("pass either map_seed or map_file, not both")
         if self.driving_side not in DRIVING_SIDES:
             raise ValueError(f"driving_side must be 'right' or 'left', got {self.driving_side!r}")
+        if extreme(self.wheelbase_m, abs) >= _lowest(self.car_length_m):
+            raise ValueError(f"wheelbase_m={self.wheelbase_m} must be shorter than "
+                             f"car_length_m={self.car_length_m}")
         if extreme(self.min_block_m, abs) > _lowest(self.max_block_m):
             raise ValueError(f"min_block_m={self.min_block_m} exceeds "
                              f"max_block_m={self.max_block_m}")
@@ -247,5 +262,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "big_city": {"grid_columns": 10, "grid_rows": 10},
     "continuous": {"continuous": True},
     "discrete": {"continuous": False},
+    # Other cars, relative to the default one.
+    "compact": {"max_acceleration_mps2": 3.9},
+    "van": {"car_length_m": 5.52, "max_acceleration_mps2": 2.1},
+    "truck": {"car_length_m": 7.36, "wheelbase_m": 3.78, "max_acceleration_mps2": 1.2,
+              "max_braking_mps2": 4.8},
 }
 CityConfig.presets = PRESETS

@@ -17,7 +17,6 @@ from exgen.envs.city.city_map import CityMap, generate_map
 from exgen.envs.city.config import CityConfig, map_path
 from exgen.envs.city.map_file import load_map
 from exgen.envs.city.raster import occupancy_raster
-from exgen.envs.city.vehicle import MAX_STEERING_RAD
 from exgen.envs.city.world import CityWorld, check_street_lengths
 from exgen.envs.world_env import WorldEnv, discrete_action
 
@@ -44,7 +43,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     friction circle: on ice it slides. The world is set by a
     :class:`~exgen.envs.city.config.CityConfig` (the *context*): the map (generated from a
     seed, or a hand-drawn map file), lanes, speed limit, light timing, friction,
-    driving side, traffic and pedestrian densities, and sensor noise. Numeric fields
+    driving side, traffic and pedestrian densities, sensor noise, and the ego car
+    (acceleration, braking, steering limit, wheelbase, length). Numeric fields
     may be ``(low, high)`` ranges, sampled at every reset. Everything is SI; see
     :mod:`exgen.envs.city.public`.
 
@@ -93,7 +93,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
 
     ## Episode End
     Terminated on arrival (the car's centre inside the destination intersection;
-    ``info["is_success"]`` is True when it arrives without collision) or on a
+    ``info["is_success"]`` is True when it arrives without collision, and
+    ``info["clean_arrival"]`` when it arrives with no infraction at all) or on a
     collision with a building, roadworks, another car or a pedestrian. Truncated when
     the time runs out: ``60 s + route / (0.25 * speed limit)``, set at reset
     (``info["time_limit_s"]``).
@@ -109,19 +110,26 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
     observe_route=False, observe_raster=False, **fields)``, ``fields`` being
-    ``CityConfig`` fields. ``reset`` publishes the map in ``info["map"]`` (schema in
+    ``CityConfig`` fields, the ego car's among them: ``max_acceleration_mps2=3.0``,
+    ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``, ``wheelbase_m=2.7``,
+    ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``); an agent must measure
+    them. ``lidar_range_m`` is the sensor's (``public.DEFAULT_LIDAR_RANGE_M``), an agent
+    is told it. ``reset`` publishes the map in ``info["map"]`` (schema in
     :mod:`exgen.envs.city.public`) and the context in ``info["context"]``.
 
     ## Version History
     - v0: first version, with other cars and pedestrians; ``observe_route`` added later
-      (opt-in: the default observation is unchanged).
+      (opt-in: the default observation is unchanged). Protocol v2 (seeded default
+      episodes unchanged): ``info["clean_arrival"]``; the ego car's acceleration,
+      braking, steering limit, wheelbase and length are context fields.
     """
 
     metadata = {"render_modes": ["human", "rgb_array"], "render_fps": public.DECISION_HZ}
 
     def __init__(self, config: CityConfig | None = None, *,
                  preset: str | Sequence[str] | None = None, render_mode: str | None = None,
-                 lidar_rays: int = 32, lidar_range_m: float = 50.0, physics_substeps: int = 5,
+                 lidar_rays: int = 32, lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M,
+                 physics_substeps: int = 5,
                  observe_context: bool = False, observe_route: bool = False,
                  observe_raster: bool = False, **fields: Any) -> None:
         self.config = CityConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
@@ -260,7 +268,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
             draws = self.np_random.normal(0.0, noise, rays + 1)
             speed += draws[0]
             lidar = lidar + draws[1:]
-        steering = car.steering / MAX_STEERING_RAD
+        steering = car.steering / world.spec.max_steering_rad
         obs[:4] = (speed, steering, readings.lane_heading / math.pi,
                    readings.lane_offset / public.LANE_OFFSET_SCALE_M)
         obs[public.LIDAR_START:public.LIDAR_START + rays] = lidar
@@ -300,7 +308,9 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
 
     def _info(self, terms: dict[str, float]) -> dict[str, Any]:
         world = self.world
-        return {"is_success": self._outcome == "arrived", "outcome": self._outcome,
+        arrived = self._outcome == "arrived"
+        return {"is_success": arrived, "outcome": self._outcome,
+                "clean_arrival": arrived and not any(world.counts.values()),
                 "infractions": dict(world.counts), "route_completion": world.route_completion,
                 "driving_score": world.driving_score,
                 "route_distance_m": world.readings.route_distance,

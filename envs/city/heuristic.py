@@ -3,9 +3,11 @@
 It reads only the observation, like any agent: it keeps to its lane with a Stanley
 controller on the lane heading and offset, follows the navigation's turns by
 tracking the lane of the street the route leaves by, slows for turns, stops at red
-lights and before obstacles the front lidar ray sees. It knows the car's steering
-limit (it ships with the env) but not the road friction: it brakes gently enough
-for wet roads. It is not the planner and must not be imported by it.
+lights and before obstacles the front lidar ray sees. It knows neither the car (its
+limits and length depend on the context) nor the road friction: it steers with a
+fixed gain that feedback corrects, counts on the longest car the world has
+(``public.MAX_CAR_LENGTH_M``), and brakes gently enough for wet roads and heavy cars.
+It is not the planner and must not be imported by it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import math
 import numpy as np
 
 from exgen.envs.city import public
-from exgen.envs.city.vehicle import MAX_STEERING_RAD
 
 #: Cruising and turning speeds [m/s].
 CRUISE_MPS = 10.0
@@ -27,9 +28,18 @@ TURN_IN_M = 3.0
 #: Stanley gain on the lateral offset [1/s], and its low-speed softening [m/s].
 OFFSET_GAIN = 3.0
 SOFTENING_MPS = 1.0
-#: Stop this far before a red light's stop line, measured from the car's centre [m].
-STOP_MARGIN_M = public.CAR_LENGTH_M / 2 + 1.0
-#: Room kept to an obstacle ahead, from the front bumper [m].
+#: Steering command per radian of wanted steering angle: that of a 0.6 rad limit. With
+#: another limit the Stanley law's feedback still holds the lane, only softer or firmer.
+STEERING_PER_RAD = 1.0 / 0.6
+#: Heading error beyond which it turns at full lock [rad].
+FULL_LOCK_RAD = 0.5
+#: Half the longest car, from its centre (where the lidar sits) to its bumper [m].
+HALF_LENGTH_M = public.MAX_CAR_LENGTH_M / 2
+#: Stop this far before a red light's stop line, measured from the car's centre [m]:
+#: the longest car's bumper stays off the crosswalk.
+STOP_MARGIN_M = HALF_LENGTH_M + 0.5
+#: Room kept to an obstacle ahead, from the front bumper of a default-sized car [m]; the
+#: longest car still keeps ``FOLLOW_GAP_M - (MAX_CAR_LENGTH_M - CAR_LENGTH_M) / 2``.
 FOLLOW_GAP_M = 4.0
 #: Strongest braking it uses, as pedal: half the brakes, inside the grip of a wet road.
 MAX_BRAKE_PEDAL = 0.5
@@ -38,7 +48,7 @@ SPEED_GAIN = 0.5
 
 
 def drive(observation: np.ndarray, lidar_rays: int, driving_side: str = "right",
-          lidar_range_m: float = 50.0) -> np.ndarray:
+          lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M) -> np.ndarray:
     """The ``[steer, pedal]`` action for one observation of the default layout.
 
     ``driving_side`` comes from the published map (``info["map"]["driving_side"]``).
@@ -53,9 +63,13 @@ def drive(observation: np.ndarray, lidar_rays: int, driving_side: str = "right",
     to_turn = float(observation[index["turn_distance"]]) * public.DISTANCE_SCALE_M
     # The turn toward the kerb is tighter than the car can turn: start it early.
     tight = 2 if driving_side == "right" else 0
+    steer = min(max(steering * STEERING_PER_RAD, -1.0), 1.0)
+    if abs(heading_error) > FULL_LOCK_RAD:
+        # Deep in a turn: full lock, so that a car that turns wide (a long wheelbase,
+        # a small steering limit) still makes it; the lane law takes over after.
+        steer = -1.0 if heading_error > 0.0 else 1.0
     if turn[tight] and to_turn < TURN_IN_M:
-        steering = MAX_STEERING_RAD * (1.0 if tight == 0 else -1.0)
-    steer = min(max(steering / MAX_STEERING_RAD, -1.0), 1.0)
+        steer = 1.0 if tight == 0 else -1.0
 
     target = CRUISE_MPS
     if turn[0] or turn[2] or turn[3]:

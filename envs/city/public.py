@@ -53,9 +53,10 @@ Map (``info["map"]`` at reset): ``columns``, ``rows``, ``column_x_m``, ``row_y_m
 the lanes, or None), ``open_directions`` (``[from, to]`` pairs); and
 ``lanes_per_direction``, ``lane_width_m``, ``sidewalk_m``, ``speed_limit_mps``,
 ``driving_side``, ``start`` and ``destination`` (node ids). Light timing and friction
-are not published. A street is straight; its road is ``2 * lanes_per_direction *
-lane_width_m`` wide, lanes of one direction on the driving side of the centre line
-(``lane_offsets``); a one-way street has all its lanes in the one direction.
+are not published (ambers last at least ``MIN_AMBER_S``). A street is straight; its
+road is ``2 * lanes_per_direction * lane_width_m`` wide, lanes of one direction on the
+driving side of the centre line (``lane_offsets``); a one-way street has all its lanes
+in the one direction.
 Intersections are squares as wide as the road. Traffic lights have two phases: the
 west-east approaches, then the south-north ones, each green, then amber, then all red.
 Every street has a crosswalk ``CROSSWALK_M`` wide just outside each intersection;
@@ -76,7 +77,8 @@ Vehicle model (kinematic bicycle inside a friction circle), per physics substep:
               dv/dt = a_long clipped to +-mu g, steering keeps a fraction of its effect;
               grip returns when the demand is back inside the circle
 
-Unknown: a_max, a_brake, steer_max and its rate, wheelbase, mu, the slip fraction.
+Unknown: a_max, a_brake, steer_max and its rate, wheelbase, the car's length, mu, the
+slip fraction (the context sets the car; measure it).
 The speed never goes below 0 (no reverse gear).
 """
 
@@ -91,10 +93,17 @@ DT_S = 1.0 / DECISION_HZ
 SIDEWALK_M = 3.0
 #: Width of the crosswalks just outside every intersection [m].
 CROSSWALK_M = 3.0
-#: Size of the car's body [m] (other cars are the same); the lidar and GPS sit at its
-#: centre.
+#: Size of the other cars' bodies [m]. The ego car is as wide; its length, like its
+#: limits, depends on the context (at most ``MAX_CAR_LENGTH_M``); the lidar and GPS sit
+#: at its centre.
 CAR_LENGTH_M = 4.6
 CAR_WIDTH_M = 1.9
+MAX_CAR_LENGTH_M = 8.0
+#: A traffic rule: an amber lasts at least this long [s] (how long is not published).
+MIN_AMBER_S = 1.0
+#: The lidar's range when the env is made without ``lidar_range_m`` [m]; an agent is
+#: told the range of the lidar it is given.
+DEFAULT_LIDAR_RANGE_M = 50.0
 
 SPEED_SCALE_MPS = 20.0
 LANE_OFFSET_SCALE_M = 3.5
@@ -224,3 +233,14 @@ RASTER_CHANNELS = ("road", "cars", "pedestrians", "lights")
 #: Side of the raster [cells] and of a cell [m].
 RASTER_SIZE_PX = 64
 RASTER_M_PER_PX = 1.0
+
+#: ``info`` keys an agent may read (``exgen.agents.public_view.PublicView`` passes these):
+#: success, and the published map at a reset.
+AGENT_INFO = ("is_success", "map")
+#: ``info`` keys the experiment's episode recorder may read for the results store. The
+#: recorder is the runner's, not an agent: it sits between the env and the agent's view.
+RECORDER_INFO = ("is_success", "outcome", "context", "infractions", "driving_score",
+                 "route_completion")
+#: ``info`` keys the learner-only training wrappers (``exgen.agents.reward_shaping``:
+#: give-up, penalties, term weights) may read; they too sit inside the agent's view.
+LEARNER_INFO = ("outcome", "infractions", "speed_mps", "speed_limit_mps", "reward_terms")

@@ -322,7 +322,9 @@ class Traffic:
         first_on[arc[rearmost]] = s[rearmost]
         if ego is not None and ego.arc >= 0 and abs(
                 a.lanes[ego.arc][-1] - ego.lateral) < ego.lane_tolerance:
-            first_on[ego.arc] = min(first_on[ego.arc], ego.s)
+            # A longer ego car counts as a car whose centre is further back.
+            first_on[ego.arc] = min(first_on[ego.arc],
+                                    ego.s - (ego.length - LENGTH_M) / 2)
         gap = stop + self.curve_length - s + first_on[self.next_arc] - self.half_width \
             - LENGTH_M
         gap[behind] = s[ahead] - s[behind] - LENGTH_M
@@ -331,13 +333,14 @@ class Traffic:
         # The ego car, when it is ahead of a car, across its path (anywhere: on a street,
         # turning, inside an intersection).
         if ego is not None:
+            bodies = (LENGTH_M + ego.length) / 2
             rx, ry = ego.x - self.x, ego.y - self.y
             c, sn = np.cos(self.heading), np.sin(self.heading)
             forward = rx * c + ry * sn
             take = np.flatnonzero((forward > 0.0) & (forward < EGO_LOOKAHEAD_M)
                                   & (np.abs(ry * c - rx * sn) < WIDTH_M + 0.4)
-                                  & (forward - LENGTH_M < gap))
-            gap[take] = forward[take] - LENGTH_M
+                                  & (forward - bodies < gap))
+            gap[take] = forward[take] - bodies
             leader_speed[take] = 0.0
         # Reservations: ask near the line, keep unless the light turns while stoppable.
         stopping = v * v / (2 * COMFORT_BRAKING_MPS2)
@@ -445,7 +448,8 @@ class Traffic:
 class EgoOnRoad:
     """Where the ego car is, as traffic sees it: its centre [m], its arc and distance
     along it with its offset from the centre line toward the driving side (arc -1 when
-    not on an open street), its speed, and the intersection it is inside."""
+    not on an open street), its speed, the intersection it is inside, how far from the
+    kerb lane's centre it still counts as in that lane [m], and its length [m]."""
 
     x: float
     y: float
@@ -455,3 +459,4 @@ class EgoOnRoad:
     speed: float
     in_node: int | None
     lane_tolerance: float
+    length: float = LENGTH_M

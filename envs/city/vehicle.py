@@ -6,26 +6,52 @@ whether the tyres slip. With grip the car goes where it points. When the demande
 acceleration (longitudinal and lateral together) exceeds μ·g, the tyres slip: the
 car slides along its course, speeds up or slows down by at most μ·g, and the
 steering keeps only ``SLIP_STEERING_AUTHORITY`` of its effect, until the demand
-falls back inside the circle. No Gymnasium import here.
+falls back inside the circle. The car's size and limits are a :class:`Car`, made from
+the context's car fields (``Car.of``); ``DEFAULT_CAR`` is today's car, which the other
+cars share. No Gymnasium import here.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
-from exgen.envs.city.config import GRAVITY_MPS2
+from exgen.envs.city.config import GRAVITY_MPS2, CityConfig
 
-WHEELBASE_M = 2.7
-LENGTH_M = 4.6
+#: The default car (the context's defaults); the other cars keep its size.
+WHEELBASE_M: float = CityConfig.wheelbase_m
+LENGTH_M: float = CityConfig.car_length_m
 WIDTH_M = 1.9
-MAX_ACCELERATION_MPS2 = 3.0
-MAX_BRAKING_MPS2 = 8.0
-MAX_STEERING_RAD = 0.6
+MAX_ACCELERATION_MPS2: float = CityConfig.max_acceleration_mps2
+MAX_BRAKING_MPS2: float = CityConfig.max_braking_mps2
+MAX_STEERING_RAD: float = CityConfig.max_steering_rad
 STEERING_RATE_RADPS = 1.5
 MAX_SPEED_MPS = 30.0
 #: Fraction of the yaw rate that steering still gives while the tyres slip.
 SLIP_STEERING_AUTHORITY = 0.25
+
+
+@dataclass(frozen=True)
+class Car:
+    """The ego car's size [m] and limits: throttle and brake [m/s²], steering [rad]."""
+
+    wheelbase_m: float = WHEELBASE_M
+    length_m: float = LENGTH_M
+    width_m: float = WIDTH_M
+    max_acceleration_mps2: float = MAX_ACCELERATION_MPS2
+    max_braking_mps2: float = MAX_BRAKING_MPS2
+    max_steering_rad: float = MAX_STEERING_RAD
+
+    @classmethod
+    def of(cls, context: Any) -> Car:
+        """The car of a concrete :class:`~exgen.envs.city.config.CityConfig`."""
+        return cls(context.wheelbase_m, context.car_length_m, WIDTH_M,
+                   context.max_acceleration_mps2, context.max_braking_mps2,
+                   context.max_steering_rad)
+
+
+DEFAULT_CAR = Car()
 
 
 @dataclass
@@ -45,26 +71,27 @@ class VehicleState:
             self.course = self.heading
 
 
-def demanded_acceleration(speed: float, steering: float, pedal: float) -> tuple[float, float]:
+def demanded_acceleration(speed: float, steering: float, pedal: float,
+                          car: Car = DEFAULT_CAR) -> tuple[float, float]:
     """Longitudinal and lateral acceleration [m/s²] the driver asks of the tyres.
 
     ``pedal`` in [-1, 1]: throttle above zero, brake below. Braking at rest asks nothing.
     """
     if pedal >= 0.0:
-        longitudinal = pedal * MAX_ACCELERATION_MPS2
+        longitudinal = pedal * car.max_acceleration_mps2
     else:
-        longitudinal = pedal * MAX_BRAKING_MPS2 if speed > 0.0 else 0.0
-    lateral = speed * speed * math.tan(steering) / WHEELBASE_M
+        longitudinal = pedal * car.max_braking_mps2 if speed > 0.0 else 0.0
+    lateral = speed * speed * math.tan(steering) / car.wheelbase_m
     return longitudinal, lateral
 
 
 def advance(state: VehicleState, steer: float, pedal: float, friction: float,
-            dt: float) -> None:
+            dt: float, car: Car = DEFAULT_CAR) -> None:
     """Advance ``state`` by ``dt`` seconds under a steering and pedal command in [-1, 1]."""
-    target = steer * MAX_STEERING_RAD
+    target = steer * car.max_steering_rad
     step = STEERING_RATE_RADPS * dt
     state.steering += min(max(target - state.steering, -step), step)
-    longitudinal, lateral = demanded_acceleration(state.speed, state.steering, pedal)
+    longitudinal, lateral = demanded_acceleration(state.speed, state.steering, pedal, car)
     grip = friction * GRAVITY_MPS2
     slipping = longitudinal * longitudinal + lateral * lateral > grip * grip
     if state.slipping and not slipping:
@@ -76,7 +103,7 @@ def advance(state: VehicleState, steer: float, pedal: float, friction: float,
         longitudinal = min(max(longitudinal, -grip), grip)
         authority = SLIP_STEERING_AUTHORITY
     speed = min(max(state.speed + longitudinal * dt, 0.0), MAX_SPEED_MPS)
-    state.heading += authority * speed * math.tan(state.steering) / WHEELBASE_M * dt
+    state.heading += authority * speed * math.tan(state.steering) / car.wheelbase_m * dt
     if not slipping:
         state.course = state.heading
     state.speed = speed
@@ -84,14 +111,14 @@ def advance(state: VehicleState, steer: float, pedal: float, friction: float,
     state.y += speed * math.sin(state.course) * dt
 
 
-def braking_distance(speed: float, friction: float) -> float:
+def braking_distance(speed: float, friction: float, car: Car = DEFAULT_CAR) -> float:
     """Distance [m] to stop from ``speed`` under full braking, in continuous time."""
-    return speed * speed / (2.0 * min(MAX_BRAKING_MPS2, friction * GRAVITY_MPS2))
+    return speed * speed / (2.0 * min(car.max_braking_mps2, friction * GRAVITY_MPS2))
 
 
-def corners(state: VehicleState) -> list[tuple[float, float]]:
+def corners(state: VehicleState, car: Car = DEFAULT_CAR) -> list[tuple[float, float]]:
     """The four corners of the car's body [m], front-left first, counter-clockwise."""
     c, s = math.cos(state.heading), math.sin(state.heading)
-    hl, hw = LENGTH_M / 2, WIDTH_M / 2
+    hl, hw = car.length_m / 2, car.width_m / 2
     return [(state.x + c * dx - s * dy, state.y + s * dx + c * dy)
             for dx, dy in ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))]

@@ -31,12 +31,13 @@ from exgen.envs.city.geometry import (
 from exgen.envs.city.lights import Lights
 from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
 from exgen.envs.city.traffic import CROSSWALK_M, Arcs, EgoOnRoad, Traffic, direction_code
-from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, VehicleState, advance, corners
+from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, Car, VehicleState, advance, corners
 
 #: Shortest street between two intersection squares a car can use [m].
 MIN_STREET_M = 8.0
 #: Within this distance of an intersection [m], a turning car may swing over the centre
-#: line without a wrong-lane infraction: no car turns tighter than a lane.
+#: line without a wrong-lane infraction: no car turns tighter than a lane. A longer ego
+#: car swings over its own length.
 TURN_SWING_M = LENGTH_M
 #: Pedestrians do not step onto a crosswalk the ego car is this close to [m], or this
 #: few seconds away from at its speed [s].
@@ -65,13 +66,15 @@ class Readings:
 
 @functools.lru_cache(maxsize=64)
 def _prepared(city: CityMap, lanes: int, lane_width_m: float, side: str,
-              lidar_reach_m: float) -> tuple[RoadLayout, Neighbourhood, Neighbourhood,
-                                             Neighbourhood, nx.DiGraph, Arcs]:
+              lidar_reach_m: float, body_reach_m: float = LENGTH_M
+              ) -> tuple[RoadLayout, Neighbourhood, Neighbourhood, Neighbourhood,
+                         nx.DiGraph, Arcs]:
     layout = road_layout(city, lanes, lane_width_m, side)
     seen = np.vstack([layout.curbs, layout.barriers])
     solid = np.vstack([layout.buildings, layout.barriers])
     return (layout, Neighbourhood(city, seen, lidar_reach_m),
-            Neighbourhood(city, solid, LENGTH_M), Neighbourhood(city, layout.barriers, LENGTH_M),
+            Neighbourhood(city, solid, body_reach_m),
+            Neighbourhood(city, layout.barriers, body_reach_m),
             city.graph(), Arcs.of(city, lanes, lane_width_m, side))
 
 
@@ -79,7 +82,7 @@ class CityWorld:
     """One episode's world; ``step`` advances it by one decision (``public.DT_S``)."""
 
     def __init__(self, city: CityMap, context: CityConfig, rng: np.random.Generator, *,
-                 lidar_rays: int = 32, lidar_range_m: float = 50.0,
+                 lidar_rays: int = 32, lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M,
                  physics_substeps: int = 5) -> None:
         if context.randomized_fields:
             raise ValueError(f"CityWorld needs a concrete context; sample() the ranges "
@@ -90,10 +93,15 @@ class CityWorld:
         self.lane_width = context.lane_width_m
         self.side = context.driving_side
         self.half_width = public.road_half_width(self.lanes, self.lane_width)
+        #: The ego car's size and limits, from the context.
+        self.spec = spec = Car.of(context)
+        #: How far from the car's centre its body or a touching car may reach [m].
+        self._reach = max(LENGTH_M, spec.length_m)
+        self._turn_swing = max(TURN_SWING_M, spec.length_m)
         check_street_lengths(city, self.lanes, self.lane_width)
         (self.layout, self._seen, self._solid, self._barriers,
          self.graph, self.arcs) = _prepared(city, self.lanes, self.lane_width, self.side,
-                                 lidar_range_m + LENGTH_M)
+                                 lidar_range_m + LENGTH_M, self._reach)
         self.lidar_range = float(lidar_range_m)
         angles = np.arange(lidar_rays) * (2.0 * math.pi / lidar_rays)
         self._ray_directions = np.stack([np.cos(angles), np.sin(angles)], axis=1)
@@ -159,7 +167,7 @@ class CityWorld:
         nx_, ny_ = public.side_normal(dx, dy, self.side)
         street = self.city.street(node, toward)
         lane = public.lane_offsets(self.lanes, self.lane_width, street.one_way_to is not None)[-1]
-        along = min(self.half_width + 1.0 + LENGTH_M / 2, length / 2)
+        along = min(self.half_width + 1.0 + self.spec.length_m / 2, length / 2)
         return VehicleState(x0 + dx * along + nx_ * lane, y0 + dy * along + ny_ * lane,
                             math.atan2(dy, dx))
 
@@ -176,7 +184,7 @@ class CityWorld:
         dt = public.DT_S / self.substeps
         friction = self.context.friction
         for _ in range(self.substeps):
-            advance(self.car, steer, pedal, friction, dt)
+            advance(self.car, steer, pedal, friction, dt, self.spec)
         self.time_s += public.DT_S
 
     def move_traffic(self) -> None:
@@ -202,7 +210,7 @@ class CityWorld:
             if to_go - self.half_width < max(PEDESTRIAN_CAUTION_M,
                                              PEDESTRIAN_CAUTION_S * self.car.speed):
                 danger[to] = True  # it may turn into any of them
-            if length - to_go - self.half_width < CROSSWALK_M + LENGTH_M:
+            if length - to_go - self.half_width < CROSSWALK_M + self.spec.length_m:
                 danger[frm, toward] = True
         return danger
 
@@ -214,19 +222,22 @@ class CityWorld:
         car = self.car
         kind, where = self.region
         if kind == "node":
-            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0)
+            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0,
+                             self.spec.length_m)
         index = self.arcs.index.get(self.arc, -1) if kind == "street" else -1
         if index < 0:
-            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, None, 0.0)
+            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, None, 0.0,
+                             self.spec.length_m)
         x0, y0 = self.city.position(self.arc[0])
         a = self.arcs
         rx, ry = car.x - x0, car.y - y0
         return EgoOnRoad(car.x, car.y, index, rx * a.dx[index] + ry * a.dy[index],
                          rx * a.nx[index] + ry * a.ny[index], car.speed, None,
-                         WIDTH_M + 0.3)
+                         WIDTH_M + 0.3, self.spec.length_m)
 
     def _update(self) -> dict[str, int]:
-        car = self.car
+        car, spec = self.car, self.spec
+        length, reach = spec.length_m, self._reach
         events = dict.fromkeys(INFRACTION_PENALTIES, 0)
         self.region = region = self._locate(car.x, car.y)
         kind, where = region
@@ -235,21 +246,21 @@ class CityWorld:
         off_road = kind == "off" or (kind == "node" and where not in self.graph)
         solid = self._solid if off_road else self._barriers
         boxes = solid.near(car.x, car.y)
-        if len(boxes) and rectangle_hits_boxes((car.x, car.y), car.heading, LENGTH_M, WIDTH_M,
-                                               np.array(corners(car)), boxes):
+        if len(boxes) and rectangle_hits_boxes((car.x, car.y), car.heading, length, WIDTH_M,
+                                               np.array(corners(car, spec)), boxes):
             events["collision_static"] = 1
         traffic = self.traffic
-        near = ((np.abs(traffic.x - car.x) < LENGTH_M)
-                & (np.abs(traffic.y - car.y) < LENGTH_M))
+        near = ((np.abs(traffic.x - car.x) < reach)
+                & (np.abs(traffic.y - car.y) < reach))
         if near.any() and rectangles_overlap(
-                (car.x, car.y), car.heading, LENGTH_M, WIDTH_M,
+                (car.x, car.y), car.heading, length, WIDTH_M,
                 np.stack([traffic.x[near], traffic.y[near]], axis=1),
                 traffic.heading[near]).any():
             events["collision_vehicle"] = 1
         people = self.pedestrians.positions()
-        near = ((np.abs(people[:, 0] - car.x) < LENGTH_M)
-                & (np.abs(people[:, 1] - car.y) < LENGTH_M))
-        if near.any() and circles_touch_rectangle((car.x, car.y), car.heading, LENGTH_M,
+        near = ((np.abs(people[:, 0] - car.x) < reach)
+                & (np.abs(people[:, 1] - car.y) < reach))
+        if near.any() and circles_touch_rectangle((car.x, car.y), car.heading, length,
                                                   WIDTH_M, people[near], RADIUS_M).any():
             events["collision_pedestrian"] = 1
         self.collided = any(events[name] for name in COLLISIONS)
@@ -323,11 +334,12 @@ class CityWorld:
 
     def _in_wrong_lane(self, street: Street) -> bool:
         """Against a one-way street, or left of the centre line (right in left-hand
-        traffic) farther than ``TURN_SWING_M`` from the intersections, where turns swing."""
+        traffic) farther than ``TURN_SWING_M`` (or the car's length) from the
+        intersections, where turns swing."""
         if street.one_way_to is not None:
             return self.arc[1] != street.one_way_to
         _, _, lateral, to_go, length = self._arc_frame(self.arc)
-        if min(to_go, length - to_go) - self.half_width < TURN_SWING_M:
+        if min(to_go, length - to_go) - self.half_width < self._turn_swing:
             return False
         return lateral < 0.0
 

@@ -148,3 +148,65 @@ def test_sees_only_the_public_view_and_needs_the_map():
         planner.predict(observation)
     with pytest.raises(ValueError, match="published map"):
         planner.start_episode(observation, {})
+
+
+def test_measures_a_trucks_acceleration_and_braking_in_its_first_trial():
+    truck, _ = drive(205, preset="truck")
+    report = truck.report()
+    assert report["acceleration_mps2"] == pytest.approx(0.4 * 3.0, rel=0.1)
+    assert report["braking_mps2"] == pytest.approx(0.6 * 8.0, rel=0.1)
+    assert truck._hard_deceleration() < 0.6 * 8.0  # it brakes with the truck's brakes
+
+
+def test_times_the_ambers_and_counts_on_the_shortest_until_then():
+    from exgen.envs.city import public
+    from exgen.physics_baseline.city_planner import AmberClock
+
+    clock = AmberClock()
+    assert clock.duration == public.MIN_AMBER_S
+    for step in range(20):  # green, then 1.7 s of amber (seen 1.4 s so far), then red
+        light = "green" if step < 5 else "amber" if step < 22 else "red"
+        clock.see(light, 30.0 - 0.1 * step)
+    assert clock.duration == pytest.approx(1.4, abs=0.01)  # seen so far: a lower bound
+    for step in range(20, 25):
+        clock.see("amber" if step < 22 else "red", 30.0 - 0.1 * step)
+    assert clock.duration == pytest.approx(1.7, abs=0.01)
+
+
+def test_drives_short_ambers_without_running_a_red_light():
+    env = gym.make("CityDriving-v0", amber_s=1.0, all_red_s=0.0)
+    view = PublicView(env)
+    planner = make_agent("planner", view)
+    for seed in (206, 207):
+        observation, info = view.reset(seed=seed)
+        planner.start_episode(observation, info)
+        done = False
+        while not done:
+            action, _ = planner.predict(observation, deterministic=True)
+            observation, _, terminated, truncated, _ = view.step(action)
+            done = terminated or truncated
+        infractions = env.unwrapped.world.counts
+        assert env.unwrapped.world.arrived and infractions["red_light"] == 0, infractions
+
+
+@pytest.mark.parametrize("radius", [4.5, 6.6])
+def test_turns_are_laid_for_the_cars_turning_radius_inside_its_half_of_the_road(radius):
+    # Right turn at node 0 (0, 0): west along the bottom street, then north.
+    road = RoadMap(published(TOWN, destination=3))
+    path = Path.along(road, [1, 0, 3], turn_radius=radius)
+    assert path.curvature.max() <= 1.0 / radius * 1.05
+    corner = np.hypot(path.points[:, 0] - 3.5, path.points[:, 1] - 3.5)
+    assert corner.min() > 0.4  # clear of the kerb's corner
+    assert road.on_road(path.points).all()
+    # Its own side of each centre line: north of y = 0 going west, east of x = 0 north.
+    assert (path.points[:, 1] > 0.5).all() and (path.points[:, 0] > 0.5).all()
+    entry, node, turn = path.junctions[0]
+    assert (node, turn) == (0, "right")
+    assert entry == pytest.approx(Path.along(road, [1, 0, 3]).junctions[0][0], abs=0.1)
+
+
+def test_a_kerb_is_off_the_road_and_a_lane_on_it():
+    road = RoadMap(published(TOWN, destination=3))
+    hw = road.half_width
+    points = np.array([[40.0, 1.75], [40.0, -1.75], [40.0, hw], [hw, hw], [0.0, 0.0]])
+    assert road.on_road(points).tolist() == [True, True, False, False, True]

@@ -19,7 +19,8 @@ NUMERIC_FIELDS = [f.name for f in dataclasses.fields(CityConfig) if "bounds" in 
 INT_FIELDS = {f.name: f.metadata["int"] for f in dataclasses.fields(CityConfig)
               if "int" in f.metadata}
 # Fields whose valid values depend on another field: keep the pair consistent.
-_COMPANIONS = {"min_block_m": {"max_block_m": 300.0}, "max_block_m": {"min_block_m": 20.0}}
+_COMPANIONS = {"min_block_m": {"max_block_m": 300.0}, "max_block_m": {"min_block_m": 20.0},
+               "wheelbase_m": {"car_length_m": 8.0}, "car_length_m": {"wheelbase_m": 1.5}}
 
 
 def _valid(name: str, value) -> dict:
@@ -251,7 +252,7 @@ def test_unknown_field_names_suggest_the_nearest(key, nearest):
 
 def test_an_unknown_field_far_from_all_gives_no_suggestion_but_lists_the_fields():
     with pytest.raises(TypeError, match=r"^unknown CityConfig field 'zzz'; valid fields: .*"
-                                        r"continuous$"):
+                                        r"car_length_m$"):
         CityConfig.from_kwargs(zzz=1)
 
 
