@@ -15,7 +15,7 @@ from exgen.agents.random_agent import RandomAgent
 from exgen.agents.sb3 import ALGORITHMS, SB3Agent
 
 #: Built-in names besides the SB3 algorithms.
-BUILTIN_NAMES = (*ALGORITHMS, "random", "planner")
+BUILTIN_NAMES = (*ALGORITHMS, "random", "planner", "mbrl")
 
 
 class AgentNotFound(ValueError):
@@ -32,6 +32,10 @@ def resolve(name: str) -> Callable[..., Any]:
         return RandomAgent
     if name == "planner":
         return _planner
+    if name == "mbrl":  # imported here: the model-based agent is only needed when named
+        from exgen.agents.model_based import ModelBasedAgent
+
+        return ModelBasedAgent
     if ":" not in name:
         raise AgentNotFound(f"unknown agent {name!r}; valid: {', '.join(BUILTIN_NAMES)}, "
                             f"or a 'package.module:ClassName' import path")

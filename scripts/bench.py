@@ -2,7 +2,8 @@
 
 Examples: ``exgen bench --steps 20000 --profile`` (env),
 ``exgen bench city --steps 20000 --peer-steps 300 --profile`` (city) and
-``exgen bench planner --worlds 100 --variant default strong_wind`` (planner).
+``exgen bench planner --worlds 100 --variant default strong_wind`` (planner) and
+``exgen bench mbrl --episodes 5`` (the model-based agent's decision times).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ NAME = "bench"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("target", nargs="?", choices=("env", "city", "planner", "city-planner"),
+    parser.add_argument("target", nargs="?",
+                        choices=("env", "city", "planner", "city-planner", "mbrl"),
                         default="env",
                         help="what to measure: LunarLanding-v0 against LunarLander-v3 (env), "
                              "CityDriving-v0 against highway-env (city), the lunar planner "
-                             "(planner) or the city planner (city-planner) (default: env)")
+                             "(planner), the city planner (city-planner) or the decision "
+                             "times of the model-based agent (mbrl) (default: env)")
     parser.add_argument("--steps", type=int, default=20_000,
                         help="env, city: steps per measurement of our env (default: 20000)")
     parser.add_argument("--peer-steps", type=int, default=300,
@@ -52,10 +55,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="planner, city-planner: trials per world (default: 3, 2)")
     parser.add_argument("--variant", nargs="*", default=["default"],
                         help="planner: default, strong_wind, observation_noise, continuous; "
-                             "city-planner: default, ice, left_hand, double_traffic, maps")
+                             "city-planner: default, ice, left_hand, double_traffic, maps, "
+                             "compact, van, truck, short_amber")
+    parser.add_argument("--episodes", type=int, default=5,
+                        help="mbrl: timed episodes, after as many learning ones (default: 5)")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.target == "mbrl":
+        return run_mbrl(args)
     if args.target in ("planner", "city-planner"):
         return run_planner(args)
     if args.target == "city":
@@ -110,6 +118,18 @@ def run_city(args: argparse.Namespace) -> int:
         for name, micros in city_benchmark.profile_components(args.steps, seed,
                                                               args.repeats).items():
             print(f"  {name:48s} {micros:6.2f}")
+    return 0
+
+
+def run_mbrl(args: argparse.Namespace) -> int:
+    """Decision times of ``mbrl`` on one torch thread: per step and per replan [ms]."""
+    from exgen.agents.model_based import benchmark
+
+    if args.episodes < 1:
+        raise InputError(f"--episodes must be >= 1, got {args.episodes}")
+    seed = 10_000 if args.seed is None else args.seed
+    result = benchmark(episodes=args.episodes, warmup_episodes=args.episodes, seed=seed)
+    print(json.dumps(result, indent=2))
     return 0
 
 

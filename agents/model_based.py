@@ -1,0 +1,474 @@
+"""``mbrl``: an agent that learns a model of the world from its own data and plans with it.
+
+The middle rung between model-free RL (``ppo``) and the physics planner (``planner``):
+nothing about the world is written in, all of it is learned from the agent's own
+transitions, yet it decides by planning on what it learned.
+
+- **Model** (PETS, Chua et al. 2018, "Deep Reinforcement Learning in a Handful of
+  Trials using Probabilistic Dynamics Models"): an ensemble of small MLPs, each giving
+  a Gaussian (mean and bounded log-variance) over the normalised change of the
+  observation over one *decision* (``action_repeat`` env steps holding one action),
+  trained by Gaussian negative log-likelihood on its own bootstrap of the data; a
+  second MLP predicts, from the observation, the action and the predicted change,
+  whether the episode ends there (a classifier, its rare positives up-weighted by the
+  square root of their rarity) and the reward if it goes on and if it ends (so that a
+  rare large end reward does not swamp the ordinary ones); the expected reward mixes
+  the two by the probability of the end. Inputs and
+  targets are normalised with the statistics of the data; nothing else is assumed
+  of the observation.
+- **Planner**: the cross-entropy method (Rubinstein 1999; as used by PETS) over
+  sequences of discrete actions, drawn from one categorical distribution per step
+  and refit to the elite sequences; every ensemble member rolls each sequence out
+  from its mean prediction (PETS' trajectory sampling with one particle per member),
+  and a sequence's value is the members' mean return, each reward counted while the
+  episode is predicted to go on. The plan is kept and shifted from one decision to
+  the next (as in MPPI, Williams et al. 2017).
+- **Continual adaptation**: after every learning episode the model is refit on
+  minibatches drawn from a replay buffer with recency weighting (half-life
+  ``half_life`` decisions), so it follows a world that changes without being told.
+  Evaluation (``deterministic=True``) neither learns nor touches the training random
+  stream: its plans are drawn from a generator seeded by the agent's seed and the
+  episode's first observation.
+
+It sees observations, rewards, ends and nothing else; it never reads ``info``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import gymnasium as gym
+import numpy as np
+import torch
+from torch import nn
+
+from exgen.agents.base import OnlineAgent, Transition
+
+#: Standard deviations below this are taken as this (a constant input or target).
+MIN_STD = 1e-3
+
+
+class EnsembleMLP(nn.Module):
+    """``members`` independent MLPs evaluated together: input ``(members, n, n_in)``."""
+
+    def __init__(self, members: int, n_in: int, n_out: int, hidden: int, layers: int,
+                 generator: torch.Generator) -> None:
+        super().__init__()
+        sizes = [n_in, *([hidden] * layers), n_out]
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        for fan_in, fan_out in itertools.pairwise(sizes):
+            bound = 1.0 / math.sqrt(fan_in)  # torch.nn.Linear's default range
+            weight = (torch.rand(members, fan_in, fan_out, generator=generator) * 2 - 1) * bound
+            bias = (torch.rand(members, 1, fan_out, generator=generator) * 2 - 1) * bound
+            self.weights.append(nn.Parameter(weight))
+            self.biases.append(nn.Parameter(bias))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        last = len(self.weights) - 1
+        for i, (weight, bias) in enumerate(zip(self.weights, self.biases, strict=True)):
+            x = torch.baddbmm(bias, x, weight)
+            if i < last:
+                x = torch.relu(x)
+        return x
+
+    def numpy_layers(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The weights as float32 arrays, for fast planning without autograd."""
+        return [(w.detach().numpy().astype(np.float32), b.detach().numpy().astype(np.float32))
+                for w, b in zip(self.weights, self.biases, strict=True)]
+
+
+def numpy_forward(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) -> np.ndarray:
+    """:meth:`EnsembleMLP.forward` in numpy: ``x`` of shape ``(members, n, n_in)``."""
+    last = len(layers) - 1
+    for i, (weight, bias) in enumerate(layers):
+        x = np.matmul(x, weight) + bias
+        if i < last:
+            np.maximum(x, 0.0, out=x)
+    return x
+
+
+@dataclass
+class Scaler:
+    """Affine normalisation by the data's mean and standard deviation."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def identity(cls, size: int) -> Scaler:
+        return cls(np.zeros(size, np.float32), np.ones(size, np.float32))
+
+    @classmethod
+    def of(cls, data: np.ndarray) -> Scaler:
+        return cls(data.mean(0).astype(np.float32),
+                   np.maximum(data.std(0), MIN_STD).astype(np.float32))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+    def inverse(self, x: np.ndarray) -> np.ndarray:
+        return x * self.std + self.mean
+
+
+class RecencyBuffer:
+    """Decisions ``(observation, action, reward, next observation, ended)``, oldest
+    dropped beyond ``capacity``, sampled with weight ``0.5 ** (age / half_life)``."""
+
+    def __init__(self, obs_dim: int, capacity: int, half_life: float) -> None:
+        self.capacity, self.half_life = capacity, half_life
+        self.obs = np.zeros((capacity, obs_dim), np.float32)
+        self.next_obs = np.zeros((capacity, obs_dim), np.float32)
+        self.actions = np.zeros(capacity, np.int64)
+        self.rewards = np.zeros(capacity, np.float32)
+        self.ended = np.zeros(capacity, np.float32)
+        self.size = 0
+        self.head = 0  # where the next row goes
+
+    def add(self, obs: np.ndarray, action: int, reward: float, next_obs: np.ndarray,
+            ended: bool) -> None:
+        i = self.head
+        self.obs[i], self.actions[i], self.rewards[i] = obs, action, reward
+        self.next_obs[i], self.ended[i] = next_obs, float(ended)
+        self.head = (i + 1) % self.capacity
+        self.size = min(self.size + 1, self.capacity)
+
+    def cumulative_weights(self) -> np.ndarray:
+        """The sampling distribution's CDF over rows ``0..size-1`` in storage order."""
+        age = (self.head - 1 - np.arange(self.size)) % self.capacity
+        weights = 0.5 ** (age / self.half_life)
+        cdf = np.cumsum(weights)
+        return cdf / cdf[-1]
+
+    def sample(self, rng: np.random.Generator, cdf: np.ndarray, shape: tuple[int, ...]
+               ) -> np.ndarray:
+        """Row indices of the given shape, recency-weighted."""
+        return np.minimum(np.searchsorted(cdf, rng.random(shape)), self.size - 1)
+
+
+class Model(Protocol):
+    """What the planner needs: ``members`` parallel models stepping states
+    ``(members, n, obs_dim)`` under actions ``(n,)`` to next states, rewards and the
+    probability that the episode ends, each ``(members, n)`` beside the states."""
+
+    members: int
+
+    def step(self, states: np.ndarray, actions: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+class WorldModel:
+    """The learned model: a probabilistic dynamics ensemble and a reward/end network."""
+
+    def __init__(self, obs_dim: int, n_actions: int, members: int = 5, hidden: int = 64,
+                 layers: int = 2, learning_rate: float = 1e-3, seed: int = 0) -> None:
+        generator = torch.Generator().manual_seed(seed)
+        self.obs_dim, self.n_actions, self.members = obs_dim, n_actions, members
+        n_in = obs_dim + n_actions
+        self.dynamics = EnsembleMLP(members, n_in, 2 * obs_dim, hidden, layers, generator)
+        self.outcome = EnsembleMLP(1, n_in + obs_dim, 3, hidden, layers, generator)
+        # PETS' learned bounds on the log-variance (in normalised units).
+        self.max_logvar = nn.Parameter(torch.full((obs_dim,), 0.5))
+        self.min_logvar = nn.Parameter(torch.full((obs_dim,), -10.0))
+        self.optimizer = torch.optim.Adam(
+            [*self.dynamics.parameters(), *self.outcome.parameters(), self.max_logvar,
+             self.min_logvar], lr=learning_rate)
+        self.obs_scale = Scaler.identity(obs_dim)
+        self.delta_scale = Scaler.identity(obs_dim)
+        self.reward_scale = Scaler.identity(1)
+        self.end_reward_scale = Scaler.identity(1)
+        self.end_weight = 1.0
+        self.fitted = False
+        self._refresh()
+
+    # ------------------------------------------------------------------ fitting
+    def set_scales(self, obs: np.ndarray, next_obs: np.ndarray, rewards: np.ndarray,
+                   ended: np.ndarray) -> None:
+        """Normalise by the statistics of this data (the buffer); weigh the rare ends."""
+        self.obs_scale = Scaler.of(obs)
+        self.delta_scale = Scaler.of(next_obs - obs)
+        ends = ended > 0.5
+        self.reward_scale = Scaler.of(rewards[~ends, None]) if (~ends).any() else \
+            Scaler.identity(1)
+        self.end_reward_scale = Scaler.of(rewards[ends, None]) if ends.any() else \
+            Scaler.identity(1)
+        self.end_weight = math.sqrt((len(ended) - ends.sum()) / max(ends.sum(), 1))
+
+    def loss(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
+             next_obs: np.ndarray, ended: np.ndarray) -> torch.Tensor:
+        """Gaussian NLL of the ensemble plus the reward MSE and end cross-entropy; the
+        arrays have a leading ``members`` axis (each member its own minibatch)."""
+        x = torch.from_numpy(self._inputs(obs, actions))
+        target = torch.from_numpy(self.delta_scale(next_obs - obs))
+        mean, logvar = self._gaussian(self.dynamics(x))
+        nll = (((mean - target) ** 2) * torch.exp(-logvar) + logvar).mean()
+        bounds = 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
+        flat = x.reshape(1, -1, x.shape[-1])
+        out = self.outcome(torch.cat([flat, target.reshape(1, -1, self.obs_dim)], -1))[0]
+        flat_rewards = rewards.reshape(-1, 1)
+        end = torch.from_numpy(ended.reshape(-1))
+        going_on = torch.from_numpy(self.reward_scale(flat_rewards)[:, 0])
+        at_end = torch.from_numpy(self.end_reward_scale(flat_rewards)[:, 0])
+        reward_loss = ((1 - end) * (out[:, 0] - going_on) ** 2 +
+                       end * (out[:, 1] - at_end) ** 2).mean()
+        end_loss = nn.functional.binary_cross_entropy_with_logits(
+            out[:, 2], end, pos_weight=torch.tensor(self.end_weight))
+        return nll + bounds + reward_loss + end_loss
+
+    def train_steps(self, buffer: RecencyBuffer, steps: int, batch_size: int,
+                    rng: np.random.Generator) -> float:
+        """``steps`` Adam steps on recency-weighted minibatches; the last loss."""
+        self.set_scales(buffer.obs[:buffer.size], buffer.next_obs[:buffer.size],
+                        buffer.rewards[:buffer.size], buffer.ended[:buffer.size])
+        cdf = buffer.cumulative_weights()
+        value = math.nan
+        for _ in range(steps):
+            rows = buffer.sample(rng, cdf, (self.members, batch_size))
+            loss = self.loss(buffer.obs[rows], buffer.actions[rows], buffer.rewards[rows],
+                             buffer.next_obs[rows], buffer.ended[rows])
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+            value = float(loss.detach())
+        self.fitted = True
+        self._refresh()
+        return value
+
+    def predict_delta(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        """Each member's mean change of the observation, ``(members, n, obs_dim)``."""
+        with torch.no_grad():
+            x = torch.from_numpy(self._inputs(np.broadcast_to(obs, (self.members, *obs.shape)),
+                                              np.broadcast_to(actions,
+                                                              (self.members, *actions.shape))))
+            mean, _ = self._gaussian(self.dynamics(x))
+        return self.delta_scale.inverse(mean.numpy())
+
+    # ----------------------------------------------------------------- planning
+    def step(self, states: np.ndarray, actions: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One decision for every member and state (the :class:`Model` protocol)."""
+        x = self._inputs(states, np.broadcast_to(actions, states.shape[:2]))
+        delta = numpy_forward(self._dynamics_np, x)[..., :self.obs_dim]
+        members, n, _ = x.shape
+        out = numpy_forward(self._outcome_np,
+                            np.concatenate([x, delta], -1).reshape(1, members * n, -1))[0]
+        going_on = self.reward_scale.inverse(out[:, :1])[:, 0].reshape(members, n)
+        at_end = self.end_reward_scale.inverse(out[:, 1:2])[:, 0].reshape(members, n)
+        end = 1.0 / (1.0 + np.exp(-np.clip(out[:, 2], -30, 30))).reshape(members, n)
+        reward = (1.0 - end) * going_on + end * at_end
+        return states + self.delta_scale.inverse(delta), reward, end
+
+    # ---------------------------------------------------------------- internals
+    def _inputs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        onehot = np.eye(self.n_actions, dtype=np.float32)[actions]
+        return np.concatenate([self.obs_scale(obs).astype(np.float32), onehot], -1)
+
+    def _gaussian(self, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        mean, logvar = out[..., :self.obs_dim], out[..., self.obs_dim:]
+        logvar = self.max_logvar - nn.functional.softplus(self.max_logvar - logvar)
+        logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
+        return mean, logvar
+
+    def _refresh(self) -> None:
+        self._dynamics_np = self.dynamics.numpy_layers()
+        self._outcome_np = self.outcome.numpy_layers()
+
+
+@dataclass
+class CEMPlanner:
+    """The cross-entropy method over sequences of discrete actions.
+
+    ``horizon`` decisions, ``population`` sequences per iteration, the best
+    ``elites`` refit the per-step categorical distributions (``smoothing`` of the old
+    ones kept), ``iterations`` rounds; ``explore`` of a uniform distribution is mixed
+    into the shifted plan before the first round; ``discount`` per decision.
+    """
+
+    n_actions: int
+    horizon: int = 12
+    population: int = 100
+    elites: int = 10
+    iterations: int = 3
+    smoothing: float = 0.1
+    explore: float = 0.2
+    discount: float = 1.0
+
+    def plan(self, model: Model, state: np.ndarray, rng: np.random.Generator,
+             previous: np.ndarray | None = None) -> np.ndarray:
+        """The best sequence found, ``(horizon,)`` actions; ``previous`` (the last
+        plan, shifted) seeds the distributions and is itself a candidate."""
+        uniform = np.full((self.horizon, self.n_actions), 1.0 / self.n_actions)
+        probs = uniform.copy()
+        if previous is not None:
+            probs = self.explore * uniform + (1 - self.explore) * np.eye(
+                self.n_actions)[previous]
+        best, best_value = previous, -np.inf
+        for _ in range(self.iterations):
+            sequences = self.sample(probs, rng)
+            if best is not None:
+                sequences[0] = best
+            values = self.evaluate(model, state, sequences)
+            order = np.argsort(-values, kind="stable")
+            if values[order[0]] > best_value:
+                best, best_value = sequences[order[0]].copy(), values[order[0]]
+            counts = np.eye(self.n_actions)[sequences[order[:self.elites]]].mean(0)
+            probs = self.smoothing * probs + (1 - self.smoothing) * counts
+        return best
+
+    def sample(self, probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """``population`` sequences, step ``t`` drawn from ``probs[t]``."""
+        cdf = np.cumsum(probs, axis=1)
+        u = rng.random((self.population, self.horizon, 1))
+        return np.minimum((u > cdf[None]).sum(-1), self.n_actions - 1)
+
+    def evaluate(self, model: Model, state: np.ndarray, sequences: np.ndarray) -> np.ndarray:
+        """Each sequence's return, averaged over the model's members, a reward
+        counting only while the episode is predicted to go on."""
+        n = len(sequences)
+        states = np.broadcast_to(np.asarray(state, np.float32),
+                                 (model.members, n, len(state))).copy()
+        total = np.zeros((model.members, n), np.float32)
+        alive = np.ones((model.members, n), np.float32)
+        weight = 1.0
+        for t in range(sequences.shape[1]):
+            states, reward, end = model.step(states, sequences[:, t])
+            total += weight * alive * reward
+            alive *= 1.0 - end
+            weight *= self.discount
+        return total.mean(0)
+
+
+class ModelBasedAgent(OnlineAgent):
+    """Learn a model of the world from its own data (PETS) and plan on it (CEM).
+
+    Hyperparameters: ``action_repeat`` env steps per decision; the planner's
+    ``horizon`` (decisions), ``population``, ``elites``, ``iterations``; the model's
+    ``members``, ``hidden``, ``layers``, ``learning_rate``; ``train_steps`` Adam steps
+    of ``batch_size`` per member after each learning episode; the buffer's
+    ``capacity`` and ``half_life`` (decisions); ``random_episodes`` of random actions
+    before the first fit.
+    """
+
+    name = "mbrl"
+
+    def __init__(self, env: gym.Env, seed: int | None = None, *, action_repeat: int = 3,
+                 horizon: int = 12, population: int = 100, elites: int = 10,
+                 iterations: int = 3, members: int = 5, hidden: int = 64, layers: int = 2,
+                 learning_rate: float = 1e-3, train_steps: int = 200, batch_size: int = 128,
+                 capacity: int = 100_000, half_life: float = 20_000,
+                 random_episodes: int = 5) -> None:
+        super().__init__(env, seed)
+        if not isinstance(env.action_space, gym.spaces.Discrete):
+            raise ValueError(f"mbrl plans over discrete actions; got {env.action_space}")
+        obs_dim = int(np.prod(env.observation_space.shape))
+        n_actions = int(env.action_space.n)
+        self.action_repeat = action_repeat
+        self.train_steps, self.batch_size = train_steps, batch_size
+        self.random_episodes = random_episodes
+        self.model = WorldModel(obs_dim, n_actions, members, hidden, layers, learning_rate,
+                                seed=0 if seed is None else seed)
+        self.planner = CEMPlanner(n_actions, horizon, population, elites, iterations)
+        self.buffer = RecencyBuffer(obs_dim, capacity, half_life)
+        self.episodes = 0
+        self.last_loss = math.nan
+        self._plan: np.ndarray | None = None
+        self._action = 0
+        self._step = 0
+        self._plan_rng = self.rng
+        self._pending: list[Any] | None = None  # [obs, action, reward, steps]
+        #: Whether the last predict() planned (for the benchmark's per-replan times).
+        self.replanned = False
+
+    # ----------------------------------------------------------------- agent API
+    def predict(self, observation: np.ndarray, state: Any = None,
+                episode_start: np.ndarray | None = None,
+                deterministic: bool = False) -> tuple[Any, Any]:
+        if episode_start is not None and np.any(episode_start):
+            self._start_episode(observation, deterministic)
+        self.replanned = self._step % self.action_repeat == 0
+        if self.replanned:
+            self._action = self._decide(np.asarray(observation, np.float32), deterministic)
+        self._step += 1
+        return self._action, state
+
+    def observe(self, transition: Transition) -> None:
+        """Gather ``action_repeat`` steps into one decision for the buffer."""
+        if self._pending is None:
+            self._pending = [np.asarray(transition.observation, np.float32),
+                             int(transition.action), 0.0, 0]
+        self._pending[2] += transition.reward
+        self._pending[3] += 1
+        if transition.terminated or self._pending[3] == self.action_repeat:
+            obs, action, reward, _ = self._pending
+            self.buffer.add(obs, action, reward, transition.next_observation,
+                            transition.terminated)
+            self._pending = None
+        elif transition.truncated:  # a cut-short decision would misteach the model
+            self._pending = None
+
+    def end_episode(self, record: Any) -> None:
+        """Refit the model on the recency-weighted buffer."""
+        self.episodes += 1
+        self._pending = None
+        if self.episodes >= self.random_episodes and self.buffer.size > 0:
+            self.last_loss = self.model.train_steps(self.buffer, self.train_steps,
+                                                    self.batch_size, self.rng)
+
+    # ---------------------------------------------------------------- internals
+    def _start_episode(self, observation: np.ndarray, deterministic: bool) -> None:
+        self._plan, self._step, self._pending = None, 0, None
+        if deterministic:  # evaluation: its own stream, the training one untouched
+            words = np.frombuffer(np.asarray(observation, np.float32).tobytes(), np.uint32)
+            self._plan_rng = np.random.default_rng([self.seed or 0, *words.tolist()])
+        else:
+            self._plan_rng = self.rng
+
+    def _decide(self, observation: np.ndarray, deterministic: bool) -> int:
+        if not self.model.fitted:
+            return int(self._plan_rng.integers(self.planner.n_actions))
+        previous = None if self._plan is None else np.append(self._plan[1:], self._plan[-1])
+        self._plan = self.planner.plan(self.model, observation, self._plan_rng, previous)
+        return int(self._plan[0])
+
+
+def benchmark(env_id: str = "LunarLanding-v0", episodes: int = 3, warmup_episodes: int = 5,
+              seed: int = 10_000, **hyperparameters: Any) -> dict[str, Any]:
+    """Decision times of ``mbrl``: ``warmup_episodes`` learning episodes fit a model, then
+    ``episodes`` without learning are timed per step and per replan [ms]."""
+    from exgen.agents.episodes import run_episodes
+    from exgen.agents.public_view import as_public
+    from exgen.envs.mixture import make_env
+
+    torch.set_num_threads(1)
+    env = make_env(env_id)
+    agent = ModelBasedAgent(as_public(env), seed=seed,
+                            **{"random_episodes": warmup_episodes, **hyperparameters})
+    run_episodes(agent, env, warmup_episodes, seed=seed, learn=True)
+    steps, replans = [], []
+    predict = agent.predict
+
+    def timed(*arguments: Any, **keywords: Any) -> tuple[Any, Any]:
+        begin = time.perf_counter()
+        result = predict(*arguments, **keywords)
+        milliseconds = 1e3 * (time.perf_counter() - begin)
+        steps.append(milliseconds)
+        if agent.replanned:
+            replans.append(milliseconds)
+        return result
+
+    agent.predict = timed  # type: ignore[method-assign]
+    begin = time.perf_counter()
+    records = run_episodes(agent, env, episodes, seed=seed + warmup_episodes)
+    wall = time.perf_counter() - begin
+    return {
+        "episodes": episodes, "steps": len(steps), "replans": len(replans),
+        "step_ms_median": statistics.median(steps), "step_ms_max": max(steps),
+        "replan_ms_median": statistics.median(replans), "replan_ms_max": max(replans),
+        "episodes_per_s": episodes / wall,
+        "successes": sum(r.is_success for r in records),
+    }

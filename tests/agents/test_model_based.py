@@ -1,0 +1,179 @@
+"""The model-based agent ``mbrl``: its model, its planner, its boundary and its checkpoints."""
+
+import ast
+import inspect
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+from exgen.agents import make_agent, model_based, run_episodes
+from exgen.agents.base import OnlineAgent
+from exgen.agents.model_based import CEMPlanner, ModelBasedAgent, RecencyBuffer, WorldModel
+from exgen.agents.public_view import ALLOWED_INFO, as_public
+
+#: Short episodes keep these tests to seconds: a few decisions of a small planner.
+SMALL = {"horizon": 4, "population": 16, "elites": 4, "iterations": 2, "members": 2,
+         "hidden": 16, "train_steps": 5, "batch_size": 32, "random_episodes": 1}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def short_env(steps: int = 60) -> gym.Env:
+    return gym.make("LunarLanding-v0", max_episode_steps=steps)
+
+
+def test_model_fit_recovers_a_linear_system():
+    """x' = A x + B u + noise: the fitted ensemble predicts the change A x + B u - x."""
+    rng = np.random.default_rng(0)
+    a = np.array([[0.9, 0.2], [-0.1, 0.95]], np.float32)
+    b = np.array([[0.0, 0.5, -0.5], [0.3, 0.0, 0.2]], np.float32).T  # action index -> push
+    buffer = RecencyBuffer(2, 5000, half_life=1e9)
+    for _ in range(4000):
+        x = rng.uniform(-1, 1, 2).astype(np.float32)
+        u = int(rng.integers(3))
+        nxt = a @ x + b[u] + rng.normal(0, 0.01, 2)
+        buffer.add(x, u, float(-nxt @ nxt), nxt, ended=False)
+    model = WorldModel(2, 3, members=3, hidden=32, learning_rate=3e-3, seed=1)
+    model.train_steps(buffer, 600, 128, rng)
+    x = rng.uniform(-1, 1, (200, 2)).astype(np.float32)
+    u = rng.integers(3, size=200)
+    truth = x @ a.T + b[u] - x
+    error = np.abs(model.predict_delta(x, u) - truth).mean()
+    spread = np.abs(truth - truth.mean(0)).mean()
+    assert error < 0.05 * spread, (error, spread)
+    _, reward, end = model.step(np.broadcast_to(x, (3, 200, 2)).copy(), u)
+    assert np.abs(reward.mean(0) - (-(x @ a.T + b[u]) ** 2).sum(1)).mean() < 0.05
+    assert end.max() < 0.05  # it never saw an end
+
+
+class PointMass:
+    """A known model for the planner: a 1-D point mass pushed left, not or right;
+    reward = -(distance to the target)², the episode ends nowhere."""
+
+    members = 1
+
+    def __init__(self, target: float) -> None:
+        self.target = target
+
+    def step(self, states, actions):
+        x, v = states[..., 0], states[..., 1]
+        v = v + 0.1 * (np.asarray(actions) - 1)
+        x = x + 0.1 * v
+        nxt = np.stack([x, v], -1)
+        return nxt, -(x - self.target) ** 2, np.zeros_like(x)
+
+
+def test_planner_drives_a_known_model_to_its_target():
+    model = PointMass(target=1.0)
+    planner = CEMPlanner(3, horizon=15, population=64, elites=8, iterations=3)
+    rng = np.random.default_rng(0)
+    state, plan = np.zeros(2, np.float32), None
+    for _ in range(150):
+        previous = None if plan is None else np.append(plan[1:], plan[-1])
+        plan = planner.plan(model, state, rng, previous)
+        state, _, _ = model.step(state[None, None], plan[:1])
+        state = state[0, 0]
+    assert abs(state[0] - 1.0) < 0.15 and abs(state[1]) < 0.2, state
+
+
+def test_planner_counts_rewards_only_until_the_predicted_end():
+    class EndsAtOnce(PointMass):
+        def step(self, states, actions):
+            nxt, _, _ = super().step(states, actions)
+            return nxt, np.ones(nxt.shape[:-1]), np.ones(nxt.shape[:-1])
+
+    planner = CEMPlanner(3, horizon=5, population=4)
+    values = planner.evaluate(EndsAtOnce(0.0), np.zeros(2), np.zeros((4, 5), np.int64))
+    assert np.allclose(values, 1.0)
+
+
+def test_registered_and_plays_within_the_boundary():
+    env = short_env()
+    agent = make_agent("mbrl", as_public(env), seed=10_000, **SMALL)
+    assert isinstance(agent, ModelBasedAgent)
+    seen = []
+    observe = agent.observe
+    agent.observe = lambda transition: (seen.append(transition), observe(transition))
+    records = run_episodes(agent, env, 2, seed=10_000, learn=True)
+    assert len(records) == 2 and seen
+    assert all(set(t.info) <= set(ALLOWED_INFO) for t in seen)
+    assert agent.model.fitted and agent.buffer.size > 0
+
+
+def test_code_never_reads_info_or_the_env_internals():
+    """Only observations, rewards and ends: no ``.info``, no ``context``, no ``unwrapped``,
+    and nothing from the lunar world's published interface."""
+    tree = ast.parse(inspect.getsource(model_based))
+    attributes = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    assert not attributes & {"info", "unwrapped", "context", "config", "world"}
+    imports = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not any(module and module.startswith("exgen.envs.lunar") for module in imports)
+
+
+def test_deterministic_prediction_does_not_learn():
+    env = short_env()
+    agent = ModelBasedAgent(as_public(env), seed=10_001, **SMALL)
+    run_episodes(agent, env, 1, seed=10_001, learn=True)
+    weights = [p.detach().clone() for p in agent.model.dynamics.parameters()]
+    size, rng_state = agent.buffer.size, agent.rng.bit_generator.state
+    run_episodes(agent, env, 1, seed=1_000_000, deterministic=True)
+    assert agent.buffer.size == size and agent.rng.bit_generator.state == rng_state
+    assert all(torch.equal(a, b) for a, b in
+               zip(weights, agent.model.dynamics.parameters(), strict=True))
+
+
+def actions_of(agent, env, seed, deterministic=False):
+    actions = []
+    predict = agent.predict
+
+    def record(*arguments, **keywords):
+        action, state = predict(*arguments, **keywords)
+        actions.append(action)
+        return action, state
+
+    agent.predict = record
+    run_episodes(agent, env, 1, seed=seed, deterministic=deterministic,
+                 learn=not deterministic)
+    del agent.predict
+    return actions
+
+
+def test_same_seed_same_actions():
+    env = short_env()
+    runs = []
+    for _ in range(2):
+        agent = ModelBasedAgent(as_public(env), seed=10_002, **SMALL)
+        first = actions_of(agent, env, 10_002)  # random, then a fit
+        runs.append(first + actions_of(agent, env, 10_003))  # planned
+    assert runs[0] == runs[1]
+    assert len(set(runs[0])) > 1
+
+
+def test_save_load_round_trip_plays_the_same(tmp_path):
+    env = short_env()
+    agent = ModelBasedAgent(as_public(env), seed=10_004, **SMALL)
+    run_episodes(agent, env, 1, seed=10_004, learn=True)
+    agent.save(tmp_path / "mbrl.pkl")
+    loaded = OnlineAgent.load(tmp_path / "mbrl.pkl", env=as_public(env))
+    assert isinstance(loaded, ModelBasedAgent) and loaded.buffer.size == agent.buffer.size
+    assert actions_of(loaded, env, 1_000_001, True) == actions_of(agent, env, 1_000_001, True)
+    # and it resumes learning where it stopped
+    run_episodes(loaded, env, 1, seed=10_005, learn=True)
+    assert loaded.episodes == agent.episodes + 1
+
+
+def test_recency_weighting_favours_the_latest_data():
+    buffer = RecencyBuffer(1, 100, half_life=10)
+    for i in range(150):  # wraps: rows hold 50..149
+        buffer.add(np.array([i], np.float32), 0, 0.0, np.array([i], np.float32), False)
+    rows = buffer.sample(np.random.default_rng(0), buffer.cumulative_weights(), (4000,))
+    values = buffer.obs[rows, 0]
+    assert values.min() >= 50 and np.median(values) > 135
