@@ -9,6 +9,7 @@ One output folder per run holds:
   held-out seeds;
 - ``checkpoints/``: the agent every ``checkpoint_every`` steps and when interrupted;
 - ``tensorboard/``: training curves; ``model.zip`` (or ``model.pkl``): the final agent;
+- ``criterion_model.zip`` (or ``.pkl``): the agent when it first met the criterion;
 - ``agent.json``: written when the run finishes; for an agent without ``save`` that does
   not learn (no model file), its constructor arguments, to build it afresh at load;
 - ``summary.json``: the outcome, rewritten atomically as the run goes;
@@ -40,9 +41,10 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
 
 from exgen.agents.base import OnlineAgent, can_save, learning_hooks, unsaved_learning
 from exgen.agents.episodes import run_episodes
+from exgen.agents.public_view import PublicVecEnv, as_public
 from exgen.agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
 from exgen.agents.registry import make_agent, resolve
-from exgen.agents.reward_shaping import env_wrapper, shape_rewards
+from exgen.agents.reward_shaping import env_wrapper, normalize_rewards, shape_rewards
 from exgen.agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
 from exgen.agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
 from exgen.envs.mixture import env_arguments, make_env
@@ -51,6 +53,8 @@ from exgen.envs.mixture import env_arguments, make_env
 CRITERION_EPISODES = 20
 #: ... reaching this success rate meets the criterion.
 CRITERION_SUCCESS = 0.9
+#: The file stem of the agent saved when it first met the criterion, in its run folder.
+CRITERION_MODEL = "criterion_model"
 #: ``RunSpec.vec_env`` names and the SB3 class each picks.
 VEC_ENVS = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}
 
@@ -141,7 +145,8 @@ class _Run:
         self.started = time.perf_counter()
         self.status = "running"
         self.stop_requested = False
-        self.criterion: dict[str, Any] | None = None
+        #: where the criterion was first met (kept on resume), or None
+        self.criterion: dict[str, Any] | None = self._previous_criterion()
         self.evaluations = _Evaluations(self.out / "evaluations.npz", resume=self.resumed)
         self.recent_success: deque[bool] = deque(maxlen=100)
         self.log.listeners.append(lambda record: self.recent_success.append(record.is_success))
@@ -224,7 +229,11 @@ class _Run:
         vec = make_vec_env(make, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs,
                            vec_env_cls=VEC_ENVS[spec.vec_env])
         vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
-        vec = shape_rewards(vec, table, spec.env_id)  # outside the log: the learner's only
+        # Outside the log, the learner's only; inside the view, as they read private info.
+        vec = shape_rewards(vec, table, spec.env_id, normalize=False)
+        vec = PublicVecEnv(vec)  # all the agent sees; the log and shaping sit inside it
+        # Rewards only, outside the view, where SB3's off-policy learners look for it.
+        vec = normalize_rewards(vec, table)
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=vec)
@@ -256,12 +265,13 @@ class _Run:
     def _train_online(self) -> None:
         spec = self.spec
         env = make_env(spec.env_id, **spec.env_kwargs)
+        view = as_public(env)  # the agent's; run_episodes records from env itself
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
-            self.agent = load_agent(spec.agent, checkpoint, env=env)
+            self.agent = load_agent(spec.agent, checkpoint, env=view)
             self.logger.info("resumed from %s", checkpoint)
         else:
-            self.agent = make_agent(spec.agent, env, seed=spec.seed, **spec.hyperparameters)
+            self.agent = make_agent(spec.agent, view, seed=spec.seed, **spec.hyperparameters)
         problem = unsaved_learning(self.agent, spec.agent)
         if problem is not None:
             self.logger.warning("%s", problem)
@@ -311,6 +321,8 @@ class _Run:
                               "evaluation_episodes": self.evaluations.episodes_run,
                               "success": success}
             self.logger.info("criterion met: %s", self.criterion)
+            if can_save(self.agent):  # the snapshot at the criterion (protocol v2)
+                _save_atomically(self.agent, self.out, CRITERION_MODEL)
         self._write_summary()
         return not (self.spec.stop_at_criterion and self.criterion is not None)
 
@@ -351,6 +363,14 @@ class _Run:
             (self.out / "checkpoints").glob("step_*[0-9].pkl"))
         return max(candidates, key=lambda p: int(re.findall(r"\d+", p.stem)[0]),
                    default=None)
+
+    def _previous_criterion(self) -> dict[str, Any] | None:
+        """Where a resumed run first met the criterion before it stopped, if it did."""
+        summary = self.out / "summary.json"
+        if self.resumed and summary.exists():
+            return (json.loads(summary.read_text(encoding="utf-8")).get("criterion")
+                    or {}).get("met")
+        return None
 
     def _previous_eval_seed(self) -> int | None:
         summary = self.out / "summary.json"
@@ -583,11 +603,20 @@ def _file_logger(path: Path) -> logging.Logger:
     return logger
 
 
+def criterion_model(folder: str | Path) -> Path | None:
+    """The model run ``folder`` saved when it first met the criterion, or None (never
+    met, or an agent without ``save``)."""
+    return next((p for p in (Path(folder) / f"{CRITERION_MODEL}{suffix}"
+                             for suffix in (".zip", ".pkl")) if p.exists()), None)
+
+
 def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) -> Any:
     """``(agent, run metadata)`` saved by a training run: its folder, or a model or
     checkpoint file inside it. A finished run that saved no model (its agent has no
-    ``save`` and does not learn) gives the agent made afresh on ``env``."""
+    ``save`` and does not learn) gives the agent made afresh on ``env``. A plain
+    ``env`` is put behind a :class:`~exgen.agents.public_view.PublicView` first."""
     path = Path(folder_or_model)
+    env = as_public(env)
     meta = run_metadata(path)
     if not path.is_dir():
         return load_agent(meta["agent"], path, env=env), meta
@@ -628,7 +657,7 @@ def rebuild_agent(meta: dict[str, Any], folder: Path, env: gym.Env | None = None
             f"env=None) and train again")
     if env is None:
         env = make_env(meta["env_id"], **meta.get("env_kwargs", {}))
-    return make_agent(meta["agent"], env, **meta["constructor"])
+    return make_agent(meta["agent"], as_public(env), **meta["constructor"])
 
 
 def load_agent(name: str, path: str | Path, env: Any = None) -> Any:

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import base64
 import csv
+import dataclasses
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from exgen.agents.training import CRITERION_EPISODES
 from exgen.envs.world_info import SweepFigure, WorldInfo, world_info
-from exgen.experiments.scheduler import experiment_key
+from exgen.experiments.scheduler import experiment_key, snapshots
 from exgen.experiments.spec import ExperimentSpec
 from exgen.experiments.statistics import (
     Interval,
@@ -30,7 +30,13 @@ from exgen.experiments.statistics import (
     label_pair,
     success_rate_ci,
 )
-from exgen.experiments.store import ResultsStore
+from exgen.experiments.store import (
+    AT_CRITERION,
+    FINAL,
+    PROTOCOL_VERSION,
+    SNAPSHOT_LABELS,
+    ResultsStore,
+)
 
 #: Why a figure is left out, by figure name; a sweep figure's reason is the default.
 _NOT_DRAWN = {
@@ -49,6 +55,12 @@ class TransferRow:
     within_trials: Interval
     trials_to_first_success: str
     context: dict[str, Any]
+    #: First-trial success of each seed (its rate over the instances), by seed.
+    first_trial_by_seed: dict[int, float] = field(default_factory=dict)
+    #: The learned agent's snapshot transferred: FINAL (fully trained) or AT_CRITERION.
+    snapshot: str = FINAL
+    #: First-trial success with no infraction, for worlds that count infractions.
+    clean_first_trial: Interval | None = None
 
 
 def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
@@ -63,11 +75,19 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
         jobs = store.jobs(key)
         learn = store.episodes(key, kind="learn")
         transfer = store.episodes(key, kind="transfer")
+        home = store.episodes(key, kind="training-context")
+        protocol = store.protocol(key) or PROTOCOL_VERSION
         versions = store.code_versions(key)
+    # The headline, gaps and figures are the fully trained model's; the table adds the
+    # model at the criterion.
+    at_criterion = [e for e in transfer if e.get("snapshot") == AT_CRITERION]
+    transfer = [e for e in transfer if e.get("snapshot") != AT_CRITERION]
     learning = _learning(spec, jobs, learn)
     relearning = _relearning(spec, jobs)
     rows = _transfer_rows(spec, learn, transfer)
-    gaps = _gaps(spec, jobs, transfer)
+    criterion_rows = [dataclasses.replace(r, snapshot=AT_CRITERION)
+                      for r in _transfer_rows(spec, learn, at_criterion)]
+    gaps = _gaps(spec, home, transfer)
     world = world_info(spec.env)
     figures = {"learning": _figure_learning(spec, jobs, learn, out / "figures" / "learning.png")}
     if world.sweep is not None:
@@ -83,7 +103,9 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
                                                out / "figures" / "relearning.png")
     _write_tables(out, learning, rows)
     failed = [j for j in jobs if j["status"] == "failed"]
-    markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning)
+    markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning,
+                         at_criterion=criterion_rows, protocol=protocol,
+                         home=_home_success(spec, home))
     markdown += _versions_line(versions)
     if gifs:
         from exgen.experiments.gallery import agents_at_work
@@ -177,19 +199,27 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
             by_seed = grouped.get((agent.name, test.name))
             if not by_seed:
                 continue
-            first = {seed: [e["success"] for e in episodes if e["episode"] % spec.trials == 0]
+            # Episode i * trials + t is trial t of instance i; every seed plays the same
+            # instances (the held-out seed + i), so the lists line up by instance.
+            first = {seed: [e["success"] for e in sorted(episodes, key=lambda e: e["episode"])
+                            if e["episode"] % spec.trials == 0]
                      for seed, episodes in by_seed.items()}
             within = {seed: _within(episodes, spec.trials)
                       for seed, episodes in by_seed.items()}
             needed = [n for episodes in by_seed.values()
                       for n in _trials_to_success(episodes, spec.trials)]
+            clean = {seed: [e["success"] and not any((e.get("infractions") or {}).values())
+                            for e in sorted(episodes, key=lambda e: e["episode"])
+                            if e["episode"] % spec.trials == 0]
+                     for seed, episodes in by_seed.items()} if world.infractions else None
             context = world.label_context(next(iter(by_seed.values()))[0]["context"])
             label = (label_pair(training[agent.name], context, categorical=categorical)
                      if agent.name in training else "unknown")
             rows.append(TransferRow(
-                agent.name, test.name, label, success_rate_ci(first), success_rate_ci(within),
+                agent.name, test.name, label, _success_ci(first), _success_ci(within),
                 _count_phrase(censored_summary(needed, float(spec.trials)), "instances"),
-                context))
+                context, {seed: float(np.mean(v)) for seed, v in sorted(first.items())},
+                clean_first_trial=_success_ci(clean) if clean else None))
     return rows
 
 
@@ -202,7 +232,7 @@ def _within(episodes: list[dict[str, Any]], trials: int) -> list[bool]:
     by_instance = defaultdict(list)
     for e in episodes:
         by_instance[e["episode"] // trials].append(e["success"])
-    return [any(successes) for successes in by_instance.values()]
+    return [any(by_instance[instance]) for instance in sorted(by_instance)]
 
 
 def _trials_to_success(episodes: list[dict[str, Any]], trials: int) -> list[float | None]:
@@ -213,27 +243,79 @@ def _trials_to_success(episodes: list[dict[str, Any]], trials: int) -> list[floa
             for items in by_instance.values()]
 
 
-def _gaps(spec: ExperimentSpec, jobs: list[dict[str, Any]],
+def _gaps(spec: ExperimentSpec, home: list[dict[str, Any]],
           transfer: list[dict[str, Any]]) -> dict[str, Interval]:
-    """Success at the end of learning minus first-trial success over the test contexts."""
+    """Success in the training context(s) on fresh held-out episodes after learning
+    (``home``: the training-context jobs' episodes, never the criterion's evaluations)
+    minus first-trial success over the test contexts, both of the fully trained model."""
     gaps = {}
     for agent in spec.agents:
-        train = {}
-        for job in jobs:
-            if job["kind"] == "learn" and job["agent"] == agent.name and job["status"] == "done":
-                last = _summary(job).get("last_evaluation")
-                if last:
-                    train[job["seed"]] = last.get("successes") or _as_episodes(
-                        last["success"], CRITERION_EPISODES)
-        test = defaultdict(list)
+        train = _home_by_seed(home, agent.name)
+        by_key: dict[int, dict[tuple[str, int], bool]] = defaultdict(dict)
         for row in transfer:
             if row["agent"] == agent.name and row["episode"] % spec.trials == 0:
-                test[row["seed"]].append(row["success"])
+                by_key[row["seed"]][(row["job_id"].rsplit("/", 1)[1], row["episode"])] = (
+                    row["success"])
+        test = {seed: [found[k] for k in sorted(found)] for seed, found in by_key.items()}
         seeds = sorted(set(train) & set(test))
         if seeds:
+            shared = len({tuple(sorted(by_key[s])) for s in seeds}) == 1
             gaps[agent.name] = generalization_gap({s: train[s] for s in seeds},
-                                                  {s: test[s] for s in seeds})
+                                                  {s: test[s] for s in seeds},
+                                                  train_shared_instances=len(
+                                                      {len(train[s]) for s in seeds}) == 1,
+                                                  test_shared_instances=shared)
     return gaps
+
+
+def _home_by_seed(home: list[dict[str, Any]], agent: str) -> dict[int, list[bool]]:
+    """``agent``'s fresh training-context successes per seed, by instance (every seed
+    plays the same held-out instances)."""
+    by_seed: dict[int, list[bool]] = defaultdict(list)
+    for row in sorted(home, key=lambda r: (r["seed"], r["episode"])):
+        if row["agent"] == agent:
+            by_seed[row["seed"]].append(row["success"])
+    return dict(by_seed)
+
+
+def _home_success(spec: ExperimentSpec, home: list[dict[str, Any]]) -> dict[str, Interval]:
+    """Per agent: success in its training context(s) on fresh held-out episodes after
+    learning, over seeds and instances."""
+    return {agent.name: _success_ci(by_seed) for agent in spec.agents
+            if (by_seed := _home_by_seed(home, agent.name))}
+
+
+def _success_ci(successes_by_seed: dict[int, list[bool]]) -> Interval:
+    """First-trial or within-K success over seeds and instances; the seeds share their
+    instances when they played as many (the scheduler gives every seed the same ones)."""
+    shared = len({len(v) for v in successes_by_seed.values()}) == 1
+    return success_rate_ci(successes_by_seed, shared_instances=shared)
+
+
+def _intervals_sentence(rows: list[TransferRow], gaps: dict[str, Interval]) -> str:
+    """What the report's intervals are, from the methods that made them."""
+    methods = sorted({r.first_trial.method for r in rows} | {g.method for g in gaps.values()})
+    if not methods:
+        return ""
+    return ("Intervals: " + "; ".join(methods) + ". An interval over seeds and instances "
+            "resamples the seeds, then the held-out instances (which every seed shares), and "
+            "is widened for the few seeds (a Wilson interval at the effective sample size, "
+            "t quantile with seeds - 1 degrees of freedom); with one seed there is no "
+            "interval over seeds. Per-seed values are in the table \"Per seed\".")
+
+
+def _per_seed_table(spec: ExperimentSpec, rows: list[TransferRow]) -> list[str]:
+    """First-trial success of every seed per agent and test ("n/a" where a seed has none)."""
+    if not rows:
+        return []
+    lines = ["", "## Per seed", "", "First-trial success of each seed over the held-out "
+             "instances.", "", "| agent | test | " + " | ".join(f"seed {s}" for s in spec.seeds)
+             + " |", "| --- | --- |" + " --- |" * len(spec.seeds)]
+    for r in rows:
+        cells = [f"{r.first_trial_by_seed[s]:.2f}" if s in r.first_trial_by_seed else "n/a"
+                 for s in spec.seeds]
+        lines.append(f"| {r.agent} | {r.test} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _count_phrase(summary: Any, unit: str) -> str:
@@ -252,12 +334,6 @@ def _relearning_phrase(data: dict[str, Any]) -> str:
         return unmeasured
     measured = _count_phrase(data["summary"], "seeds")
     return f"{measured}; {unmeasured}" if unmeasured else measured
-
-
-def _as_episodes(rate: float, episodes: int) -> list[bool]:
-    """The per-episode successes behind a success rate of ``episodes`` episodes."""
-    successes = round(rate * episodes)
-    return [True] * successes + [False] * (episodes - successes)
 
 
 # ------------------------------------------------------------------- figures
@@ -353,7 +429,7 @@ def _figure_infractions(spec: ExperimentSpec, world: WorldInfo, rows: list[Trans
                        [p.high - p.point if p else 0.0 for p in points]], capsize=2)
     left.set_xticks(range(len(tests)), tests, rotation=30, ha="right", fontsize=8)
     left.set_title("success by test context", fontsize=10)
-    left.set_ylabel("first-trial success (95% CI over seeds)")
+    left.set_ylabel("first-trial success (95% interval)")
     left.set_ylim(0, 1.05)
     left.legend(fontsize=8)
     left.grid(axis="y", alpha=0.3)
@@ -411,7 +487,7 @@ def _figure_sweep(spec: ExperimentSpec, sweep: SweepFigure, rows: list[TransferR
             axes.axvspan(min(trained) - 0.1, max(trained) + 0.1, alpha=0.08,
                          color=colors[agent.name])
     axes.set_xlabel(f"{sweep.label} (shaded: training range)")
-    axes.set_ylabel("first-trial success (95% CI over seeds)")
+    axes.set_ylabel("first-trial success (95% interval over seeds and instances)")
     axes.set_ylim(-0.05, 1.05)
     axes.grid(alpha=0.3)
     axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
@@ -522,17 +598,30 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               rows: list[TransferRow], gaps: dict[str, Interval],
               failed: list[dict[str, Any]], jobs: list[dict[str, Any]],
               figures: dict[str, Path | None],
-              relearning: dict[tuple[str, str], dict[str, Any]]) -> str:
+              relearning: dict[tuple[str, str], dict[str, Any]],
+              at_criterion: list[TransferRow] | None = None,
+              protocol: int = PROTOCOL_VERSION,
+              home: dict[str, Interval] | None = None) -> str:
+    """The report's Markdown. ``rows`` and ``gaps`` are the fully trained model's,
+    ``at_criterion`` the transfer rows from the model at the criterion, ``home`` each
+    agent's fresh training-context success, ``protocol`` the store's protocol version."""
+    home = home or {}
+    two_snapshots = _two_snapshot_agents(spec, protocol)
     more = "".join(f" ({count} for {name})" for name, count in spec.test_instances.items())
     lines = [f"# {spec.name} ({spec.preset})", ""]
     if spec.note:
         lines += [f"> **Note.** {spec.note}", ""]
+    lines += _protocol_note(spec, protocol)
     lines += _never_learned(spec, learning)
     lines += [spec.description, ""] if spec.description else []
     lines += [f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
               f"held-out instances per test context and seed{more}, {spec.trials} trials "
-              f"each. Success is the env's `info[\"is_success\"]`. Intervals are 95% "
-              f"bootstrap confidence intervals over seeds.", "", "## Headline", ""]
+              f"each. Success is the env's `info[\"is_success\"]`. "
+              f"{_intervals_sentence(rows, gaps)}", "", "## Headline", ""]
+    if two_snapshots:
+        lines += ["Transfer and the gap are the fully trained model's (the RL agents "
+                  "learned for their whole budget); the Transfer table adds the model at "
+                  "the criterion.", ""]
     for agent in spec.agents:
         learned = learning.get(agent.name)
         agent_rows = [r for r in rows if r.agent == agent.name]
@@ -543,25 +632,37 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
         parts = [f"**{agent.name}**: {unit} to criterion "
                  f"{_count_phrase(learned['summary'], 'seeds')}"]
         for label in ("interpolation", "extrapolation"):
-            scores = [r.first_trial.point for r in agent_rows if r.label == label]
-            if scores:
-                parts.append(f"first-trial success IQM over {len(scores)} {label} contexts "
-                             f"{iqm(scores):.2f}")
+            labelled = [r for r in agent_rows if r.label == label]
+            if labelled:  # the worst context beside the IQM: trimming hides nothing
+                worst = min(labelled, key=lambda r: r.first_trial.point)
+                parts.append(f"first-trial success IQM over {len(labelled)} {label} contexts "
+                             f"{iqm([r.first_trial.point for r in labelled]):.2f} (worst: "
+                             f"{worst.test} {worst.first_trial.point:.2f})")
+        if agent.name in home:
+            parts.append(f"training-context success {home[agent.name]} (fresh held-out "
+                         f"episodes)")
         if agent.name in gaps:
             parts.append(f"generalization gap {gaps[agent.name]}")
         lines.append("- " + "; ".join(parts) + ".")
+    # Worlds that count infractions add first-trial arrivals without any (clean).
+    with_clean = any(r.clean_first_trial is not None for r in rows)
     lines += ["", "## Transfer", "",
               f"| agent | test | label | first trial | within {spec.trials} trials | "
-              f"trials to first success |", "| --- | --- | --- | --- | --- | --- |"]
+              f"trials to first success |{' clean first trial |' * with_clean}",
+              "| --- | --- | --- | --- | --- | --- |" + " --- |" * with_clean]
     unlearned = {a.name for a in spec.agents if learning.get(a.name) and a.agent in _rl_names()
                  and learning[a.name]["summary"].n_met < learning[a.name]["summary"].n_seeds}
-    lines += [f"| {r.agent}{' †' if r.agent in unlearned else ''} | {r.test} | {r.label} | "
+    lines += [f"| {r.agent}{' †' if r.agent in unlearned and r.snapshot == FINAL else ''}"
+              f"{_snapshot_tag(r, two_snapshots)} | {r.test} | {r.label} | "
               f"{r.first_trial} | {r.within_trials} | {r.trials_to_first_success} |"
-              for r in rows]
+              f"{_clean_cell(r) * with_clean}"
+              for r in _with_criterion_rows(rows, at_criterion or [])]
+    lines += _snapshot_lines(spec, jobs, protocol, two_snapshots)
+    lines += _per_seed_table(spec, rows)
     if relearning:
         lines += ["", "## Relearning", "",
                   "Training episodes to meet the criterion again in a test context, starting "
-                  "from the post-learning model, beside learning from scratch.", "",
+                  "from the fully trained model, beside learning from scratch.", "",
                   "| agent | from scratch | relearn in | relearning |", "| --- | --- | --- | --- |"]
         lines += [f"| {agent} | {_count_phrase(learning[agent]['summary'], 'seeds')} | {test} | "
                   f"{_relearning_phrase(data)} |"
@@ -593,6 +694,71 @@ def _figures_markdown(figures: dict[str, Path | None]) -> list[str]:
     if missing:
         lines += [*missing, ""]
     return lines[:-1] if lines else lines
+
+
+def _two_snapshot_agents(spec: ExperimentSpec, protocol: int) -> set[str]:
+    """The agents whose transfer was measured from two snapshots (fully trained, at the
+    criterion): the RL agents of a protocol-2 run that learned to the budget."""
+    if protocol < 2:
+        return set()
+    return {a.name for a in spec.agents if len(snapshots(spec, a)) > 1}
+
+
+def _snapshot_tag(row: TransferRow, labelled: set[str]) -> str:
+    """`` (fully trained)`` or `` (at criterion)`` after an agent with two snapshots."""
+    return f" ({SNAPSHOT_LABELS[row.snapshot]})" if row.agent in labelled else ""
+
+
+def _clean_cell(row: TransferRow) -> str:
+    """The transfer table's clean-arrival cell of ``row``."""
+    return f" {row.clean_first_trial if row.clean_first_trial is not None else '-'} |"
+
+
+def _with_criterion_rows(rows: list[TransferRow],
+                         at_criterion: list[TransferRow]) -> list[TransferRow]:
+    """The fully trained rows, each followed by its agent's at-criterion row there."""
+    ordered = []
+    for row in rows:
+        ordered.append(row)
+        ordered += [r for r in at_criterion if (r.agent, r.test) == (row.agent, row.test)]
+    return ordered + [r for r in at_criterion if r not in ordered]
+
+
+def _snapshot_lines(spec: ExperimentSpec, jobs: list[dict[str, Any]], protocol: int,
+                    labelled: set[str]) -> list[str]:
+    """Under the transfer table: which snapshots it shows, and the seeds with no model at
+    the criterion ("not met")."""
+    if protocol >= 2 and spec.stop_at_criterion:
+        return ["", "Learning stopped at the criterion (the preset's `stop_at_criterion`): "
+                "the fully trained model is the one at the criterion, so transfer was "
+                "measured once."]
+    if not labelled:
+        return []
+    lines = ["", "Rows marked *fully trained* start from the model at the end of the budget, "
+             "*at criterion* from the model saved when the seed first met the criterion, "
+             "over the seeds that met it.", ""]
+    for agent in sorted(labelled, key=[a.name for a in spec.agents].index):
+        missing = sorted({j["seed"] for j in jobs if j["agent"] == agent
+                          and j.get("snapshot") == AT_CRITERION and j["status"] == "done"
+                          and _summary(j).get("skipped")})
+        if missing:
+            lines.append(f"- **{agent}, at criterion**: not met in {len(missing)} of "
+                         f"{len(spec.seeds)} seeds (seed{'s' if len(missing) > 1 else ''} "
+                         f"{', '.join(map(str, missing))}): no model at the criterion, no "
+                         f"at-criterion transfer.")
+    return lines[:-1] if lines[-1] == "" else lines
+
+
+def _protocol_note(spec: ExperimentSpec, protocol: int) -> list[str]:
+    """A warning at the top of a report over a store made under an older protocol."""
+    if protocol >= PROTOCOL_VERSION:
+        return []
+    return [f"> **Old protocol (v{protocol}).** This store was made under protocol "
+            f"v{protocol}: learning stopped at the criterion, so transfer was measured from "
+            f"one model (at the criterion, or at the end of the budget), and no fresh "
+            f"training-context episodes were played, so there is no generalization gap. "
+            f"Run the experiment again into a new store for protocol v{PROTOCOL_VERSION} "
+            f"(docs/protocol.md).", ""]
 
 
 def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:

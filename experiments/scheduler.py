@@ -2,12 +2,17 @@
 process pool or as Ray tasks (:mod:`exgen.experiments.ray_backend`).
 
 Jobs are ``learn/<agent>/<seed>`` (train with :func:`exgen.agents.training.train` into
-``<out>/runs/<agent>/<seed>``), ``transfer/<agent>/<seed>/<test>`` (load the
-post-learning agent afresh for each held-out terrain or map instance and give it
-``trials`` episodes there, learning between them if it can; a test's ``per_instance``
-field, such as ``map_seed``, is set to the instance's held-out seed) and
-``relearn/<agent>/<seed>/<test>`` (RL agents train on from the post-learning model in
-a test context until the criterion). Workers return
+``<out>/runs/<agent>/<seed>``: to the budget, keeping the model at the criterion too,
+or until the criterion where the preset sets ``stop_at_criterion``),
+``training-context/<agent>/<seed>`` (the fully trained agent in its training
+context(s), ``train_instances`` fresh held-out episodes), ``transfer/<agent>/<seed>/<test>``
+(load the fully trained agent afresh for each held-out terrain or map instance and give
+it ``trials`` episodes there, learning between them if it can; a test's
+``per_instance`` field, such as ``map_seed``, is set to the instance's held-out seed),
+``transfer/<agent>@criterion/<seed>/<test>`` (the same from an RL agent's model at the
+criterion; skipped for a seed that never met it) and ``relearn/<agent>/<seed>/<test>``
+(RL agents train on from the fully trained model in a test context until the
+criterion). Workers return
 records; only this process writes the store, one transaction per job, so a rerun
 skips finished jobs and a killed run loses at most the jobs in flight. A job that
 raises is stored as failed with its traceback, and the others go on. Ctrl-C or a
@@ -42,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from exgen.agents.records import EpisodeRecord, read_log
 from exgen.agents.seeds import draw_held_out_seed
 from exgen.experiments.spec import AgentSpec, ExperimentSpec, TestSpec
-from exgen.experiments.store import Job, ResultsStore
+from exgen.experiments.store import AT_CRITERION, FINAL, Job, ResultsStore
 
 if TYPE_CHECKING:
     from exgen.experiments.ray_backend import RayPool
@@ -68,17 +73,29 @@ def experiment_key(spec: ExperimentSpec) -> str:
 
 
 def plan_jobs(spec: ExperimentSpec) -> list[Job]:
-    """Every learn job, then every transfer job, of ``spec``."""
+    """Every learn job, then every transfer job (from each snapshot), training-context
+    job and relearn job, of ``spec``."""
     jobs = [Job(f"learn/{a.name}/{seed}", "learn", a.name, seed, _training_name(a))
             for a in spec.agents for seed in spec.seeds]
-    jobs += [Job(f"transfer/{a.name}/{seed}/{t.name}", "transfer", a.name, seed,
-                 _training_name(a), t.name)
-             for a in spec.agents for seed in spec.seeds for t in spec.tests]
+    jobs += [Job(f"transfer/{a.name}{'' if snapshot == FINAL else '@' + snapshot}/{seed}/"
+                 f"{t.name}", "transfer", a.name, seed, _training_name(a), t.name, snapshot)
+             for a in spec.agents for snapshot in snapshots(spec, a) for seed in spec.seeds
+             for t in spec.tests]
+    jobs += [Job(f"training-context/{a.name}/{seed}", "training-context", a.name, seed,
+                 _training_name(a)) for a in spec.agents for seed in spec.seeds]
     jobs += [Job(f"relearn/{a.name}/{seed}/{test}", "relearn", a.name, seed,
                  _training_name(a), test)
              for a in spec.agents if _relearns(a) for seed in spec.seeds
              for test in spec.relearn]
     return jobs
+
+
+def snapshots(spec: ExperimentSpec, agent: AgentSpec) -> tuple[str, ...]:
+    """The snapshots of ``agent`` that transfer is measured from: an RL agent's fully
+    trained model and its model at the criterion, unless learning stops at the
+    criterion (they coincide); the others (a planner learns between trials) have one."""
+    return (FINAL, AT_CRITERION) if _relearns(agent) and not spec.stop_at_criterion else (
+        FINAL,)
 
 
 def _relearns(agent: AgentSpec) -> bool:
@@ -161,10 +178,10 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
                 done = {j["job_id"] for j in store.jobs(key, "done")}
                 learned = {j["job_id"].split("/", 1)[1]: j for j in store.jobs(key, "done")
                            if j["kind"] == "learn"}
-                pending = [j for j in plan_jobs(spec) if j.kind == kind
+                pending = [j for j in plan_jobs(spec) if _PHASES[j.kind] == kind
                            and j.job_id not in done
                            and (kind == "learn" or f"{j.agent}/{j.seed}" in learned)]
-                if kind == "relearn":
+                if kind != "learn":
                     pending = _skip_unlearned(store, pending, learned)
                 _run_jobs(spec, out, held_out, pending, store, workers, progress, kind,
                           ray_pool, job_lines)
@@ -174,19 +191,27 @@ def run_experiment(spec: ExperimentSpec, out: str | Path, workers: int | None = 
     return out / STORE_NAME
 
 
+#: The phase each job kind runs in, after the jobs of the phases before it.
+_PHASES = {"learn": "learn", "transfer": "transfer", "training-context": "transfer",
+           "relearn": "relearn"}
 #: The summary of a relearn job that was not run, and why.
 NEVER_LEARNED = "never met the criterion while learning; relearning starts from a learned model"
+#: The summary of an at-criterion transfer job that was not run, and why.
+NOT_MET = "not met: never met the criterion while learning, so no model at the criterion"
 
 
 def _skip_unlearned(store: ResultsStore, jobs: list[Job],
                     learned: dict[str, dict[str, Any]]) -> list[Job]:
-    """Mark done, with no episodes, the relearn jobs of seeds that never met the criterion
-    (relearning measures the cost of meeting it *again*); return the others."""
+    """Mark done, with no episodes, the jobs that need a seed to have met the criterion
+    when it never did: relearning (it measures the cost of meeting it *again*) and
+    transfer from the model at the criterion; return the others."""
     keep = []
     for job in jobs:
         summary = json.loads(learned[f"{job.agent}/{job.seed}"]["summary"] or "{}")
-        if (summary.get("criterion") or {}).get("met") is None:
-            store.finish_job(job.job_id, [], [], {"skipped": NEVER_LEARNED})
+        needs = job.kind == "relearn" or job.snapshot == AT_CRITERION
+        if needs and (summary.get("criterion") or {}).get("met") is None:
+            store.finish_job(job.job_id, [], [], {
+                "skipped": NEVER_LEARNED if job.kind == "relearn" else NOT_MET})
         else:
             keep.append(job)
     return keep
@@ -333,6 +358,8 @@ def _work(spec: ExperimentSpec, out: str, held_out: int, job: Job) -> Outcome:
         agent = next(a for a in spec.agents if a.name == job.agent)
         if job.kind == "learn":
             return _learn(spec, Path(out), agent, job)
+        if job.kind == "training-context":
+            return _training_context(spec, Path(out), held_out, agent, job)
         test = next(t for t in spec.tests if t.name == job.test_context)
         if job.kind == "relearn":
             return _learn(spec, Path(out), agent, job, test, held_out)
@@ -353,8 +380,9 @@ def _driver_died() -> bool:
 
 def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
            relearn_in: TestSpec | None = None, held_out: int = 0) -> Outcome:
-    """Learn from scratch in the training context, or relearn from the post-learning
-    model in a test context (its first instance); until the criterion or the budget."""
+    """Learn from scratch in the training context, to the budget (until the criterion
+    where the preset sets ``stop_at_criterion``), or relearn from the fully trained model
+    in a test context (its first instance), until the criterion or the budget."""
     from exgen.agents.training import RunSpec, train
 
     steps, episodes = spec.budget_of(agent)
@@ -372,7 +400,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
-                  stop_at_criterion=True)  # the protocol: learn until the criterion
+                  stop_at_criterion=relearn_in is not None or spec.stop_at_criterion)
     summary = train(run, resume=(folder / "run.json").exists())
     # Stored under the experiment's name for the agent (the log has the registry name).
     records = [dataclasses.replace(EpisodeRecord.from_row(row), agent=agent.name)
@@ -393,8 +421,10 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
     for instance in range(spec.instances_of(test)):
         env = gym.make(spec.env, **_env_kwargs(agent, instance_context(test, held_out,
                                                                        instance)))
-        learner, _ = load_trained_agent(folder, env=env)  # afresh: no leakage
-        learner.env = getattr(learner, "env", None) or env
+        view = _public_view(env)  # the learner's; run_episodes records from env itself
+        learner, _ = load_trained_agent(snapshot_path(folder, job.snapshot),
+                                        env=view)  # afresh: no leakage
+        learner.env = getattr(learner, "env", None) or view
         # Judged as the criterion judges: deterministic actions, learning between trials.
         trials = run_episodes(learner, env, spec.trials, seed=held_out + instance,
                               deterministic=True, learn=True, agent_name=agent.name)
@@ -405,7 +435,73 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
             instances.append(instance)
         env.close()
     return Outcome(job.job_id, records, instances, {"trials": spec.trials,
-                                                    "instances": spec.instances_of(test)})
+                                                    "instances": spec.instances_of(test),
+                                                    "snapshot": job.snapshot})
+
+
+def _training_context(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
+                      job: Job) -> Outcome:
+    """The fully trained agent in its training context(s): ``spec.train_instances``
+    fresh held-out episodes, each from the agent loaded afresh, deterministic and without
+    learning, as a first transfer trial is played; spread over the contexts of a mixture
+    and the maps of a list of them (:func:`training_instances`)."""
+    import gymnasium as gym
+
+    from exgen.agents.episodes import run_episodes
+    from exgen.agents.training import load_trained_agent
+
+    records: list[EpisodeRecord] = []
+    folder = run_folder(out, agent.name, job.seed)
+    first = held_out + training_seed_offset(spec)
+    for instance, context in enumerate(training_instances(spec.env, agent,
+                                                          spec.train_instances)):
+        env = gym.make(spec.env, **_env_kwargs(agent, context))
+        view = _public_view(env)  # the learner's; run_episodes records from env itself
+        learner, _ = load_trained_agent(folder, env=view)
+        learner.env = getattr(learner, "env", None) or view
+        (episode,) = run_episodes(learner, env, 1, seed=first + instance, deterministic=True,
+                                  learn=False, agent_name=agent.name)
+        records.append(dataclasses.replace(episode, episode=instance, agent=agent.name,
+                                           seed=job.seed))
+        env.close()
+    return Outcome(job.job_id, records, list(range(len(records))),
+                   {"instances": len(records), "snapshot": FINAL})
+
+
+def training_instances(env_id: str, agent: AgentSpec, count: int) -> list[dict[str, Any]]:
+    """``count`` training contexts of ``agent``, in turn: each context of its mixture,
+    and each value of a categorical field given as a list (the twenty cities' map
+    seeds); numeric ranges stay ranges, drawn at each reset."""
+    import itertools
+
+    from exgen.envs.world_info import world_info
+
+    categorical = world_info(env_id).categorical_fields
+    expanded = []
+    for context in agent.train:
+        lists = {k: v for k, v in context.items() if k in categorical and isinstance(v, tuple)}
+        for values in itertools.product(*lists.values()):
+            expanded.append({**context, **dict(zip(lists, values, strict=True))})
+    return [expanded[i % len(expanded)] for i in range(count)]
+
+
+def training_seed_offset(spec: ExperimentSpec) -> int:
+    """Training-context episodes take the held-out seeds after the test instances'."""
+    return max(spec.instances_of(t) for t in spec.tests)
+
+
+def snapshot_path(folder: Path, snapshot: str) -> Path:
+    """What to load for ``snapshot`` of run ``folder``: the folder (its final model) or
+    its model at the criterion."""
+    from exgen.agents.training import criterion_model
+
+    if snapshot == FINAL:
+        return folder
+    path = criterion_model(folder)
+    if path is None:
+        raise FileNotFoundError(f"{folder} holds no model at the criterion "
+                                f"(criterion_model.zip or .pkl)")
+    return path
 
 
 def instance_context(test: TestSpec, held_out: int, instance: int) -> dict[str, Any]:
@@ -418,6 +514,13 @@ def instance_context(test: TestSpec, held_out: int, instance: int) -> dict[str, 
 
 def run_folder(out: Path, agent: str, seed: int) -> Path:
     return out / "runs" / agent / str(seed)
+
+
+def _public_view(env: Any) -> Any:
+    """All an agent may see of ``env`` (:class:`~exgen.agents.public_view.PublicView`)."""
+    from exgen.agents.public_view import PublicView
+
+    return PublicView(env)
 
 
 def _env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
@@ -439,6 +542,6 @@ def _held_out_seed(out: Path, spec: ExperimentSpec) -> int:
     path = out / "held_out_seed.json"
     if path.exists():
         return int(json.loads(path.read_text(encoding="utf-8"))["held_out_seed"])
-    seed = draw_held_out_seed(max(spec.instances_of(t) for t in spec.tests))
+    seed = draw_held_out_seed(training_seed_offset(spec) + spec.train_instances)
     path.write_text(json.dumps({"held_out_seed": seed}) + "\n", encoding="utf-8")
     return seed

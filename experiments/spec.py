@@ -23,7 +23,8 @@ _AGENT_KEYS = {"name", "agent", "train", "observe_context", "interface", "hyperp
                "budget_episodes"}
 _TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
-                "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note"}
+                "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note",
+                "stop_at_criterion", "train_instances"}
 
 
 class SpecError(ValueError):
@@ -81,6 +82,14 @@ class ExperimentSpec:
     note: str = ""
     #: The test context the report's GIFs show (default: the first test).
     gallery_test: str | None = None
+    #: Protocol v1's learning: an RL agent stops at the first evaluation that meets the
+    #: criterion (one snapshot). False (protocol v2): it trains for its whole budget, and
+    #: transfer is measured from the model at the criterion and from the final one.
+    stop_at_criterion: bool = False
+    #: Fresh held-out episodes per seed in the training context(s) after learning, from
+    #: the fully trained model (the generalization gap's training side); default
+    #: ``instances``.
+    train_instances: int = 20
 
     def budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
         """``(steps, episodes)`` for ``agent``: its own, else the preset's."""
@@ -159,15 +168,21 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
     unknown_tests = sorted(set(relearn) - {t.name for t in tests})
     if unknown_tests:
         raise SpecError(f"{where}.relearn names unknown test {unknown_tests[0]!r}")
+    stop_at_criterion = chosen.get("stop_at_criterion", False)
+    if not isinstance(stop_at_criterion, bool):
+        raise SpecError(f"{where}.stop_at_criterion must be true or false, got "
+                        f"{stop_at_criterion!r}")
     gallery_test = data.get("gallery_test")
     if gallery_test is not None and gallery_test not in {t.name for t in tests}:
         raise SpecError(f"{source}.gallery_test names unknown test {gallery_test!r}")
+    instances = _positive(chosen, "instances", where, 20)
     spec = ExperimentSpec(
-        gallery_test=gallery_test,
+        gallery_test=gallery_test, stop_at_criterion=stop_at_criterion,
+        train_instances=_positive(chosen, "train_instances", where, instances),
         relearn=relearn, test_instances=dict(test_instances), note=str(chosen.get("note", "")),
         name=name, env=env, preset=preset, agents=tuple(agents), tests=tuple(tests),
         seeds=seeds, trials=_positive(chosen, "trials", where, 3),
-        instances=_positive(chosen, "instances", where, 20),
+        instances=instances,
         budget_steps=_positive(chosen, "budget_steps", where, None),
         budget_episodes=_positive(chosen, "budget_episodes", where, None),
         eval_every_steps=_positive(chosen, "eval_every_steps", where, 20_000),

@@ -3,7 +3,11 @@
 A job's episodes and its status are written in one transaction, so a killed run
 leaves either the whole job or none of it: a rerun skips the jobs marked done and
 redoes the rest. The file holds the spec, the env version and the code version (of
-the run that created it, and of every finished job) too.
+the run that created it, and of every finished job) too, and the protocol version the
+experiment ran under (:data:`PROTOCOL_VERSION`; 1 for stores from before it was kept).
+Every job says which snapshot of the learned agent it starts from (``snapshot``:
+:data:`FINAL` or :data:`AT_CRITERION`). A store written by an older version is brought
+up to this schema when opened.
 """
 
 from __future__ import annotations
@@ -21,18 +25,27 @@ from typing import Any
 
 from exgen.agents.records import EpisodeRecord
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS experiments (
-    name TEXT PRIMARY KEY,
-    spec TEXT NOT NULL,
-    env_version TEXT NOT NULL,
-    code_version TEXT NOT NULL,
-    created REAL NOT NULL
-);
+#: The protocol new experiments run under (docs/protocol.md). 1: learning stopped at the
+#: criterion, one snapshot, no fresh training-context episodes. 2: learning to the
+#: budget, transfer from the model at the criterion and the final one, and fresh
+#: training-context episodes after learning.
+PROTOCOL_VERSION = 2
+#: A job's ``kind``: learn, fresh episodes in the training context(s) after learning,
+#: transfer to a test context, relearn in one.
+JOB_KINDS = ("learn", "training-context", "transfer", "relearn")
+#: A job's ``snapshot``: the learned agent it starts from (a learn job: the one it ends
+#: with). The fully trained model ...
+FINAL = "final"
+#: ... or the one saved when the agent first met the criterion.
+AT_CRITERION = "criterion"
+#: How reports name the snapshots.
+SNAPSHOT_LABELS = {FINAL: "fully trained", AT_CRITERION: "at criterion"}
+
+_JOBS = f"""
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
     experiment TEXT NOT NULL REFERENCES experiments(name),
-    kind TEXT NOT NULL CHECK (kind IN ('learn', 'transfer', 'relearn')),
+    kind TEXT NOT NULL CHECK (kind IN ({", ".join(f"'{k}'" for k in JOB_KINDS)})),
     agent TEXT NOT NULL,
     seed INTEGER NOT NULL,
     training_set TEXT NOT NULL,
@@ -41,9 +54,19 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     summary TEXT,
     finished REAL,
+    snapshot TEXT NOT NULL DEFAULT '{FINAL}' CHECK (snapshot IN ('{FINAL}', '{AT_CRITERION}')),
     code_version TEXT
 );
-CREATE TABLE IF NOT EXISTS episodes (
+"""
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    env_version TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    created REAL NOT NULL,
+    protocol INTEGER NOT NULL DEFAULT 1
+);""" + _JOBS + """CREATE TABLE IF NOT EXISTS episodes (
     job_id TEXT NOT NULL REFERENCES jobs(job_id),
     episode INTEGER NOT NULL,
     agent TEXT NOT NULL,
@@ -62,9 +85,9 @@ CREATE TABLE IF NOT EXISTS episodes (
 """
 
 #: Columns of an exported episode table, in order.
-EPISODE_COLUMNS = ("job_id", "kind", "agent", "seed", "instance", "episode", "total_steps",
-                   "episode_return", "length", "success", "outcome", "wall_time", "context",
-                   "infractions")
+EPISODE_COLUMNS = ("job_id", "kind", "snapshot", "agent", "seed", "instance", "episode",
+                   "total_steps", "episode_return", "length", "success", "outcome",
+                   "wall_time", "context", "infractions")
 #: Formats :meth:`ResultsStore.export` writes, by file suffix.
 EXPORT_FORMATS = (".csv", ".parquet")
 
@@ -79,6 +102,16 @@ class Job:
     seed: int
     training_set: str
     test_context: str | None = None
+    #: the learned agent's snapshot the job starts from: FINAL or AT_CRITERION
+    snapshot: str = FINAL
+
+    def __post_init__(self) -> None:  # add_jobs ignores rows that break the table's checks
+        if self.kind not in JOB_KINDS:
+            raise ValueError(f"job {self.job_id!r}: kind must be one of "
+                             f"{', '.join(JOB_KINDS)}, got {self.kind!r}")
+        if self.snapshot not in SNAPSHOT_LABELS:
+            raise ValueError(f"job {self.job_id!r}: snapshot must be one of "
+                             f"{', '.join(SNAPSHOT_LABELS)}, got {self.snapshot!r}")
 
 
 class ResultsStore:
@@ -107,6 +140,42 @@ class ResultsStore:
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(jobs)")}
         if "code_version" not in columns:  # NULL for jobs finished before it was kept
             self.connection.execute("ALTER TABLE jobs ADD COLUMN code_version TEXT")
+        if "snapshot" not in columns:  # every job of protocol 1 started from one model
+            self.connection.execute(
+                f"ALTER TABLE jobs ADD COLUMN snapshot TEXT NOT NULL DEFAULT '{FINAL}'")
+        columns = {row[1] for row in self.connection.execute(
+            "PRAGMA table_info(experiments)")}
+        if "protocol" not in columns:  # stores from before it was kept ran protocol 1
+            self.connection.execute(
+                "ALTER TABLE experiments ADD COLUMN protocol INTEGER NOT NULL DEFAULT 1")
+        self._allow_job_kinds()
+
+    def _allow_job_kinds(self) -> None:
+        """Rebuild the jobs table of a store whose ``kind`` check predates a kind of
+        :data:`JOB_KINDS` (SQLite cannot alter a check), keeping every row."""
+        (table,) = self.connection.execute(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").fetchone()
+        if all(f"'{kind}'" in table for kind in JOB_KINDS):
+            return
+        old = [row[1] for row in self.connection.execute("PRAGMA table_info(jobs)")]
+        self.connection.execute("PRAGMA foreign_keys=OFF")  # the episodes point at jobs
+        try:
+            with self.transaction() as db:
+                db.execute(_JOBS.replace("IF NOT EXISTS jobs", "jobs_upgraded"))
+                new = {row[1] for row in db.execute("PRAGMA table_info(jobs_upgraded)")}
+                names = ", ".join(column for column in old if column in new)
+                db.execute(f"INSERT INTO jobs_upgraded ({names}) SELECT {names} FROM jobs")
+                db.execute("DROP TABLE jobs")
+                db.execute("ALTER TABLE jobs_upgraded RENAME TO jobs")
+        finally:
+            self.connection.execute("PRAGMA foreign_keys=ON")
+
+    def protocol(self, experiment: str) -> int | None:
+        """The protocol version ``experiment`` ran under (1 for a store from before it was
+        kept), or None if it never ran."""
+        row = self.connection.execute("SELECT protocol FROM experiments WHERE name = ?",
+                                      (experiment,)).fetchone()
+        return None if row is None else int(row[0])
 
     def code_versions(self, experiment: str) -> dict[str, int]:
         """Finished jobs per code version, oldest first; ``V (recorded at creation)``
@@ -143,19 +212,29 @@ class ResultsStore:
         self.connection.execute("COMMIT")
 
     # ---------------------------------------------------------------- writing
-    def record_experiment(self, name: str, spec: Mapping[str, Any], env_version: str) -> None:
-        """Register an experiment; a rerun must bring the same spec."""
+    def record_experiment(self, name: str, spec: Mapping[str, Any], env_version: str,
+                          protocol: int = PROTOCOL_VERSION) -> None:
+        """Register an experiment run under ``protocol``; a rerun must bring the same spec
+        and protocol. A refusal names what differs, in one line."""
         text = json.dumps(spec, sort_keys=True, default=str)
-        row = self.connection.execute("SELECT spec FROM experiments WHERE name = ?",
+        row = self.connection.execute("SELECT spec, protocol FROM experiments WHERE name = ?",
                                       (name,)).fetchone()
         if row is not None:
-            if row[0] != text:
+            if row[0] != text or row[1] != protocol:
+                before = json.loads(row[0])
+                now = json.loads(text)
+                changed = sorted(key for key in set(before) | set(now)
+                                 if before.get(key, _ABSENT) != now.get(key, _ABSENT))
+                if row[1] != protocol:
+                    changed.insert(0, f"protocol {row[1]} -> {protocol}")
                 raise ValueError(f"experiment {name!r} in {self.path} was run with another "
-                                 f"spec; use a new store or a new name")
+                                 f"spec (changed: {', '.join(changed)}); use a new store or "
+                                 f"a new name")
             return
         with self.transaction() as db:
-            db.execute("INSERT INTO experiments VALUES (?, ?, ?, ?, ?)",
-                       (name, text, env_version, self.code_version, time.time()))
+            db.execute("INSERT INTO experiments (name, spec, env_version, code_version, "
+                       "created, protocol) VALUES (?, ?, ?, ?, ?, ?)",
+                       (name, text, env_version, self.code_version, time.time(), protocol))
 
     def add_jobs(self, experiment: str, jobs: Iterable[Job]) -> int:
         """Add jobs not yet known (by id); return how many were new."""
@@ -163,9 +242,10 @@ class ResultsStore:
             before = db.total_changes
             db.executemany(
                 "INSERT OR IGNORE INTO jobs (job_id, experiment, kind, agent, seed, "
-                "training_set, test_context, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+                "training_set, test_context, snapshot, status) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                "?, 'pending')",
                 [(j.job_id, experiment, j.kind, j.agent, j.seed, j.training_set,
-                  j.test_context) for j in jobs])
+                  j.test_context, j.snapshot) for j in jobs])
             return db.total_changes - before
 
     def finish_job(self, job_id: str, records: Sequence[EpisodeRecord],
@@ -226,14 +306,15 @@ class ResultsStore:
         return self._rows(query + " ORDER BY job_id", arguments)
 
     def episodes(self, experiment: str, kind: str | None = None,
-                 agent: str | None = None) -> list[dict[str, Any]]:
-        """Episode rows joined with their job's kind, contexts decoded."""
-        query = ("SELECT e.job_id, j.kind, e.agent, e.seed, e.instance, e.episode, "
+                 agent: str | None = None, snapshot: str | None = None
+                 ) -> list[dict[str, Any]]:
+        """Episode rows joined with their job's kind and snapshot, contexts decoded."""
+        query = ("SELECT e.job_id, j.kind, j.snapshot, e.agent, e.seed, e.instance, e.episode, "
                  "e.total_steps, e.episode_return, e.length, e.success, e.outcome, "
                  "e.wall_time, e.context, e.infractions FROM episodes e JOIN jobs j USING (job_id) "
                  "WHERE j.experiment = ?")
         arguments: list[Any] = [experiment]
-        for column, value in (("j.kind", kind), ("e.agent", agent)):
+        for column, value in (("j.kind", kind), ("e.agent", agent), ("j.snapshot", snapshot)):
             if value is not None:
                 query += f" AND {column} = ?"
                 arguments.append(value)
@@ -276,6 +357,10 @@ class ResultsStore:
         cursor = self.connection.execute(query, arguments)
         names = [column[0] for column in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+#: Stands for a key one spec has and the other lacks.
+_ABSENT = object()
 
 
 def code_version() -> str:

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,7 @@ def test_micro_compare_end_to_end(tmp_path):
     store_path = run_experiment(spec, tmp_path / "out", workers=2)
     with ResultsStore(store_path) as store:
         jobs = store.jobs("micro:quick")
-        assert len(jobs) == len(plan_jobs(spec)) == 3 * 2 + 3 * 2 * 2
+        assert len(jobs) == len(plan_jobs(spec)) == 3 * 2 + 3 * 2 * 2 + 3 * 2
         failed = [j for j in jobs if j["status"] == "failed"]
         assert {j["job_id"] for j in failed} == {"learn/buggy/10000", "learn/buggy/10001"}
         assert all("KeyError: 'thrust'" in j["error"] for j in failed)
@@ -80,10 +81,10 @@ def test_micro_compare_end_to_end(tmp_path):
     assert "| random | g9.5 | extrapolation |" in text
     failure = next(line for line in text.splitlines() if "`learn/buggy/10000` failed" in line)
     assert "raised in predict() during episode 0: KeyError: 'thrust'" in failure
-    assert "4 jobs not run: their learning failed or the run was stopped" in text
+    assert "6 jobs not run: their learning failed or the run was stopped" in text
     from exgen.experiments.store import code_version
 
-    assert f"Code version (git commit) of the finished jobs: {code_version()}: 14 jobs" in text
+    assert f"Code version (git commit) of the finished jobs: {code_version()}: 18 jobs" in text
     html = (report.parent / "report.html").read_text()
     assert html.count("data:image/png;base64,") == 3
     assert (report.parent / "tables" / "transfer.csv").exists()
@@ -295,6 +296,7 @@ trials = 1
 instances = 1
 eval_every_steps = 128
 relearn = ["moon"]
+stop_at_criterion = true
 """
 
 
@@ -332,7 +334,8 @@ def test_redo_makes_chosen_jobs_and_those_built_on_them_pending_again(tmp_path):
     (relearn_folder / "checkpoints").mkdir(parents=True)  # a partial run from before a fix
     assert redo_jobs(spec, out, "relearn/ppo") == [] and not relearn_folder.exists()
     assert sorted(redo_jobs(spec, out, "learn/ppo")) == [
-        "learn/ppo/10000", "transfer/ppo/10000/moon"]  # the relearn job is pending already
+        "learn/ppo/10000", "training-context/ppo/10000",
+        "transfer/ppo/10000/moon"]  # the relearn job is pending already
     run_experiment(spec, out, workers=2)
     with ResultsStore(store_path) as store:
         assert {j["status"] for j in store.jobs("relearn:quick")} == {"done"}
@@ -389,7 +392,7 @@ def test_the_report_says_when_the_rl_baseline_never_learned(tmp_path):
     assert lines[2] == "> **Note.** Too small for PPO to learn: a smoke run."
     assert lines[4].startswith("> **ppo never learned** in 1 of 1 seeds")
     assert "meaningless" in lines[4]
-    assert any(line.startswith("| ppo † | moon |") for line in lines)
+    assert any(line.startswith("| ppo † (fully trained) | moon |") for line in lines)
 
 
 TWO_CONTEXTS = """
@@ -443,3 +446,169 @@ def test_transfer_trials_are_played_deterministically_as_the_criterion_is(tmp_pa
                              deterministic=True)
     assert (stored["length"], stored["episode_return"]) == (replay.length,
                                                             replay.episode_return)
+
+
+# Protocol v2 in one small experiment: "ppo" meets the criterion at its first evaluation
+# (no engines, weak gravity: every lander settles on the pad) and learns on to its budget;
+# "ppo-never" never meets it; "random" is no RL agent (one snapshot) and learns in a
+# mixture of two contexts.
+SNAPSHOTS = """
+name = "snapshots"
+env = "LunarLanding-v0"
+[[agents]]
+name = "ppo"
+agent = "ppo"
+budget_steps = 256
+hyperparameters = { n_envs = 2, n_steps = 64, batch_size = 64 }
+[[agents.train]]
+gravity = 0.5
+initial_velocity_spread = 0.0
+main_engine_thrust = 0.0
+side_engine_thrust = 0.0
+[[agents]]
+name = "ppo-never"
+agent = "ppo"
+train = [{ gravity = 9.81 }]
+budget_steps = 128
+hyperparameters = { n_envs = 1, n_steps = 64, batch_size = 32 }
+[[agents]]
+name = "random"
+agent = "random"
+train = [{ gravity = 9.81 }, { gravity = 3.71 }]
+budget_episodes = 2
+[[tests]]
+name = "moon"
+context = { preset = "moon" }
+[presets.quick]
+seeds = [10000]
+trials = 1
+instances = 2
+train_instances = 4
+eval_every_steps = 128
+"""
+
+
+@pytest.fixture(scope="module")
+def snapshots_run(tmp_path_factory):
+    """The SNAPSHOTS experiment, run once for the tests below: (spec, out folder)."""
+    folder = tmp_path_factory.mktemp("snapshots")
+    spec = spec_from_text(folder, SNAPSHOTS, "snapshots.toml")
+    run_experiment(spec, folder / "out", workers=2)
+    return spec, folder / "out"
+
+
+def test_v2_plans_transfer_from_both_snapshots_of_rl_agents_only(tmp_path):
+    spec = spec_from_text(tmp_path, SNAPSHOTS, "snapshots.toml")
+    jobs = {j.job_id: j for j in plan_jobs(spec)}
+    assert [j for j in jobs if j.startswith("transfer/")] == [
+        "transfer/ppo/10000/moon", "transfer/ppo@criterion/10000/moon",
+        "transfer/ppo-never/10000/moon", "transfer/ppo-never@criterion/10000/moon",
+        "transfer/random/10000/moon"]  # the random agent is no RL agent: one snapshot
+    assert jobs["transfer/ppo@criterion/10000/moon"].snapshot == "criterion"
+    assert jobs["transfer/ppo/10000/moon"].snapshot == "final"
+    assert [j for j in jobs if j.startswith("training-context/")] == [
+        "training-context/ppo/10000", "training-context/ppo-never/10000",
+        "training-context/random/10000"]
+    once = spec_from_text(tmp_path, SNAPSHOTS.replace("instances = 2\n", "instances = 2\n"
+                                                      "stop_at_criterion = true\n"), "v1.toml")
+    assert once.stop_at_criterion and not any("@" in j.job_id for j in plan_jobs(once))
+
+
+def test_v2_learns_to_the_budget_and_keeps_the_model_at_the_criterion(snapshots_run):
+    _, out = snapshots_run
+    run = out / "runs" / "ppo" / "10000"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["criterion"]["met"]["timesteps"] == 128  # met at the first evaluation
+    assert summary["last_evaluation"]["timesteps"] == 256  # and learned on to the budget
+    assert (run / "criterion_model.zip").exists() and (run / "model.zip").exists()
+    never = out / "runs" / "ppo-never" / "10000"
+    assert json.loads((never / "summary.json").read_text())["criterion"]["met"] is None
+    assert not (never / "criterion_model.zip").exists() and (never / "model.zip").exists()
+    with ResultsStore(out / "results.sqlite") as store:
+        assert store.protocol("snapshots:quick") == 2
+        jobs = {j["job_id"]: j for j in store.jobs("snapshots:quick")}
+        assert {j["status"] for j in jobs.values()} == {"done"}
+        assert jobs["transfer/ppo@criterion/10000/moon"]["snapshot"] == "criterion"
+        assert jobs["transfer/ppo/10000/moon"]["snapshot"] == "final"
+        skipped = jobs["transfer/ppo-never@criterion/10000/moon"]
+        assert json.loads(skipped["summary"])["skipped"].startswith("not met")
+        episodes = store.episodes("snapshots:quick", kind="transfer")
+    by_job = defaultdict(list)
+    for e in episodes:
+        by_job[e["job_id"]].append(e["snapshot"])
+    assert by_job["transfer/ppo@criterion/10000/moon"] == ["criterion"] * 2
+    assert by_job["transfer/ppo/10000/moon"] == ["final"] * 2
+    assert "transfer/ppo-never@criterion/10000/moon" not in by_job  # no episodes: not met
+
+
+def test_v2_measures_the_training_context_afresh_and_the_gap_uses_it(snapshots_run):
+    from exgen.experiments.statistics import generalization_gap
+
+    spec, out = snapshots_run
+    with ResultsStore(out / "results.sqlite") as store:
+        home = store.episodes("snapshots:quick", kind="training-context")
+        transfer = store.episodes("snapshots:quick", kind="transfer", agent="ppo",
+                                  snapshot="final")
+    ppo = [e for e in home if e["agent"] == "ppo"]
+    assert [e["instance"] for e in ppo] == [0, 1, 2, 3]
+    assert all(e["context"]["gravity"] == 0.5 and e["success"] for e in ppo)
+    mixed = [e["context"]["gravity"] for e in home if e["agent"] == "random"]
+    assert mixed == [9.81, 3.71, 9.81, 3.71]  # spread over the mixture's contexts
+    assert {e["job_id"] for e in home} == {f"training-context/{a}/10000"
+                                           for a in ("ppo", "ppo-never", "random")}
+    text = write_report(spec, out / "results.sqlite", out / "report", gifs=False).read_text()
+    expected = generalization_gap({10000: [e["success"] for e in ppo]},
+                                  {10000: [e["success"] for e in transfer]},
+                                  train_shared_instances=True, test_shared_instances=True)
+    headline = next(line for line in text.splitlines() if line.startswith("- **ppo**:"))
+    assert f"generalization gap {expected}" in headline
+    assert "training-context success 1.00" in headline
+
+
+def test_v2_report_labels_both_snapshots_and_says_not_met(snapshots_run):
+    spec, out = snapshots_run
+    lines = write_report(spec, out / "results.sqlite", out / "report2",
+                         gifs=False).read_text().splitlines()
+    table = lines[lines.index("## Transfer"):lines.index("## Per seed")]
+    rows = [line.split(" | ")[0] for line in table if " | moon | " in line]
+    assert rows == ["| ppo (fully trained)", "| ppo (at criterion)",
+                    "| ppo-never † (fully trained)", "| random"]
+    assert any(line.startswith("- **ppo-never, at criterion**: not met in 1 of 1 seeds")
+               for line in lines)
+    assert not any("Old protocol" in line for line in lines)
+
+
+def test_a_report_over_an_old_protocol_store_says_so_at_the_top(snapshots_run, tmp_path):
+    import shutil
+
+    spec, out = snapshots_run
+    old = tmp_path / "results.sqlite"
+    shutil.copy(out / "results.sqlite", old)
+    connection = sqlite3.connect(old)  # as protocol 1 left it: one snapshot, no home runs
+    connection.execute("PRAGMA foreign_keys=ON")
+    connection.execute("DELETE FROM episodes WHERE job_id IN (SELECT job_id FROM jobs WHERE "
+                       "kind = 'training-context' OR snapshot = 'criterion')")
+    connection.execute("DELETE FROM jobs WHERE kind = 'training-context' OR "
+                       "snapshot = 'criterion'")
+    connection.execute("UPDATE experiments SET protocol = 1")
+    connection.commit()
+    connection.close()
+    lines = write_report(spec, old, tmp_path / "report", gifs=False).read_text().splitlines()
+    assert lines[2].startswith("> **Old protocol (v1).** This store was made under protocol "
+                               "v1: learning stopped at the criterion")
+    assert not any((line.startswith("- **") and "generalization gap" in line)
+                   or "(fully trained)" in line for line in lines)
+    assert any(line.startswith("| ppo | moon |") for line in lines)
+
+
+def test_resumed_learning_keeps_where_it_first_met_the_criterion(tmp_path):
+    from exgen.agents.training import RunSpec, train
+
+    run = {"agent": "tests.agents.test_training:Pilot", "env_id": "LunarLanding-v0",
+           "out": tmp_path / "run", "seed": 10_000, "eval_every_steps": 1,
+           "eval_episodes": 20}
+    first = train(RunSpec(**run, total_episodes=2))["criterion"]["met"]
+    assert first is not None and (tmp_path / "run" / "criterion_model.pkl").exists()
+    assert (tmp_path / "run" / "model.pkl").exists()
+    again = train(RunSpec(**run, total_episodes=4), resume=True)
+    assert again["episodes"] == 4 and again["criterion"]["met"] == first

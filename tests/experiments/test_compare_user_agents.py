@@ -30,8 +30,10 @@ def test_a_predict_only_agent_learns_and_transfers(tmp_path):
     spec = spec_from_text(tmp_path, TINY.format(agent="PredictOnly"))
     out = tmp_path / "out"
     # The jobs as a compare's workers run them, here in this process (no pool to start).
-    learn, transfer = (_work(spec, str(out), 1_000_000, job) for job in plan_jobs(spec))
-    assert learn.error is None and transfer.error is None, learn.error or transfer.error
+    learn, transfer, home = (_work(spec, str(out), 1_000_000, job) for job in plan_jobs(spec))
+    assert not (learn.error or transfer.error or home.error), (
+        learn.error or transfer.error or home.error)
+    assert len(home.records) == 1  # fresh training-context episodes: train_instances
     assert len(learn.records) == 1 and learn.summary["status"] == "finished"
     assert len(transfer.records) == 2  # trials x instances
     assert {record.context["gravity"] for record in transfer.records} == {1.62}

@@ -144,10 +144,12 @@ def test_ray_stores_what_the_local_pool_stores(tmp_path, local_ray):
     assert {job_id: status for job_id, status, _ in jobs if status != "done"} == {
         "learn/buggy/10000": "failed", "learn/buggy/10001": "failed",
         "transfer/buggy/10000/g9.5": "pending", "transfer/buggy/10000/moon": "pending",
-        "transfer/buggy/10001/g9.5": "pending", "transfer/buggy/10001/moon": "pending"}
+        "transfer/buggy/10001/g9.5": "pending", "transfer/buggy/10001/moon": "pending",
+        "training-context/buggy/10000": "pending", "training-context/buggy/10001": "pending"}
     assert all("KeyError: 'thrust'" in error[0] for _, status, error in jobs
                if status == "failed")
-    assert len(episodes) == 2 * 2 + 2 * 2 * 2 * 2  # learning; seeds x tests x instances x trials
+    # learning; seeds x tests x instances x trials; seeds x training-context episodes
+    assert len(episodes) == 2 * 2 + 2 * 2 * 2 * 2 + 2 * 2
     assert len({row["episode_return"] for row in episodes}) > 1  # not one row copied
 
 
@@ -159,7 +161,8 @@ def test_a_worker_killed_mid_job_is_retried_without_duplicates(tmp_path, local_r
     assert marker.exists()  # the first attempt killed its worker process
     with ResultsStore(store_path) as store:
         assert {j["job_id"]: j["status"] for j in store.jobs("dies:quick")} == {
-            "learn/dies/10000": "done", "transfer/dies/10000/moon": "done"}
+            "learn/dies/10000": "done", "transfer/dies/10000/moon": "done",
+            "training-context/dies/10000": "done"}
         learn = store.episodes("dies:quick", kind="learn")
         transfer = store.episodes("dies:quick", kind="transfer")
     assert [row["episode"] for row in learn] == [0, 1, 2]  # each once, none lost
@@ -251,9 +254,9 @@ def test_a_two_node_cluster_on_this_machine_runs_a_compare(tmp_path):
             stop(node)
         shutil.rmtree(temp, ignore_errors=True)
     jobs, episodes = contents(out / "results.sqlite", "micro:quick")
-    assert sorted(status for _, status, _ in jobs) == ["done"] * 6 + ["failed"] * 2 + [
-        "pending"] * 4
-    assert len(episodes) == 2 * 2 + 2 * 2 * 2 * 2
+    assert sorted(status for _, status, _ in jobs) == ["done"] * 8 + ["failed"] * 2 + [
+        "pending"] * 6
+    assert len(episodes) == 2 * 2 + 2 * 2 * 2 * 2 + 2 * 2
     assert (out / "runs" / "steady" / "10001" / "monitor.csv").exists()  # written by a node
     assert (out / "report" / "report.md").exists()
 
@@ -294,9 +297,10 @@ def test_a_local_ray_instance_runs_a_compare_from_the_cli(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     jobs, episodes = contents(out / "results.sqlite", "small:quick")
     assert [(job_id, status) for job_id, status, _ in jobs] == [
-        ("learn/steady/10000", "done"), ("transfer/steady/10000/g9.5", "done")]
+        ("learn/steady/10000", "done"), ("training-context/steady/10000", "done"),
+        ("transfer/steady/10000/g9.5", "done")]
     assert [(row["kind"], row["episode"]) for row in episodes] == [
-        ("learn", 0), ("learn", 1), ("transfer", 0), ("transfer", 1)]
+        ("learn", 0), ("learn", 1), ("training-context", 0), ("transfer", 0), ("transfer", 1)]
 
 
 # ----------------------------------------------------------------- bad input

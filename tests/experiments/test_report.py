@@ -104,3 +104,25 @@ def test_infractions_stack_in_the_order_the_world_declares(tmp_path, monkeypatch
     report._figure_infractions(spec, world, rows, transfer, tmp_path / "i.png")
     legend = [t.get_text() for t in drawn[0].axes[1].get_legend().get_texts()]
     assert legend == ["b rule", "a rule", "zebra"]
+
+
+def test_the_report_names_its_intervals_and_shows_every_seed(tmp_path):
+    from exgen.experiments.statistics import censored_summary, success_rate_ci
+
+    spec = micro_spec(tmp_path)
+    agent, seeds = spec.agents[0].name, spec.seeds
+    first = {s: [True] * 10 for s in seeds}
+    worse = {s: [i < 6 + k for i in range(10)] for k, s in enumerate(seeds)}
+    rows = [report.TransferRow(agent, test.name, "extrapolation", success_rate_ci(data),
+                               success_rate_ci(data), "1", {},
+                               {s: sum(v) / len(v) for s, v in data.items()})
+            for test, data in zip(spec.tests, (first, worse), strict=False)]
+    learning = {agent: {"summary": censored_summary([3.0] * len(seeds), 10.0)}}
+    text = report._markdown(spec, learning, rows, {}, [], [], {}, {})
+
+    assert "bootstrap confidence intervals over seeds" not in text
+    assert "Intervals: 95% interval over seeds and instances (two-level bootstrap)." in text
+    assert f"| agent | test | {' | '.join(f'seed {s}' for s in seeds)} |" in text
+    assert f"| {agent} | {rows[-1].test} | 0.60 | 0.70 |" in text
+    assert f"(worst: {rows[-1].test} 0.65)" in text
+    assert "1.00 [1.00, 1.00]" not in text  # all successes: never a zero-width interval

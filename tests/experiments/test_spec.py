@@ -27,9 +27,12 @@ def changed(path: str, value):
 
 def test_the_built_in_spec_loads_at_both_presets():
     quick, full = load_spec("gravity-shift"), load_spec("gravity-shift", "full")
-    assert len(quick.tests) == 18 and len(full.seeds) == 5
-    assert {a.name for a in quick.agents} >= {"ppo", "dqn", "planner", "ppo-randomized",
-                                               "ppo-context-aware"}
+    assert len(full.tests) == 18 and len(full.seeds) == 5
+    assert {a.name for a in full.agents} == {"ppo", "dqn", "planner", "ppo-randomized",
+                                             "ppo-context-aware"}
+    assert {a.name for a in quick.agents} == {"ppo", "planner"}
+    assert {t.name for t in quick.tests} < {t.name for t in full.tests}
+    assert all(quick.instances_of(t) >= 20 for t in quick.tests)  # the protocol's floor
     assert quick.budget_of(quick.agents[-1]) == (None, 3)
 
 
@@ -61,6 +64,12 @@ def test_the_built_in_spec_loads_at_both_presets():
      r"observe_fuel$"),
     ("env", "Lunar-v9", "registered: LunarLanding-v0, CityDriving-v0$"),
     ("agents.0.agent", "nope", r"agents 'random'.agent: unknown agent 'nope'; valid: ppo"),
+    ("presets.quick.stop_at_criterion", "yes",
+     r"presets.quick.stop_at_criterion must be true or false, got 'yes'"),
+    ("presets.quick.stop_at_criterion", 1, "stop_at_criterion must be true or false, got 1"),
+    ("presets.quick.train_instances", 0, "train_instances must be a positive int, got 0"),
+    ("presets.quick.train_instances", 2.5, "train_instances must be a positive int, got 2.5"),
+    ("presets.quick.train_instances", True, "train_instances must be a positive int"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
     with pytest.raises(SpecError, match=match):
@@ -108,3 +117,22 @@ def test_the_city_spec_tests_unseen_cities_per_instance():
                                             "riverside", "ring"}
     assert len(quick.tests) < len(full.tests)
     assert all(quick.instances_of(t) >= 20 for t in quick.tests)  # the protocol's floor
+
+
+def test_protocol_v2_preset_keys_and_their_defaults():
+    spec = parse_spec(VALID, "quick")
+    assert spec.stop_at_criterion is False and spec.train_instances == spec.instances == 2
+    data = changed("presets.quick.stop_at_criterion", True)
+    data["presets"]["quick"]["train_instances"] = 100
+    spec = parse_spec(data, "quick")
+    assert spec.stop_at_criterion is True and spec.train_instances == 100
+
+
+@pytest.mark.parametrize("name", ["gravity-shift", "new-city"])
+def test_built_in_specs_follow_protocol_v2(name):
+    from exgen.agents.sb3 import ALGORITHMS
+
+    quick, full = load_spec(name), load_spec(name, "full")
+    assert quick.stop_at_criterion and quick.train_instances == 20  # make demo stays short
+    assert not full.stop_at_criterion and full.train_instances >= 100
+    assert any(a.agent in ALGORITHMS for a in full.agents) and len(full.seeds) >= 5

@@ -11,6 +11,48 @@ import pytest
 from exgen.agents.records import EpisodeRecord
 from exgen.experiments.store import SCHEMA, Job, ResultsStore
 
+#: The schema of protocol 1's stores (before snapshots, protocol versions and
+#: training-context jobs).
+V1_SCHEMA = """
+CREATE TABLE IF NOT EXISTS experiments (
+    name TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    env_version TEXT NOT NULL,
+    code_version TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL REFERENCES experiments(name),
+    kind TEXT NOT NULL CHECK (kind IN ('learn', 'transfer', 'relearn')),
+    agent TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    training_set TEXT NOT NULL,
+    test_context TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+    error TEXT,
+    summary TEXT,
+    finished REAL,
+    code_version TEXT
+);
+CREATE TABLE IF NOT EXISTS episodes (
+    job_id TEXT NOT NULL REFERENCES jobs(job_id),
+    episode INTEGER NOT NULL,
+    agent TEXT NOT NULL,
+    seed INTEGER,
+    instance INTEGER,
+    context TEXT NOT NULL,
+    total_steps INTEGER NOT NULL,
+    episode_return REAL NOT NULL,
+    length INTEGER NOT NULL,
+    success INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    wall_time REAL NOT NULL,
+    infractions TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (job_id, episode)
+);
+"""
+
 
 def record(index: int, job: str = "j") -> EpisodeRecord:
     return EpisodeRecord(episode=index, total_steps=100 * (index + 1), episode_return=1.0 * index,
@@ -77,7 +119,7 @@ def test_a_store_from_before_the_infractions_column_is_upgraded(tmp_path):
 def test_every_finished_job_keeps_the_code_version_that_ran_it(tmp_path):
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)  # a store from before versions were kept per job
-    old.executescript(SCHEMA.replace(",\n    code_version TEXT\n);", "\n);", 1))
+    old.executescript(V1_SCHEMA.replace(",\n    code_version TEXT\n);", "\n);", 1))
     old.execute("INSERT INTO experiments VALUES ('x', '{}', 'v0', 'abc1234', 0)")
     old.execute("INSERT INTO jobs (job_id, experiment, kind, agent, seed, training_set, "
                 "status, finished) VALUES ('early', 'x', 'learn', 'ppo', 1, 'earth', 'done', 1)")
@@ -163,3 +205,58 @@ def test_a_killed_writer_leaves_whole_jobs_only(tmp_path):
         "SELECT COUNT(*) FROM episodes JOIN jobs USING (job_id) WHERE status != 'done'"
     ).fetchone()[0]
     assert pending_rows == 0
+
+
+def test_a_protocol_1_store_loads_and_is_brought_up_to_this_schema(tmp_path):
+    path = tmp_path / "v1.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(V1_SCHEMA)
+    old.execute("INSERT INTO experiments VALUES ('x', '{\"seeds\": [1]}', 'v0', 'abc', 0)")
+    old.execute("INSERT INTO jobs (job_id, experiment, kind, agent, seed, training_set, "
+                "test_context, status) VALUES ('transfer/ppo/1/moon', 'x', 'transfer', "
+                "'ppo', 1, 'earth', 'moon', 'done')")
+    old.execute("INSERT INTO episodes (job_id, episode, agent, seed, instance, context, "
+                "total_steps, episode_return, length, success, outcome, wall_time) VALUES "
+                "('transfer/ppo/1/moon', 0, 'ppo', 1, 0, '{}', 10, 1.0, 10, 1, 'landed', 0.1)")
+    old.commit()
+    old.close()
+    with ResultsStore(path) as store:
+        assert store.protocol("x") == 1 and store.protocol("nope") is None
+        (job,) = store.jobs("x")
+        assert job["snapshot"] == "final" and job["status"] == "done"
+        (episode,) = store.episodes("x", kind="transfer")
+        assert episode["snapshot"] == "final" and episode["success"] is True
+        store.add_jobs("x", [Job("training-context/ppo/1", "training-context", "ppo", 1,
+                                 "earth")])  # a kind the old table's check refused
+        store.finish_job("training-context/ppo/1", [record(0)], [0])
+        assert len(store.episodes("x", kind="training-context")) == 1
+        assert store.connection.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert store.connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        with pytest.raises(ValueError, match=r"another spec \(changed: protocol 1 -> 2, "
+                                             r"seeds, stop_at_criterion\); use a new store"):
+            store.record_experiment("x", {"seeds": [1, 2], "stop_at_criterion": False}, "v0")
+    with ResultsStore(path) as store:  # opened again: nothing left to upgrade
+        assert [j["job_id"] for j in store.jobs("x")] == ["training-context/ppo/1",
+                                                          "transfer/ppo/1/moon"]
+
+
+def test_jobs_and_episodes_say_which_snapshot_and_the_protocol_is_kept(tmp_path):
+    import pandas as pd
+
+    with ResultsStore(tmp_path / "results.sqlite") as store:
+        store.record_experiment("x", {}, "v0")
+        assert store.protocol("x") == 2
+        store.add_jobs("x", [Job("transfer/ppo@criterion/1/moon", "transfer", "ppo", 1, "e",
+                                 "moon", "criterion"),
+                             Job("transfer/ppo/1/moon", "transfer", "ppo", 1, "e", "moon")])
+        store.finish_job("transfer/ppo@criterion/1/moon", [record(0)])
+        store.finish_job("transfer/ppo/1/moon", [record(0), record(1)])
+        assert {j["job_id"]: j["snapshot"] for j in store.jobs("x")} == {
+            "transfer/ppo@criterion/1/moon": "criterion", "transfer/ppo/1/moon": "final"}
+        assert len(store.episodes("x", snapshot="criterion")) == 1
+        assert len(store.episodes("x", snapshot="final")) == 2
+        frame = pd.read_csv(store.export("x", tmp_path / "episodes.csv"))
+        assert frame["snapshot"].tolist() == ["final", "final", "criterion"]
+        with pytest.raises(ValueError, match="snapshot must be one of final, criterion, "
+                                             "got 'halfway'"):
+            Job("bad", "transfer", "ppo", 1, "e", "moon", "halfway")
