@@ -24,6 +24,9 @@ G_MPS2 = 9.81
 CURVE_POINTS = 8
 #: Least distance [m] between the car's centre and the inner corner of a turn.
 CORNER_CLEARANCE_M = 0.5
+#: A turn toward the kerb from or into a street whose oncoming lanes are closed keeps the body's
+#: swept area (of the longest car it may be) this far inside the centre line [m].
+SWEEP_MARGIN_M = 0.1
 
 
 class RoadMap:
@@ -45,6 +48,13 @@ class RoadMap:
                 self.graph.add_edge(a, b, weight=street["length_m"])
                 self.one_way[(a, b)] = street["one_way_to"] is not None
         self.blocked: set[tuple[int, int]] = set()
+        # Arcs whose oncoming lanes roadworks close: a barrier lies beyond the centre line.
+        self.barrier_across: set[tuple[int, int]] = set()
+        for street in published["streets"]:
+            toward = street.get("closed_toward")
+            if toward is not None and not street["closed"]:
+                other = street["b"] if toward == street["a"] else street["a"]
+                self.barrier_across.add((toward, other))
         # Road rectangles (x low, x high, y low, y high): streets and intersections.
         hw = self.half_width
         boxes = [(x - hw, x + hw, y - hw, y + hw) for x, y in self.nodes.values()]
@@ -143,7 +153,7 @@ class Path:
                 turn = public.turn_between((dx, dy), (ex, ey))
                 arc_turn = None
                 if turn_radius is not None and turn in ("left", "right"):
-                    arc_turn = _arc_turn(road, (dx, dy), end, c, d, turn_radius)
+                    arc_turn = _arc_turn(road, (dx, dy), end, c, d, turn_radius, (a, b))
                 if arc_turn is None:
                     junctions.append((len(points) - 1, turn, b))
                     entry_offsets.append(0.0)
@@ -222,11 +232,14 @@ def _turn(road: RoadMap, din: tuple[float, float], start: tuple[float, float], c
 
 
 def _arc_turn(road: RoadMap, din: tuple[float, float], end: tuple[float, float], c: int,
-              d: int, radius: float) -> tuple[list[tuple[float, float]], float] | None:
+              d: int, radius: float, entry: tuple[int, int] | None = None,
+              ) -> tuple[list[tuple[float, float]], float] | None:
     """A right-angle turn from the lane ending at ``end`` into arc ``c -> d`` as a circle
     of ``radius`` [m] tangent to both lanes (moved toward the centre line where the kerb's
-    corner would be nearer than ``CORNER_CLEARANCE_M``): its points, and how far before
-    the intersection's edge it begins [m] (negative: inside). None if not a right angle."""
+    corner would be nearer than ``CORNER_CLEARANCE_M``, and for a turn toward the kerb where
+    roadworks close an oncoming lane of ``entry`` or ``c -> d``, so that the body's sweep
+    keeps off them): its points, and how far before the intersection's edge it begins [m]
+    (negative: inside). None if not a right angle."""
     hw = road.half_width
     dout = np.array(road.direction(c, d))
     d_in = np.array(din)
@@ -244,6 +257,13 @@ def _arc_turn(road: RoadMap, din: tuple[float, float], end: tuple[float, float],
     if np.linalg.norm(centre - inner) > radius - CORNER_CLEARANCE_M and \
             np.dot(inner - node, corner - node) > 0:
         centre = inner + (radius - CORNER_CLEARANCE_M) / math.sqrt(2.0) * (dout - d_in)
+    kerb_side = float(np.dot(public.side_normal(*d_in, road.side), dout)) > 0.5
+    if kerb_side:
+        entry_barrier = entry is not None and entry in road.barrier_across
+        centre = _sweep_clear(centre, inner, d_in, dout, radius, hw,
+                              hw - road.lane_offset(c, d),
+                              exit_barrier=(c, d) in road.barrier_across,
+                              entry_barrier=entry_barrier)
     first, last = centre - radius * dout, centre + radius * d_in
     # A quarter circle from ``first`` (heading d_in) to ``last`` (heading dout).
     u = np.linspace(0.0, math.pi / 2, 2 * CURVE_POINTS + 2)[:, None]
@@ -251,6 +271,38 @@ def _arc_turn(road: RoadMap, din: tuple[float, float], end: tuple[float, float],
     curve = np.vstack([first, curve[1:-1], last])
     early = float(np.dot(start - first, d_in))
     return [tuple(p) for p in curve], early
+
+
+def swept_reach(radius: float, length_m: float = public.MAX_CAR_LENGTH_M) -> float:
+    """Farthest a body ``length_m`` long whose centre runs on a circle of ``radius`` [m]
+    reaches from the circle's centre: its outer front corner (the front swing) [m]."""
+    return math.hypot(radius + public.CAR_WIDTH_M / 2, length_m / 2)
+
+
+def _sweep_clear(centre: np.ndarray, inner: np.ndarray, d_in: np.ndarray,
+                 dout: np.ndarray, radius: float, hw: float, kerb_gap: float,
+                 exit_barrier: bool, entry_barrier: bool) -> np.ndarray:
+    """The turn's circle centre moved so that the body's swept area (the front swing into
+    the exit street, the rear swing in the entry street, of the longest car) stays on the
+    near side of that street's centre line where roadworks close its oncoming lanes,
+    still passing the inner corner at ``CORNER_CLEARANCE_M``. ``kerb_gap`` is a lane
+    centre's distance from the kerb [m]. With roadworks on both, it stays as it is."""
+    across = float(np.dot(centre - inner, d_in))  # toward the exit's centre line
+    along = float(np.dot(centre - inner, dout))  # into the exit street
+    room = radius - CORNER_CLEARANCE_M
+    reach = hw - SWEEP_MARGIN_M - swept_reach(radius)
+    if exit_barrier == entry_barrier:
+        return centre
+    if exit_barrier and across > reach:
+        # Later and wider at the start: as little as the corner allows, not beyond the
+        # entry lane toward the kerb.
+        across = max(reach, -room + 1e-3)
+        along = min(math.sqrt(max(room**2 - across**2, 0.0)), radius - kerb_gap)
+    elif entry_barrier and -along > reach:
+        # The mirror image: early, and wide into the exit street.
+        along = min(-reach, room - 1e-3)
+        across = max(-math.sqrt(max(room**2 - along**2, 0.0)), kerb_gap - radius)
+    return inner + across * d_in + along * dout
 
 
 def _curvature(points: np.ndarray) -> np.ndarray:

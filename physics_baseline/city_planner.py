@@ -22,7 +22,10 @@ along the lane centres of the driving side, curving through intersections. Each 
   longest it has seen so far; it keeps its speed so that, when a light turns amber,
   it can either stop with the braking it measured or cross the line within that time;
 - *its length*: unknown, so it keeps the longest car's half length
-  (``public.MAX_CAR_LENGTH_M``) between its centre and any stop line or obstacle.
+  (``public.MAX_CAR_LENGTH_M``) between its centre and any stop line or obstacle, and
+  on a turn toward the kerb where roadworks close an oncoming lane of the street it
+  leaves or enters, lays the arc (later and wider, or earlier) so that the longest
+  body's front or rear swing at its measured turning radius stays off that lane.
 
 It sees only observations, the published map and :mod:`exgen.envs.city.public`.
 """

@@ -210,3 +210,58 @@ def test_a_kerb_is_off_the_road_and_a_lane_on_it():
     hw = road.half_width
     points = np.array([[40.0, 1.75], [40.0, -1.75], [40.0, hw], [hw, hw], [0.0, 0.0]])
     assert road.on_road(points).tolist() == [True, True, False, False, True]
+
+
+#: TOWN's bottom-left corner with roadworks closing the west street's southbound lane.
+NORTHBOUND_ONLY = """columns_m: 80 80
+rows_m: 60
+map:
++---+---+
+n   |   |
++---+---+
+"""
+
+
+def swept_corners(path: Path, length_m: float, step_m: float = 0.1) -> np.ndarray:
+    """The corners (n, 2) of a body ``length_m`` long whose centre runs along ``path``,
+    heading along it."""
+    s = np.arange(0.0, path.length, step_m)
+    x, y = np.interp(s, path.s, path.points[:, 0]), np.interp(s, path.s, path.points[:, 1])
+    heading = np.unwrap(np.arctan2(np.gradient(y), np.gradient(x)))
+    c, sn = np.cos(heading), np.sin(heading)
+    corners = [np.stack([x + c * dx - sn * dy, y + sn * dx + c * dy], axis=1)
+               for dx in (length_m / 2, -length_m / 2) for dy in (0.95, -0.95)]
+    return np.concatenate(corners)
+
+
+@pytest.mark.parametrize("radius", [4.5, 6.35])
+def test_a_long_cars_right_turn_sweeps_clear_of_a_closed_oncoming_lane(radius):
+    # Right turn at node 0: west, then north into a street whose southbound lane (west of
+    # x = 0) roadworks close; the truck (7.36 m) and the longest car keep east of it.
+    road = RoadMap(published(NORTHBOUND_ONLY, destination=3))
+    assert (0, 3) in road.barrier_across
+    path = Path.along(road, [1, 0, 3], turn_radius=radius)
+    assert path.curvature.max() <= 1.0 / radius * 1.05
+    assert np.hypot(path.points[:, 0] - 3.5, path.points[:, 1] - 3.5).min() > 0.4
+    assert road.on_road(path.points).all()
+    for length in (7.36, 8.0):
+        corners = swept_corners(path, length)
+        in_exit = corners[corners[:, 1] > road.half_width]
+        assert in_exit[:, 0].min() > 0.0
+    # Where no roadworks close the oncoming lane, the turn is laid as before.
+    plain = Path.along(RoadMap(published(TOWN, destination=3)), [1, 0, 3], turn_radius=radius)
+    before = Path.along(RoadMap(published(TOWN, destination=3)), [1, 0, 3])
+    assert plain.junctions[0][0] == pytest.approx(before.junctions[0][0], abs=0.1)
+
+
+def test_a_long_cars_right_turn_keeps_its_rear_swing_off_a_closed_lane_it_leaves():
+    # West along a street whose eastbound lane (south of y = 0) roadworks close, then
+    # right (north) at node 0: the rear swings south as the body turns.
+    text = NORTHBOUND_ONLY.replace("n   |   |\n+---+", "|   |   |\n+<==+")
+    road = RoadMap(published(text, destination=3))
+    assert (1, 0) in road.barrier_across
+    path = Path.along(road, [1, 0, 3], turn_radius=6.35)
+    assert np.hypot(path.points[:, 0] - 3.5, path.points[:, 1] - 3.5).min() > 0.4
+    assert road.on_road(path.points).all()
+    corners = swept_corners(path, 8.0)
+    assert corners[corners[:, 0] > road.half_width][:, 1].min() > 0.0
