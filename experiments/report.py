@@ -61,6 +61,8 @@ class TransferRow:
     snapshot: str = FINAL
     #: First-trial success with no infraction, for worlds that count infractions.
     clean_first_trial: Interval | None = None
+    #: The held-out instances each seed played (its first trials), by seed.
+    instances_by_seed: dict[int, int] = field(default_factory=dict)
 
 
 def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
@@ -101,7 +103,7 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
         spec, world, rows, transfer, out / "figures" / "success_and_infractions.png")
     figures["relearning"] = _figure_relearning(learning, relearning,
                                                out / "figures" / "relearning.png")
-    _write_tables(out, learning, rows)
+    _write_tables(out, learning, _with_criterion_rows(rows, criterion_rows))
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning,
                          at_criterion=criterion_rows, protocol=protocol,
@@ -219,7 +221,8 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                 agent.name, test.name, label, _success_ci(first), _success_ci(within),
                 _count_phrase(censored_summary(needed, float(spec.trials)), "instances"),
                 context, {seed: float(np.mean(v)) for seed, v in sorted(first.items())},
-                clean_first_trial=_success_ci(clean) if clean else None))
+                clean_first_trial=_success_ci(clean) if clean else None,
+                instances_by_seed={seed: len(v) for seed, v in sorted(first.items())}))
     return rows
 
 
@@ -566,15 +569,27 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
 # -------------------------------------------------------------------- output
 def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
                   rows: list[TransferRow]) -> None:
+    """``tables/*.csv``: every row of the transfer table (both snapshots, the
+    ``snapshot`` column telling them apart), its per-seed values and the learning."""
     with (out / "tables" / "transfer.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow(["agent", "test", "label", "first_trial", "first_trial_low",
-                         "first_trial_high", "within_trials", "within_low", "within_high",
+        writer.writerow(["agent", "snapshot", "test", "label", "first_trial",
+                         "first_trial_low", "first_trial_high", "within_trials",
+                         "within_low", "within_high", "interval_method",
                          "trials_to_first_success"])
         for r in rows:
-            writer.writerow([r.agent, r.test, r.label, r.first_trial.point, r.first_trial.low,
-                             r.first_trial.high, r.within_trials.point, r.within_trials.low,
-                             r.within_trials.high, r.trials_to_first_success])
+            writer.writerow([r.agent, SNAPSHOT_LABELS[r.snapshot], r.test, r.label,
+                             r.first_trial.point, r.first_trial.low, r.first_trial.high,
+                             r.within_trials.point, r.within_trials.low,
+                             r.within_trials.high, r.first_trial.method,
+                             r.trials_to_first_success])
+    with (out / "tables" / "per_seed.csv").open("w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["agent", "snapshot", "test", "seed", "first_trial", "instances"])
+        for r in rows:
+            for seed, rate in r.first_trial_by_seed.items():
+                writer.writerow([r.agent, SNAPSHOT_LABELS[r.snapshot], r.test, seed, rate,
+                                 r.instances_by_seed.get(seed, "")])
     with (out / "tables" / "learning.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["agent", "episodes_to_criterion", "seeds_met", "seeds",

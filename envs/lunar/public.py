@@ -170,3 +170,7 @@ AGENT_INFO = ("is_success",)
 #: ``info`` keys the experiment's episode recorder may read for the results store. The
 #: recorder is the runner's, not an agent: it sits between the env and the agent's view.
 RECORDER_INFO = ("is_success", "outcome", "context")
+#: ``info`` keys the learner-only training wrappers (``exgen.agents.reward_shaping``) may
+#: read; they too sit inside the agent's view. ``outcome``: ``Penalties`` charges
+#: ``give_up_penalty`` to an episode that ``GiveUp`` ended (outcome ``gave_up``).
+LEARNER_INFO = ("outcome",)

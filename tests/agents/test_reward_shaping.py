@@ -1,7 +1,7 @@
 import gymnasium as gym
 import numpy as np
 import pytest
-from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+from stable_baselines3.common.vec_env import DummyVecEnv, VecEnvWrapper, VecNormalize
 
 import exgen  # noqa: F401
 from exgen.agents.records import EpisodeLog, read_log
@@ -382,3 +382,94 @@ def test_lane_keeping_is_refused_for_an_env_without_lanes():
         check_shaping({"lane_keeping": 1.0}, "LunarLanding-v0")
     with pytest.raises(ValueError, match="lane_keeping must be a number >= 0"):
         check_shaping({"lane_keeping": -1.0}, "CityDriving-v0")
+
+
+class _ReadKeys(dict):
+    """An ``info`` dict that notes in ``read`` every key looked up in it."""
+
+    def __init__(self, info, read):
+        super().__init__(info)
+        self.read = read
+
+    def __getitem__(self, key):
+        self.read.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.read.add(key)
+        return super().get(key, default)
+
+    def __contains__(self, key):
+        self.read.add(key)
+        return super().__contains__(key)
+
+
+class _EnvReads(gym.Wrapper):
+    """Hands the wrappers above it an ``info`` that notes the keys they read."""
+
+    def __init__(self, env, read):
+        super().__init__(env)
+        self.read = read
+
+    def reset(self, **kwargs):
+        observation, info = self.env.reset(**kwargs)
+        return observation, _ReadKeys(info, self.read)
+
+    def step(self, action):
+        *step, info = self.env.step(action)
+        return (*step, _ReadKeys(info, self.read))
+
+
+class _VecReads(VecEnvWrapper):
+    """The same for the VecEnv wrappers above it."""
+
+    def __init__(self, venv, read):
+        super().__init__(venv)
+        self.read = read
+
+    def reset(self):
+        return self.venv.reset()
+
+    def step_wait(self):
+        observations, rewards, dones, infos = self.venv.step_wait()
+        return observations, rewards, dones, [_ReadKeys(i, self.read) for i in infos]
+
+
+#: The keys SB3's VecEnv adds to a step's info (an episode's last observation and
+#: whether the time limit ended it): bookkeeping of the vec env, not the world's.
+SB3_VEC_INFO = ("terminal_observation", "TimeLimit.truncated")
+
+
+@pytest.mark.parametrize("env_id, kwargs, table", [
+    ("CityDriving-v0", {"preset": "empty", "continuous": False, "speed_limit_mps": 4.0},
+     {"give_up_after_steps": 15, "give_up_margin": 0.5, "give_up_excuse_waiting": True,
+      "give_up_on_infraction": True, "give_up_penalty": 1.0, "step_penalty": 0.01,
+      "speeding_penalty": 0.1, "headway_penalty": 0.1, "lane_offset_penalty": 0.1,
+      "lane_offset_free_m": 0.8, "lane_keeping": 0.5, "normalize_reward": True,
+      "reward_weights": {"progress": 2.0, "collision": 0.5}}),
+    ("LunarLanding-v0", {},
+     {"give_up_after_steps": 15, "give_up_margin": 0.5, "give_up_penalty": 1.0,
+      "step_penalty": 0.01, "normalize_reward": True}),
+])
+def test_learner_only_wrappers_read_only_their_worlds_learner_info(env_id, kwargs, table):
+    from importlib import import_module
+
+    world = import_module(f"exgen.envs.{'city' if env_id.startswith('City') else 'lunar'}"
+                          ".public")
+    env_reads, vec_reads = set(), set()
+    wrap = env_wrapper(table, env_id)  # GiveUp (with CityWaits in the city)
+    venv = DummyVecEnv([lambda: wrap(_EnvReads(gym.make(env_id, **kwargs), env_reads))])
+    shaped = shape_rewards(_VecReads(venv, vec_reads), table, env_id)
+    shaped.seed(5)
+    shaped.reset()
+    actions = np.random.default_rng(5)
+    dones = 0
+    for _ in range(120):
+        _, _, done, _ = shaped.step(np.array([actions.integers(venv.action_space.n)]))
+        dones += int(done[0])
+    assert dones >= 2  # episodes ended, given up or not: their keys were read too
+    assert env_reads <= set(world.LEARNER_INFO)
+    assert vec_reads <= set(world.LEARNER_INFO) | set(SB3_VEC_INFO)
+    assert "outcome" in vec_reads  # the recording works: Penalties looks for a give-up
+    if env_id == "CityDriving-v0":
+        assert env_reads | vec_reads >= set(world.LEARNER_INFO)

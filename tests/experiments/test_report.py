@@ -126,3 +126,42 @@ def test_the_report_names_its_intervals_and_shows_every_seed(tmp_path):
     assert f"| {agent} | {rows[-1].test} | 0.60 | 0.70 |" in text
     assert f"(worst: {rows[-1].test} 0.65)" in text
     assert "1.00 [1.00, 1.00]" not in text  # all successes: never a zero-width interval
+
+
+def test_the_csv_tables_hold_both_snapshots_and_every_seed(tmp_path):
+    import csv
+    import dataclasses
+
+    spec = micro_spec(tmp_path)
+    agent, test = spec.agents[1].name, spec.tests[0]
+    seeds, trials = spec.seeds, spec.trials
+
+    def episodes(successes_by_seed):
+        return [{"job_id": f"transfer/{agent}/{seed}/{test.name}", "agent": agent,
+                 "seed": seed, "episode": i * trials + t, "context": dict(test.context),
+                 "success": success if t == 0 else True}
+                for seed, successes in successes_by_seed.items()
+                for i, success in enumerate(successes) for t in range(trials)]
+
+    final = report._transfer_rows(spec, [], episodes({s: [True, True, False] for s in seeds}))
+    at_criterion = [dataclasses.replace(r, snapshot=report.AT_CRITERION) for r in
+                    report._transfer_rows(spec, [], episodes({seeds[0]: [False, True],
+                                                              seeds[1]: [False, False]}))]
+    (tmp_path / "tables").mkdir()
+    report._write_tables(tmp_path, {}, report._with_criterion_rows(final, at_criterion))
+
+    with (tmp_path / "tables" / "transfer.csv").open(encoding="utf-8") as file:
+        transfer = list(csv.DictReader(file))
+    assert [(r["agent"], r["snapshot"], r["test"]) for r in transfer] == [
+        (agent, "fully trained", test.name), (agent, "at criterion", test.name)]
+    assert transfer[0]["interval_method"] == final[0].first_trial.method != ""
+    assert float(transfer[1]["first_trial"]) == at_criterion[0].first_trial.point
+    with (tmp_path / "tables" / "per_seed.csv").open(encoding="utf-8") as file:
+        per_seed = list(csv.DictReader(file))
+    assert [(r["snapshot"], int(r["seed"]), float(r["first_trial"]), int(r["instances"]))
+            for r in per_seed] == [("fully trained", seeds[0], 2 / 3, 3),
+                                   ("fully trained", seeds[1], 2 / 3, 3),
+                                   ("at criterion", seeds[0], 0.5, 2),
+                                   ("at criterion", seeds[1], 0.0, 2)]
+    assert {r["agent"] for r in per_seed} == {agent}
+    assert {r["test"] for r in per_seed} == {test.name}
