@@ -20,9 +20,14 @@ transitions, yet it decides by planning on what it learned.
   sequences of discrete actions, drawn from one categorical distribution per step
   and refit to the elite sequences; every ensemble member rolls each sequence out
   from its mean prediction (PETS' trajectory sampling with one particle per member),
-  and a sequence's value is the members' mean return, each reward counted while the
-  episode is predicted to go on. The plan is kept and shifted from one decision to
-  the next (as in MPPI, Williams et al. 2017).
+  and a sequence's value is the members' mean discounted return, each reward counted
+  while the episode is predicted to go on, plus the value of the state reached at the
+  horizon. The plan is kept and shifted from one decision to the next (as in MPPI,
+  Williams et al. 2017).
+- **Value beyond the horizon** (as TD-MPC, Hansen et al. 2022, and MBPO-style
+  critics): two critics of the state fit by TD(0) on the real decisions against a
+  Polyak-averaged target copy, the pessimistic minimum of the two used both in the
+  target and at the horizon (clipped double Q-learning, Fujimoto et al. 2018).
 - **Continual adaptation**: after every learning episode the model is refit on
   minibatches drawn from a replay buffer with recency weighting (half-life
   ``half_life`` decisions), so it follows a world that changes without being told.
@@ -166,18 +171,26 @@ class WorldModel:
     """The learned model: a probabilistic dynamics ensemble and a reward/end network."""
 
     def __init__(self, obs_dim: int, n_actions: int, members: int = 5, hidden: int = 64,
-                 layers: int = 2, learning_rate: float = 1e-3, seed: int = 0) -> None:
+                 layers: int = 2, learning_rate: float = 1e-3, seed: int = 0,
+                 gamma: float = 0.98, critics: int = 2, tau: float = 0.01) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.obs_dim, self.n_actions, self.members = obs_dim, n_actions, members
+        self.gamma, self.tau = gamma, tau
         n_in = obs_dim + n_actions
         self.dynamics = EnsembleMLP(members, n_in, 2 * obs_dim, hidden, layers, generator)
         self.outcome = EnsembleMLP(1, n_in + obs_dim, 3, hidden, layers, generator)
         # PETS' learned bounds on the log-variance (in normalised units).
         self.max_logvar = nn.Parameter(torch.full((obs_dim,), 0.5))
         self.min_logvar = nn.Parameter(torch.full((obs_dim,), -10.0))
+        # The value of a state beyond the planning horizon: an ensemble of critics fit
+        # by TD(0) on the real decisions, against a slowly following target copy.
+        self.value = EnsembleMLP(critics, obs_dim, 1, hidden, layers, generator)
+        self.value_target = EnsembleMLP(critics, obs_dim, 1, hidden, layers, generator)
+        self.value_target.load_state_dict(self.value.state_dict())
+        self.value_unit = 0.0  # reward units per network unit, fixed at the first fit
         self.optimizer = torch.optim.Adam(
             [*self.dynamics.parameters(), *self.outcome.parameters(), self.max_logvar,
-             self.min_logvar], lr=learning_rate)
+             self.min_logvar, *self.value.parameters()], lr=learning_rate)
         self.obs_scale = Scaler.identity(obs_dim)
         self.delta_scale = Scaler.identity(obs_dim)
         self.reward_scale = Scaler.identity(1)
@@ -218,13 +231,32 @@ class WorldModel:
                        end * (out[:, 1] - at_end) ** 2).mean()
         end_loss = nn.functional.binary_cross_entropy_with_logits(
             out[:, 2], end, pos_weight=torch.tensor(self.end_weight))
-        return nll + bounds + reward_loss + end_loss
+        return nll + bounds + reward_loss + end_loss + self._value_loss(
+            obs, rewards, next_obs, ended)
+
+    def _value_loss(self, obs: np.ndarray, rewards: np.ndarray, next_obs: np.ndarray,
+                    ended: np.ndarray) -> torch.Tensor:
+        """TD(0) for the critics (each on the first of the members' minibatches):
+        ``r + gamma * (1 - end) * V_target(s')``, the target the critics' minimum
+        (pessimistic, as clipped double Q-learning, Fujimoto et al. 2018)."""
+        critics = self.value.weights[0].shape[0]
+        shape = (critics, *obs.shape[1:])
+        s = torch.from_numpy(np.broadcast_to(self.obs_scale(obs[0]), shape).copy())
+        s_next = torch.from_numpy(np.broadcast_to(self.obs_scale(next_obs[0]), shape).copy())
+        with torch.no_grad():
+            bootstrap = self.value_target(s_next)[..., 0].min(0).values
+            target = (torch.from_numpy(rewards[0]) / (self.value_unit or 1.0) +
+                      self.gamma * (1 - torch.from_numpy(ended[0])) * bootstrap)
+        return nn.functional.smooth_l1_loss(self.value(s)[..., 0],
+                                            target.expand(critics, -1))
 
     def train_steps(self, buffer: RecencyBuffer, steps: int, batch_size: int,
                     rng: np.random.Generator) -> float:
         """``steps`` Adam steps on recency-weighted minibatches; the last loss."""
         self.set_scales(buffer.obs[:buffer.size], buffer.next_obs[:buffer.size],
                         buffer.rewards[:buffer.size], buffer.ended[:buffer.size])
+        if self.value_unit == 0.0:  # fixed once, so the critics' scale stays put
+            self.value_unit = float(max(self.reward_scale.std[0], 1e-3) / (1 - self.gamma))
         cdf = buffer.cumulative_weights()
         value = math.nan
         for _ in range(steps):
@@ -234,6 +266,10 @@ class WorldModel:
             self.optimizer.zero_grad()
             loss.backward()
             self.optimizer.step()
+            with torch.no_grad():
+                for target, source in zip(self.value_target.parameters(),
+                                          self.value.parameters(), strict=True):
+                    target.lerp_(source, self.tau)
             value = float(loss.detach())
         self.fitted = True
         self._refresh()
@@ -263,6 +299,17 @@ class WorldModel:
         reward = (1.0 - end) * going_on + end * at_end
         return states + self.delta_scale.inverse(delta), reward, end
 
+    def state_value(self, states: np.ndarray) -> np.ndarray:
+        """The critics' least value of states ``(members, n, obs_dim)``: ``(members, n)``
+        (pessimism where the planner drives the model to states the data never saw)."""
+        if self.value_unit == 0.0:
+            return np.zeros(states.shape[:-1], np.float32)
+        members, n, _ = states.shape
+        x = self.obs_scale(states).astype(np.float32).reshape(1, members * n, -1)
+        critics = self._value_np[0][0].shape[0]
+        v = numpy_forward(self._value_np, np.broadcast_to(x, (critics, *x.shape[1:])))
+        return (self.value_unit * v[..., 0].min(0)).reshape(members, n)
+
     # ---------------------------------------------------------------- internals
     def _inputs(self, obs: np.ndarray, actions: np.ndarray) -> np.ndarray:
         onehot = np.eye(self.n_actions, dtype=np.float32)[actions]
@@ -277,6 +324,7 @@ class WorldModel:
     def _refresh(self) -> None:
         self._dynamics_np = self.dynamics.numpy_layers()
         self._outcome_np = self.outcome.numpy_layers()
+        self._value_np = self.value.numpy_layers()
 
 
 @dataclass
@@ -340,6 +388,9 @@ class CEMPlanner:
             total += weight * alive * reward
             alive *= 1.0 - end
             weight *= self.discount
+        state_value = getattr(model, "state_value", None)
+        if state_value is not None:  # what lies beyond the horizon
+            total += weight * alive * state_value(states)
         return total.mean(0)
 
 
@@ -351,7 +402,8 @@ class ModelBasedAgent(OnlineAgent):
     ``members``, ``hidden``, ``layers``, ``learning_rate``; ``train_steps`` Adam steps
     of ``batch_size`` per member after each learning episode; the buffer's
     ``capacity`` and ``half_life`` (decisions); ``random_episodes`` of random actions
-    before the first fit.
+    before the first fit; ``gamma``, the discount per decision of the planner and the
+    critics.
     """
 
     name = "mbrl"
@@ -359,9 +411,9 @@ class ModelBasedAgent(OnlineAgent):
     def __init__(self, env: gym.Env, seed: int | None = None, *, action_repeat: int = 3,
                  horizon: int = 12, population: int = 100, elites: int = 10,
                  iterations: int = 3, members: int = 5, hidden: int = 64, layers: int = 2,
-                 learning_rate: float = 1e-3, train_steps: int = 200, batch_size: int = 128,
+                 learning_rate: float = 1e-3, train_steps: int = 400, batch_size: int = 128,
                  capacity: int = 100_000, half_life: float = 20_000,
-                 random_episodes: int = 5) -> None:
+                 random_episodes: int = 5, gamma: float = 0.98) -> None:
         super().__init__(env, seed)
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise ValueError(f"mbrl plans over discrete actions; got {env.action_space}")
@@ -371,8 +423,9 @@ class ModelBasedAgent(OnlineAgent):
         self.train_steps, self.batch_size = train_steps, batch_size
         self.random_episodes = random_episodes
         self.model = WorldModel(obs_dim, n_actions, members, hidden, layers, learning_rate,
-                                seed=0 if seed is None else seed)
-        self.planner = CEMPlanner(n_actions, horizon, population, elites, iterations)
+                                seed=0 if seed is None else seed, gamma=gamma)
+        self.planner = CEMPlanner(n_actions, horizon, population, elites, iterations,
+                                  discount=gamma)
         self.buffer = RecencyBuffer(obs_dim, capacity, half_life)
         self.episodes = 0
         self.last_loss = math.nan

@@ -2,6 +2,7 @@
 
 import ast
 import inspect
+import itertools
 
 import gymnasium as gym
 import numpy as np
@@ -52,6 +53,22 @@ def test_model_fit_recovers_a_linear_system():
     _, reward, end = model.step(np.broadcast_to(x, (3, 200, 2)).copy(), u)
     assert np.abs(reward.mean(0) - (-(x @ a.T + b[u]) ** 2).sum(1)).mean() < 0.05
     assert end.max() < 0.05  # it never saw an end
+
+
+def test_critic_learns_the_value_beyond_the_horizon():
+    """Independent states, reward x0 + 1, never an end: V(s) = x0 + 1 + gamma / (1 - gamma)
+    (the next state's expected value), which the TD(0) critics recover."""
+    rng = np.random.default_rng(0)
+    buffer = RecencyBuffer(2, 5000, half_life=1e9)
+    states = rng.uniform(-1, 1, (4001, 2)).astype(np.float32)
+    for x, nxt in itertools.pairwise(states):
+        buffer.add(x, int(rng.integers(3)), float(x[0] + 1), nxt, ended=False)
+    model = WorldModel(2, 3, members=2, hidden=32, learning_rate=3e-3, seed=1, gamma=0.5,
+                       tau=0.05)
+    model.train_steps(buffer, 800, 128, rng)
+    x = rng.uniform(-1, 1, (200, 2)).astype(np.float32)
+    value = model.state_value(np.broadcast_to(x, (2, 200, 2)).copy())
+    assert np.abs(value - (x[:, 0] + 2)).mean() < 0.15, np.abs(value - (x[:, 0] + 2)).mean()
 
 
 class PointMass:
