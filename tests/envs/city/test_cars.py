@@ -15,6 +15,7 @@ from exgen.envs.city import public
 from exgen.envs.city.config import PRESETS, CityConfig
 from exgen.envs.city.heuristic import drive
 from exgen.envs.city.vehicle import DEFAULT_CAR, Car
+from tests.envs.city.test_heuristic import run
 
 CAR_FIELDS = ("max_acceleration_mps2", "max_braking_mps2", "max_steering_rad",
               "wheelbase_m", "car_length_m")
@@ -103,27 +104,8 @@ def test_the_car_fields_change_the_car():
     assert env.unwrapped.world.car.steering == pytest.approx(0.3)
 
 
-def _run_heuristic(seed: int, **fields) -> dict:
-    env = gym.make("CityDriving-v0", lidar_rays=16, **fields)
-    observation, info = env.reset(seed=seed)
-    side = info["map"]["driving_side"]
-    while True:
-        observation, _, terminated, truncated, info = env.step(drive(observation, 16, side))
-        if terminated or truncated:
-            return info
-
-
-@pytest.mark.parametrize("preset", ["compact", "van", "truck"])
-def test_the_heuristic_driver_arrives_with_each_car(preset):
-    infos = [_run_heuristic(seed, preset=preset, traffic_density=0.0,
-                            pedestrian_density=0.0) for seed in range(3)]
-    for seed, info in enumerate(infos):
-        assert info["is_success"], (preset, seed, info["outcome"], info["infractions"])
-        assert info["clean_arrival"] == (not any(info["infractions"].values()))
-
-
 def test_clean_arrival_is_false_after_a_red_light_and_true_for_a_clean_one():
-    clean = _run_heuristic(0, traffic_density=0.0, pedestrian_density=0.0)
+    clean = run(0)
     assert clean["is_success"] and clean["clean_arrival"]
     assert not any(clean["infractions"].values())
     # The same route, the same driver, but it runs the first red light it meets.

@@ -45,3 +45,11 @@ def test_the_heuristic_driver_still_arrives_on_quiet_streets():
     infos = [run(seed, traffic_density=0.5, pedestrian_density=0.05) for seed in range(10)]
     assert sum(info["is_success"] for info in infos) >= 8
     assert sum(info["infractions"]["red_light"] for info in infos) == 0
+
+
+@pytest.mark.parametrize("preset", ["compact", "van", "truck"])
+def test_the_heuristic_driver_arrives_with_each_car(preset):
+    for seed in range(3):
+        info = run(seed, preset=preset)
+        assert info["is_success"], (preset, seed, info["outcome"], info["infractions"])
+        assert info["clean_arrival"] == (not any(info["infractions"].values()))
