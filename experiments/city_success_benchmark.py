@@ -26,7 +26,7 @@ from exgen.agents.registry import make_agent
 from exgen.agents.seeds import draw_held_out_seed
 from exgen.envs.city.config import shipped_maps
 from exgen.envs.city.public import RECORDER_INFO
-from exgen.experiments.lunar_success_benchmark import _Recorder, _Timed
+from exgen.experiments.success_benchmark import Recorder, Timed
 
 ENV_ID = "CityDriving-v0"
 
@@ -95,7 +95,7 @@ def run_benchmark(variant: str = "default", cities: int = 100, trials: int = 2,
             kwargs["map_file"] = maps[index % len(maps)]
         elif "map_file" not in kwargs:
             kwargs["map_seed"] = city_seed
-        recorder = _Recorder(gym.make(ENV_ID, **kwargs), RECORDER_INFO)
+        recorder = Recorder(gym.make(ENV_ID, **kwargs), RECORDER_INFO)
         view = PublicView(recorder)
         planner = make_agent("planner", view)
         outcomes: list[str] = []
@@ -111,7 +111,7 @@ def run_benchmark(variant: str = "default", cities: int = 100, trials: int = 2,
             infractions.append(dict(info.get("infractions", {})))
             return True
 
-        records = run_episodes(_Timed(planner, result.decision_times), view, trials,
+        records = run_episodes(Timed(planner, result.decision_times), view, trials,
                                seed=city_seed, learn=True, deterministic=True,
                                callback=after, agent_name="planner")
         name = kwargs.get("map_file") or f"map_seed={city_seed}"

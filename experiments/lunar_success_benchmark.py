@@ -10,7 +10,6 @@ after trial 1, and the compute time of every decision.
 from __future__ import annotations
 
 import itertools
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,10 +18,11 @@ import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
-from exgen.agents.public_view import PublicView, public_info
+from exgen.agents.public_view import PublicView
 from exgen.agents.registry import make_agent
 from exgen.agents.seeds import draw_held_out_seed
 from exgen.envs.lunar.public import DT_S, RECORDER_INFO
+from exgen.experiments.success_benchmark import Recorder, Timed
 
 
 @dataclass
@@ -85,39 +85,6 @@ class PlannerBenchmark:
         }
 
 
-class _Recorder(gym.Wrapper):
-    """Keeps the last info's recorder keys (a world's ``RECORDER_INFO``) for the
-    benchmark; it sits inside the planner's PublicView, which shows the planner the
-    world's ``AGENT_INFO`` only."""
-
-    last_info: dict[str, Any] = {}
-
-    def __init__(self, env: gym.Env, keys: tuple[str, ...] = RECORDER_INFO) -> None:
-        super().__init__(env)
-        self.keys = keys
-
-    def step(self, action: Any) -> Any:
-        result = self.env.step(action)
-        self.last_info = public_info(result[4], self.keys)
-        return result
-
-
-class _Timed:
-    """Times every ``predict`` of the wrapped agent; forwards everything else."""
-
-    def __init__(self, agent: Any, times: list[float]) -> None:
-        self.agent, self.times = agent, times
-
-    def predict(self, *args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        result = self.agent.predict(*args, **kwargs)
-        self.times.append(time.perf_counter() - start)
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.agent, name)
-
-
 def run_benchmark(variant: str = "default", worlds: int = 100, trials: int = 3,
                   seed: int | None = None, gravity: tuple[float, float] = (0.5, 25.0),
                   **env_kwargs: Any) -> PlannerBenchmark:
@@ -134,7 +101,7 @@ def run_benchmark(variant: str = "default", worlds: int = 100, trials: int = 3,
     for index in range(worlds):
         world_seed = seed + index
         g = float(np.random.default_rng(world_seed).uniform(*gravity))
-        recorder = _Recorder(gym.make("LunarLanding-v0", gravity=g, **env_kwargs))
+        recorder = Recorder(gym.make("LunarLanding-v0", gravity=g, **env_kwargs), RECORDER_INFO)
         view = PublicView(recorder)
         planner = make_agent("planner", view)
         estimates: list[float] = []
@@ -147,7 +114,7 @@ def run_benchmark(variant: str = "default", worlds: int = 100, trials: int = 3,
             outcomes.append("time_limit" if outcome == "flying" else outcome)
             return True
 
-        records = run_episodes(_Timed(planner, result.decision_times), view, trials,
+        records = run_episodes(Timed(planner, result.decision_times), view, trials,
                                seed=world_seed, learn=True, callback=after,
                                agent_name="planner")
         result.worlds.append(WorldResult(g, [r.is_success for r in records], outcomes,
