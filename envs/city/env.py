@@ -196,13 +196,24 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         return self._observe(), info
 
     def step(self, action: Any) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        self.drive(action)
+        self.world.move_road_users()
+        return self.settle()
+
+    def drive(self, action: Any) -> None:
+        """The first part of :meth:`step`: the ego car drives one decision under ``action``."""
         world = self.world
         if world is None:
             raise RuntimeError("call reset() before step()")
         if self._outcome != "driving":
             raise RuntimeError(f"the episode has ended ({self._outcome}); call reset()")
-        steer, pedal = self._controls(action)
-        events = world.step(steer, pedal)
+        world.drive(*self._controls(action))
+
+    def settle(self) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
+        """The last part of :meth:`step`, once the other road users have moved: what the
+        car hit and broke, the reward, the end, the observation and ``info``."""
+        world = self.world
+        events = world.update()
         self._steps_left -= 1
         route = world.readings.route_distance
         terms = {"progress": PROGRESS_REWARD_PER_M * (self._previous_route - route),

@@ -3,10 +3,12 @@
 West-east approaches (axis 0) get green, then amber, then all red; then south-north
 (axis 1) the same. Each light starts its cycle at its own offset, drawn per episode.
 ``public.light_state`` states the rule; this module evaluates it for one light or for
-many at once.
+many at once, in one city or in many cities joined (:meth:`Lights.join`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -27,7 +29,34 @@ class Lights:
             self.offset[node] = offset
         self.green_s, self.amber_s, self.all_red_s = green_s, amber_s, all_red_s
         self.half_cycle_s = green_s + amber_s + all_red_s
+        # Per node, for lights of many cities at once: each node's city and timings.
+        self.city_of_node = np.zeros(n_nodes, int)
+        self._green = np.full(n_nodes, green_s)
+        self._red = np.full(n_nodes, green_s + amber_s)
+        self._half_cycle = np.full(n_nodes, self.half_cycle_s)
 
+    @classmethod
+    def join(cls, parts: Sequence[Lights]) -> Lights:
+        """The lights of several cities as one, nodes numbered city after city; their
+        :meth:`codes` then take one time per city. :meth:`state` is for one city only."""
+        joined = cls.__new__(cls)
+        joined.offsets = {}
+        joined.green_s = joined.amber_s = joined.all_red_s = joined.half_cycle_s = None
+        joined.offset = np.concatenate([part.offset for part in parts])
+        joined.city_of_node = np.repeat(np.arange(len(parts)),
+                                        [len(part.offset) for part in parts])
+        for name in ("_green", "_red", "_half_cycle"):
+            setattr(joined, name, np.concatenate([getattr(part, name) for part in parts]))
+        return joined
+
+    def _phase(self, nodes: np.ndarray, axes: np.ndarray,
+               time_s: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Time into each light's cycle [s] for approaches along ``axes``, and the cycle.
+        ``time_s`` is the city's clock, or one clock per city of joined lights."""
+        if np.ndim(time_s):
+            time_s = time_s[self.city_of_node[nodes]]
+        half = self._half_cycle[nodes]
+        return np.mod(time_s + self.offset[nodes] - axes * half, 2.0 * half), half
 
     def state(self, node: int, axis: int, time_s: float) -> str | None:
         """``green``, ``amber`` or ``red`` for approaches along ``axis``; None if no light."""
@@ -37,16 +66,16 @@ class Lights:
         return public.light_state(time_s + offset, axis, self.green_s, self.amber_s,
                                   self.all_red_s)
 
-    def codes(self, nodes: np.ndarray, axes: np.ndarray, time_s: float) -> np.ndarray:
+    def codes(self, nodes: np.ndarray, axes: np.ndarray,
+              time_s: float | np.ndarray) -> np.ndarray:
         """:data:`GREEN`, :data:`AMBER`, :data:`RED` or :data:`NO_LIGHT` for many at once."""
-        t = np.mod(time_s + self.offset[nodes] - axes * self.half_cycle_s,
-                   2.0 * self.half_cycle_s)
-        codes = (t >= self.green_s).astype(int) + (t >= self.green_s + self.amber_s)
+        t, _ = self._phase(nodes, axes, time_s)
+        codes = (t >= self._green[nodes]).astype(int) + (t >= self._red[nodes])
         codes[np.isnan(t)] = NO_LIGHT
         return codes
 
-    def time_to_green(self, nodes: np.ndarray, axes: np.ndarray, time_s: float) -> np.ndarray:
+    def time_to_green(self, nodes: np.ndarray, axes: np.ndarray,
+                      time_s: float | np.ndarray) -> np.ndarray:
         """Seconds until the next green for approaches along ``axes`` (0 while green)."""
-        cycle = 2.0 * self.half_cycle_s
-        t = np.mod(time_s + self.offset[nodes] - axes * self.half_cycle_s, cycle)
-        return np.where(t < self.green_s, 0.0, cycle - t)
+        t, half = self._phase(nodes, axes, time_s)
+        return np.where(t < self._green[nodes], 0.0, 2.0 * half - t)

@@ -12,6 +12,8 @@ crossings start against the signal. All pedestrians move at once, as arrays.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -45,17 +47,30 @@ def crosswalks(city: CityMap) -> list[tuple[int, int]]:
     return sorted(found)
 
 
+#: Per-pedestrian arrays, and those holding intersection numbers.
+_PERSON_ARRAYS = ("node", "arm", "centre", "across", "direction", "p", "speed", "wait",
+                  "reckless", "crossing", "against_signal", "lit", "city_of_person",
+                  "half_width", "reach", "jaywalk_rate", "_positions", "_boxes")
+
+
+@dataclass
+class _City:
+    """What the pedestrians of one city keep that never changes in an episode."""
+
+    n_nodes: int
+    lights: Lights
+    rng: np.random.Generator
+
+
 class Pedestrians:
-    """The pedestrians of one episode; ``step`` moves them all by one decision."""
+    """The pedestrians of one episode, or of many cities' episodes joined
+    (:meth:`join`); ``step`` moves them all by one decision."""
 
     def __init__(self, city: CityMap, count: int, rng: np.random.Generator, *,
                  half_width: float, jaywalk_rate: float, lights: Lights) -> None:
-        self.rng = rng
-        self.half_width = half_width
-        self.jaywalk_rate = jaywalk_rate
+        self.cities = [_City(city.n_nodes, lights, rng)]
         self.lights = lights
         self.n_nodes = city.n_nodes
-        self.reach = half_width + KERB_SETBACK_M
         options = crosswalks(city)
         count = count if options else 0
         chosen = [options[int(i)] for i in rng.integers(len(options), size=count)] \
@@ -67,6 +82,9 @@ class Pedestrians:
         self.centre = (positions[self.node] + unit * (half_width + CROSSWALK_M / 2)
                        if count else np.zeros((0, 2)))
         self.across = np.stack([-unit[:, 1], unit[:, 0]], axis=1) if count else unit
+        self.half_width = np.full(count, half_width)
+        self.reach = np.full(count, half_width + KERB_SETBACK_M)
+        self.jaywalk_rate = np.full(count, jaywalk_rate)
         self.direction = rng.choice((-1.0, 1.0), size=count)
         self.p = -self.direction * self.reach
         self.speed = rng.uniform(*WALKING_SPEED_MPS, count)
@@ -75,7 +93,54 @@ class Pedestrians:
         self.crossing = np.zeros(count, bool)
         self.against_signal = np.zeros(count, bool)
         self.lit = np.array([n in city.lights for n in self.node], bool)
+        self.city_of_person = np.zeros(count, int)
+        self.person_base = np.array([0, count])
         self._place()
+
+    @classmethod
+    def join(cls, parts: Sequence[Pedestrians]) -> Pedestrians:
+        """The pedestrians of several cities as one, city after city (intersections
+        numbered likewise). The parts' arrays are copied: step the joined ones."""
+        if len(parts) == 1:
+            return parts[0]
+        joined = cls.__new__(cls)
+        joined.cities = [city for part in parts for city in part.cities]
+        joined.lights = Lights.join([city.lights for city in joined.cities])
+        joined.n_nodes = sum(part.n_nodes for part in parts)
+        node_base = np.cumsum([0] + [part.n_nodes for part in parts])
+        city_base = np.cumsum([0] + [len(part.cities) for part in parts])
+        for name in _PERSON_ARRAYS:
+            pieces = [getattr(part, name) for part in parts]
+            if name == "node":
+                pieces = [piece + base for piece, base in zip(pieces, node_base, strict=False)]
+            elif name == "city_of_person":
+                pieces = [piece + base for piece, base in zip(pieces, city_base, strict=False)]
+            setattr(joined, name, np.concatenate(pieces))
+        joined.person_base = np.concatenate(
+            [[0], np.cumsum([n for part in parts for n in np.diff(part.person_base)])]).astype(int)
+        return joined
+
+    def replace(self, k: int, part: Pedestrians) -> None:
+        """Put the pedestrians of ``part`` (a single city) in place of city ``k``'s: a city
+        of joined pedestrians starts a new episode."""
+        if len(part.cities) != 1:
+            raise ValueError("replace() takes the pedestrians of one city")
+        people = slice(self.person_base[k], self.person_base[k + 1])
+        node_start = sum(city.n_nodes for city in self.cities[:k])
+        node_shift = part.n_nodes - self.cities[k].n_nodes
+        for name in _PERSON_ARRAYS:
+            old, piece = getattr(self, name), getattr(part, name)
+            if name == "node":
+                old = old.copy()
+                old[people.stop:] += node_shift
+                piece = piece + node_start
+            elif name == "city_of_person":
+                piece = piece + k
+            setattr(self, name, np.concatenate([old[:people.start], piece, old[people.stop:]]))
+        self.cities[k] = part.cities[0]
+        self.n_nodes += node_shift
+        self.lights = Lights.join([city.lights for city in self.cities])
+        self.person_base[k + 1:] += part.count - (people.stop - people.start)
 
     @property
     def count(self) -> int:
@@ -96,18 +161,20 @@ class Pedestrians:
         occupied[self.node[on_road], self.arm[on_road]] = True
         return occupied
 
-    def walk_signal(self, time_s: float, which: np.ndarray) -> np.ndarray:
+    def walk_signal(self, time_s: np.ndarray, which: np.ndarray) -> np.ndarray:
         """Whether the signal of pedestrians ``which`` says walk: the street crossed has red
-        and the other green (always, without lights)."""
+        and the other green (always, without lights). ``time_s``: one clock per city."""
         nodes = np.concatenate([self.node[which], self.node[which]])
         axes = np.concatenate([self.arm[which] % 2, 1 - self.arm[which] % 2])
         codes = self.lights.codes(nodes, axes, time_s)
         crossed, other = codes[:len(which)], codes[len(which):]
         return ~self.lit[which] | ((crossed == RED) & (other == GREEN))
 
-    def step(self, time_s: float, dt: float, danger) -> None:
-        """Advance ``dt`` seconds. ``danger()`` gives (n_nodes, 4): the crosswalks a car
-        is about to cross, which nobody steps onto; it is asked only when needed."""
+    def step(self, time_s: np.ndarray, dt: float,
+             danger: Callable[[], np.ndarray]) -> None:
+        """Advance ``dt`` seconds; ``time_s`` has one clock per city. ``danger()`` gives
+        (n_nodes, 4): the crosswalks a car is about to cross, which nobody steps onto;
+        it is asked only when needed."""
         if not self.count:
             return
         crossing = self.crossing
@@ -115,12 +182,10 @@ class Pedestrians:
             self.p += np.where(crossing, self.direction * self.speed * dt, 0.0)
             arrived = crossing & (self.p * self.direction >= self.reach)
             if arrived.any():
-                k = int(arrived.sum())
                 crossing[arrived] = False
-                self.p[arrived] = self.direction[arrived] * self.reach
+                self.p[arrived] = self.direction[arrived] * self.reach[arrived]
                 self.direction[arrived] *= -1.0
-                self.wait[arrived] = self.rng.uniform(*WAIT_S, k)
-                self.reckless[arrived] = self.rng.random(k) < self.jaywalk_rate
+                self._draw_next_crossing(np.flatnonzero(arrived))
                 self.against_signal[arrived] = False
         self.wait -= dt
         ready = np.flatnonzero(~crossing & (self.wait <= 0.0))
@@ -139,6 +204,16 @@ class Pedestrians:
                 crossing[starting[clear]] = True
                 self.against_signal[starting[clear]] = ~walk[clear]
         self._place()
+
+    def _draw_next_crossing(self, arrived: np.ndarray) -> None:
+        """The wait before, and recklessness of, the next crossing of pedestrians who just
+        crossed, each city drawing from its own generator."""
+        cities = self.city_of_person[arrived]
+        for k in np.unique(cities):
+            people = arrived[cities == k]
+            rng = self.cities[k].rng
+            self.wait[people] = rng.uniform(*WAIT_S, len(people))
+            self.reckless[people] = rng.random(len(people)) < self.jaywalk_rate[people]
 
     def _place(self) -> None:
         self._positions = self.centre + self.across * self.p[:, None]

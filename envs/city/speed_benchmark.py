@@ -108,10 +108,10 @@ def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> 
     """Microseconds per step of ``CityDriving-v0`` by component.
 
     The bare env goes through the actions as ``env.step`` does, with each phase of
-    ``CityWorld.step`` timed on its own: the ego car's physics substeps, the traffic,
-    the pedestrians, and the update (collisions, rules, sensing). The lidar scan and
-    the observation are timed again on the same state (both are pure functions of
-    it). What the whole bare step leaves over is the env's own work (controls,
+    ``CityWorld.step`` timed on its own: the ego car's physics substeps, the other road
+    users (traffic, then pedestrians), and the update (collisions, rules, sensing). The
+    lidar scan and the observation are timed again on the same state (both are pure
+    functions of it). What the whole bare step leaves over is the env's own work (controls,
     reward, info). Resets are timed apart. The wrappers' cost is ``gym.make``'s
     throughput against the bare env's, each the best of ``repeats`` alternated runs.
     """
@@ -124,28 +124,26 @@ def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> 
              for _ in range(repeats)]
     per_step = {"total": 1e6 / max(r[0] for r in rates),
                 "bare": 1e6 / max(r[1] for r in rates)}
-    seconds_in = dict.fromkeys(("physics", "traffic", "pedestrians", "update", "lidar",
+    seconds_in = dict.fromkeys(("physics", "road users", "update", "lidar",
                                 "observation", "resets"), 0.0)
     bare.reset(seed=seed)
     for action in actions:
         world = bare.world
         steer, pedal = bare._controls(action)
         for name, phase in (("physics", functools.partial(world.drive, steer, pedal)),
-                            ("traffic", world.move_traffic),
-                            ("pedestrians", world.move_pedestrians),
-                            ("update", world._update), ("lidar", world.scan),
+                            ("road users", world.move_road_users),
+                            ("update", world.update), ("lidar", world.scan),
                             ("observation", bare._observe)):
             seconds_in[name] += timed(phase)[0]
         if world.collided or world.arrived or world.time_s >= bare._time_limit_s:
             seconds_in["resets"] += timed(bare.reset)[0]
     wrapped.close()
     micros = {name: 1e6 * seconds / steps for name, seconds in seconds_in.items()}
-    phases = (micros["physics"] + micros["traffic"] + micros["pedestrians"]
-              + micros["update"] + micros["observation"] + micros["resets"])
+    phases = (micros["physics"] + micros["road users"] + micros["update"]
+              + micros["observation"] + micros["resets"])
     return {
         "vehicle physics (advance x substeps)": micros["physics"],
-        "traffic (IDM, lights, reservations)": micros["traffic"],
-        "pedestrians": micros["pedestrians"],
+        "road users (traffic: IDM, lights, reservations; pedestrians)": micros["road users"],
         "lidar (one ray cast: roads, roadworks, cars, people)": micros["lidar"],
         "rest of the update (collisions, rules, route)": micros["update"] - micros["lidar"],
         "observation (CityDrivingEnv._observe)": micros["observation"],

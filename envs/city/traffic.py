@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,7 @@ class Arcs:
     heading: np.ndarray
     direction: np.ndarray
     lanes: tuple[tuple[float, ...], ...]
+    kerb: np.ndarray
     index: dict[tuple[int, int], int]
     leaving: tuple[tuple[int, ...], ...]
 
@@ -106,7 +108,42 @@ class Arcs:
         return cls(frm, to, d[:, 0].copy(), d[:, 1].copy(), normals[:, 0].copy(),
                    normals[:, 1].copy(), length, np.arctan2(d[:, 1], d[:, 0]),
                    np.array([direction_code(x, y) for x, y in d], int), lanes,
+                   np.array([offsets[-1] for offsets in lanes]),
                    {arc: i for i, arc in enumerate(arcs)}, tuple(map(tuple, leaving)))
+
+
+_ARC_ARRAYS = ("frm", "to", "dx", "dy", "nx", "ny", "length", "heading", "direction", "kerb")
+
+
+def _join_arcs(parts: Sequence[Arcs], node_base: np.ndarray) -> Arcs:
+    """The arcs of several cities as arrays, nodes and arcs numbered city after city
+    (without the per-city ``lanes``, ``index`` and ``leaving``)."""
+    columns = {name: np.concatenate([getattr(part, name) for part in parts])
+               for name in _ARC_ARRAYS}
+    for name in ("frm", "to"):
+        columns[name] = np.concatenate([part_nodes + base for part_nodes, base in zip(
+            [getattr(part, name) for part in parts], node_base, strict=False)])
+    return Arcs(**columns, lanes=(), index={}, leaving=())
+
+
+def _replace_arcs(joined: Arcs, arcs: slice, part: Arcs, node_start: int,
+                  node_shift: int) -> Arcs:
+    """``joined`` with the arcs of slice ``arcs`` replaced by those of ``part``, whose
+    nodes start at ``node_start``; later nodes move by ``node_shift``."""
+    columns = {}
+    for name in _ARC_ARRAYS:
+        old, piece = getattr(joined, name), getattr(part, name)
+        if name in ("frm", "to"):
+            old = old.copy()
+            old[arcs.stop:] += node_shift
+            piece = piece + node_start
+        columns[name] = _splice(old, arcs, piece)
+    return Arcs(**columns, lanes=(), index={}, leaving=())
+
+
+def _splice(array: np.ndarray, rows: slice, piece: np.ndarray) -> np.ndarray:
+    """``array`` with ``rows`` replaced by ``piece`` (of any length)."""
+    return np.concatenate([array[:rows.start], piece, array[rows.stop:]])
 
 
 def turn_curve(city: CityMap, arcs: Arcs, half_width: float, arc_in: int, lane_in: float,
@@ -168,17 +205,44 @@ def conflict_table(side: str, half_width: float, lane_width: float) -> np.ndarra
     return table
 
 
+@dataclass
+class _City:
+    """What the other cars of one city keep that never changes in an episode."""
+
+    city: CityMap
+    arcs: Arcs
+    lights: Lights
+    rng: np.random.Generator
+    half_width: float
+    conflicts: np.ndarray
+    curves: dict[tuple[int, int], tuple[np.ndarray, float]]
+
+
+#: Per-car arrays, and which of them hold arc numbers (which shift when cities join).
+_CAR_ARRAYS = ("arc", "lane", "s", "v", "v0", "turn_v0", "next_arc", "next_lane", "curve",
+               "c0", "c1", "c2", "curve_length", "movement", "stop", "turns", "origin",
+               "along", "street_heading", "street_half", "boxes", "entered_by", "reserved",
+               "x", "y", "heading", "city_of_car", "half_width")
+_ARC_NUMBERS = ("arc", "next_arc")
+
+
 class Traffic:
-    """The other cars of one episode; ``step`` moves them all by one decision."""
+    """The other cars of one episode, or of many cities' episodes joined
+    (:meth:`join`); ``step`` moves them all by one decision.
+
+    Joined, the cities' intersections and arcs are numbered city after city, and every
+    per-city value (clock, road half width, random generator, the ego car) is looked up
+    per car, so each car computes exactly what it computes alone in its city.
+    """
 
     def __init__(self, city: CityMap, arcs: Arcs, count: int, rng: np.random.Generator, *,
                  half_width: float, lane_width: float, side: str, speed_limit: float,
                  lights: Lights, avoid: tuple[float, float] | None = None) -> None:
-        self.city, self.arcs, self.rng = city, arcs, rng
-        self.half_width, self.side = half_width, side
-        self.lights = lights
-        self.conflicts = conflict_table(side, half_width, lane_width)
+        self.cities = [_City(city, arcs, lights, rng, half_width,
+                             conflict_table(side, half_width, lane_width), {})]
+        self.arcs, self.lights = arcs, lights
         self.positions = np.array([city.position(n) for n in range(city.n_nodes)])
+        self._index_cities()
         spots = self._spots(count, avoid)
         n = len(spots)
         self.arc = np.zeros(n, int)
@@ -201,14 +265,85 @@ class Traffic:
         self.street_heading = np.zeros(n)
         self.street_half = np.zeros((n, 2))
         self.boxes = np.zeros((n, 4))
-        self._curves: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
         self.entered_by = np.full(n, -1)
         self.reserved = np.zeros(n, bool)
+        self.city_of_car = np.zeros(n, int)
+        self.half_width = np.full(n, half_width)
+        self.car_base = np.array([0, n])
         for car, (arc, lane, s) in enumerate(spots):
             self.arc[car], self.lane[car], self.s[car] = arc, lane, s
             self.v[car] = 0.5 * self.v0[car]
             self._choose_next(car)
         self.x, self.y, self.heading = self._poses()
+
+    @property
+    def conflicts(self) -> np.ndarray:
+        """``table[m1, m2]`` of :func:`conflict_table` (of a single city)."""
+        if len(self.cities) != 1:
+            raise ValueError("joined traffic has a conflict table per city; use cities[k]")
+        return self.cities[0].conflicts
+
+    # ----------------------------------------------------------------- joining
+    @classmethod
+    def join(cls, parts: Sequence[Traffic]) -> Traffic:
+        """The cars of several cities as one :class:`Traffic`, city after city. The parts'
+        arrays are copied: step the joined traffic, not the parts."""
+        if len(parts) == 1:
+            return parts[0]
+        joined = cls.__new__(cls)
+        joined.cities = [city for part in parts for city in part.cities]
+        node_base = np.cumsum([0] + [len(part.positions) for part in parts])
+        arc_base = np.cumsum([0] + [len(part.arcs.frm) for part in parts])
+        city_base = np.cumsum([0] + [len(part.cities) for part in parts])
+        joined.arcs = _join_arcs([part.arcs for part in parts], node_base)
+        joined.positions = np.concatenate([part.positions for part in parts])
+        joined.lights = Lights.join([city.lights for city in joined.cities])
+        for name in _CAR_ARRAYS:
+            pieces = [getattr(part, name) for part in parts]
+            if name in _ARC_NUMBERS:
+                pieces = [piece + base for piece, base in zip(pieces, arc_base, strict=False)]
+            elif name == "city_of_car":
+                pieces = [piece + base for piece, base in zip(pieces, city_base, strict=False)]
+            setattr(joined, name, np.concatenate(pieces))
+        joined.car_base = np.concatenate(
+            [[0], np.cumsum([n for part in parts for n in np.diff(part.car_base)])]).astype(int)
+        joined._index_cities()
+        return joined
+
+    def _index_cities(self) -> None:
+        """Per node and per city: its city's conflict table and node numbers."""
+        self.node_base = np.cumsum([0] + [c.city.n_nodes for c in self.cities])
+        self.arc_base = np.cumsum([0] + [len(c.arcs.frm) for c in self.cities])
+        self._tables = np.stack([c.conflicts for c in self.cities])
+        self._table_of_node = np.repeat(np.arange(len(self.cities)),
+                                        np.diff(self.node_base))
+
+    def replace(self, k: int, part: Traffic) -> None:
+        """Put the cars of ``part`` (a single city) in place of city ``k``'s: a city of a
+        joined traffic starts a new episode."""
+        if len(part.cities) != 1:
+            raise ValueError("replace() takes the traffic of one city")
+        cars = slice(self.car_base[k], self.car_base[k + 1])
+        nodes = slice(self.node_base[k], self.node_base[k + 1])
+        arcs = slice(self.arc_base[k], self.arc_base[k + 1])
+        shift = len(part.arcs.frm) - (arcs.stop - arcs.start)
+        later = np.arange(len(self.s) - cars.stop) + cars.stop
+        for name in _CAR_ARRAYS:
+            old, piece = getattr(self, name), getattr(part, name)
+            if name in _ARC_NUMBERS:
+                old = old.copy()
+                old[later] += shift
+                piece = piece + arcs.start
+            elif name == "city_of_car":
+                piece = piece + k
+            setattr(self, name, _splice(old, cars, piece))
+        node_shift = part.positions.shape[0] - (nodes.stop - nodes.start)
+        self.arcs = _replace_arcs(self.arcs, arcs, part.arcs, nodes.start, node_shift)
+        self.positions = _splice(self.positions, nodes, part.positions)
+        self.cities[k] = part.cities[0]
+        self.lights = Lights.join([city.lights for city in self.cities])
+        self.car_base[k + 1:] += len(part.s) - (cars.stop - cars.start)
+        self._index_cities()
 
     # ----------------------------------------------------------------- set-up
     def _spots(self, count: int, avoid: tuple[float, float] | None
@@ -216,17 +351,18 @@ class Traffic:
         """Where the cars start: arc, lane, distance along it [m]; spread over the streets,
         apart from each other and from ``avoid``. A city too small for ``count`` cars
         gets as many as fit."""
-        arcs, rng = self.arcs, self.rng
+        arcs, own = self.arcs, self.cities[0]
+        rng, half_width = own.rng, own.half_width
         usable = [i for i in range(len(arcs.frm))
-                  if arcs.length[i] - 2 * self.half_width - CROSSWALK_M > 2 * LENGTH_M]
+                  if arcs.length[i] - 2 * half_width - CROSSWALK_M > 2 * LENGTH_M]
         spots: list[tuple[int, float, float]] = []
         for _ in range(count * PLACEMENT_TRIES if usable else 0):
             if len(spots) == count:
                 break
             arc = usable[int(rng.integers(len(usable)))]
             lane = arcs.lanes[arc][-1]
-            low = self.half_width + LENGTH_M
-            high = arcs.length[arc] - self.half_width - CROSSWALK_M - LENGTH_M
+            low = half_width + LENGTH_M
+            high = arcs.length[arc] - half_width - CROSSWALK_M - LENGTH_M
             s = float(rng.uniform(low, high))
             if any(a == arc and abs(s - s_) < 3 * LENGTH_M for a, _, s_ in spots):
                 continue
@@ -243,25 +379,27 @@ class Traffic:
 
     def _choose_next(self, car: int) -> None:
         """Pick the street after the current one (no u-turn unless at a dead end)."""
-        arcs = self.arcs
-        arc = self.arc[car]
+        k = self.city_of_car[car]
+        own, base = self.cities[k], self.arc_base[k]
+        arcs = own.arcs
+        arc = int(self.arc[car] - base)
         options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
         if not options:
             options = list(arcs.leaving[arcs.to[arc]])
-        nxt = options[int(self.rng.integers(len(options)))]
+        nxt = options[int(own.rng.integers(len(options)))]
         lane = arcs.lanes[nxt][-1]
-        self.next_arc[car], self.next_lane[car] = nxt, lane
-        key = (int(arc), int(nxt))
-        if key not in self._curves:
-            self._curves[key] = turn_curve(self.city, arcs, self.half_width, arc,
-                                           self.lane[car], nxt, lane)
-        self.curve[car], self.curve_length[car] = self._curves[key]
+        self.next_arc[car], self.next_lane[car] = nxt + base, lane
+        key = (arc, nxt)
+        if key not in own.curves:
+            own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
+                                         self.lane[car], nxt, lane)
+        self.curve[car], self.curve_length[car] = own.curves[key]
         p0, k, p1 = self.curve[car]
         self.c0[car], self.c1[car], self.c2[car] = p0, 2 * (k - p0), p0 - 2 * k + p1
         self.movement[car] = 4 * arcs.direction[arc] + arcs.direction[nxt]
-        self.stop[car] = arcs.length[arc] - self.half_width
+        self.stop[car] = arcs.length[arc] - self.half_width[car]
         self.turns[car] = arcs.direction[arc] != arcs.direction[nxt]
-        x0, y0 = self.positions[arcs.frm[arc]]
+        x0, y0 = own.city.position(arcs.frm[arc])
         self.origin[car] = (x0 + arcs.nx[arc] * self.lane[car],
                             y0 + arcs.ny[arc] * self.lane[car])
         self.along[car] = (arcs.dx[arc], arcs.dy[arc])
@@ -300,15 +438,16 @@ class Traffic:
         return x, y, heading
 
     # ----------------------------------------------------------------- stepping
-    def step(self, time_s: float, dt: float, ego: EgoOnRoad | None,
-             crosswalk_clear) -> None:
-        """Advance every car by ``dt`` seconds at time ``time_s``.
+    def step(self, time_s: np.ndarray, dt: float, ego: EgoOnRoad,
+             crosswalk_clear: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> None:
+        """Advance every car by ``dt`` seconds; ``time_s`` and ``ego`` have one entry per
+        city (:meth:`EgoOnRoad.stack`).
 
         ``crosswalk_clear(nodes, arms)`` says which crosswalks have no pedestrian on them.
         """
         if not len(self.s):
             return
-        a = self.arcs
+        a, city = self.arcs, self.city_of_car
         arc, s, v, stop = self.arc, self.s, self.v, self.stop
         front_to_line = stop - CROSSWALK_M - LENGTH_M / 2 - s
 
@@ -320,11 +459,14 @@ class Traffic:
         first_on = np.full(len(a.frm), np.inf)
         rearmost = order[np.concatenate(([True], ~same))]
         first_on[arc[rearmost]] = s[rearmost]
-        if ego is not None and ego.arc >= 0 and abs(
-                a.lanes[ego.arc][-1] - ego.lateral) < ego.lane_tolerance:
+        in_lane = ego.arc >= 0
+        in_lane[in_lane] = (np.abs(a.kerb[ego.arc[in_lane]] - ego.lateral[in_lane])
+                            < ego.lane_tolerance[in_lane])
+        if in_lane.any():
             # A longer ego car counts as a car whose centre is further back.
-            first_on[ego.arc] = min(first_on[ego.arc],
-                                    ego.s - (ego.length - LENGTH_M) / 2)
+            lane_arc = ego.arc[in_lane]
+            first_on[lane_arc] = np.minimum(
+                first_on[lane_arc], ego.s[in_lane] - (ego.length[in_lane] - LENGTH_M) / 2)
         gap = stop + self.curve_length - s + first_on[self.next_arc] - self.half_width \
             - LENGTH_M
         gap[behind] = s[ahead] - s[behind] - LENGTH_M
@@ -332,16 +474,15 @@ class Traffic:
         leader_speed[behind] = v[ahead]
         # The ego car, when it is ahead of a car, across its path (anywhere: on a street,
         # turning, inside an intersection).
-        if ego is not None:
-            bodies = (LENGTH_M + ego.length) / 2
-            rx, ry = ego.x - self.x, ego.y - self.y
-            c, sn = np.cos(self.heading), np.sin(self.heading)
-            forward = rx * c + ry * sn
-            take = np.flatnonzero((forward > 0.0) & (forward < EGO_LOOKAHEAD_M)
-                                  & (np.abs(ry * c - rx * sn) < WIDTH_M + 0.4)
-                                  & (forward - bodies < gap))
-            gap[take] = forward[take] - bodies
-            leader_speed[take] = 0.0
+        bodies = ((LENGTH_M + ego.length) / 2)[city]
+        rx, ry = ego.x[city] - self.x, ego.y[city] - self.y
+        c, sn = np.cos(self.heading), np.sin(self.heading)
+        forward = rx * c + ry * sn
+        take = np.flatnonzero((forward > 0.0) & (forward < EGO_LOOKAHEAD_M)
+                              & (np.abs(ry * c - rx * sn) < WIDTH_M + 0.4)
+                              & (forward - bodies < gap))
+        gap[take] = forward[take] - bodies[take]
+        leader_speed[take] = 0.0
         # Reservations: ask near the line, keep unless the light turns while stoppable.
         stopping = v * v / (2 * COMFORT_BRAKING_MPS2)
         before_line = front_to_line > 0.0
@@ -378,53 +519,61 @@ class Traffic:
         for car in np.flatnonzero(self.s > stop + self.curve_length):
             extra = self.s[car] - stop[car] - self.curve_length[car]
             self.arc[car], self.lane[car] = self.next_arc[car], self.next_lane[car]
-            self.s[car] = self.half_width + extra
+            self.s[car] = self.half_width[car] + extra
             self.reserved[car] = False
             self.entered_by[car] = self.movement[car]
             self._choose_next(car)
         self.x, self.y, self.heading = self._poses()
 
-    def _grant(self, asking: np.ndarray, node: np.ndarray, crosswalk_clear,
-               ego: EgoOnRoad | None, first_on: np.ndarray, time_s: float) -> None:
+    def _grant(self, asking: np.ndarray, node: np.ndarray,
+               crosswalk_clear: Callable[[np.ndarray, np.ndarray], np.ndarray],
+               ego: EgoOnRoad, first_on: np.ndarray, time_s: np.ndarray) -> None:
         """Grant the reservations that conflict with no holder and no earlier asker."""
         a = self.arcs
+        at = node[asking]
+        mine = self.movement[asking]
+        # Each asker's row of its city's conflict table: clashes[i, m] for movement m.
+        clashes = self._tables[self._table_of_node[at], mine]
         # Holders: cars with a reservation, and cars whose rear is still in the
         # intersection they just left.
         leaving = (self.entered_by >= 0) & (self.s - LENGTH_M / 2 < self.half_width + 0.5)
-        held_node = np.concatenate([node[self.reserved], a.frm[self.arc[leaving]]])
-        held_movement = np.concatenate([self.movement[self.reserved],
-                                        self.entered_by[leaving]])
-        mine = self.movement[asking]
-        blocked = np.zeros(len(asking), bool)
-        if len(held_node):
-            same_node = node[asking][:, None] == held_node[None, :]
-            clash = self.conflicts[mine[:, None], held_movement[None, :]]
-            blocked |= (same_node & clash).any(axis=1)
-        if ego is not None and ego.in_node is not None:
-            blocked |= node[asking] == ego.in_node
-        elif ego is not None and ego.arc >= 0:
-            # The ego car coming up to an intersection on a light that lets it go has the
-            # right of way of a car going straight on: conflicting turns wait for it.
-            to_go = a.length[ego.arc] - ego.s - self.half_width
-            if to_go < max(EGO_APPROACH_M, EGO_APPROACH_S * ego.speed):
-                ahead_node = a.to[ego.arc]
-                axis = a.direction[ego.arc] % 2
-                code = self.lights.codes(np.array([ahead_node]), np.array([axis]), time_s)[0]
-                if code != RED:
-                    straight = 5 * a.direction[ego.arc]  # 4 * in + out, out = in
-                    blocked |= (node[asking] == ahead_node) & self.conflicts[mine, straight]
+        held = np.zeros((len(self.positions), 16), bool)
+        held[node[self.reserved], self.movement[self.reserved]] = True
+        held[a.frm[self.arc[leaving]], self.entered_by[leaving]] = True
+        blocked = (held[at] & clashes).any(axis=1)
+        city = self.city_of_car[asking]
+        blocked |= at == ego.in_node[city]
+        # The ego car coming up to an intersection on a light that lets it go has the
+        # right of way of a car going straight on: conflicting turns wait for it.
+        approaching = self._ego_approach(ego, time_s)
+        straight = 5 * a.direction[np.maximum(ego.arc, 0)]  # 4 * in + out, out = in
+        blocked |= (at == approaching[city]) & clashes[np.arange(len(asking)), straight[city]]
         entry_arm = (a.direction[self.arc[asking]] + 2) % 4
         exit_arm = a.direction[self.next_arc[asking]]
-        clear = crosswalk_clear(np.concatenate([node[asking], node[asking]]),
-                                np.concatenate([entry_arm, exit_arm]))
+        clear = crosswalk_clear(np.concatenate([at, at]), np.concatenate([entry_arm, exit_arm]))
         blocked |= ~(clear[:len(asking)] & clear[len(asking):])
-        blocked |= first_on[self.next_arc[asking]] < self.half_width + EXIT_ROOM_M
+        blocked |= first_on[self.next_arc[asking]] < self.half_width[asking] + EXIT_ROOM_M
         # Among the askers themselves, the lower index goes first.
-        same_node = node[asking][:, None] == node[asking][None, :]
-        clash = self.conflicts[mine[:, None], mine[None, :]]
-        earlier = np.arange(len(asking))[:, None] > np.arange(len(asking))[None, :]
-        blocked |= (same_node & clash & earlier & ~blocked[None, :]).any(axis=1)
+        blocked |= _blocked_by_earlier(at, mine, clashes, blocked)
         self.reserved[asking[~blocked]] = True
+
+    def _ego_approach(self, ego: EgoOnRoad, time_s: np.ndarray) -> np.ndarray:
+        """Per city, the intersection its ego car has the right of way into (-1: none):
+        the one it comes up to, close or soon, on a light that is not red."""
+        a = self.arcs
+        approach = np.full(len(ego.arc), -1)
+        on_arc = np.flatnonzero((ego.in_node < 0) & (ego.arc >= 0))
+        if not len(on_arc):
+            return approach
+        arc = ego.arc[on_arc]
+        half_width = np.array([self.cities[k].half_width for k in on_arc])
+        to_go = a.length[arc] - ego.s[on_arc] - half_width
+        near = to_go < np.maximum(EGO_APPROACH_M, EGO_APPROACH_S * ego.speed[on_arc])
+        cities, arc = on_arc[near], arc[near]
+        if len(cities):
+            code = self.lights.codes(a.to[arc], a.direction[arc] % 2, time_s)
+            approach[cities[code != RED]] = a.to[arc[code != RED]]
+        return approach
 
     # ----------------------------------------------------------------- crosswalks
     def near_crosswalks(self, reach_m: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
@@ -444,19 +593,49 @@ class Traffic:
         return np.concatenate(nodes), np.concatenate(arms)
 
 
+def _blocked_by_earlier(nodes: np.ndarray, movements: np.ndarray, clashes: np.ndarray,
+                        blocked: np.ndarray) -> np.ndarray:
+    """Askers (in index order) whose path clashes with that of an earlier, unblocked asker
+    at the same intersection."""
+    order = np.argsort(nodes, kind="stable")
+    sorted_nodes = nodes[order]
+    result = np.zeros(len(nodes), bool)
+    for d in range(1, len(nodes)):
+        later, earlier = order[d:], order[:-d]
+        pairs = sorted_nodes[d:] == sorted_nodes[:-d]
+        if not pairs.any():
+            break
+        later, earlier = later[pairs], earlier[pairs]
+        result[later] |= clashes[later, movements[earlier]] & ~blocked[earlier]
+    return result
+
+
 @dataclass(frozen=True)
 class EgoOnRoad:
-    """Where the ego car is, as traffic sees it: its centre [m], its arc and distance
-    along it with its offset from the centre line toward the driving side (arc -1 when
-    not on an open street), its speed, the intersection it is inside, how far from the
-    kerb lane's centre it still counts as in that lane [m], and its length [m]."""
+    """Where each city's ego car is, as traffic sees it, one entry per city: its centre
+    [m], its arc and distance along it with its offset from the centre line toward the
+    driving side (arc -1 when not on an open street), its speed, the intersection it is
+    inside (-1: none), how far from the kerb lane's centre it still counts as in that
+    lane [m], and its length [m]. Arcs and intersections are numbered as in the
+    (joined) traffic."""
 
-    x: float
-    y: float
-    arc: int
-    s: float
-    lateral: float
-    speed: float
-    in_node: int | None
-    lane_tolerance: float
-    length: float = LENGTH_M
+    x: np.ndarray
+    y: np.ndarray
+    arc: np.ndarray
+    s: np.ndarray
+    lateral: np.ndarray
+    speed: np.ndarray
+    in_node: np.ndarray
+    lane_tolerance: np.ndarray
+    length: np.ndarray
+
+    @classmethod
+    def stack(cls, egos: Sequence[tuple[float, ...]], node_base: np.ndarray,
+              arc_base: np.ndarray) -> EgoOnRoad:
+        """From one ``(x, y, arc, s, lateral, speed, in_node, lane_tolerance, length)``
+        per city, arc and intersection numbered within the city (-1: none)."""
+        columns = [np.array(column) for column in zip(*egos, strict=True)]
+        arc, in_node = columns[2], columns[6]
+        columns[2] = np.where(arc >= 0, arc + arc_base[:len(egos)], -1)
+        columns[6] = np.where(in_node >= 0, in_node + node_base[:len(egos)], -1)
+        return cls(*columns)

@@ -30,7 +30,8 @@ from exgen.envs.city.geometry import (
 )
 from exgen.envs.city.lights import Lights
 from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
-from exgen.envs.city.traffic import CROSSWALK_M, Arcs, EgoOnRoad, Traffic, direction_code
+from exgen.envs.city.road_users import crosswalks_in_danger, move_road_users
+from exgen.envs.city.traffic import CROSSWALK_M, Arcs, Traffic, direction_code
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, Car, VehicleState, advance, corners
 
 #: Shortest street between two intersection squares a car can use [m].
@@ -175,9 +176,8 @@ class CityWorld:
     def step(self, steer: float, pedal: float) -> dict[str, int]:
         """Advance one decision; returns the infractions committed during it."""
         self.drive(steer, pedal)
-        self.move_traffic()
-        self.move_pedestrians()
-        return self._update()
+        self.move_road_users()
+        return self.update()
 
     def drive(self, steer: float, pedal: float) -> None:
         """The ego car's physics substeps for one decision; the clock moves on."""
@@ -187,18 +187,17 @@ class CityWorld:
             advance(self.car, steer, pedal, friction, dt, self.spec)
         self.time_s += public.DT_S
 
-    def move_traffic(self) -> None:
-        self.traffic.step(self.time_s, public.DT_S, self._ego_on_road(),
-                          self._crosswalk_clear)
+    def move_road_users(self) -> None:
+        """The other cars, then the pedestrians, move one decision."""
+        move_road_users([self], self.traffic, self.pedestrians)
 
-    def move_pedestrians(self) -> None:
-        self.pedestrians.step(self.time_s, public.DT_S, self._crosswalks_in_danger)
+    def crosswalks_in_danger(self) -> np.ndarray:
+        """(n_nodes, 4): crosswalks a car (other or ego) is about to cross or crossing."""
+        return crosswalks_in_danger([self], self.traffic)
 
-    def _crosswalks_in_danger(self) -> np.ndarray:
-        """(n_nodes, 4): crosswalks a car (traffic or ego) is about to cross or crossing."""
-        danger = np.zeros((self.city.n_nodes, 4), bool)
-        nodes, arms = self.traffic.near_crosswalks()
-        danger[nodes, arms] = True
+    def mark_danger(self, danger: np.ndarray) -> None:
+        """Mark in ``danger`` (n_nodes, 4) the crosswalks the ego car is about to cross or
+        is crossing, which no pedestrian steps onto."""
         kind, where = self.region
         if kind == "node":
             danger[where] = True
@@ -212,30 +211,27 @@ class CityWorld:
                 danger[to] = True  # it may turn into any of them
             if length - to_go - self.half_width < CROSSWALK_M + self.spec.length_m:
                 danger[frm, toward] = True
-        return danger
 
-    def _crosswalk_clear(self, nodes: np.ndarray, arms: np.ndarray) -> np.ndarray:
-        return ~self.pedestrians.occupied()[nodes, arms]
-
-    def _ego_on_road(self) -> EgoOnRoad:
-        """The ego car as traffic sees it: in an intersection, or on an open arc."""
+    def ego_on_road(self) -> tuple[float, ...]:
+        """The ego car as traffic sees it (:meth:`EgoOnRoad.stack`): centre, arc (-1: not
+        on an open street), distance along it and offset across it, speed, the
+        intersection it is in (-1: none), lane tolerance and length."""
         car = self.car
         kind, where = self.region
         if kind == "node":
-            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0,
-                             self.spec.length_m)
+            return (car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0, self.spec.length_m)
         index = self.arcs.index.get(self.arc, -1) if kind == "street" else -1
         if index < 0:
-            return EgoOnRoad(car.x, car.y, -1, 0.0, 0.0, car.speed, None, 0.0,
-                             self.spec.length_m)
+            return (car.x, car.y, -1, 0.0, 0.0, car.speed, -1, 0.0, self.spec.length_m)
         x0, y0 = self.city.position(self.arc[0])
         a = self.arcs
         rx, ry = car.x - x0, car.y - y0
-        return EgoOnRoad(car.x, car.y, index, rx * a.dx[index] + ry * a.dy[index],
-                         rx * a.nx[index] + ry * a.ny[index], car.speed, None,
-                         WIDTH_M + 0.3, self.spec.length_m)
+        return (car.x, car.y, index, rx * a.dx[index] + ry * a.dy[index],
+                rx * a.nx[index] + ry * a.ny[index], car.speed, -1, WIDTH_M + 0.3,
+                self.spec.length_m)
 
-    def _update(self) -> dict[str, int]:
+    def update(self) -> dict[str, int]:
+        """Where the car is now, what it hit and broke, and its sensors' readings."""
         car, spec = self.car, self.spec
         length, reach = spec.length_m, self._reach
         events = dict.fromkeys(INFRACTION_PENALTIES, 0)

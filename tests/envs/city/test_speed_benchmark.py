@@ -24,7 +24,7 @@ def test_profile_components_are_finite_and_end_with_the_total():
     assert components["total (gym.make)"] > 0.0
     assert components["vehicle physics (advance x substeps)"] > 0.0
     assert components["lidar (one ray cast: roads, roadworks, cars, people)"] > 0.0
-    assert components["traffic (IDM, lights, reservations)"] > 0.0
+    assert components["road users (traffic: IDM, lights, reservations; pedestrians)"] > 0.0
     assert all(math.isfinite(value) for value in components.values())
 
 

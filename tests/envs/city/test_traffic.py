@@ -154,7 +154,7 @@ def test_nobody_steps_in_front_of_a_car_about_to_cross():
         was = people.crossing.copy()
         world.step(0.0, -1.0)
         # Pedestrians decide after the cars have moved, as the cars stand now.
-        danger = world._crosswalks_in_danger()
+        danger = world.crosswalks_in_danger()
         started = np.flatnonzero(people.crossing & ~was)
         assert not danger[people.node[started], people.arm[started]].any()
 

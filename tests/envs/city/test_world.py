@@ -28,7 +28,7 @@ def world_on_strip(**fields) -> CityWorld:
 
 def place(world: CityWorld, x: float, y: float, heading: float, speed: float = 0.0) -> None:
     world.car = VehicleState(x, y, heading, speed=speed)
-    world._update()
+    world.update()
 
 
 @pytest.mark.parametrize("side, lane_y", [("right", -1.75), ("left", 1.75)])

@@ -1,0 +1,126 @@
+"""The other road users of one or many cities, moved together: cars, then pedestrians.
+
+One city's world moves its own (:meth:`CityWorld.move_road_users`); a batch of cities
+joins theirs into one :class:`Fleet`, whose arrays hold every city's cars and
+pedestrians, and moves them all with the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from exgen.envs.city import public
+from exgen.envs.city.pedestrians import Pedestrians
+from exgen.envs.city.traffic import EgoOnRoad, Traffic
+
+if TYPE_CHECKING:
+    from exgen.envs.city.world import CityWorld
+
+
+def move_road_users(worlds: Sequence[CityWorld], traffic: Traffic,
+                    pedestrians: Pedestrians) -> None:
+    """Move the other cars, then the pedestrians, of ``worlds`` (whose cars and
+    pedestrians ``traffic`` and ``pedestrians`` hold, city after city) by one decision,
+    once their ego cars have driven it."""
+    clocks = np.array([world.time_s for world in worlds])
+    ego = EgoOnRoad.stack([world.ego_on_road() for world in worlds], traffic.node_base,
+                          traffic.arc_base)
+
+    def crosswalk_clear(nodes: np.ndarray, arms: np.ndarray) -> np.ndarray:
+        return ~pedestrians.occupied()[nodes, arms]
+
+    traffic.step(clocks, public.DT_S, ego, crosswalk_clear)
+    pedestrians.step(clocks, public.DT_S, lambda: crosswalks_in_danger(worlds, traffic))
+
+
+def crosswalks_in_danger(worlds: Sequence[CityWorld], traffic: Traffic) -> np.ndarray:
+    """(n_nodes, 4) of all ``worlds``: the crosswalks a car (other or ego) is about to
+    cross or is crossing."""
+    bases = traffic.node_base
+    danger = np.zeros((bases[-1], 4), bool)
+    nodes, arms = traffic.near_crosswalks()
+    danger[nodes, arms] = True
+    for k, world in enumerate(worlds):
+        world.mark_danger(danger[bases[k]:bases[k + 1]])
+    return danger
+
+
+class CityTraffic:
+    """City ``k``'s cars in a fleet: what its world reads of them, as views."""
+
+    def __init__(self, fleet: Fleet, k: int) -> None:
+        self._fleet, self._k = fleet, k
+
+    def _cars(self, name: str) -> np.ndarray:
+        traffic = self._fleet.traffic
+        return getattr(traffic, name)[traffic.car_base[self._k]:traffic.car_base[self._k + 1]]
+
+    x = property(lambda self: self._cars("x"))
+    y = property(lambda self: self._cars("y"))
+    heading = property(lambda self: self._cars("heading"))
+    v = property(lambda self: self._cars("v"))
+    s = property(lambda self: self._cars("s"))
+    boxes = property(lambda self: self._cars("boxes"))
+
+    def poses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """x, y [m] and heading [rad] of the city's cars."""
+        return self.x, self.y, self.heading
+
+
+class CityPedestrians:
+    """City ``k``'s pedestrians in a fleet: what its world reads of them, as views."""
+
+    def __init__(self, fleet: Fleet, k: int) -> None:
+        self._fleet, self._k = fleet, k
+
+    def _people(self) -> slice:
+        base = self._fleet.pedestrians.person_base
+        return slice(base[self._k], base[self._k + 1])
+
+    @property
+    def count(self) -> int:
+        people = self._people()
+        return people.stop - people.start
+
+    def positions(self) -> np.ndarray:
+        """Centres of the city's pedestrians (n, 2) [m]."""
+        return self._fleet.pedestrians.positions()[self._people()]
+
+    def boxes(self) -> np.ndarray:
+        """Squares around the city's pedestrians (n, 4) [m]."""
+        return self._fleet.pedestrians.boxes()[self._people()]
+
+
+class Fleet:
+    """The other road users of many worlds, joined into one traffic and one crowd.
+
+    Each world then reads its own through views (:class:`CityTraffic`,
+    :class:`CityPedestrians`); a world that starts a new episode takes its place with
+    :meth:`replace`.
+    """
+
+    def __init__(self, worlds: Sequence[CityWorld]) -> None:
+        self.worlds = list(worlds)
+        self.traffic = Traffic.join([world.traffic for world in self.worlds])
+        self.pedestrians = Pedestrians.join([world.pedestrians for world in self.worlds])
+        for k, world in enumerate(self.worlds):
+            self._attach(k, world)
+
+    def replace(self, k: int, world: CityWorld) -> None:
+        """World ``k`` is now ``world``, freshly reset, with its own road users."""
+        self.traffic.replace(k, world.traffic)
+        self.pedestrians.replace(k, world.pedestrians)
+        self.worlds[k] = world
+        self._attach(k, world)
+
+    def move(self) -> None:
+        """Move the road users of every world by one decision, once its ego car has
+        driven it."""
+        move_road_users(self.worlds, self.traffic, self.pedestrians)
+
+    def _attach(self, k: int, world: CityWorld) -> None:
+        world.traffic = CityTraffic(self, k)
+        world.pedestrians = CityPedestrians(self, k)

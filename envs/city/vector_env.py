@@ -1,0 +1,188 @@
+"""``CityDriving-v0`` as Gymnasium's native vector env: N cities stepped together.
+
+``gym.make_vec("CityDriving-v0", num_envs=N, vectorization_mode="vector_entry_point",
+**fields)`` makes it. Each city is a :class:`~exgen.envs.city.env.CityDrivingEnv` with its
+own context (drawn per episode), map and random generator; a step drives every ego
+car, then moves the other road users of all cities at once
+(:func:`~exgen.envs.city.road_users.move_road_users`), then settles each city: the
+very code of the single env, so N cities seeded ``seed, seed + 1, ...`` give what N
+single envs give. An ended city resets on the next step (Gymnasium's next-step
+autoreset, as ``SyncVectorEnv``), and infos follow Gymnasium's vector conventions:
+arrays over the cities, with a ``_key`` mask of the cities that have the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from copy import deepcopy
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode
+from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+
+from exgen.envs import fields as _fields
+from exgen.envs.city import public
+from exgen.envs.city.config import CityConfig
+from exgen.envs.city.env import CityDrivingEnv
+from exgen.envs.city.road_users import Fleet
+
+#: The most cities one vector env steps.
+MAX_NUM_ENVS = 65_536
+
+
+class CityDrivingVectorEnv(gym.vector.VectorEnv):
+    """``num_envs`` cities of ``CityDriving-v0`` stepped as one batch.
+
+    Takes the single env's arguments (``config``, ``preset``, ``render_mode``,
+    ``lidar_rays``, ... and context fields), shared by every city. ``reset(seed=s)`` seeds
+    city ``i`` with ``s + i`` (a list gives one seed per city); ``options={"reset_mask":
+    mask}`` resets only the masked cities.
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": public.DECISION_HZ,
+                "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(self, num_envs: int = 1, config: CityConfig | None = None, *,
+                 render_mode: str | None = None, **kwargs: Any) -> None:
+        self.num_envs = _fields.validate_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode of the vector env must be one of "
+                             f"{self.metadata['render_modes']} or None, got {render_mode!r}")
+        first = CityDrivingEnv(config, render_mode=render_mode, **kwargs)
+        self.envs = [first] + [CityDrivingEnv(first.config, render_mode=render_mode,
+                                              **_env_arguments(kwargs))
+                               for _ in range(self.num_envs - 1)]
+        self.render_mode = render_mode
+        self.single_observation_space = first.observation_space
+        self.single_action_space = first.action_space
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._observations = create_empty_array(self.single_observation_space, self.num_envs)
+        self._rewards = np.zeros(self.num_envs, np.float64)
+        self._terminations = np.zeros(self.num_envs, np.bool_)
+        self._truncations = np.zeros(self.num_envs, np.bool_)
+        self._autoreset = np.zeros(self.num_envs, np.bool_)
+        self._fleet: Fleet | None = None
+
+    @property
+    def config(self) -> CityConfig:
+        """The context (with its ranges) every city draws from."""
+        return self.envs[0].config
+
+    def reset(self, *, seed: int | Sequence[int | None] | None = None,
+              options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
+        seeds = _seeds(seed, self.num_envs)
+        mask = _reset_mask(options, self.num_envs)
+        infos: dict[str, Any] = {}
+        observations = []
+        if self._fleet is None and not mask.all():
+            raise RuntimeError("the first reset() must reset every city; drop reset_mask")
+        for i, env in enumerate(self.envs):
+            if mask[i]:
+                observation, info = env.reset(seed=seeds[i])
+                infos = self._add_info(infos, info, i)
+                self._autoreset[i] = False
+                if self._fleet is not None and not mask.all():
+                    self._fleet.replace(i, env.world)
+            else:
+                observation = self._single(i)
+            observations.append(observation)
+        if mask.all():
+            self._fleet = Fleet([env.world for env in self.envs])
+        self._observations = concatenate(self.single_observation_space, observations,
+                                         self._observations)
+        return deepcopy(self._observations), infos
+
+    def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
+                                          dict[str, Any]]:
+        if self._fleet is None:
+            raise RuntimeError("call reset() before step()")
+        actions = _split_actions(actions, self.single_action_space, self.num_envs)
+        for i in np.flatnonzero(~self._autoreset):
+            self.envs[i].drive(actions[i])
+        self._fleet.move()
+        infos: dict[str, Any] = {}
+        observations = []
+        for i, env in enumerate(self.envs):
+            if self._autoreset[i]:
+                observation, info = env.reset()
+                self._fleet.replace(i, env.world)
+                reward, terminated, truncated = 0.0, False, False
+            else:
+                observation, reward, terminated, truncated, info = env.settle()
+            observations.append(observation)
+            self._rewards[i] = reward
+            self._terminations[i] = terminated
+            self._truncations[i] = truncated
+            infos = self._add_info(infos, info, i)
+        self._autoreset = self._terminations | self._truncations
+        self._observations = concatenate(self.single_observation_space, observations,
+                                         self._observations)
+        return (deepcopy(self._observations), self._rewards.copy(),
+                self._terminations.copy(), self._truncations.copy(), infos)
+
+    def render(self) -> tuple[np.ndarray, ...] | None:
+        """Every city's frame, when made with ``render_mode="rgb_array"``."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass "
+                            "render_mode='rgb_array' to gym.make_vec")
+            return None
+        return tuple(env.render() for env in self.envs)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        for env in self.envs:
+            env.close()
+
+    def _single(self, i: int) -> Any:
+        """City ``i``'s last observation, out of the batch."""
+        if isinstance(self._observations, dict):
+            return {key: value[i] for key, value in self._observations.items()}
+        return self._observations[i]
+
+
+def _env_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments of the cities after the first, whose config already holds the fields
+    and the preset."""
+    return {key: value for key, value in kwargs.items()
+            if key in ("lidar_rays", "lidar_range_m", "physics_substeps", "observe_context",
+                       "observe_route", "observe_raster")}
+
+
+def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
+    if seed is None:
+        return [None] * n
+    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
+        return [int(seed) + i for i in range(n)]
+    if isinstance(seed, Sequence) and not isinstance(seed, str):
+        if len(seed) != n:
+            raise ValueError(f"seed must be an int, None or a list of {n} seeds (one per "
+                             f"city), got a list of {len(seed)}")
+        return list(seed)
+    raise TypeError(f"seed must be an int, None or a list of {n} seeds, "
+                    f"got {type(seed).__name__}")
+
+
+def _reset_mask(options: dict[str, Any] | None, n: int) -> np.ndarray:
+    if not options:
+        return np.ones(n, np.bool_)
+    unknown = sorted(set(options) - {"reset_mask"})
+    if unknown:
+        raise ValueError(f"CityDriving-v0's vector env takes only the reset option "
+                         f"'reset_mask', got {unknown}; make a new env to change the context")
+    mask = np.asarray(options["reset_mask"])
+    if mask.dtype != np.bool_ or mask.shape != (n,):
+        raise ValueError(f"reset_mask must be a bool array of shape ({n},), got "
+                         f"{mask.dtype} of shape {mask.shape}")
+    return mask
+
+
+def _split_actions(actions: Any, space: gym.Space, n: int) -> Sequence[Any]:
+    """One action per city, with the batch's shape checked."""
+    array = np.asarray(actions)
+    shape = (n, *space.shape)
+    if array.shape != shape:
+        raise ValueError(f"actions must have shape {shape} (one action per city), "
+                         f"got {array.shape}")
+    return array
