@@ -112,6 +112,7 @@ class Neighbourhood:
         self._cells: dict[tuple[int, int], np.ndarray] = {}
         edges_x = [-math.inf, *self.xs, math.inf]
         edges_y = [-math.inf, *self.ys, math.inf]
+        rows = []
         for i in range(len(edges_x) - 1):
             for j in range(len(edges_y) - 1):
                 x0, x1 = edges_x[i] - reach_m, edges_x[i + 1] + reach_m
@@ -119,145 +120,17 @@ class Neighbourhood:
                 near = ((boxes[:, 2] >= x0) & (boxes[:, 0] <= x1)
                         & (boxes[:, 3] >= y0) & (boxes[:, 1] <= y1))
                 self._cells[(i, j)] = np.ascontiguousarray(boxes[near])
+                rows.append(np.flatnonzero(near))
+        # The same cells for compiled code: cell ``i * (len(ys) + 1) + j`` holds rows
+        # ``cell_boxes[cell_start[c]:cell_start[c + 1]]`` of ``boxes``.
+        self.boxes = np.ascontiguousarray(boxes, float).reshape(-1, 4)
+        self.lines_x, self.lines_y = np.array(self.xs, float), np.array(self.ys, float)
+        self.cell_start = np.cumsum([0] + [len(r) for r in rows])
+        self.cell_boxes = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, int)
 
     def near(self, x: float, y: float) -> np.ndarray:
         """The boxes within the reach of point ``(x, y)`` (and some a little beyond)."""
         return self._cells[(bisect.bisect_right(self.xs, x), bisect.bisect_right(self.ys, y))]
-
-
-def cast_rays(x: float, y: float, cos_sin: np.ndarray, boxes: np.ndarray,
-              max_range: float) -> np.ndarray:
-    """Distance [m] along each ray from ``(x, y)`` to the first box, capped at ``max_range``.
-
-    ``cos_sin`` has shape (rays, 2): unit directions. A ray starting inside a box reads 0.
-    """
-    if len(boxes) == 0:
-        return np.full(len(cos_sin), max_range)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        inv = 1.0 / cos_sin
-        tx0 = (boxes[:, 0] - x) * inv[:, :1]
-        tx1 = (boxes[:, 2] - x) * inv[:, :1]
-        ty0 = (boxes[:, 1] - y) * inv[:, 1:]
-        ty1 = (boxes[:, 3] - y) * inv[:, 1:]
-        near = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
-        far = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
-    hit = (far >= near) & (far >= 0.0)
-    distance = np.where(hit, np.maximum(near, 0.0), max_range).min(axis=1)
-    return np.minimum(distance, max_range)
-
-
-def points_in_boxes(points: np.ndarray, boxes: np.ndarray) -> bool:
-    """Whether any of ``points`` (n, 2) lies in any of ``boxes`` (k, 4)."""
-    if len(boxes) == 0:
-        return False
-    px, py = points[:, :1], points[:, 1:]
-    inside = ((px >= boxes[:, 0]) & (px <= boxes[:, 2])
-              & (py >= boxes[:, 1]) & (py <= boxes[:, 3]))
-    return bool(inside.any())
-
-
-def rectangle_hits_boxes(centre: tuple[float, float], heading: float, length: float,
-                         width: float, corners: np.ndarray, boxes: np.ndarray) -> bool:
-    """Whether a rectangle (its ``corners`` (4, 2)) overlaps any box (k, 4).
-
-    Exact for convex shapes by the separating axis theorem on the two boxes' axes.
-    """
-    if len(boxes) == 0:
-        return False
-    c, s = math.cos(heading), math.sin(heading)
-    # Axes of the world boxes: compare the rectangle's extent with each box.
-    overlap = ((corners[:, 0].max() >= boxes[:, 0]) & (corners[:, 0].min() <= boxes[:, 2])
-               & (corners[:, 1].max() >= boxes[:, 1]) & (corners[:, 1].min() <= boxes[:, 3]))
-    if not overlap.any():
-        return False
-    boxes = boxes[overlap]
-    # Axes of the rectangle: project each box's corners onto them.
-    bx = boxes[:, [0, 2, 2, 0]] - centre[0]
-    by = boxes[:, [1, 1, 3, 3]] - centre[1]
-    along = bx * c + by * s
-    across = -bx * s + by * c
-    separated = ((along.min(axis=1) > length / 2) | (along.max(axis=1) < -length / 2)
-                 | (across.min(axis=1) > width / 2) | (across.max(axis=1) < -width / 2))
-    return bool((~separated).any())
-
-
-def cast_rays_at_rectangles(x: float, y: float, cos_sin: np.ndarray, centres: np.ndarray,
-                            headings: np.ndarray, length: float, width: float,
-                            max_range: float) -> np.ndarray:
-    """Distance along each ray to the first of some oriented rectangles (cars) [m]."""
-    if len(centres) == 0:
-        return np.full(len(cos_sin), max_range)
-    c, s = np.cos(headings), np.sin(headings)
-    ox, oy = x - centres[:, 0], y - centres[:, 1]
-    # The ray's origin and direction in each rectangle's frame: (rays, rectangles).
-    local_ox, local_oy = ox * c + oy * s, -ox * s + oy * c
-    dx = cos_sin[:, :1] * c + cos_sin[:, 1:] * s
-    dy = -cos_sin[:, :1] * s + cos_sin[:, 1:] * c
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tx0, tx1 = (-length / 2 - local_ox) / dx, (length / 2 - local_ox) / dx
-        ty0, ty1 = (-width / 2 - local_oy) / dy, (width / 2 - local_oy) / dy
-        near = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
-        far = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
-    hit = (far >= near) & (far >= 0.0)
-    distance = np.where(hit, np.maximum(near, 0.0), max_range).min(axis=1)
-    return np.minimum(distance, max_range)
-
-
-def cast_rays_at_circles(x: float, y: float, cos_sin: np.ndarray, centres: np.ndarray,
-                         radius: float, max_range: float) -> np.ndarray:
-    """Distance along each ray to the first of some circles (pedestrians) [m]."""
-    if len(centres) == 0:
-        return np.full(len(cos_sin), max_range)
-    rx, ry = centres[:, 0] - x, centres[:, 1] - y
-    along = cos_sin[:, :1] * rx + cos_sin[:, 1:] * ry
-    miss = rx * rx + ry * ry - along * along
-    inside = radius * radius - miss
-    with np.errstate(invalid="ignore"):
-        t = along - np.sqrt(inside)
-    hit = (inside >= 0.0) & (along + np.sqrt(np.maximum(inside, 0.0)) >= 0.0)
-    distance = np.where(hit, np.maximum(t, 0.0), max_range).min(axis=1)
-    return np.minimum(distance, max_range)
-
-
-def rectangles_overlap(centre: tuple[float, float], heading: float, length: float,
-                       width: float, centres: np.ndarray, headings: np.ndarray) -> np.ndarray:
-    """Which of some rectangles of the same size overlap one rectangle, by separating
-    axes: the pair is apart when the corners of one lie beyond a side of the other."""
-    n = len(centres)
-    if n == 0:
-        return np.zeros(0, bool)
-    half_l, half_w = length / 2, width / 2
-    corner = np.array([(1, 1), (-1, 1), (-1, -1), (1, -1)]) * (half_l, half_w)
-
-    def corners(cx: np.ndarray, cy: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, ...]:
-        c, s = np.cos(h)[:, None], np.sin(h)[:, None]
-        return (cx[:, None] + c * corner[:, 0] - s * corner[:, 1],
-                cy[:, None] + s * corner[:, 0] + c * corner[:, 1])
-
-    def apart(cx: np.ndarray, cy: np.ndarray, h: np.ndarray, px: np.ndarray,
-              py: np.ndarray) -> np.ndarray:
-        c, s = np.cos(h)[:, None], np.sin(h)[:, None]
-        rx, ry = px - cx[:, None], py - cy[:, None]
-        along, across = rx * c + ry * s, -rx * s + ry * c
-        return ((along.min(axis=1) > half_l) | (along.max(axis=1) < -half_l)
-                | (across.min(axis=1) > half_w) | (across.max(axis=1) < -half_w))
-
-    mine = (np.full(n, centre[0]), np.full(n, centre[1]), np.full(n, heading))
-    theirs = (centres[:, 0], centres[:, 1], headings)
-    return ~(apart(*mine, *corners(*theirs)) | apart(*theirs, *corners(*mine)))
-
-
-def circles_touch_rectangle(centre: tuple[float, float], heading: float, length: float,
-                            width: float, points: np.ndarray, radius: float) -> np.ndarray:
-    """Which circles of ``radius`` around ``points`` touch an oriented rectangle."""
-    if len(points) == 0:
-        return np.zeros(0, bool)
-    c, s = math.cos(heading), math.sin(heading)
-    rx, ry = points[:, 0] - centre[0], points[:, 1] - centre[1]
-    along, across = rx * c + ry * s, -rx * s + ry * c
-    dx = np.maximum(np.abs(along) - length / 2, 0.0)
-    dy = np.maximum(np.abs(across) - width / 2, 0.0)
-    return dx * dx + dy * dy <= radius * radius
 
 
 @dataclass(frozen=True)

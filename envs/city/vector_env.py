@@ -27,6 +27,7 @@ from exgen.envs.city import public
 from exgen.envs.city.config import CityConfig
 from exgen.envs.city.env import CityDrivingEnv
 from exgen.envs.city.road_users import Fleet
+from exgen.envs.vector_infos import stack_infos
 
 #: The most cities one vector env steps.
 MAX_NUM_ENVS = 65_536
@@ -75,14 +76,13 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         seeds = _seeds(seed, self.num_envs)
         mask = _reset_mask(options, self.num_envs)
-        infos: dict[str, Any] = {}
+        infos: list[dict[str, Any] | None] = [None] * self.num_envs
         observations = []
         if self._fleet is None and not mask.all():
             raise RuntimeError("the first reset() must reset every city; drop reset_mask")
         for i, env in enumerate(self.envs):
             if mask[i]:
-                observation, info = env.reset(seed=seeds[i])
-                infos = self._add_info(infos, info, i)
+                observation, infos[i] = env.reset(seed=seeds[i])
                 self._autoreset[i] = False
                 if self._fleet is not None and not mask.all():
                     self._fleet.replace(i, env.world)
@@ -93,7 +93,7 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
             self._fleet = Fleet([env.world for env in self.envs])
         self._observations = concatenate(self.single_observation_space, observations,
                                          self._observations)
-        return deepcopy(self._observations), infos
+        return deepcopy(self._observations), stack_infos(infos)
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
                                           dict[str, Any]]:
@@ -103,7 +103,7 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         for i in np.flatnonzero(~self._autoreset):
             self.envs[i].drive(actions[i])
         self._fleet.move()
-        infos: dict[str, Any] = {}
+        infos: list[dict[str, Any] | None] = [None] * self.num_envs
         observations = []
         for i, env in enumerate(self.envs):
             if self._autoreset[i]:
@@ -116,12 +116,12 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
             self._rewards[i] = reward
             self._terminations[i] = terminated
             self._truncations[i] = truncated
-            infos = self._add_info(infos, info, i)
+            infos[i] = info
         self._autoreset = self._terminations | self._truncations
         self._observations = concatenate(self.single_observation_space, observations,
                                          self._observations)
         return (deepcopy(self._observations), self._rewards.copy(),
-                self._terminations.copy(), self._truncations.copy(), infos)
+                self._terminations.copy(), self._truncations.copy(), stack_infos(infos))
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """Every city's frame, when made with ``render_mode="rgb_array"``."""

@@ -17,6 +17,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from exgen.envs.city import kernels
 from exgen.envs.city.config import GRAVITY_MPS2, CityConfig
 
 #: The default car (the context's defaults); the other cars keep its size.
@@ -42,6 +45,12 @@ class Car:
     max_acceleration_mps2: float = MAX_ACCELERATION_MPS2
     max_braking_mps2: float = MAX_BRAKING_MPS2
     max_steering_rad: float = MAX_STEERING_RAD
+
+    def limits(self) -> np.ndarray:
+        """Steering limit [rad], throttle and brake [m/s²] and wheelbase [m], for
+        :func:`exgen.envs.city.kernels.drive`."""
+        return np.array([self.max_steering_rad, self.max_acceleration_mps2,
+                         self.max_braking_mps2, self.wheelbase_m])
 
     @classmethod
     def of(cls, context: Any) -> Car:
@@ -86,29 +95,16 @@ def demanded_acceleration(speed: float, steering: float, pedal: float,
 
 
 def advance(state: VehicleState, steer: float, pedal: float, friction: float,
-            dt: float, car: Car = DEFAULT_CAR) -> None:
-    """Advance ``state`` by ``dt`` seconds under a steering and pedal command in [-1, 1]."""
-    target = steer * car.max_steering_rad
-    step = STEERING_RATE_RADPS * dt
-    state.steering += min(max(target - state.steering, -step), step)
-    longitudinal, lateral = demanded_acceleration(state.speed, state.steering, pedal, car)
-    grip = friction * GRAVITY_MPS2
-    slipping = longitudinal * longitudinal + lateral * lateral > grip * grip
-    if state.slipping and not slipping:
-        # Grip returns: the velocity's component along the heading survives.
-        state.speed = max(0.0, state.speed * math.cos(state.heading - state.course))
-    state.slipping = slipping
-    authority = 1.0
-    if slipping:
-        longitudinal = min(max(longitudinal, -grip), grip)
-        authority = SLIP_STEERING_AUTHORITY
-    speed = min(max(state.speed + longitudinal * dt, 0.0), MAX_SPEED_MPS)
-    state.heading += authority * speed * math.tan(state.steering) / car.wheelbase_m * dt
-    if not slipping:
-        state.course = state.heading
-    state.speed = speed
-    state.x += speed * math.cos(state.course) * dt
-    state.y += speed * math.sin(state.course) * dt
+            dt: float, car: Car = DEFAULT_CAR, substeps: int = 1) -> None:
+    """Advance ``state`` by ``substeps`` steps of ``dt`` seconds under a steering and
+    pedal command in [-1, 1] (:func:`exgen.envs.city.kernels.drive`)."""
+    array = np.array([state.x, state.y, state.heading, state.speed, state.steering,
+                      state.course, float(state.slipping)])
+    kernels.drive(array, steer, pedal, friction, dt, substeps, car.limits(), GRAVITY_MPS2,
+                  STEERING_RATE_RADPS, SLIP_STEERING_AUTHORITY, MAX_SPEED_MPS)
+    (state.x, state.y, state.heading, state.speed, state.steering, state.course,
+     slipping) = array.tolist()
+    state.slipping = slipping != 0.0
 
 
 def braking_distance(speed: float, friction: float, car: Car = DEFAULT_CAR) -> float:

@@ -16,23 +16,15 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from exgen.envs.city import public
+from exgen.envs.city import kernels, public
 from exgen.envs.city.city_map import CityMap, Street
 from exgen.envs.city.config import CityConfig
-from exgen.envs.city.geometry import (
-    Neighbourhood,
-    RoadLayout,
-    cast_rays,
-    circles_touch_rectangle,
-    rectangle_hits_boxes,
-    rectangles_overlap,
-    road_layout,
-)
+from exgen.envs.city.geometry import Neighbourhood, RoadLayout, road_layout
 from exgen.envs.city.lights import Lights
 from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
 from exgen.envs.city.road_users import crosswalks_in_danger, move_road_users
 from exgen.envs.city.traffic import CROSSWALK_M, Arcs, Traffic, direction_code
-from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, Car, VehicleState, advance, corners
+from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, Car, VehicleState, advance
 
 #: Shortest street between two intersection squares a car can use [m].
 MIN_STREET_M = 8.0
@@ -181,10 +173,8 @@ class CityWorld:
 
     def drive(self, steer: float, pedal: float) -> None:
         """The ego car's physics substeps for one decision; the clock moves on."""
-        dt = public.DT_S / self.substeps
-        friction = self.context.friction
-        for _ in range(self.substeps):
-            advance(self.car, steer, pedal, friction, dt, self.spec)
+        advance(self.car, steer, pedal, self.context.friction, public.DT_S / self.substeps,
+                self.spec, self.substeps)
         self.time_s += public.DT_S
 
     def move_road_users(self) -> None:
@@ -241,24 +231,12 @@ class CityWorld:
         # road, the car can only touch roadworks.
         off_road = kind == "off" or (kind == "node" and where not in self.graph)
         solid = self._solid if off_road else self._barriers
-        boxes = solid.near(car.x, car.y)
-        if len(boxes) and rectangle_hits_boxes((car.x, car.y), car.heading, length, WIDTH_M,
-                                               np.array(corners(car, spec)), boxes):
-            events["collision_static"] = 1
         traffic = self.traffic
-        near = ((np.abs(traffic.x - car.x) < reach)
-                & (np.abs(traffic.y - car.y) < reach))
-        if near.any() and rectangles_overlap(
-                (car.x, car.y), car.heading, length, WIDTH_M,
-                np.stack([traffic.x[near], traffic.y[near]], axis=1),
-                traffic.heading[near]).any():
-            events["collision_vehicle"] = 1
-        people = self.pedestrians.positions()
-        near = ((np.abs(people[:, 0] - car.x) < reach)
-                & (np.abs(people[:, 1] - car.y) < reach))
-        if near.any() and circles_touch_rectangle((car.x, car.y), car.heading, length,
-                                                  WIDTH_M, people[near], RADIUS_M).any():
-            events["collision_pedestrian"] = 1
+        hits = kernels.collisions(car.x, car.y, car.heading, length, WIDTH_M, reach,
+                                  solid.near(car.x, car.y), traffic.x, traffic.y,
+                                  traffic.heading, self.pedestrians.positions(), RADIUS_M)
+        for name, hit in zip(COLLISIONS, hits, strict=True):
+            events[name] = int(hit)
         self.collided = any(events[name] for name in COLLISIONS)
         if off_road and not self._off_road:
             events["off_road"] = 1
@@ -377,17 +355,12 @@ class CityWorld:
         """The lidar: distance along each ray to the road's edge, roadworks, a car or a
         pedestrian [m]. Cars are seen as their bounding boxes (exact on a street, a
         little larger while turning), pedestrians as squares: one ray cast for all."""
-        car = self.car
-        moving = np.vstack([self.traffic.boxes, self.pedestrians.boxes()])
-        reach = self.lidar_range
-        near = ((moving[:, 2] > car.x - reach) & (moving[:, 0] < car.x + reach)
-                & (moving[:, 3] > car.y - reach) & (moving[:, 1] < car.y + reach))
-        boxes = self._seen.near(car.x, car.y)
-        if near.any():
-            boxes = np.vstack([boxes, moving[near]])
-        c, s = math.cos(car.heading), math.sin(car.heading)
-        directions = self._ray_directions @ np.array([[c, s], [-s, c]])
-        return cast_rays(car.x, car.y, directions, boxes, self.lidar_range)
+        car, seen = self.car, self._seen
+        lidar = np.empty(len(self._ray_directions))
+        kernels.scan(car.x, car.y, car.heading, self._ray_directions, self.lidar_range,
+                     seen.lines_x, seen.lines_y, seen.cell_start, seen.cell_boxes,
+                     seen.boxes, self.traffic.boxes, self.pedestrians.boxes(), lidar)
+        return lidar
 
     def route_targets(self) -> tuple[tuple[float, float], tuple[float, float]]:
         """Where the route goes next [m, world frame]: the point where it leaves the

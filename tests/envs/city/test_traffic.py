@@ -6,7 +6,7 @@ import pytest
 
 import exgen  # noqa: F401
 from exgen.envs.city import public
-from exgen.envs.city.geometry import rectangles_overlap
+from exgen.envs.city.kernels import rectangles_overlap
 from exgen.envs.city.lights import GREEN, RED
 from exgen.envs.city.traffic import CROSSWALK_M, MIN_GAP_M, conflict_table
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
@@ -28,8 +28,8 @@ def overlapping_pairs(traffic) -> int:
     for i in range(len(centres)):
         others = np.arange(i + 1, len(centres))
         near = others[np.abs(centres[others] - centres[i]).max(axis=1) < LENGTH_M]
-        pairs += int(rectangles_overlap((traffic.x[i], traffic.y[i]), traffic.heading[i],
-                                        LENGTH_M, WIDTH_M, centres[near],
+        pairs += int(rectangles_overlap(traffic.x[i], traffic.y[i], traffic.heading[i],
+                                        LENGTH_M, WIDTH_M, centres[near, 0], centres[near, 1],
                                         traffic.heading[near]).sum())
     return pairs
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from exgen.envs.city import CityConfig, public
-from exgen.envs.city.geometry import cast_rays, rectangle_hits_boxes
+from exgen.envs.city.kernels import cast_rays, rectangle_hits_boxes
 from exgen.envs.city.map_file import parse_map
 from exgen.envs.city.vehicle import VehicleState
 from exgen.envs.city.world import CityWorld
@@ -135,16 +135,11 @@ def test_cast_rays_against_boxes_from_inside_and_outside():
 
 def test_rectangle_overlap_catches_a_box_corner_poking_into_the_side():
     box = np.array([[0.9, 0.5, 3.0, 3.0]])  # its corner (0.9, 0.5) lies inside the car
-    car = VehicleState(0.0, 0.0, 0.0)
-    from exgen.envs.city.vehicle import corners
-    body = np.array(corners(car))
-    assert rectangle_hits_boxes((0.0, 0.0), 0.0, 4.6, 1.9, body, box)
+    assert rectangle_hits_boxes(0.0, 0.0, 0.0, 4.6, 1.9, box)
     far = np.array([[3.0, 3.0, 4.0, 4.0]])
-    assert not rectangle_hits_boxes((0.0, 0.0), 0.0, 4.6, 1.9, body, far)
-    rotated = VehicleState(0.0, 0.0, math.pi / 4)
+    assert not rectangle_hits_boxes(0.0, 0.0, 0.0, 4.6, 1.9, far)
     beside = np.array([[1.8, -0.6, 2.6, 0.2]])  # inside its bounding box, not the car
-    assert not rectangle_hits_boxes((0.0, 0.0), math.pi / 4, 4.6, 1.9,
-                                    np.array(corners(rotated)), beside)
+    assert not rectangle_hits_boxes(0.0, 0.0, math.pi / 4, 4.6, 1.9, beside)
 
 
 def test_routes_reroute_after_a_wrong_turn():

@@ -1,0 +1,308 @@
+"""Compiled kernels of the city world, each looping over one or many cities.
+
+The single env calls them with one city, the vector env with all of its cities: one
+implementation. They are compiled by numba on first use and cached on disk. Their
+arithmetic follows the numpy code they replaced operation for operation (libm's
+``cos``, ``sin``, ``tan`` and ``atan2``, as Python's ``math``; a fused multiply-add
+where numpy's matrix product used one), so seeded episodes stay bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """``a * b + c`` rounded once, as BLAS computes a 2-term dot product."""
+    signature = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, sig, args):
+        double = ir.DoubleType()
+        fma = builder.module.declare_intrinsic("llvm.fma", [double],
+                                               ir.FunctionType(double, [double] * 3))
+        return builder.call(fma, args)
+
+    return signature, codegen
+
+
+@numba.njit(cache=True, inline="always")
+def _minimum(a: float, b: float) -> float:
+    """``np.minimum``: NaN if either is."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a <= b else b
+
+
+@numba.njit(cache=True, inline="always")
+def _maximum(a: float, b: float) -> float:
+    """``np.maximum``: NaN if either is."""
+    if a != a:
+        return a
+    if b != b:
+        return b
+    return a if a >= b else b
+
+
+@numba.njit(cache=True)
+def _ray_to_box(x: float, y: float, inv_x: float, inv_y: float, box: np.ndarray,
+                max_range: float) -> float:
+    """Distance along a ray (inverse direction ``inv_x, inv_y``) from ``(x, y)`` to
+    ``box`` ``[x0, y0, x1, y1]``; ``max_range`` when it misses."""
+    tx0 = (box[0] - x) * inv_x
+    tx1 = (box[2] - x) * inv_x
+    ty0 = (box[1] - y) * inv_y
+    ty1 = (box[3] - y) * inv_y
+    near = _maximum(_minimum(tx0, tx1), _minimum(ty0, ty1))
+    far = _minimum(_maximum(tx0, tx1), _maximum(ty0, ty1))
+    if far >= near and far >= 0.0:
+        return _maximum(near, 0.0)
+    return max_range
+
+
+@numba.njit(cache=True)
+def _inverse(value: float) -> float:
+    """``1 / value``, infinite (with the sign of zero) for zero, as numpy divides."""
+    if value == 0.0:
+        return math.copysign(math.inf, value)
+    return 1.0 / value
+
+
+@numba.njit(cache=True)
+def _cast_at(cx: float, cy: float, inv_x: np.ndarray, inv_y: np.ndarray, boxes: np.ndarray,
+             reach: float, cull: bool, out: np.ndarray) -> None:
+    """Lower ``out`` (one entry per ray) to the distance to each of ``boxes``; with
+    ``cull``, skip boxes outside the square of half side ``reach`` around the car."""
+    for j in range(boxes.shape[0]):
+        box = boxes[j]
+        if cull and not (box[2] > cx - reach and box[0] < cx + reach
+                         and box[3] > cy - reach and box[1] < cy + reach):
+            continue
+        for i in range(out.shape[0]):
+            out[i] = _minimum(out[i], _ray_to_box(cx, cy, inv_x[i], inv_y[i], box, reach))
+
+
+@numba.njit(cache=True)
+def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
+         lines_x: np.ndarray, lines_y: np.ndarray, cell_start: np.ndarray,
+         cell_boxes: np.ndarray, static_boxes: np.ndarray, cars: np.ndarray,
+         people: np.ndarray, out: np.ndarray) -> None:
+    """The lidar of a car at ``(x, y)`` heading ``heading``: ``out[i]`` is the distance [m]
+    along ray ``i`` to the first box, capped at ``reach``.
+
+    ``rays`` (R, 2) are the unit ray directions in the car's frame. The static boxes
+    (kerbs, roadworks) are culled per grid cell (:class:`~exgen.envs.city.geometry.
+    Neighbourhood`): the car's cell is ``(searchsorted(lines_x, x, "right"),
+    searchsorted(lines_y, y, "right"))``, numbered ``column * (len(lines_y) + 1) + row``,
+    and cell ``c`` holds rows ``cell_boxes[cell_start[c]:cell_start[c + 1]]`` of
+    ``static_boxes``. ``cars`` and ``people`` are the moving boxes, ``[x0, y0, x1, y1]``.
+    """
+    c, s = math.cos(heading), math.sin(heading)
+    n_rays = rays.shape[0]
+    inv_x = np.empty(n_rays)
+    inv_y = np.empty(n_rays)
+    for i in range(n_rays):
+        # The ray turned with the car: rays @ [[c, s], [-s, c]], as BLAS rounds it.
+        inv_x[i] = _inverse(_fma(rays[i, 1], -s, rays[i, 0] * c))
+        inv_y[i] = _inverse(_fma(rays[i, 1], c, rays[i, 0] * s))
+        out[i] = reach
+    column = np.searchsorted(lines_x, x, side="right")
+    row = np.searchsorted(lines_y, y, side="right")
+    cell = column * (lines_y.shape[0] + 1) + row
+    near = static_boxes[cell_boxes[cell_start[cell]:cell_start[cell + 1]]]
+    _cast_at(x, y, inv_x, inv_y, near, reach, False, out)
+    _cast_at(x, y, inv_x, inv_y, cars, reach, True, out)
+    _cast_at(x, y, inv_x, inv_y, people, reach, True, out)
+
+
+@numba.njit(cache=True)
+def cast_rays(x: float, y: float, cos_sin: np.ndarray, boxes: np.ndarray,
+              max_range: float) -> np.ndarray:
+    """Distance [m] along each ray (unit directions ``cos_sin``, shape (rays, 2)) from
+    ``(x, y)`` to the first of ``boxes`` (k, 4), capped at ``max_range``; a ray starting
+    inside a box reads 0."""
+    n_rays = cos_sin.shape[0]
+    inv_x, inv_y, out = np.empty(n_rays), np.empty(n_rays), np.empty(n_rays)
+    for i in range(n_rays):
+        inv_x[i], inv_y[i] = _inverse(cos_sin[i, 0]), _inverse(cos_sin[i, 1])
+        out[i] = max_range
+    _cast_at(x, y, inv_x, inv_y, boxes, max_range, False, out)
+    return out
+
+
+# ------------------------------------------------------------------------- the ego car
+@numba.njit(cache=True, inline="always")
+def _py_max(a: float, b: float) -> float:
+    """Python's ``max(a, b)``: ``a`` unless ``b`` is greater."""
+    return b if b > a else a
+
+
+@numba.njit(cache=True, inline="always")
+def _py_min(a: float, b: float) -> float:
+    """Python's ``min(a, b)``: ``a`` unless ``b`` is smaller."""
+    return b if b < a else a
+
+
+#: Indices into the ego car's state array (:func:`drive`).
+X, Y, HEADING, SPEED, STEERING, COURSE, SLIPPING = range(7)
+
+
+@numba.njit(cache=True)
+def drive(state: np.ndarray, steer: float, pedal: float, friction: float, dt: float,
+          substeps: int, car: np.ndarray, gravity: float, steering_rate: float,
+          slip_authority: float, max_speed: float) -> None:
+    """Advance the ego car's ``state`` (x, y [m], heading [rad], speed [m/s], steering
+    [rad], course [rad], slipping 0/1) by ``substeps`` steps of ``dt`` [s] under a
+    steering and pedal command in [-1, 1]: a kinematic bicycle inside a friction circle
+    (:mod:`exgen.envs.city.vehicle`). ``car``: steering limit [rad], throttle and brake
+    [m/s²], wheelbase [m]."""
+    max_steering, max_acceleration, max_braking, wheelbase = car[0], car[1], car[2], car[3]
+    grip = friction * gravity
+    for _ in range(substeps):
+        target = steer * max_steering
+        step = steering_rate * dt
+        state[STEERING] += _py_min(_py_max(target - state[STEERING], -step), step)
+        speed = state[SPEED]
+        if pedal >= 0.0:
+            longitudinal = pedal * max_acceleration
+        else:
+            longitudinal = pedal * max_braking if speed > 0.0 else 0.0
+        lateral = speed * speed * math.tan(state[STEERING]) / wheelbase
+        slipping = longitudinal * longitudinal + lateral * lateral > grip * grip
+        if state[SLIPPING] and not slipping:
+            # Grip returns: the velocity's component along the heading survives.
+            state[SPEED] = _py_max(0.0, speed * math.cos(state[HEADING] - state[COURSE]))
+        state[SLIPPING] = 1.0 if slipping else 0.0
+        authority = 1.0
+        if slipping:
+            longitudinal = _py_min(_py_max(longitudinal, -grip), grip)
+            authority = slip_authority
+        speed = _py_min(_py_max(state[SPEED] + longitudinal * dt, 0.0), max_speed)
+        state[HEADING] += authority * speed * math.tan(state[STEERING]) / wheelbase * dt
+        if not slipping:
+            state[COURSE] = state[HEADING]
+        state[SPEED] = speed
+        state[X] += speed * math.cos(state[COURSE]) * dt
+        state[Y] += speed * math.sin(state[COURSE]) * dt
+
+
+# ------------------------------------------------------------------------- collisions
+@numba.njit(cache=True)
+def rectangle_hits_boxes(x: float, y: float, heading: float, length: float, width: float,
+                         boxes: np.ndarray) -> bool:
+    """Whether the rectangle centred at ``(x, y)``, turned by ``heading``, overlaps any of
+    ``boxes`` (k, 4): separating axes on the two boxes' axes, exact for them."""
+    c, s = math.cos(heading), math.sin(heading)
+    hl, hw = length / 2, width / 2
+    cx = np.empty(4)
+    cy = np.empty(4)
+    signs = ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))
+    for k in range(4):
+        dx, dy = signs[k]
+        cx[k] = x + c * dx - s * dy
+        cy[k] = y + s * dx + c * dy
+    low_x, high_x, low_y, high_y = cx.min(), cx.max(), cy.min(), cy.max()
+    for j in range(boxes.shape[0]):
+        b = boxes[j]
+        if not (high_x >= b[0] and low_x <= b[2] and high_y >= b[1] and low_y <= b[3]):
+            continue
+        bx = (b[0] - x, b[2] - x, b[2] - x, b[0] - x)
+        by = (b[1] - y, b[1] - y, b[3] - y, b[3] - y)
+        along_min = along_max = bx[0] * c + by[0] * s
+        across_min = across_max = -bx[0] * s + by[0] * c
+        for k in range(1, 4):
+            along = bx[k] * c + by[k] * s
+            across = -bx[k] * s + by[k] * c
+            along_min, along_max = min(along_min, along), max(along_max, along)
+            across_min, across_max = min(across_min, across), max(across_max, across)
+        if not (along_min > length / 2 or along_max < -length / 2
+                or across_min > width / 2 or across_max < -width / 2):
+            return True
+    return False
+
+
+@numba.njit(cache=True)
+def _apart(cx: float, cy: float, heading: float, px: np.ndarray, py: np.ndarray,
+           half_l: float, half_w: float) -> bool:
+    """Whether the points ``px, py`` all lie beyond one side of a rectangle."""
+    c, s = math.cos(heading), math.sin(heading)
+    along_min = across_min = math.inf
+    along_max = across_max = -math.inf
+    for k in range(4):
+        rx, ry = px[k] - cx, py[k] - cy
+        along, across = rx * c + ry * s, -rx * s + ry * c
+        along_min, along_max = min(along_min, along), max(along_max, along)
+        across_min, across_max = min(across_min, across), max(across_max, across)
+    return (along_min > half_l or along_max < -half_l or across_min > half_w
+            or across_max < -half_w)
+
+
+@numba.njit(cache=True)
+def _corners(cx: float, cy: float, heading: float, half_l: float,
+             half_w: float) -> tuple[np.ndarray, np.ndarray]:
+    c, s = math.cos(heading), math.sin(heading)
+    px, py = np.empty(4), np.empty(4)
+    signs = ((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0))
+    for k in range(4):
+        ax, ay = signs[k][0] * half_l, signs[k][1] * half_w
+        px[k] = cx + c * ax - s * ay
+        py[k] = cy + s * ax + c * ay
+    return px, py
+
+
+@numba.njit(cache=True)
+def rectangles_overlap(x: float, y: float, heading: float, length: float, width: float,
+                       xs: np.ndarray, ys: np.ndarray, headings: np.ndarray) -> np.ndarray:
+    """Which rectangles of the same size, centred at ``xs, ys`` and turned by
+    ``headings``, overlap the one at ``(x, y)`` turned by ``heading``: separating axes,
+    the pair apart when the corners of one lie beyond a side of the other."""
+    half_l, half_w = length / 2, width / 2
+    mx, my = _corners(x, y, heading, half_l, half_w)
+    overlap = np.zeros(xs.shape[0], np.bool_)
+    for j in range(xs.shape[0]):
+        tx, ty = _corners(xs[j], ys[j], headings[j], half_l, half_w)
+        overlap[j] = not (_apart(x, y, heading, tx, ty, half_l, half_w)
+                          or _apart(xs[j], ys[j], headings[j], mx, my, half_l, half_w))
+    return overlap
+
+
+@numba.njit(cache=True)
+def circles_touch_rectangle(x: float, y: float, heading: float, length: float,
+                            width: float, points: np.ndarray, radius: float) -> np.ndarray:
+    """Which circles of ``radius`` around ``points`` (n, 2) touch the rectangle centred at
+    ``(x, y)`` turned by ``heading``."""
+    c, s = math.cos(heading), math.sin(heading)
+    touch = np.zeros(points.shape[0], np.bool_)
+    for j in range(points.shape[0]):
+        rx, ry = points[j, 0] - x, points[j, 1] - y
+        along, across = rx * c + ry * s, -rx * s + ry * c
+        dx = _maximum(abs(along) - length / 2, 0.0)
+        dy = _maximum(abs(across) - width / 2, 0.0)
+        touch[j] = dx * dx + dy * dy <= radius * radius
+    return touch
+
+
+@numba.njit(cache=True)
+def collisions(x: float, y: float, heading: float, length: float, width: float,
+               reach: float, static_boxes: np.ndarray, cars_x: np.ndarray,
+               cars_y: np.ndarray, cars_heading: np.ndarray, people: np.ndarray,
+               person_radius: float) -> tuple[bool, bool, bool]:
+    """Whether the ego car's body touches a static box, another car (of the same size,
+    within ``reach`` on both axes) or a pedestrian (within ``reach``)."""
+    static = static_boxes.shape[0] > 0 and rectangle_hits_boxes(x, y, heading, length,
+                                                                width, static_boxes)
+    near = (np.abs(cars_x - x) < reach) & (np.abs(cars_y - y) < reach)
+    vehicle = near.any() and rectangles_overlap(x, y, heading, length, width, cars_x[near],
+                                                cars_y[near], cars_heading[near]).any()
+    near = (np.abs(people[:, 0] - x) < reach) & (np.abs(people[:, 1] - y) < reach)
+    pedestrian = near.any() and circles_touch_rectangle(x, y, heading, length, width,
+                                                        people[near], person_radius).any()
+    return static, vehicle, pedestrian

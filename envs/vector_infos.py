@@ -1,0 +1,52 @@
+"""Many envs' infos as one, in Gymnasium's vector conventions, built a key at a time.
+
+:func:`stack_infos` gives what ``VectorEnv._add_info`` gives when called env after env
+(arrays over the envs, a ``_key`` mask of the envs that have the key, nested dicts
+likewise, an array's dtype that of the first value), with one array per key instead
+of one assignment per env and key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def stack_infos(infos: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    """One info per env (None: the env has none) as one vector info."""
+    n = len(infos)
+    keys: dict[str, None] = {}
+    for info in infos:
+        if info:
+            keys.update(dict.fromkeys(info))
+    stacked: dict[str, Any] = {}
+    for key in keys:
+        mask = np.array([info is not None and key in info for info in infos], np.bool_)
+        present = [info[key] for info, has in zip(infos, mask, strict=True) if has]
+        if isinstance(present[0], dict):
+            stacked[key] = stack_infos([info[key] if has else None
+                                        for info, has in zip(infos, mask, strict=True)])
+        else:
+            stacked[key] = _column(present, mask, n)
+        stacked[f"_{key}"] = mask
+    return stacked
+
+
+def _column(values: list[Any], mask: np.ndarray, n: int) -> np.ndarray:
+    first = values[0]
+    if type(first) in (int, float, bool) or issubclass(type(first), np.number):
+        array = np.zeros(n, dtype=type(first))
+    elif isinstance(first, np.ndarray):
+        array = np.zeros((n, *first.shape), dtype=first.dtype)
+    else:
+        array = np.full(n, fill_value=None, dtype=object)
+        for i, value in zip(np.flatnonzero(mask), values, strict=True):
+            array[i] = value
+        return array
+    if mask.all():
+        array[:] = values
+    else:
+        array[mask] = values
+    return array
