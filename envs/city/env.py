@@ -202,12 +202,17 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
 
     def drive(self, action: Any) -> None:
         """The first part of :meth:`step`: the ego car drives one decision under ``action``."""
-        world = self.world
-        if world is None:
+        steer, pedal = self.controls(action)
+        self.world.drive(steer, pedal)
+
+    def controls(self, action: Any) -> tuple[float, float]:
+        """Steering and pedal in [-1, 1] for ``action``, once checked; an error if the
+        episode cannot take it."""
+        if self.world is None:
             raise RuntimeError("call reset() before step()")
         if self._outcome != "driving":
             raise RuntimeError(f"the episode has ended ({self._outcome}); call reset()")
-        world.drive(*self._controls(action))
+        return self._controls(action)
 
     def settle(self) -> tuple[np.ndarray, SupportsFloat, bool, bool, dict[str, Any]]:
         """The last part of :meth:`step`, once the other road users have moved: what the

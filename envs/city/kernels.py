@@ -306,3 +306,146 @@ def collisions(x: float, y: float, heading: float, length: float, width: float,
     pedestrian = near.any() and circles_touch_rectangle(x, y, heading, length, width,
                                                         people[near], person_radius).any()
     return static, vehicle, pedestrian
+
+
+# ------------------------------------------------------------------ rules and sensing
+#: Codes of the region under the car, of lights and of turns (``public.TURNS`` order).
+NODE, STREET, OFF = 0, 1, 2
+NO_LIGHT, GREEN, AMBER, RED = -1, 0, 1, 2
+NO_TURN = -1
+#: Indices into :func:`sense`'s ``state`` (in and out) and ``readings`` (out).
+ARC_FROM, ARC_TO, BEYOND_LINE, WRONG_LANE, ARRIVED, RED_LIGHT_EVENT, WRONG_LANE_EVENT = \
+    range(7)
+(LANE_HEADING, LANE_OFFSET, LIGHT, LIGHT_DISTANCE, TURN, TURN_DISTANCE,
+ ROUTE_DISTANCE) = range(7)
+#: Indices into :func:`sense`'s ``params``.
+HALF_WIDTH, LANE_WIDTH, LANES, RIGHT_HAND, TURN_SWING, GREEN_S, AMBER_S, ALL_RED_S, \
+    CROSSWALK = range(9)
+
+
+@numba.njit(cache=True)
+def _direction(dx: float, dy: float) -> int:
+    """0 east, 1 north, 2 west, 3 south, for an axis direction."""
+    if abs(dx) > abs(dy):
+        return 0 if dx > 0 else 2
+    return 1 if dy > 0 else 3
+
+
+@numba.njit(cache=True)
+def _light(offset: float, axis: int, time_s: float, params: np.ndarray) -> int:
+    """``public.light_state`` as a code, for a light of phase ``offset`` [s]."""
+    green, amber = params[GREEN_S], params[AMBER_S]
+    half = green + amber + params[ALL_RED_S]
+    t = (time_s + offset - axis * half) % (2.0 * half)
+    if t < green:
+        return GREEN
+    return AMBER if t < green + amber else RED
+
+
+@numba.njit(cache=True)
+def _arc_frame(frm: int, to: int, x: float, y: float, positions: np.ndarray,
+               right_hand: bool) -> tuple[float, float, float, float, float]:
+    """Unit direction of the arc ``frm -> to``, the car's offset from its centre line
+    toward the driving side, its distance to go and the arc's length [m]."""
+    x0, y0 = positions[frm, 0], positions[frm, 1]
+    x1, y1 = positions[to, 0], positions[to, 1]
+    length = abs(x1 - x0) + abs(y1 - y0)
+    dx, dy = (x1 - x0) / length, (y1 - y0) / length
+    nx, ny = (dy, -dx) if right_hand else (-dy, dx)
+    rx, ry = x - x0, y - y0
+    lateral = rx * nx + ry * ny
+    to_go = (x1 - x) * dx + (y1 - y) * dy
+    return dx, dy, lateral, to_go, length
+
+
+@numba.njit(cache=True)
+def sense(kind: int, where: int, x: float, y: float, heading: float, time_s: float,
+          destination: int, streets: np.ndarray, street_at: np.ndarray,
+          positions: np.ndarray, next_hop: np.ndarray, node_values: np.ndarray,
+          params: np.ndarray, state: np.ndarray, readings: np.ndarray) -> None:
+    """The rules and the navigation once the car has moved into region ``kind, where``
+    (an intersection, or a street of ``streets``: rows ``a, b, one_way_to``; -1: none).
+
+    Follows the car along its arc ``state[ARC_FROM:ARC_TO + 1]``, sets the red-light and
+    wrong-lane events (the car's centre crossing a red light's stop line; entering the
+    wrong side of a two-way street away from the intersections, or a one-way street
+    against its flow) and writes the ``readings``: heading and offset in the lane, the
+    next light and its distance, the route left, the next turn and its distance.
+    ``street_at[node, direction]`` is the street leaving ``node`` that way; per node,
+    ``next_hop`` toward the destination (-1: none) and ``node_values`` (route left [m],
+    light phase [s], NaN: no light).
+    """
+    right_hand = params[RIGHT_HAND] > 0.0
+    hw, crosswalk = params[HALF_WIDTH], params[CROSSWALK]
+    state[RED_LIGHT_EVENT] = 0
+    state[WRONG_LANE_EVENT] = 0
+    if kind == STREET:
+        a, b = streets[where, 0], streets[where, 1]
+        along = ((positions[b, 0] - positions[a, 0]) * math.cos(heading)
+                 + (positions[b, 1] - positions[a, 1]) * math.sin(heading))
+        frm, to = (a, b) if along >= 0.0 else (b, a)
+        to_go = _arc_frame(frm, to, x, y, positions, right_hand)[3]
+        beyond_line = to_go < hw + crosswalk
+        if (frm == state[ARC_FROM] and to == state[ARC_TO] and beyond_line
+                and not state[BEYOND_LINE] and node_values[to, 1] == node_values[to, 1]):
+            axis = 0 if positions[frm, 1] == positions[to, 1] else 1
+            if _light(node_values[to, 1], axis, time_s, params) == RED:
+                state[RED_LIGHT_EVENT] = 1
+        state[ARC_FROM], state[ARC_TO], state[BEYOND_LINE] = frm, to, beyond_line
+    elif kind == NODE:
+        if where == destination:
+            state[ARRIVED] = 1
+        elif next_hop[where] >= 0:
+            state[ARC_FROM], state[ARC_TO] = where, next_hop[where]
+    frm, to = state[ARC_FROM], state[ARC_TO]
+    dx, dy, lateral, to_go, length = _arc_frame(frm, to, x, y, positions, right_hand)
+    street = street_at[frm, _direction(positions[to, 0] - positions[frm, 0],
+                                       positions[to, 1] - positions[frm, 1])]
+    one_way_to = streets[street, 2]
+    # The lane whose centre is nearest (the first of equals), from the centre line.
+    lanes, lane_width = int(params[LANES]), params[LANE_WIDTH]
+    lane, best = 0.0, math.inf
+    for k in range(2 * lanes if one_way_to >= 0 else lanes):
+        centre = (-hw + (k + 0.5) * lane_width if one_way_to >= 0
+                  else (k + 0.5) * lane_width)
+        if abs(lateral - centre) < best:
+            lane, best = centre, abs(lateral - centre)
+    readings[LANE_HEADING] = ((heading - math.atan2(dy, dx)) + math.pi) % (2.0 * math.pi) \
+        - math.pi
+    # Left of the lane centre is positive whichever side traffic keeps to.
+    readings[LANE_OFFSET] = (-1.0 if right_hand else 1.0) * (lateral - lane)
+    edge_distance = _py_max(to_go - hw, 0.0)
+    readings[LIGHT], readings[LIGHT_DISTANCE] = NO_LIGHT, math.inf
+    if node_values[to, 1] == node_values[to, 1]:
+        readings[LIGHT] = _light(node_values[to, 1], 0 if dy == 0.0 else 1, time_s, params)
+        readings[LIGHT_DISTANCE] = _py_max(to_go - hw - crosswalk, 0.0)
+    readings[ROUTE_DISTANCE] = _py_max(to_go, 0.0) + node_values[to, 0]
+    if state[ARRIVED]:
+        readings[ROUTE_DISTANCE] = 0.0
+    readings[TURN], readings[TURN_DISTANCE] = NO_TURN, math.inf
+    if to != destination:
+        onward = next_hop[to]
+        xa, ya = positions[to, 0], positions[to, 1]
+        xn, yn = positions[onward, 0], positions[onward, 1]
+        span = abs(xn - xa) + abs(yn - ya)
+        out_x, out_y = (xn - xa) / span, (yn - ya) / span
+        cross = dx * out_y - dy * out_x
+        if cross > 0.5:
+            readings[TURN] = 0
+        elif cross < -0.5:
+            readings[TURN] = 2
+        else:
+            readings[TURN] = 1 if dx * out_x + dy * out_y > 0 else 3
+        readings[TURN_DISTANCE] = edge_distance
+    # Against a one-way street, or left of the centre line (right in left-hand traffic)
+    # farther than the turn swing from the intersections.
+    wrong = False
+    if kind == STREET:
+        street_one_way = streets[where, 2]
+        if street_one_way >= 0:
+            wrong = to != street_one_way
+        elif not (_py_min(to_go, length - to_go) - hw < params[TURN_SWING]):
+            wrong = lateral < 0.0
+    if wrong and not state[WRONG_LANE]:
+        state[WRONG_LANE_EVENT] = 1
+    state[WRONG_LANE] = wrong

@@ -93,6 +93,16 @@ class CityPedestrians:
         """Squares around the city's pedestrians (n, 4) [m]."""
         return self._fleet.pedestrians.boxes()[self._people()]
 
+    @property
+    def crossing(self) -> np.ndarray:
+        """Whether each of the city's pedestrians is on its crosswalk."""
+        return self._fleet.pedestrians.crossing[self._people()]
+
+    @property
+    def against_signal(self) -> np.ndarray:
+        """Whether each started its crossing against the signal."""
+        return self._fleet.pedestrians.against_signal[self._people()]
+
 
 class Fleet:
     """The other road users of many worlds, joined into one traffic and one crowd.

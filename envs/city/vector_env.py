@@ -100,8 +100,11 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         if self._fleet is None:
             raise RuntimeError("call reset() before step()")
         actions = _split_actions(actions, self.single_action_space, self.num_envs)
-        for i in np.flatnonzero(~self._autoreset):
-            self.envs[i].drive(actions[i])
+        stepping = np.flatnonzero(~self._autoreset)
+        # Every action is checked before any city drives.
+        controls = [self.envs[i].controls(actions[i]) for i in stepping]
+        for i, (steer, pedal) in zip(stepping, controls, strict=True):
+            self.envs[i].world.drive(steer, pedal)
         self._fleet.move()
         infos: list[dict[str, Any] | None] = [None] * self.num_envs
         observations = []

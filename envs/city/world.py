@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 
 from exgen.envs.city import kernels, public
-from exgen.envs.city.city_map import CityMap, Street
+from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.config import CityConfig
 from exgen.envs.city.geometry import Neighbourhood, RoadLayout, road_layout
 from exgen.envs.city.lights import Lights
@@ -122,6 +122,17 @@ class CityWorld:
             city, round(context.pedestrian_density * len(self.graph)), rng,
             half_width=self.half_width, jaywalk_rate=context.jaywalk_rate,
             lights=self.lights)
+        self._map_tables = _map_tables(city)
+        self._node_values = np.stack([
+            [self.remaining.get(n, math.inf) for n in range(city.n_nodes)],
+            self.lights.offset], axis=1)
+        self._next_hop = np.array([self.next_hop.get(n, -1) for n in range(city.n_nodes)])
+        self._params = np.array([self.half_width, self.lane_width, self.lanes,
+                                 1.0 if self.side == "right" else -1.0, self._turn_swing,
+                                 context.green_s, context.amber_s, context.all_red_s,
+                                 CROSSWALK_M])
+        self._sensed = np.zeros(7, np.int64)
+        self._readings = np.zeros(7)
         self.counts = dict.fromkeys(INFRACTION_PENALTIES, 0)
         self.collided = False
         self.arrived = False
@@ -241,30 +252,14 @@ class CityWorld:
         if off_road and not self._off_road:
             events["off_road"] = 1
         self._off_road = off_road
-        if kind == "street":
-            arc = self._travel_arc(where)
-            # Red light: the car's centre crosses the stop line (before the crosswalk)
-            # toward a lit intersection while the light shows red.
-            to_go = self._arc_frame(arc)[3]
-            beyond_line = to_go < self.half_width + CROSSWALK_M
-            if (arc == self.arc and beyond_line and not self._beyond_line
-                    and arc[1] in self.light_offsets):
-                axis = 0 if self.city.position(arc[0])[1] == self.city.position(arc[1])[1] \
-                    else 1
-                if self.light(arc[1], axis) == "red":
-                    events["red_light"] = 1
-            self.arc, self._beyond_line = arc, beyond_line
-        elif kind == "node":
-            node = where
-            if node == self.destination:
-                self.arrived = True
-            elif node in self.next_hop:
-                self.arc = (node, self.next_hop[node])
-        self.readings = self._read()
-        wrong = kind == "street" and self._in_wrong_lane(where)
-        if wrong and not self._wrong_lane:
-            events["wrong_lane"] = 1
-        self._wrong_lane = wrong
+        if kind == "node":
+            self.readings = self._read(kernels.NODE, where)
+        elif kind == "street":
+            self.readings = self._read(kernels.STREET, self._map_tables[3][(where.a, where.b)])
+        else:
+            self.readings = self._read(kernels.OFF)
+        events["red_light"] = int(self._sensed[kernels.RED_LIGHT_EVENT])
+        events["wrong_lane"] = int(self._sensed[kernels.WRONG_LANE_EVENT])
         for name, count in events.items():
             self.counts[name] += count
         return events
@@ -290,11 +285,6 @@ class CityWorld:
                 return ("street", street)
         return ("off", None)
 
-    def _travel_arc(self, street: Street) -> tuple[int, int]:
-        (xa, ya), (xb, yb) = self.city.position(street.a), self.city.position(street.b)
-        along = (xb - xa) * math.cos(self.car.heading) + (yb - ya) * math.sin(self.car.heading)
-        return (street.a, street.b) if along >= 0.0 else (street.b, street.a)
-
     def _arc_frame(self, arc: tuple[int, int]) -> tuple[float, float, float, float, float]:
         """Unit direction, side normal's lateral offset of the car, and distance to go [m]."""
         (x0, y0), (x1, y1) = self.city.position(arc[0]), self.city.position(arc[1])
@@ -306,48 +296,36 @@ class CityWorld:
         to_go = (x1 - self.car.x) * dx + (y1 - self.car.y) * dy
         return dx, dy, lateral, to_go, length
 
-    def _in_wrong_lane(self, street: Street) -> bool:
-        """Against a one-way street, or left of the centre line (right in left-hand
-        traffic) farther than ``TURN_SWING_M`` (or the car's length) from the
-        intersections, where turns swing."""
-        if street.one_way_to is not None:
-            return self.arc[1] != street.one_way_to
-        _, _, lateral, to_go, length = self._arc_frame(self.arc)
-        if min(to_go, length - to_go) - self.half_width < self._turn_swing:
-            return False
-        return lateral < 0.0
-
     def light(self, node: int, axis: int) -> str:
         """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
         return self.lights.state(node, axis, self.time_s)
 
     # ------------------------------------------------------------- sensing
-    def _read(self) -> Readings:
-        car, city, arc = self.car, self.city, self.arc
-        dx, dy, lateral, to_go, _ = self._arc_frame(arc)
-        street = city.street(*arc)
-        lanes = public.lane_offsets(self.lanes, self.lane_width, street.one_way_to is not None)
-        lane = min(lanes, key=lambda centre: abs(lateral - centre))
-        readings = Readings()
-        readings.lane_heading = public.wrap_angle(car.heading - math.atan2(dy, dx))
-        # Left of the lane centre is positive whichever side traffic keeps to.
-        left_sign = -1.0 if self.side == "right" else 1.0
-        readings.lane_offset = left_sign * (lateral - lane)
-        ahead = arc[1]
-        edge_distance = max(to_go - self.half_width, 0.0)
-        if ahead in self.light_offsets:
-            axis = 0 if dy == 0.0 else 1
-            readings.light = self.light(ahead, axis)
-            readings.light_distance = max(to_go - self.half_width - CROSSWALK_M, 0.0)
-        readings.route_distance = max(to_go, 0.0) + self.remaining[ahead]
-        if self.arrived:
-            readings.route_distance = 0.0
-        if ahead != self.destination:
-            onward = self.next_hop[ahead]
-            (xa, ya), (xn, yn) = city.position(ahead), city.position(onward)
-            out = (xn - xa) / city.length(ahead, onward), (yn - ya) / city.length(ahead, onward)
-            readings.turn = public.turn_between((dx, dy), out)
-            readings.turn_distance = edge_distance
+    def _read(self, kind: int = -1, where: int = -1) -> Readings:
+        """Follow the car along the route once it has moved into region ``kind, where``
+        (:func:`exgen.envs.city.kernels.sense`; -1: no move), count the red light and
+        wrong lane it committed, and read the sensors."""
+        car, state, values = self.car, self._sensed, self._readings
+        state[kernels.ARC_FROM], state[kernels.ARC_TO] = self.arc
+        state[kernels.BEYOND_LINE] = self._beyond_line
+        state[kernels.WRONG_LANE] = self._wrong_lane
+        state[kernels.ARRIVED] = self.arrived
+        streets, street_at, positions, _ = self._map_tables
+        kernels.sense(kind, where, car.x, car.y, car.heading, self.time_s, self.destination,
+                      streets, street_at, positions, self._next_hop, self._node_values,
+                      self._params, state, values)
+        self.arc = (int(state[kernels.ARC_FROM]), int(state[kernels.ARC_TO]))
+        self._beyond_line = bool(state[kernels.BEYOND_LINE])
+        self._wrong_lane = bool(state[kernels.WRONG_LANE])
+        self.arrived = bool(state[kernels.ARRIVED])
+        (lane_heading, lane_offset, light, light_distance, turn, turn_distance,
+         route_distance) = values.tolist()
+        readings = Readings(lane_heading, lane_offset, None, light_distance, None,
+                            turn_distance, route_distance)
+        if light != kernels.NO_LIGHT:
+            readings.light = ("green", "amber", "red")[int(light)]
+        if turn != kernels.NO_TURN:
+            readings.turn = public.TURNS[int(turn)]
         readings.lidar = self.scan()
         return readings
 
@@ -405,6 +383,23 @@ class CityWorld:
         for name, count in self.counts.items():
             score *= INFRACTION_PENALTIES[name] ** count
         return score
+
+
+@functools.lru_cache(maxsize=64)
+def _map_tables(city: CityMap) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                       dict[tuple[int, int], int]]:
+    """A map for :func:`exgen.envs.city.kernels.sense`: its streets (rows ``a, b,
+    one_way_to``, -1: two-way), ``street_at[node, direction]`` (-1: none), the
+    intersections' centres [m], and each street's row by its ``(a, b)``."""
+    streets = np.array([(st.a, st.b, -1 if st.one_way_to is None else st.one_way_to)
+                        for st in city.streets], np.int64).reshape(-1, 3)
+    positions = np.array([city.position(n) for n in range(city.n_nodes)], float)
+    street_at = np.full((city.n_nodes, 4), -1, np.int64)
+    for i, (a, b, _) in enumerate(streets):
+        toward = direction_code(*(positions[b] - positions[a]))
+        street_at[a, toward], street_at[b, (toward + 2) % 4] = i, i
+    return streets, street_at, positions, {(int(a), int(b)): i
+                                           for i, (a, b, _) in enumerate(streets)}
 
 
 def _nearest_line(lines: tuple[float, ...], index: int, value: float,
