@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from exgen.envs import fields as _fields
-from exgen.envs.city import public
+from exgen.envs.city import kernels, public
 from exgen.envs.city.city_map import CityMap, generate_map
 from exgen.envs.city.config import CityConfig, map_path
 from exgen.envs.city.map_file import load_map
@@ -30,6 +30,9 @@ ARRIVAL_REWARD = 20.0
 #: of the speed limit.
 TIME_LIMIT_BASE_S = 60.0
 TIME_LIMIT_SPEED_FRACTION = 0.25
+#: Scales of :func:`exgen.envs.city.kernels.observe`.
+_SCALES = np.array([public.SPEED_SCALE_MPS, public.LANE_OFFSET_SCALE_M,
+                    public.DISTANCE_SCALE_M, public.ROUTE_SCALE_M, public.POSITION_SCALE_M])
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
                   "physics_substeps", "observe_context", "observe_route", "observe_raster")
 
@@ -274,36 +277,20 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         return public.DISCRETE_ACTIONS[action]
 
     def _observe(self) -> np.ndarray | dict[str, np.ndarray]:
-        world, readings, car = self.world, self.world.readings, self.world.car
-        rays = self.lidar_rays
+        world, car = self.world, self.world.car
         obs = np.zeros(len(self._low), np.float32)
         speed = car.speed / public.SPEED_SCALE_MPS
-        lidar = readings.lidar / self.lidar_range_m
+        lidar = world.readings.lidar / self.lidar_range_m
         noise = self.context.sensor_noise
         if noise > 0.0:
-            draws = self.np_random.normal(0.0, noise, rays + 1)
+            draws = self.np_random.normal(0.0, noise, self.lidar_rays + 1)
             speed += draws[0]
             lidar = lidar + draws[1:]
-        steering = car.steering / world.spec.max_steering_rad
-        obs[:4] = (speed, steering, readings.lane_heading / math.pi,
-                   readings.lane_offset / public.LANE_OFFSET_SCALE_M)
-        obs[public.LIDAR_START:public.LIDAR_START + rays] = lidar
-        at = self._index
-        if readings.light is not None:
-            obs[at["light_" + readings.light]] = 1.0
-        obs[at["light_distance"]] = readings.light_distance / public.DISTANCE_SCALE_M
         dest_x, dest_y = world.city.position(world.destination)
-        bearing = math.atan2(dest_y - car.y, dest_x - car.x) - car.heading
-        obs[at["destination_cos"]] = math.cos(bearing)
-        obs[at["destination_sin"]] = math.sin(bearing)
-        obs[at["route_distance"]] = readings.route_distance / public.ROUTE_SCALE_M
-        if readings.turn is not None:
-            obs[at["turn_" + readings.turn.removesuffix("_turn")]] = 1.0
-        obs[at["turn_distance"]] = readings.turn_distance / public.DISTANCE_SCALE_M
-        obs[at["x"]] = car.x / public.POSITION_SCALE_M
-        obs[at["y"]] = car.y / public.POSITION_SCALE_M
-        obs[at["heading_cos"]] = math.cos(car.heading)
-        obs[at["heading_sin"]] = math.sin(car.heading)
+        kernels.observe(obs, speed, car.steering / world.spec.max_steering_rad,
+                        world.sensed_readings, lidar, car.x, car.y, car.heading, dest_x,
+                        dest_y, _SCALES)
+        at = self._index
         if self.observe_context:
             for name in public.CONTEXT_OBSERVATION_FIELDS:
                 value = getattr(self.context, name)

@@ -449,3 +449,35 @@ def sense(kind: int, where: int, x: float, y: float, heading: float, time_s: flo
     if wrong and not state[WRONG_LANE]:
         state[WRONG_LANE_EVENT] = 1
     state[WRONG_LANE] = wrong
+
+
+# ------------------------------------------------------------------------ observation
+@numba.njit(cache=True)
+def observe(obs: np.ndarray, speed: float, steering: float, readings: np.ndarray,
+            lidar: np.ndarray, x: float, y: float, heading: float, destination_x: float,
+            destination_y: float, scales: np.ndarray) -> None:
+    """Write the default observation's entries into ``obs`` (float32, zeros), in the
+    layout of :func:`exgen.envs.city.public.layout`: the speed and steering (scaled),
+    the ``readings`` of :func:`sense`, the ``lidar`` (scaled), the bearing of the
+    destination and the position. ``scales``: speed, lane offset, distance, route and
+    position scales [m/s, m]."""
+    obs[0] = speed
+    obs[1] = steering
+    obs[2] = readings[LANE_HEADING] / math.pi
+    obs[3] = readings[LANE_OFFSET] / scales[1]
+    end = 4 + lidar.shape[0]
+    obs[4:end] = lidar
+    if readings[LIGHT] != NO_LIGHT:
+        obs[end + int(readings[LIGHT])] = 1.0
+    obs[end + 3] = readings[LIGHT_DISTANCE] / scales[2]
+    bearing = math.atan2(destination_y - y, destination_x - x) - heading
+    obs[end + 4] = math.cos(bearing)
+    obs[end + 5] = math.sin(bearing)
+    obs[end + 6] = readings[ROUTE_DISTANCE] / scales[3]
+    if readings[TURN] != NO_TURN:
+        obs[end + 7 + int(readings[TURN])] = 1.0
+    obs[end + 11] = readings[TURN_DISTANCE] / scales[2]
+    obs[end + 12] = x / scales[4]
+    obs[end + 13] = y / scales[4]
+    obs[end + 14] = math.cos(heading)
+    obs[end + 15] = math.sin(heading)

@@ -329,6 +329,11 @@ class CityWorld:
         readings.lidar = self.scan()
         return readings
 
+    @property
+    def sensed_readings(self) -> np.ndarray:
+        """The last readings as :func:`exgen.envs.city.kernels.sense` wrote them."""
+        return self._readings
+
     def scan(self) -> np.ndarray:
         """The lidar: distance along each ray to the road's edge, roadworks, a car or a
         pedestrian [m]. Cars are seen as their bounding boxes (exact on a street, a
