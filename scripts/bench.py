@@ -1,7 +1,8 @@
 """Benchmarks: env speed against LunarLander-v3 or highway-env, or the planner on unseen worlds.
 
 Examples: ``exgen bench --steps 20000 --profile`` (env),
-``exgen bench city --steps 20000 --peer-steps 300 --profile`` (city) and
+``exgen bench city --steps 20000 --peer-steps 300 --profile`` (city),
+``exgen bench city --batch 1 64 256`` (the batched city world against the single env) and
 ``exgen bench planner --worlds 100 --variant default strong_wind`` (planner) and
 ``exgen bench mbrl --episodes 5`` (the model-based agent's decision times).
 """
@@ -18,6 +19,12 @@ from exgen.envs.lunar.speed_benchmark import compare, profile_components
 from exgen.scripts.inputs import InputError
 
 NAME = "bench"
+#: Default steps and repeats per measurement; those of the batched city world (env steps
+#: per measurement, at least), kept to a few seconds.
+STEPS, REPEATS = 20_000, 3
+BATCH_STEPS, BATCH_REPEATS = 4096, 1
+#: Functions listed by ``exgen bench city --batch N --profile``.
+PROFILE_TOP = 15
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "CityDriving-v0 against highway-env (city), the lunar planner "
                              "(planner), the city planner (city-planner) or the decision "
                              "times of the model-based agent (mbrl) (default: env)")
-    parser.add_argument("--steps", type=int, default=20_000,
-                        help="env, city: steps per measurement of our env (default: 20000)")
+    parser.add_argument("--steps", type=int,
+                        help=f"env, city: steps per measurement of our env (default: "
+                             f"{STEPS}); city --batch: env steps per measurement of each, "
+                             f"at least (default: {BATCH_STEPS})")
     parser.add_argument("--peer-steps", type=int, default=300,
                         help="city: steps per measurement of the much slower highway-env "
                              "(default: 300)")
@@ -38,8 +47,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"city: highway-env ids to compare with: "
                              f"{', '.join(city_benchmark.PEER_IDS)} "
                              f"(default: {city_benchmark.PEER_ID})")
-    parser.add_argument("--repeats", type=int, default=3,
-                        help="env, city: measurements per env; the best is kept (default: 3)")
+    parser.add_argument("--repeats", type=int,
+                        help=f"env, city: measurements per env; the best is kept (default: "
+                             f"{REPEATS}; city --batch: {BATCH_REPEATS})")
+    parser.add_argument("--batch", nargs="+", type=int, metavar="N",
+                        help=f"city: the batched world of N cities (gym.make_vec, several N "
+                             f"allowed: --batch 1 64 256) against the single env instead of "
+                             f"highway-env, on one thread, beside the goal of "
+                             f"{city_benchmark.GOAL_STEPS_PER_S:,} env steps/s at "
+                             f"{city_benchmark.GOAL_NUM_ENVS} cities; --profile then profiles "
+                             f"the largest N")
     parser.add_argument("--continuous", action="store_true",
                         help="env: use continuous actions in both envs (city: always "
                              "continuous for ours, the peer's own action space for highway-env)")
@@ -47,7 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="env, city: action sequence seed (default 0); planner: first "
                              "held-out seed (default: drawn from 1,000,000 up)")
     parser.add_argument("--profile", action="store_true",
-                        help="env, city: also print microseconds per step by component")
+                        help="env, city: also print microseconds per step by component "
+                             "(city --batch: by function, cProfile)")
     parser.add_argument("--worlds", type=int, default=100,
                         help="planner, city-planner: random worlds (cities) per variant "
                              "(default: 100)")
@@ -62,12 +80,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.batch is not None and args.target != "city":
+        raise InputError(f"--batch is for `exgen bench city`, not {args.target}")
     if args.target == "mbrl":
         return run_mbrl(args)
     if args.target in ("planner", "city-planner"):
         return run_planner(args)
     if args.target == "city":
         return run_city(args)
+    _resolve_counts(args, STEPS, REPEATS)
     if args.steps < 1 or args.repeats < 1:
         raise InputError(f"--steps and --repeats must be >= 1, got {args.steps} and "
                          f"{args.repeats}")
@@ -94,14 +115,16 @@ def run(args: argparse.Namespace) -> int:
 
 def run_city(args: argparse.Namespace) -> int:
     """``CityDriving-v0`` against highway-env; our number alone when highway-env is missing."""
+    if args.batch is not None:
+        return run_city_batch(args)
+    _resolve_counts(args, STEPS, REPEATS)
     if args.steps < 1 or args.peer_steps < 1 or args.repeats < 1:
         raise InputError(f"--steps, --peer-steps and --repeats must be >= 1, got {args.steps}, "
                          f"{args.peer_steps} and {args.repeats}")
     seed = 0 if args.seed is None else args.seed
-    city = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in city_benchmark.CITY_KWARGS.items())
-    print(f"random actions ({city}), {args.steps} steps (highway-env: {args.peer_steps}), "
-          f"best of {args.repeats}, Python {platform.python_version()} on {platform.machine()}")
+    print(f"random actions ({_city_fields()}), {args.steps} steps (highway-env: "
+          f"{args.peer_steps}), best of {args.repeats}, Python {platform.python_version()} "
+          f"on {platform.machine()}")
     ours, peers = city_benchmark.compare(args.steps, args.peer_steps, args.repeats, seed,
                                          args.peer)
     for result in (ours, *(peers or ())):
@@ -119,6 +142,62 @@ def run_city(args: argparse.Namespace) -> int:
                                                               args.repeats).items():
             print(f"  {name:48s} {micros:6.2f}")
     return 0
+
+
+def run_city_batch(args: argparse.Namespace) -> int:
+    """The batched city world of each ``--batch`` N against the single env, on one
+    thread, beside the goals; with ``--profile`` the largest N's top functions."""
+    _resolve_counts(args, BATCH_STEPS, BATCH_REPEATS)
+    if args.steps < 1 or args.repeats < 1:
+        raise InputError(f"--steps and --repeats must be >= 1, got {args.steps} and "
+                         f"{args.repeats}")
+    largest = city_benchmark.MAX_NUM_ENVS
+    bad = [n for n in args.batch if not 1 <= n <= largest]
+    if bad:
+        raise InputError(f"--batch takes numbers of cities in [1, {largest:,}], got {bad[0]}")
+    seed = 0 if args.seed is None else args.seed
+    with city_benchmark.one_thread() as threads:
+        print(f"batched world (gym.make_vec) against the single env (gym.make): random "
+              f"actions ({_city_fields()}), {args.steps} env steps per measurement or more, "
+              f"autoreset, best of {args.repeats}, {threads}, Python "
+              f"{platform.python_version()} on {platform.machine()}")
+        print(_goals())
+        print(f"{'cities':>6s} {'batched [env steps/s]':>22s} {'single [env steps/s]':>21s} "
+              f"{'ratio':>7s} {'episodes ended':>15s}")
+        for result in city_benchmark.compare_batch(args.batch, args.steps, args.repeats, seed):
+            verdict = city_benchmark.goal_verdict(result)
+            print(f"{result.num_envs:6d} {result.batched.steps_per_second:22,.0f} "
+                  f"{result.single.steps_per_second:21,.0f} {result.speedup:6.2f}x "
+                  f"{result.episode_ends:15d}" + (f"  {verdict}" if verdict else ""))
+        if args.profile:
+            n = max(args.batch)
+            print(f"top functions of the batched world of {n} cities by own time "
+                  f"[us per env step] (cProfile):")
+            print(f"  {'own':>8s} {'cumulative':>10s} {'calls':>9s}  function")
+            for name, calls, own, total in city_benchmark.profile_batch(
+                    n, args.steps, seed, PROFILE_TOP):
+                print(f"  {own:8.2f} {total:10.2f} {calls:9d}  {name}")
+    return 0
+
+
+def _resolve_counts(args: argparse.Namespace, steps: int, repeats: int) -> None:
+    """``--steps`` and ``--repeats``, their defaults filled in."""
+    args.steps = steps if args.steps is None else args.steps
+    args.repeats = repeats if args.repeats is None else args.repeats
+
+
+def _city_fields() -> str:
+    """The measured city's fields, as ``name=value`` pairs."""
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in city_benchmark.CITY_KWARGS.items())
+
+
+def _goals() -> str:
+    """The batched world's goals, in one line."""
+    b = city_benchmark
+    return (f"goal: {b.GOAL_STEPS_PER_S:,} env steps/s at {b.GOAL_NUM_ENVS} cities (stretch "
+            f"{b.STRETCH_STEPS_PER_S:,}); not met below {b.FLOOR_STEPS_PER_S:,} or below "
+            f"{b.FLOOR_SPEEDUP:g}x the single env")
 
 
 def run_mbrl(args: argparse.Namespace) -> int:

@@ -8,19 +8,34 @@ per second, so it gets its own, much smaller, step count (``peer_steps``).
 
 highway-env is an optional dependency (the ``bench`` extra); without it only our
 number is measured. Timing helpers are shared with :mod:`exgen.envs.speed_benchmark`.
+
+The batched world (``exgen bench city --batch N``): ``N`` cities of the same kind in
+``CityDriving-v0``'s native vector env against the single env, on one thread, measured
+back to back (:func:`compare_batch`), beside the goals of the batched world's issue
+(:data:`GOAL_STEPS_PER_S` env steps per second at :data:`GOAL_NUM_ENVS` cities).
 """
 
 from __future__ import annotations
 
+import cProfile
 import functools
 import importlib
+import math
+import os
+import pstats
+import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 import exgen  # noqa: F401  (registers CityDriving-v0)
 from exgen.envs.city.env import ENV_ID, CityDrivingEnv
+from exgen.envs.city.vector_env import MAX_NUM_ENVS
 from exgen.envs.speed_benchmark import Throughput, measure, random_actions, timed
 
 #: highway-env's four-way intersection (discrete meta-actions), the default peer.
@@ -32,6 +47,16 @@ PEER_IDS = ("intersection-v0", "highway-fast-v0")
 CITY_KWARGS = {"grid_columns": 10, "grid_rows": 10, "lidar_rays": 32, "map_seed": 0,
                "traffic_density": 30 / 9.7255, "pedestrian_density": 0.1}
 INSTALL_HINT = "install the bench extra: pip install -e '.[bench]' (highway-env)"
+#: The batched world's goals, at ``GOAL_NUM_ENVS`` cities [env steps/s]: the goal, the
+#: stretch goal, and the floor below which (or below ``FLOOR_SPEEDUP`` times the single
+#: env) the goal is not met.
+GOAL_NUM_ENVS = 256
+GOAL_STEPS_PER_S = 50_000
+STRETCH_STEPS_PER_S = 100_000
+FLOOR_STEPS_PER_S = 25_000
+FLOOR_SPEEDUP = 8.0
+#: Environment variables that limit BLAS to one thread when set before Python starts.
+BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def make_city() -> gym.Env:
@@ -152,6 +177,195 @@ def profile_components(steps: int = 20_000, seed: int = 0, repeats: int = 1) -> 
         "wrappers (OrderEnforcing, checker)": per_step["total"] - per_step["bare"],
         "total (gym.make)": per_step["total"],
     }
+
+
+@dataclass(frozen=True)
+class BatchComparison:
+    """The batched world of ``num_envs`` cities against the single env, back to back.
+
+    ``batched`` counts env steps (decisions of one city) per second, over
+    ``batched.steps`` env steps per measurement; ``episode_ends`` is how many of the
+    batch's episodes ended (and reset) in its last measurement.
+    """
+
+    num_envs: int
+    batched: Throughput
+    single: Throughput
+    episode_ends: int
+
+    @property
+    def speedup(self) -> float:
+        """Batched env steps per second over the single env's."""
+        return self.batched.steps_per_second / self.single.steps_per_second
+
+
+def goal_verdict(comparison: BatchComparison) -> str | None:
+    """How ``comparison`` stands against the issue's goals; None but at ``GOAL_NUM_ENVS``."""
+    if comparison.num_envs != GOAL_NUM_ENVS:
+        return None
+    rate, speedup = comparison.batched.steps_per_second, comparison.speedup
+    if rate < FLOOR_STEPS_PER_S or speedup < FLOOR_SPEEDUP:
+        return (f"goal not met (below {FLOOR_STEPS_PER_S:,} env steps/s or "
+                f"{FLOOR_SPEEDUP:g}x the single env)")
+    if rate >= STRETCH_STEPS_PER_S:
+        return "stretch goal met"
+    if rate >= GOAL_STEPS_PER_S:
+        return "goal met"
+    return f"above the floor, short of the goal ({GOAL_STEPS_PER_S:,})"
+
+
+def make_city_batch(num_envs: int) -> gym.vector.VectorEnv:
+    """``num_envs`` cities like :func:`make_city`'s in the native vector env."""
+    return gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
+                        **CITY_KWARGS)
+
+
+def batch_actions(decisions: int, num_envs: int, seed: int) -> np.ndarray:
+    """Seeded random continuous actions, ``(decisions, num_envs, 2)`` in [-1, 1]."""
+    rng = np.random.default_rng(seed)
+    return rng.uniform(-1.0, 1.0, (decisions, num_envs, 2)).astype(np.float32)
+
+
+def measure_batch(vec: gym.vector.VectorEnv, actions: np.ndarray, repeats: int,
+                  seed: int) -> tuple[float, int]:
+    """Best env steps per second over ``repeats`` runs of ``actions`` on ``vec`` from
+    ``reset(seed=seed)``, ended episodes resetting on their next step (autoreset), and
+    how many episodes ended in the last run."""
+    best, ends = 0.0, 0
+    for _ in range(repeats):
+        vec.reset(seed=seed)
+        ends = 0
+        start = time.perf_counter()
+        for action in actions:
+            _, _, terminations, truncations, _ = vec.step(action)
+            ends += int(np.count_nonzero(terminations | truncations))
+        best = max(best, actions.size // 2 / (time.perf_counter() - start))
+    return best, ends
+
+
+def warm_up(seed: int = 0) -> None:
+    """A few untimed steps of one city in the batched world and of the single env, so
+    that what compiles on first use (numba) is compiled before the timing."""
+    vec, single = make_city_batch(1), make_city()
+    measure_batch(vec, batch_actions(3, 1, seed), 1, seed)
+    measure(single, random_actions(3, True, seed), 1, seed)
+    vec.close()
+    single.close()
+
+
+def batch_decisions(steps: int, num_envs: int) -> int:
+    """Decisions per city that give at least ``steps`` env steps over ``num_envs`` cities."""
+    return math.ceil(steps / num_envs)
+
+
+@contextmanager
+def one_thread() -> Iterator[str]:
+    """numba's parallel code (numba being installed) and BLAS (when threadpoolctl is
+    installed) held to one thread inside; yields what was held, for the report."""
+    numba, threadpoolctl = _optional("numba"), _optional("threadpoolctl")
+    threads = numba.get_num_threads() if numba is not None else None
+    with threadpoolctl.threadpool_limits(1) if threadpoolctl is not None else nullcontext():
+        if numba is not None:
+            numba.set_num_threads(1)
+        try:
+            yield _thread_report(numba is not None, threadpoolctl is not None)
+        finally:
+            if threads is not None:
+                numba.set_num_threads(threads)
+
+
+def _thread_report(numba: bool, threadpoolctl: bool) -> str:
+    """What :func:`one_thread` held to one thread, and how to hold BLAS without
+    threadpoolctl."""
+    held = ["numba 1 thread"] if numba else []
+    if threadpoolctl:
+        return ", ".join([*held, "BLAS 1 thread"])
+    given = [f"{name}={os.environ[name]}" for name in BLAS_THREAD_VARIABLES
+             if name in os.environ]
+    blas = (f"BLAS {' '.join(given)}" if given else
+            "BLAS threads unlimited (set OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1, "
+            "or install threadpoolctl)")
+    return ", ".join([*held, blas])
+
+
+def compare_batch(num_envs: Sequence[int] = (1, 64, GOAL_NUM_ENVS), steps: int = 4096,
+                  repeats: int = 1, seed: int = 0) -> list[BatchComparison]:
+    """The batched world of each of ``num_envs`` cities against the single env, each
+    measured over at least ``steps`` env steps on seeded random actions, the two
+    alternated ``repeats`` times back to back (best of each kept). Call inside
+    :func:`one_thread` to measure one thread."""
+    _check_counts(steps=steps, repeats=repeats)
+    _check_num_envs(num_envs)
+    warm_up(seed)
+    single = make_city()
+    single_actions = random_actions(steps, True, seed)
+    results = []
+    try:
+        for n in num_envs:
+            vec = make_city_batch(n)
+            actions = batch_actions(batch_decisions(steps, n), n, seed)
+            rates, batched, ends = [], 0.0, 0
+            for _ in range(repeats):
+                rates.append(measure(single, single_actions, 1, seed))
+                rate, ends = measure_batch(vec, actions, 1, seed)
+                batched = max(batched, rate)
+            vec.close()
+            results.append(BatchComparison(
+                n, Throughput(f"{ENV_ID} x {n}", actions.size // 2, repeats, batched),
+                Throughput(ENV_ID, steps, repeats, max(rates)), ends))
+    finally:
+        single.close()
+    return results
+
+
+def profile_batch(num_envs: int, steps: int = 4096, seed: int = 0,
+                  top: int = 15) -> list[tuple[str, int, float, float]]:
+    """cProfile of the batched world of ``num_envs`` cities over at least ``steps`` env
+    steps: the ``top`` functions by own time, as (function, calls, own and cumulative
+    microseconds per env step)."""
+    _check_counts(steps=steps, top=top)
+    _check_num_envs([num_envs])
+    warm_up(seed)
+    vec = make_city_batch(num_envs)
+    actions = batch_actions(batch_decisions(steps, num_envs), num_envs, seed)
+    vec.reset(seed=seed)
+    profiler = cProfile.Profile()
+    try:
+        profiler.enable()
+        for action in actions:
+            vec.step(action)
+        profiler.disable()
+    finally:
+        vec.close()
+    env_steps = actions.size // 2
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    rows = [(_function_name(where), calls, 1e6 * own / env_steps, 1e6 * total / env_steps)
+            for where, (_, calls, own, total, _) in stats.items()]
+    return sorted(rows, key=lambda row: -row[2])[:top]
+
+
+def _function_name(where: tuple[str, int, str]) -> str:
+    """``module.py:line(function)``, the file's folders left out."""
+    path, line, name = where
+    return f"{os.path.basename(path)}:{line}({name})" if line else name
+
+
+def _check_num_envs(num_envs: Sequence[int]) -> None:
+    if not num_envs:
+        raise ValueError("give at least one number of cities to batch")
+    for n in num_envs:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) \
+                or not 1 <= n <= MAX_NUM_ENVS:
+            raise ValueError(f"number of cities to batch must be an int in "
+                             f"[1, {MAX_NUM_ENVS}], got {n!r}")
+
+
+def _optional(module: str) -> Any:
+    """The module if installed, else None."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
 
 
 def _check_counts(**counts: int) -> None:

@@ -154,17 +154,28 @@ def _env_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
+    """One seed per city (None: fresh entropy), every one checked before any city
+    resets."""
     if seed is None:
         return [None] * n
-    if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-        return [int(seed) + i for i in range(n)]
-    if isinstance(seed, Sequence) and not isinstance(seed, str):
+    if _is_int(seed):
+        seeds: list[int | None] = [int(seed) + i for i in range(n)]
+    elif isinstance(seed, Sequence | np.ndarray) and not isinstance(seed, str):
         if len(seed) != n:
             raise ValueError(f"seed must be an int, None or a list of {n} seeds (one per "
                              f"city), got a list of {len(seed)}")
-        return list(seed)
-    raise TypeError(f"seed must be an int, None or a list of {n} seeds, "
-                    f"got {type(seed).__name__}")
+        seeds = [None if s is None else int(s) if _is_int(s) else s for s in seed]
+    else:
+        raise TypeError(f"seed must be an int, None or a list of {n} seeds, "
+                        f"got {type(seed).__name__}")
+    for i, s in enumerate(seeds):
+        if s is not None and not (isinstance(s, int) and s >= 0):
+            raise ValueError(f"seed of city {i} must be None or an int >= 0, got {s!r}")
+    return seeds
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def _reset_mask(options: dict[str, Any] | None, n: int) -> np.ndarray:
