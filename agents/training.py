@@ -37,9 +37,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor
 
 from exgen.agents.base import OnlineAgent, can_save, learning_hooks, unsaved_learning
+from exgen.agents.batched_vec_env import BatchedVecEnv, check_batched, make_batched_vec_env
 from exgen.agents.episodes import run_episodes
 from exgen.agents.public_view import PublicVecEnv, as_public
 from exgen.agents.records import EpisodeLog, EpisodeRecord, write_json_atomically
@@ -56,7 +57,7 @@ CRITERION_SUCCESS = 0.9
 #: The file stem of the agent saved when it first met the criterion, in its run folder.
 CRITERION_MODEL = "criterion_model"
 #: ``RunSpec.vec_env`` names and the SB3 class each picks.
-VEC_ENVS = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv}
+VEC_ENVS = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv, "batched": BatchedVecEnv}
 
 
 @dataclass(frozen=True)
@@ -79,9 +80,11 @@ class RunSpec:
     checkpoint_every_steps: int = 50_000
     stop_at_criterion: bool = False
     torch_threads: int = 1
-    #: How the training envs run: ``"dummy"`` (one process, SB3's ``DummyVecEnv``) or
+    #: How the training envs run: ``"dummy"`` (one process, SB3's ``DummyVecEnv``),
     #: ``"subproc"`` (one process per env, ``SubprocVecEnv``, for a machine with cores
-    #: to spare; the same episodes, bit for bit).
+    #: to spare) or ``"batched"`` (``CityDriving-v0`` only: every city in one batched
+    #: world, :class:`~exgen.agents.batched_vec_env.BatchedVecEnv`); the same episodes,
+    #: bit for bit.
     vec_env: str = "dummy"
     #: Start from this saved SB3 model (relearning) instead of a new agent.
     initial_model: str | None = None
@@ -101,6 +104,11 @@ class RunSpec:
         if self.vec_env not in VEC_ENVS:
             raise ValueError(f"vec_env must be one of {', '.join(VEC_ENVS)}, "
                              f"got {self.vec_env!r}")
+        if self.vec_env == "batched":
+            check_batched(self.env_id, self.env_kwargs)
+            if self.agent not in ALGORITHMS:
+                raise ValueError(f"vec_env 'batched' trains SB3 agents "
+                                 f"({', '.join(ALGORITHMS)}), not {self.agent!r}")
         if self.eval_seed is not None and self.eval_seed < HELD_OUT_SEED_MIN:
             raise ValueError(f"eval_seed must be >= {HELD_OUT_SEED_MIN:,} (held out), "
                              f"got {self.eval_seed}")
@@ -213,27 +221,9 @@ class _Run:
         return previous
 
     def _train_sb3(self) -> None:
-        from stable_baselines3.common.env_util import make_vec_env
-
-        from exgen.agents.vec_log import EpisodeLogVecEnv
-
         spec = self.spec
         table = {**load_hyperparameters(spec.agent, spec.env_id), **spec.hyperparameters}
-        n_envs = spec.n_envs or table.get("n_envs", 1)
-        env_id, env_kwargs = env_arguments(spec.env_id, spec.env_kwargs)
-        # Inside SB3's Monitor and the episode log: both see a given-up episode.
-        wrap = env_wrapper(table, spec.env_id)
-        # A function of this module, not the id: a subprocess env imports the module,
-        # and with it the package that registers the ids.
-        make = functools.partial(_wrapped_env, env_id, wrap, in_subprocess=spec.vec_env != "dummy")
-        vec = make_vec_env(make, n_envs=n_envs, seed=self._env_seed(), env_kwargs=env_kwargs,
-                           vec_env_cls=VEC_ENVS[spec.vec_env])
-        vec = EpisodeLogVecEnv(vec, self.log, spec.agent, spec.seed)
-        # Outside the log, the learner's only; inside the view, as they read private info.
-        vec = shape_rewards(vec, table, spec.env_id, normalize=False)
-        vec = PublicVecEnv(vec)  # all the agent sees; the log and shaping sit inside it
-        # Rewards only, outside the view, where SB3's off-policy learners look for it.
-        vec = normalize_rewards(vec, table)
+        vec = training_vec_env(spec, table, self.log, self._env_seed())
         checkpoint = self._latest_checkpoint()
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=vec)
@@ -537,6 +527,41 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def training_vec_env(spec: RunSpec, table: dict[str, Any], log: EpisodeLog,
+                     seed: int) -> VecEnv:
+    """The ``VecEnv`` an SB3 agent of run ``spec`` learns on, as ``spec.vec_env`` builds
+    it with the hyperparameter ``table``: the envs (or the batched world), give-up and
+    episode statistics, the episode log (to ``log``), the learner's reward shaping, and
+    the agent's public view around them; ``seed`` seeds env ``i`` with ``seed + i``."""
+    from stable_baselines3.common.env_util import make_vec_env
+
+    from exgen.agents.vec_log import EpisodeLogVecEnv
+
+    n_envs = spec.n_envs or table.get("n_envs", 1)
+    if spec.vec_env == "batched":
+        # Give-up inside the batch, statistics (SB3's VecMonitor) outside the log: the
+        # log reads the batch's reset infos, which a wrapper between them would hide.
+        vec = make_batched_vec_env(spec.env_id, n_envs, seed=seed, env_kwargs=spec.env_kwargs,
+                                   table=table)
+        vec = VecMonitor(EpisodeLogVecEnv(vec, log, spec.agent, spec.seed))
+    else:
+        env_id, env_kwargs = env_arguments(spec.env_id, spec.env_kwargs)
+        # Inside SB3's Monitor and the episode log: both see a given-up episode.
+        wrap = env_wrapper(table, spec.env_id)
+        # A function of this module, not the id: a subprocess env imports the module,
+        # and with it the package that registers the ids.
+        make = functools.partial(_wrapped_env, env_id, wrap,
+                                 in_subprocess=spec.vec_env != "dummy")
+        vec = make_vec_env(make, n_envs=n_envs, seed=seed, env_kwargs=env_kwargs,
+                           vec_env_cls=VEC_ENVS[spec.vec_env])
+        vec = EpisodeLogVecEnv(vec, log, spec.agent, spec.seed)
+    # Outside the log, the learner's only; inside the view, as they read private info.
+    vec = shape_rewards(vec, table, spec.env_id, normalize=False)
+    vec = PublicVecEnv(vec)  # all the agent sees; the log and shaping sit inside it
+    # Rewards only, outside the view, where SB3's off-policy learners look for it.
+    return normalize_rewards(vec, table)
 
 
 def _save_atomically(agent: Any, folder: Path, stem: str, with_replay: bool = False) -> Path:

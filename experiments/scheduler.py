@@ -400,7 +400,8 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
-                  stop_at_criterion=relearn_in is not None or spec.stop_at_criterion)
+                  stop_at_criterion=relearn_in is not None or spec.stop_at_criterion,
+                  vec_env=agent.vec_env)
     summary = train(run, resume=(folder / "run.json").exists())
     # Stored under the experiment's name for the agent (the log has the registry name).
     records = [dataclasses.replace(EpisodeRecord.from_row(row), agent=agent.name)

@@ -19,8 +19,7 @@ from exgen.agents.seeds import TRAINING_SEEDS
 SPEC_FOLDER = Path(__file__).parent / "specs"
 _TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets", "gallery_test"}
 _AGENT_KEYS = {"name", "agent", "train", "observe_context", "interface", "hyperparameters",
-               "budget_steps",
-               "budget_episodes"}
+               "budget_steps", "budget_episodes", "vec_env"}
 _TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
                 "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note",
@@ -45,6 +44,10 @@ class AgentSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     budget_steps: int | None = None
     budget_episodes: int | None = None
+    #: How an SB3 agent's training envs run (``RunSpec.vec_env``: ``"dummy"``,
+    #: ``"subproc"``, or ``"batched"`` for one context of ``CityDriving-v0``); not part of
+    #: the experiment, as every choice plays the same episodes, so not in ``to_dict``.
+    vec_env: str = "dummy"
 
 
 @dataclass(frozen=True)
@@ -102,9 +105,13 @@ class ExperimentSpec:
         return self.test_instances.get(test.name, self.instances)
 
     def to_dict(self) -> dict[str, Any]:
+        """The experiment as plain data (what a store keeps): how its envs run left out."""
         from dataclasses import asdict
 
-        return asdict(self)
+        data = asdict(self)
+        for agent in data["agents"]:
+            del agent["vec_env"]
+        return data
 
 
 def load_spec(name_or_path: str | Path, preset: str = "quick") -> ExperimentSpec:
@@ -207,6 +214,7 @@ def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, An
         unsaved = unsaved_learning_of(agent.agent)  # transfer jobs load what it learned
         if unsaved is not None:
             raise SpecError(f"{where}.agent: {unsaved}")
+        _check_vec_env(agent, spec.env, where)
         if agent.agent not in ALGORITHMS:
             continue
         try:
@@ -214,6 +222,26 @@ def _check_agents(spec: ExperimentSpec, source: str, action_spaces: dict[str, An
                                   action_spaces[agent.name])
         except ValueError as error:
             raise SpecError(f"{where}.hyperparameters: {error}") from None
+
+
+def _check_vec_env(agent: AgentSpec, env: str, where: str) -> None:
+    """Raise :class:`SpecError` unless ``agent`` can train with its ``vec_env``."""
+    from exgen.agents.batched_vec_env import check_batched
+    from exgen.agents.sb3 import ALGORITHMS
+    from exgen.agents.training import VEC_ENVS
+
+    if not isinstance(agent.vec_env, str) or agent.vec_env not in VEC_ENVS:
+        raise SpecError(f"{where}.vec_env must be one of {', '.join(VEC_ENVS)}, got "
+                        f"{agent.vec_env!r}")
+    if agent.vec_env != "batched":
+        return
+    if agent.agent not in ALGORITHMS:
+        raise SpecError(f"{where}.vec_env: 'batched' trains SB3 agents "
+                        f"({', '.join(ALGORITHMS)}), not {agent.agent!r}")
+    try:
+        check_batched(env, {"contexts": agent.train} if len(agent.train) > 1 else {})
+    except ValueError as error:
+        raise SpecError(f"{where}.vec_env: {error}") from None
 
 
 def _chosen(items: list[Any], names: list[str] | None, where: str, kind: str) -> list[Any]:
@@ -286,7 +314,8 @@ def _agent(data: Any, where: str, env: str) -> AgentSpec:
         interface=_interface(data.get("interface", {}), where, env),
         hyperparameters=dict(data.get("hyperparameters", {})),
         budget_steps=_positive(data, "budget_steps", where, None),
-        budget_episodes=_positive(data, "budget_episodes", where, None))
+        budget_episodes=_positive(data, "budget_episodes", where, None),
+        vec_env=data.get("vec_env", "dummy"))
 
 
 def _interface(data: Any, where: str, env: str) -> dict[str, Any]:

@@ -29,12 +29,14 @@ PROFILE_TOP = 15
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", nargs="?",
-                        choices=("env", "city", "planner", "city-planner", "mbrl"),
+                        choices=("env", "city", "planner", "city-planner", "mbrl", "train"),
                         default="env",
                         help="what to measure: LunarLanding-v0 against LunarLander-v3 (env), "
                              "CityDriving-v0 against highway-env (city), the lunar planner "
-                             "(planner), the city planner (city-planner) or the decision "
-                             "times of the model-based agent (mbrl) (default: env)")
+                             "(planner), the city planner (city-planner), the decision "
+                             "times of the model-based agent (mbrl) or SB3 PPO's training "
+                             "speed on CityDriving-v0, today's table against the batched "
+                             "world's (train) (default: env)")
     parser.add_argument("--steps", type=int,
                         help=f"env, city: steps per measurement of our env (default: "
                              f"{STEPS}); city --batch: env steps per measurement of each, "
@@ -75,6 +77,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="planner: default, strong_wind, observation_noise, continuous; "
                              "city-planner: default, ice, left_hand, double_traffic, maps, "
                              "compact, van, truck, short_amber")
+    parser.add_argument("--seconds", type=float, default=15.0,
+                        help="train: timed training per setup, after a warm-up rollout "
+                             "(default: 15)")
+    parser.add_argument("--setups", nargs="+", default=["today", "batched"],
+                        metavar="SETUP",
+                        help="train: setups to measure, ratios to the first: today, batched, "
+                             "batched-2threads, batched-today (default: today batched)")
     parser.add_argument("--episodes", type=int, default=5,
                         help="mbrl: timed episodes, after as many learning ones (default: 5)")
 
@@ -84,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--batch is for `exgen bench city`, not {args.target}")
     if args.target == "mbrl":
         return run_mbrl(args)
+    if args.target == "train":
+        return run_train(args)
     if args.target in ("planner", "city-planner"):
         return run_planner(args)
     if args.target == "city":
@@ -198,6 +209,20 @@ def _goals() -> str:
     return (f"goal: {b.GOAL_STEPS_PER_S:,} env steps/s at {b.GOAL_NUM_ENVS} cities (stretch "
             f"{b.STRETCH_STEPS_PER_S:,}); not met below {b.FLOOR_STEPS_PER_S:,} or below "
             f"{b.FLOOR_SPEEDUP:g}x the single env")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """SB3 PPO env steps per second on the city, each setup after the first as a ratio."""
+    from exgen.agents.training_benchmark import SETUPS, format_report, measure_training
+
+    if not args.seconds > 0:
+        raise InputError(f"--seconds must be > 0, got {args.seconds}")
+    unknown = [name for name in args.setups if name not in SETUPS]
+    if unknown:
+        raise InputError(f"unknown --setups {unknown[0]!r}; valid: {', '.join(SETUPS)}")
+    seed = 0 if args.seed is None else args.seed
+    print(format_report(measure_training(args.seconds, args.setups, seed)))
+    return 0
 
 
 def run_mbrl(args: argparse.Namespace) -> int:

@@ -52,8 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch CPU threads (default: 1, fastest for small MLPs)")
     parser.add_argument("--vec-env", choices=sorted(VEC_ENVS), default="dummy",
-                        help="run the envs in this process (dummy, the default) or one "
-                             "process each (subproc, for a machine with spare cores)")
+                        help="run the envs in this process (dummy, the default), one "
+                             "process each (subproc, for a machine with spare cores) or, "
+                             "for CityDriving-v0 and SB3 agents, as one batched world "
+                             "(batched)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
-#: The gravity the tests hide (``--context gravity=3.3``).
+#: The gravity the tests hide (``--context gravity=3.3``), and the city's amber phase
+#: [s] (``amber_s=3.3``), which no public part of the city shows.
 SECRET = 3.3
 #: Types whose instances would reveal the world's parameters.
 _REVEALING = ("LanderConfig", "LunarLandingEnv", "CityConfig", "CityDrivingEnv", "TimeLimit",
-              "OrderEnforcing", "PassiveEnvChecker", "Monitor", "DummyVecEnv")
+              "OrderEnforcing", "PassiveEnvChecker", "Monitor", "DummyVecEnv",
+              "CityDrivingVectorEnv", "BatchedVecEnv")
 
 
 def peek(env: Any) -> list[str]:

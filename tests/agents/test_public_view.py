@@ -13,8 +13,9 @@ import pytest
 from stable_baselines3.common.env_util import make_vec_env
 
 from exgen.agents import training
+from exgen.agents.batched_vec_env import make_batched_vec_env
 from exgen.agents.episodes import run_episodes
-from exgen.agents.public_view import ALLOWED_INFO, PublicVecEnv, PublicView
+from exgen.agents.public_view import ALLOWED_INFO, VEC_INFO, PublicVecEnv, PublicView
 from exgen.agents.records import RECORDED_INFO, EpisodeLog
 from exgen.agents.vec_log import EpisodeLogVecEnv
 from exgen.envs.city import public as city_public
@@ -114,6 +115,59 @@ def test_an_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path, monke
                                     seed=0, env_kwargs={"gravity": SECRET},
                                     total_timesteps=200, eval_episodes=1,
                                     hyperparameters={"learning_starts": 50}))
+    assert seen == [[]]
+
+
+#: A small city whose amber phase is the secret.
+SECRET_CITY = {"amber_s": SECRET, "grid_columns": 4, "grid_rows": 4, "map_seed": 3,
+               "continuous": False}
+
+
+def test_the_peeker_finds_the_context_in_a_bare_batch_of_cities():
+    batch = make_batched_vec_env("CityDriving-v0", 2, seed=0, env_kwargs=SECRET_CITY)
+    batch.reset()
+    assert peek(batch)
+    assert any(f"the gravity {SECRET}" in found for found in peek(batch))
+
+
+def test_the_batched_training_vec_env_reveals_nothing(tmp_path):
+    spec = training.RunSpec(agent="ppo", env_id="CityDriving-v0", out=tmp_path, seed=0,
+                            env_kwargs=SECRET_CITY, n_envs=3, vec_env="batched")
+    table = {**training.load_hyperparameters("ppo", "CityDriving-v0"),
+             "give_up_after_steps": 5}
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    vec = training.training_vec_env(spec, table, log, seed=0)
+    assert isinstance(vec, PublicVecEnv)
+    vec.reset()
+    for _ in range(40):
+        *_, infos = vec.step(np.zeros(3, np.int64))
+        assert all(set(info) <= set(VEC_INFO) for info in infos)
+        assert peek(vec) == []
+    assert log.episodes > 0 and log.outcomes  # the log read the private info, inside
+    assert vec.get_attr("spec")[0].kwargs == {}
+    for reach in (lambda: vec.get_attr("context"), lambda: vec.get_attr("config"),
+                  lambda: vec.get_attr("envs"), lambda: vec.env_method("published_map"),
+                  lambda: vec.set_attr("amber_s", 1.0), lambda: vec.venv):
+        with pytest.raises(AttributeError):
+            reach()
+    vec.close()
+    log.close()
+
+
+def test_a_batched_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path,
+                                                                         monkeypatch):
+    seen = []
+    make = training.make_agent
+
+    def spying(name, env, **kwargs):
+        seen.append(peek(env))
+        return make(name, env, **kwargs)
+
+    monkeypatch.setattr(training, "make_agent", spying)
+    training.train(training.RunSpec(
+        agent="ppo", env_id="CityDriving-v0", out=tmp_path / "r", seed=0,
+        env_kwargs=SECRET_CITY, total_timesteps=128, eval_episodes=1, n_envs=2,
+        vec_env="batched", hyperparameters={"n_steps": 64, "batch_size": 64}))
     assert seen == [[]]
 
 

@@ -70,6 +70,8 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("presets.quick.train_instances", 0, "train_instances must be a positive int, got 0"),
     ("presets.quick.train_instances", 2.5, "train_instances must be a positive int, got 2.5"),
     ("presets.quick.train_instances", True, "train_instances must be a positive int"),
+    ("agents.0.vec_env", "threads", r"vec_env must be one of dummy, subproc, batched"),
+    ("agents.0.vec_env", "batched", r"vec_env: 'batched' trains SB3 agents"),
 ])
 def test_bad_specs_name_the_field(path, value, match):
     with pytest.raises(SpecError, match=match):
@@ -136,3 +138,19 @@ def test_built_in_specs_follow_protocol_v2(name):
     assert quick.stop_at_criterion and quick.train_instances == 20  # make demo stays short
     assert not full.stop_at_criterion and full.train_instances >= 100
     assert any(a.agent in ALGORITHMS for a in full.agents) and len(full.seeds) >= 5
+
+
+def test_an_agent_may_train_on_the_batched_city_which_the_experiment_does_not_record():
+    data = changed("agents.0.agent", "ppo")
+    data["agents"][0]["vec_env"] = "batched"
+    with pytest.raises(SpecError, match="vec_env: vec_env 'batched' runs CityDriving-v0 "
+                                        "only, not LunarLanding-v0"):
+        parse_spec(data, "quick")
+    data.update(env="CityDriving-v0", tests=[{"name": "ice", "context": {"preset": "ice"}}])
+    data["agents"][0]["train"] = [{"map_seed": 3}]
+    spec = parse_spec(data, "quick")
+    assert spec.agents[0].vec_env == "batched"
+    assert "vec_env" not in spec.to_dict()["agents"][0]  # the same episodes either way
+    data["agents"][0]["train"] = [{"map_seed": 3}, {"map_seed": 4}]
+    with pytest.raises(SpecError, match="cannot train on a mixture of contexts"):
+        parse_spec(data, "quick")

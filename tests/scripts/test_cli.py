@@ -57,6 +57,8 @@ def test_bench_prints_the_ratio_against_lunar_lander_v3(capsys):
     ["report", "gravity-shift", "--out", "/nonexistent-folder"],
     ["bench", "planner", "--seed", "5"],
     ["bench", "planner", "--worlds", "0"],
+    ["bench", "train", "--seconds", "0"],
+    ["bench", "train", "--setups", "today", "huge"],
     ["heuristic", "--controller", "ppo"],
     ["heuristic", "--preset", "vulcan", "--seeds", "1"],
     ["launch"],
