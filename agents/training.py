@@ -60,6 +60,19 @@ CRITERION_MODEL = "criterion_model"
 VEC_ENVS = {"dummy": DummyVecEnv, "subproc": SubprocVecEnv, "batched": BatchedVecEnv}
 
 
+def default_vec_env(agent: str, env_id: str, env_kwargs: dict[str, Any]) -> str:
+    """How an agent's training envs run unless told: ``"batched"`` for an SB3 agent on
+    one context of an env with a batched world (faster, the same episodes), else
+    ``"dummy"``."""
+    if agent not in ALGORITHMS:
+        return "dummy"
+    try:
+        check_batched(env_id, env_kwargs)
+    except ValueError:
+        return "dummy"
+    return "batched"
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything that defines a training run."""

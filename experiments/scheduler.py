@@ -383,7 +383,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     """Learn from scratch in the training context, to the budget (until the criterion
     where the preset sets ``stop_at_criterion``), or relearn from the fully trained model
     in a test context (its first instance), until the criterion or the budget."""
-    from exgen.agents.training import RunSpec, train
+    from exgen.agents.training import RunSpec, default_vec_env, train
 
     steps, episodes = spec.budget_of(agent)
     folder = run_folder(out, agent.name, job.seed)
@@ -401,7 +401,8 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
                   eval_every_steps=spec.eval_every_steps if episodes is None else 1,
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
                   stop_at_criterion=relearn_in is not None or spec.stop_at_criterion,
-                  vec_env=agent.vec_env)
+                  vec_env=agent.vec_env or default_vec_env(agent.agent, spec.env,
+                                                           env_kwargs))
     summary = train(run, resume=(folder / "run.json").exists())
     # Stored under the experiment's name for the agent (the log has the registry name).
     records = [dataclasses.replace(EpisodeRecord.from_row(row), agent=agent.name)

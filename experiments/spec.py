@@ -45,9 +45,10 @@ class AgentSpec:
     budget_steps: int | None = None
     budget_episodes: int | None = None
     #: How an SB3 agent's training envs run (``RunSpec.vec_env``: ``"dummy"``,
-    #: ``"subproc"``, or ``"batched"`` for one context of ``CityDriving-v0``); not part of
-    #: the experiment, as every choice plays the same episodes, so not in ``to_dict``.
-    vec_env: str = "dummy"
+    #: ``"subproc"``, or ``"batched"`` for one context of ``CityDriving-v0``; None: as
+    #: ``agents.training.default_vec_env`` picks); not part of the experiment, as every
+    #: choice plays the same episodes, so not in ``to_dict``.
+    vec_env: str | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ def _check_vec_env(agent: AgentSpec, env: str, where: str) -> None:
     from exgen.agents.sb3 import ALGORITHMS
     from exgen.agents.training import VEC_ENVS
 
+    if agent.vec_env is None:
+        return
     if not isinstance(agent.vec_env, str) or agent.vec_env not in VEC_ENVS:
         raise SpecError(f"{where}.vec_env must be one of {', '.join(VEC_ENVS)}, got "
                         f"{agent.vec_env!r}")
@@ -315,7 +318,7 @@ def _agent(data: Any, where: str, env: str) -> AgentSpec:
         hyperparameters=dict(data.get("hyperparameters", {})),
         budget_steps=_positive(data, "budget_steps", where, None),
         budget_episodes=_positive(data, "budget_episodes", where, None),
-        vec_env=data.get("vec_env", "dummy"))
+        vec_env=data.get("vec_env"))
 
 
 def _interface(data: Any, where: str, env: str) -> dict[str, Any]:

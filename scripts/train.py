@@ -13,7 +13,7 @@ from pathlib import Path
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.registry import unsaved_learning_of
 from exgen.agents.sb3 import ALGORITHMS, check_hyperparameters
-from exgen.agents.training import VEC_ENVS, RunSpec, train
+from exgen.agents.training import VEC_ENVS, RunSpec, default_vec_env, train
 from exgen.envs.mixture import replace_context
 from exgen.scripts.inputs import (
     InputError,
@@ -51,11 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="stop once an evaluation reaches 90%% success")
     parser.add_argument("--torch-threads", type=int, default=1,
                         help="torch CPU threads (default: 1, fastest for small MLPs)")
-    parser.add_argument("--vec-env", choices=sorted(VEC_ENVS), default="dummy",
-                        help="run the envs in this process (dummy, the default), one "
-                             "process each (subproc, for a machine with spare cores) or, "
-                             "for CityDriving-v0 and SB3 agents, as one batched world "
-                             "(batched)")
+    parser.add_argument("--vec-env", choices=sorted(VEC_ENVS),
+                        help="run the envs in this process (dummy), one process each "
+                             "(subproc, for a machine with spare cores) or, for "
+                             "CityDriving-v0 and SB3 agents, as one batched world (batched); "
+                             "default: batched where it can, else dummy")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             eval_every_steps=args.eval_every, eval_episodes=args.eval_episodes,
             checkpoint_every_steps=args.checkpoint_every,
             stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads,
-            vec_env=args.vec_env)
+            vec_env=args.vec_env or default_vec_env(args.agent, args.env, kwargs))
         spec.validate()
         if not args.resume and (out / "run.json").exists():
             raise InputError(f"{out} already holds a run; pass --resume to continue it or "

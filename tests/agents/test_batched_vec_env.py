@@ -216,3 +216,12 @@ def test_the_training_benchmark_measures_both_setups():
     assert [r.setup for r in results] == ["batched-today", "today"]
     assert all(r.steps > 0 and r.seconds > 0 and r.rollouts >= 1 for r in results)
     assert "today / batched-today" in format_report(results)
+
+
+def test_sb3_agents_on_one_city_context_train_batched_unless_told():
+    from exgen.agents.training import default_vec_env
+
+    assert default_vec_env("ppo", "CityDriving-v0", {"preset": "rush_hour"}) == "batched"
+    assert default_vec_env("ppo", "CityDriving-v0", {"contexts": [{}, {}]}) == "dummy"
+    assert default_vec_env("ppo", "LunarLanding-v0", {}) == "dummy"
+    assert default_vec_env("planner", "CityDriving-v0", {}) == "dummy"
