@@ -20,7 +20,10 @@ along the lane centres of the driving side, curving through intersections. Each 
 - *ambers*: it times every amber it sees from its start to red, and until it has timed
   one counts on the shortest amber the rules allow (``public.MIN_AMBER_S``) or the
   longest it has seen so far; it keeps its speed so that, when a light turns amber,
-  it can either stop with the braking it measured or cross the line within that time;
+  it can either stop with the braking it measured or cross the line within that time
+  (slower where a turn at the line will slow it). The rule is about its centre: once
+  that is past the stop line it clears the intersection whatever the light shows, and
+  a lit destination's light counts like any other;
 - *its length*: unknown, so it keeps the longest car's half length
   (``public.MAX_CAR_LENGTH_M``) between its centre and any stop line or obstacle, and
   on a turn toward the kerb where roadworks close an oncoming lane of the street it
@@ -244,7 +247,7 @@ class CityPlanner(OnlineAgent):
         slowest curve or the nearest stop ahead [m/s²]."""
         road, path = self.road, self.path
         decel = self._plan_deceleration()
-        lateral = min(CORNERING_SHARE * self.grip.friction * G_MPS2, 2.5)
+        lateral = self._lateral_acceleration()
         target = min(CRUISE_SHARE * road.speed_limit, math.sqrt(2 * decel * SIGHT_M))
         # Curves ahead (and the one it may be in), within the distance it takes to slow.
         speed = car["speed"]
@@ -257,26 +260,17 @@ class CityPlanner(OnlineAgent):
             target = min(target, float(np.sqrt(allowed**2 + 2 * decel * distance).min()))
             needed = float(((speed**2 - allowed**2) / (2 * np.maximum(distance, 0.5))).max())
         for entry, node, turn in self.path.junctions:
-            if entry <= s or turn == "arrive":
+            # A lit destination too: it arrives once its centre is in the intersection.
+            if entry <= s or (turn == "arrive" and node not in road.lit):
                 continue
             to_line = max(entry - public.CROSSWALK_M - HALF_LENGTH_M - s, 0.0)
             if node in road.lit:
-                # No dilemma when the light turns amber: always either able to stop braking
-                # hard, or slow and near enough for its centre to cross the line within
-                # the amber (at speed v, the stretch it cannot stop in takes v / 2a).
-                # Once going on amber, it keeps going.
-                hard = self._hard_deceleration()
-                if car["light"] != "amber" or self._light_room(car, decel) < math.inf:
-                    stoppable = max(to_line - STOP_MARGIN_M - 1.0, 0.0)  # as _light_room
-                    amber = AMBER_SHARE * self.ambers.duration - AMBER_LAG_S
-                    # Above the floor it plans with its gentler braking: a margin for lag.
-                    target = min(target, max(2 * hard * amber,
-                                             math.sqrt(2 * decel * stoppable)))
+                target = min(target, self._light_speed(car, s, entry, decel))
             else:
                 # Crosswalks without lights: pedestrians may be there, seen late.
                 target = min(target, math.sqrt(ZEBRA_MPS**2 + 2 * decel * to_line))
             break
-        room = min(self._obstacle_room(car, s), self._light_room(car, decel),
+        room = min(self._obstacle_room(car, s), self._light_room(car, s),
                    self._junction_room(car, s))
         if room < math.inf:
             target = min(target, math.sqrt(2 * decel * max(room, 0.0)))
@@ -285,20 +279,59 @@ class CityPlanner(OnlineAgent):
                 target = 0.0
         return target, needed
 
-    def _light_room(self, car: dict[str, Any], decel: float) -> float:
-        """Room to a red light's stop line, or an amber one it can stop for [m]."""
-        if car["light"] not in ("red", "amber"):
+    def _light_speed(self, car: dict[str, Any], s: float, entry: float,
+                     decel: float) -> float:
+        """The fastest it may go toward the lit intersection whose edge lies at path
+        distance ``entry`` [m/s]: no dilemma if the light turns amber.
+
+        Whenever the amber may begin, it is either able to stop braking hard, or slow
+        and near enough for its centre to cross the line within the amber (at speed v,
+        the stretch it cannot stop in takes v / 2a). Once its centre is past the line,
+        or going on amber, it keeps going.
+        """
+        to_centre_line = entry - public.CROSSWALK_M - s
+        if to_centre_line <= 0.0 or (car["light"] == "amber"
+                                     and self._light_room(car, s) == math.inf):
             return math.inf
+        hard = self._hard_deceleration()
+        to_line = max(to_centre_line - HALF_LENGTH_M, 0.0)
+        stoppable = max(to_line - STOP_MARGIN_M - 1.0, 0.0)  # as _light_room
+        amber = AMBER_SHARE * self.ambers.duration - AMBER_LAG_S
+        # Above the floor it plans with its gentler braking: a margin for lag.
+        return max(2 * hard * amber, math.sqrt(2 * decel * stoppable))
+
+    def _lateral_acceleration(self) -> float:
+        """The sideways acceleration it takes curves with [m/s²]."""
+        return min(CORNERING_SHARE * self.grip.friction * G_MPS2, 2.5)
+
+    def _time_to_line(self, car: dict[str, Any], s: float, to_line: float) -> float:
+        """The longest its centre takes to cross a line ``to_line`` [m] ahead [s]: at its
+        speed, or slower where the path's curves at or past the line will slow it."""
+        path = self.path
+        near = (path.s > s - 3.0) & (path.s < s + to_line + 60.0)
+        speed = car["speed"]
+        if near.any():
+            allowed = np.sqrt(self._lateral_acceleration()
+                              / np.maximum(path.curvature[near], 1e-3))
+            past = np.maximum(path.s[near] - (s + to_line), 0.0)
+            speed = min(speed, float(np.sqrt(
+                allowed**2 + 2 * self._plan_deceleration() * past).min()))
+        return to_line / speed if speed > 0.1 else math.inf
+
+    def _light_room(self, car: dict[str, Any], s: float) -> float:
+        """Room to a red light's stop line, or an amber one it stops for [m]."""
+        if car["light"] not in ("red", "amber") or car["light_distance"] <= 0.0:
+            return math.inf  # its centre is past the line: it clears the intersection
         room = car["light_distance"] - HALF_LENGTH_M - STOP_MARGIN_M
-        hardest = self._hard_deceleration()
-        stopping = car["speed"] ** 2 / (2 * hardest)
+        stopping = car["speed"] ** 2 / (2 * self._hard_deceleration())
         if stopping <= room + 1.0:
             return room
         # Too late to keep the bumper off the crosswalk: go on if the centre crosses the
         # line while the amber surely lasts, else stop late (the rule is about the centre).
         centre_room = car["light_distance"] - CENTRE_MARGIN_M
-        if car["light"] == "amber" and car["speed"] > 2.0 and (
-                stopping > centre_room or car["light_distance"] / car["speed"]
+        if car["light"] == "amber" and (
+                (car["speed"] > 2.0 and stopping > centre_room)
+                or self._time_to_line(car, s, car["light_distance"])
                 < self.ambers.remaining - AMBER_LAG_S):
             return math.inf
         return centre_room if stopping <= centre_room else room

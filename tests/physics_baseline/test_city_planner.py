@@ -1,5 +1,7 @@
 """The city planner drives unseen cities on the first trial, by the rules, unpeeking."""
 
+import math
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -187,6 +189,93 @@ def test_drives_short_ambers_without_running_a_red_light():
             done = terminated or truncated
         infractions = env.unwrapped.world.counts
         assert env.unwrapped.world.arrived and infractions["red_light"] == 0, infractions
+
+
+def planner_on_ice(nodes: list[int], destination: int, turn_radius: float | None = None):
+    """A planner that measured ice (friction 0.15, hard braking 1.25 m/s²) and timed no
+    amber yet, on TOWN's path through ``nodes``."""
+    planner = make_agent("planner", gym.make("CityDriving-v0"))
+    planner.grip.saturated = 0.15
+    planner.road = RoadMap(published(TOWN, destination=destination))
+    planner.path = Path.along(planner.road, nodes, turn_radius)
+    return planner
+
+
+def car_on(planner, s: float, speed: float, light: str | None, light_distance: float):
+    """The planner's reading of a car at path distance ``s`` [m], heading along the path."""
+    x, y = planner.path.point_at(s)
+    ahead = planner.path.point_at(s + 1.0)
+    return {"speed": speed, "steering": 0.0, "x": x, "y": y,
+            "heading": float(np.arctan2(ahead[1] - y, ahead[0] - x)),
+            "lidar": np.full(planner.rays, planner.lidar_range), "light": light,
+            "light_distance": light_distance}
+
+
+# East along TOWN's bottom row through the lit node 1: its edge is 73 m along the path
+# (node 1 at x = 80, the road 3.5 m wide each side, the path from x = 3.5), the stop
+# line (before the 3 m crosswalk) at 70 m.
+LINE_M = 70.0
+
+
+def test_clears_the_intersection_once_its_centre_is_past_the_stop_line():
+    planner = planner_on_ice([0, 1, 2], destination=2)
+    entry = planner.path.junctions[0][0]
+    assert entry == pytest.approx(LINE_M + 3.0)
+    for light in ("amber", "red"):  # the red-light rule is about crossing the line
+        past = car_on(planner, LINE_M + 0.5, 1.5, light, 0.0)
+        assert planner._light_room(past, LINE_M + 0.5) == math.inf
+    # Nor does the light hold its speed down there, while just before the line it
+    # crawls at the speed with no dilemma on a 1 s amber: 2 x 1.25 x (0.9 - 0.3) m/s.
+    decel = planner._plan_deceleration()
+    past = car_on(planner, LINE_M + 0.5, 1.5, "green", 0.0)
+    assert planner._light_speed(past, LINE_M + 0.5, entry, decel) == math.inf
+    before = car_on(planner, LINE_M - 5.0, 1.5, "green", 5.0)
+    assert planner._light_speed(before, LINE_M - 5.0, entry, decel) == pytest.approx(1.5, rel=0.01)
+
+
+def test_goes_on_an_amber_it_surely_crosses_and_stops_for_one_it_may_not():
+    planner = planner_on_ice([0, 1, 2], destination=2)
+    # Crawling at 1.5 m/s: 0.5 m from the line it crosses within 1 s less the lag.
+    near = car_on(planner, LINE_M - 0.5, 1.5, "amber", 0.5)
+    assert planner._light_room(near, LINE_M - 0.5) == math.inf
+    # 3 m away it would not: it stops, its centre short of the line.
+    far = car_on(planner, LINE_M - 3.0, 1.5, "amber", 3.0)
+    room = planner._light_room(far, LINE_M - 3.0)
+    assert 0.0 < room < 3.0
+
+
+def test_counts_on_the_slower_speed_of_a_turn_at_the_line():
+    planner = planner_on_ice([1, 0, 3], destination=3, turn_radius=6.0)
+    entry, node, turn = planner.path.junctions[0]
+    assert (node, turn) == (0, "right")
+    s, to_line = entry - 13.0, 10.0
+    car = car_on(planner, s, 7.0, "green", to_line)
+    assert planner._time_to_line(car, s, to_line) > 2 * to_line / 7.0
+    straight = planner_on_ice([0, 1, 2], destination=2)
+    car = car_on(straight, LINE_M - to_line, 7.0, "green", to_line)
+    assert straight._time_to_line(car, LINE_M - to_line, to_line) == pytest.approx(to_line / 7)
+
+
+def test_slows_for_the_light_of_a_lit_destination():
+    planner = planner_on_ice([0, 1], destination=1)
+    assert planner.path.junctions[-1][1:] == (1, "arrive") and 1 in planner.road.lit
+    car = car_on(planner, LINE_M - 20.0, 7.0, "green", 20.0)
+    target, _ = planner._target_speed(car, LINE_M - 20.0)
+    # Able to stop gently before the line, bumper of the longest car included.
+    decel = planner._plan_deceleration()
+    assert target == pytest.approx(math.sqrt(2 * decel * (20.0 - 4.0 - 1.7)), rel=0.01)
+
+
+@pytest.mark.parametrize("seed", [232, 246])
+def test_drives_ice_with_short_ambers_without_running_a_red_light(seed):
+    # Before it counted on its centre, it crept over the line at 232 and ran the
+    # destination's red at 246.
+    env = gym.make("CityDriving-v0", map_seed=seed, friction=0.15, amber_s=1.0, all_red_s=0.0)
+    view = PublicView(env)
+    planner = make_agent("planner", view)
+    run_episodes(planner, view, 1, seed=seed, learn=True, deterministic=True)
+    infractions = env.unwrapped.world.counts
+    assert env.unwrapped.world.arrived and infractions["red_light"] == 0, infractions
 
 
 @pytest.mark.parametrize("radius", [4.5, 6.6])
