@@ -19,6 +19,7 @@ import numpy as np
 
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.lights import GREEN, RED, Lights
+from exgen.envs.city.rows import join_rows, joined_bases, replace_rows
 from exgen.envs.city.traffic import CROSSWALK_M, direction_code
 
 #: Radius of a pedestrian's body [m].
@@ -47,7 +48,7 @@ def crosswalks(city: CityMap) -> list[tuple[int, int]]:
     return sorted(found)
 
 
-#: Per-pedestrian arrays, and those holding intersection numbers.
+#: Per-pedestrian arrays.
 _PERSON_ARRAYS = ("node", "arm", "centre", "across", "direction", "p", "speed", "wait",
                   "reckless", "crossing", "against_signal", "lit", "city_of_person",
                   "half_width", "reach", "jaywalk_rate", "_positions", "_boxes")
@@ -109,15 +110,10 @@ class Pedestrians:
         joined.n_nodes = sum(part.n_nodes for part in parts)
         node_base = np.cumsum([0] + [part.n_nodes for part in parts])
         city_base = np.cumsum([0] + [len(part.cities) for part in parts])
-        for name in _PERSON_ARRAYS:
-            pieces = [getattr(part, name) for part in parts]
-            if name == "node":
-                pieces = [piece + base for piece, base in zip(pieces, node_base, strict=False)]
-            elif name == "city_of_person":
-                pieces = [piece + base for piece, base in zip(pieces, city_base, strict=False)]
-            setattr(joined, name, np.concatenate(pieces))
-        joined.person_base = np.concatenate(
-            [[0], np.cumsum([n for part in parts for n in np.diff(part.person_base)])]).astype(int)
+        offsets = {"node": node_base, "city_of_person": city_base}
+        for name, array in join_rows(parts, _PERSON_ARRAYS, offsets).items():
+            setattr(joined, name, array)
+        joined.person_base = joined_bases([part.person_base for part in parts])
         return joined
 
     def replace(self, k: int, part: Pedestrians) -> None:
@@ -128,15 +124,9 @@ class Pedestrians:
         people = slice(self.person_base[k], self.person_base[k + 1])
         node_start = sum(city.n_nodes for city in self.cities[:k])
         node_shift = part.n_nodes - self.cities[k].n_nodes
-        for name in _PERSON_ARRAYS:
-            old, piece = getattr(self, name), getattr(part, name)
-            if name == "node":
-                old = old.copy()
-                old[people.stop:] += node_shift
-                piece = piece + node_start
-            elif name == "city_of_person":
-                piece = piece + k
-            setattr(self, name, np.concatenate([old[:people.start], piece, old[people.stop:]]))
+        offsets = {"node": (node_start, node_shift), "city_of_person": (k, 0)}
+        for name, array in replace_rows(self, part, _PERSON_ARRAYS, people, offsets).items():
+            setattr(self, name, array)
         self.cities[k] = part.cities[0]
         self.n_nodes += node_shift
         self.lights = Lights.join([city.lights for city in self.cities])

@@ -29,6 +29,7 @@ import numpy as np
 from exgen.envs.city import public
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.lights import GREEN, NO_LIGHT, RED, Lights
+from exgen.envs.city.rows import join_rows, joined_bases, replace_rows
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
@@ -118,11 +119,7 @@ _ARC_ARRAYS = ("frm", "to", "dx", "dy", "nx", "ny", "length", "heading", "direct
 def _join_arcs(parts: Sequence[Arcs], node_base: np.ndarray) -> Arcs:
     """The arcs of several cities as arrays, nodes and arcs numbered city after city
     (without the per-city ``lanes``, ``index`` and ``leaving``)."""
-    columns = {name: np.concatenate([getattr(part, name) for part in parts])
-               for name in _ARC_ARRAYS}
-    for name in ("frm", "to"):
-        columns[name] = np.concatenate([part_nodes + base for part_nodes, base in zip(
-            [getattr(part, name) for part in parts], node_base, strict=False)])
+    columns = join_rows(parts, _ARC_ARRAYS, {"frm": node_base, "to": node_base})
     return Arcs(**columns, lanes=(), index={}, leaving=())
 
 
@@ -130,20 +127,9 @@ def _replace_arcs(joined: Arcs, arcs: slice, part: Arcs, node_start: int,
                   node_shift: int) -> Arcs:
     """``joined`` with the arcs of slice ``arcs`` replaced by those of ``part``, whose
     nodes start at ``node_start``; later nodes move by ``node_shift``."""
-    columns = {}
-    for name in _ARC_ARRAYS:
-        old, piece = getattr(joined, name), getattr(part, name)
-        if name in ("frm", "to"):
-            old = old.copy()
-            old[arcs.stop:] += node_shift
-            piece = piece + node_start
-        columns[name] = _splice(old, arcs, piece)
+    nodes = (node_start, node_shift)
+    columns = replace_rows(joined, part, _ARC_ARRAYS, arcs, {"frm": nodes, "to": nodes})
     return Arcs(**columns, lanes=(), index={}, leaving=())
-
-
-def _splice(array: np.ndarray, rows: slice, piece: np.ndarray) -> np.ndarray:
-    """``array`` with ``rows`` replaced by ``piece`` (of any length)."""
-    return np.concatenate([array[:rows.start], piece, array[rows.stop:]])
 
 
 def turn_curve(city: CityMap, arcs: Arcs, half_width: float, arc_in: int, lane_in: float,
@@ -218,12 +204,11 @@ class _City:
     curves: dict[tuple[int, int], tuple[np.ndarray, float]]
 
 
-#: Per-car arrays, and which of them hold arc numbers (which shift when cities join).
+#: Per-car arrays.
 _CAR_ARRAYS = ("arc", "lane", "s", "v", "v0", "turn_v0", "next_arc", "next_lane", "curve",
                "c0", "c1", "c2", "curve_length", "movement", "stop", "turns", "origin",
                "along", "street_heading", "street_half", "boxes", "entered_by", "reserved",
                "x", "y", "heading", "city_of_car", "half_width")
-_ARC_NUMBERS = ("arc", "next_arc")
 
 
 class Traffic:
@@ -298,15 +283,10 @@ class Traffic:
         joined.arcs = _join_arcs([part.arcs for part in parts], node_base)
         joined.positions = np.concatenate([part.positions for part in parts])
         joined.lights = Lights.join([city.lights for city in joined.cities])
-        for name in _CAR_ARRAYS:
-            pieces = [getattr(part, name) for part in parts]
-            if name in _ARC_NUMBERS:
-                pieces = [piece + base for piece, base in zip(pieces, arc_base, strict=False)]
-            elif name == "city_of_car":
-                pieces = [piece + base for piece, base in zip(pieces, city_base, strict=False)]
-            setattr(joined, name, np.concatenate(pieces))
-        joined.car_base = np.concatenate(
-            [[0], np.cumsum([n for part in parts for n in np.diff(part.car_base)])]).astype(int)
+        offsets = {"arc": arc_base, "next_arc": arc_base, "city_of_car": city_base}
+        for name, array in join_rows(parts, _CAR_ARRAYS, offsets).items():
+            setattr(joined, name, array)
+        joined.car_base = joined_bases([part.car_base for part in parts])
         joined._index_cities()
         return joined
 
@@ -326,20 +306,13 @@ class Traffic:
         cars = slice(self.car_base[k], self.car_base[k + 1])
         nodes = slice(self.node_base[k], self.node_base[k + 1])
         arcs = slice(self.arc_base[k], self.arc_base[k + 1])
-        shift = len(part.arcs.frm) - (arcs.stop - arcs.start)
-        later = np.arange(len(self.s) - cars.stop) + cars.stop
-        for name in _CAR_ARRAYS:
-            old, piece = getattr(self, name), getattr(part, name)
-            if name in _ARC_NUMBERS:
-                old = old.copy()
-                old[later] += shift
-                piece = piece + arcs.start
-            elif name == "city_of_car":
-                piece = piece + k
-            setattr(self, name, _splice(old, cars, piece))
+        arc_numbers = (arcs.start, len(part.arcs.frm) - (arcs.stop - arcs.start))
+        offsets = {"arc": arc_numbers, "next_arc": arc_numbers, "city_of_car": (k, 0)}
+        for name, array in replace_rows(self, part, _CAR_ARRAYS, cars, offsets).items():
+            setattr(self, name, array)
         node_shift = part.positions.shape[0] - (nodes.stop - nodes.start)
         self.arcs = _replace_arcs(self.arcs, arcs, part.arcs, nodes.start, node_shift)
-        self.positions = _splice(self.positions, nodes, part.positions)
+        self.positions = replace_rows(self, part, ("positions",), nodes, {})["positions"]
         self.cities[k] = part.cities[0]
         self.lights = Lights.join([city.lights for city in self.cities])
         self.car_base[k + 1:] += len(part.s) - (cars.stop - cars.start)
