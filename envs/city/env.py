@@ -33,8 +33,11 @@ TIME_LIMIT_SPEED_FRACTION = 0.25
 #: Scales of :func:`exgen.envs.city.kernels.observe`.
 _SCALES = np.array([public.SPEED_SCALE_MPS, public.LANE_OFFSET_SCALE_M,
                     public.DISTANCE_SCALE_M, public.ROUTE_SCALE_M, public.POSITION_SCALE_M])
-_ENV_ARGUMENTS = ("config", "preset", "render_mode", "lidar_rays", "lidar_range_m",
-                  "physics_substeps", "observe_context", "observe_route", "observe_raster")
+#: The env's arguments besides its context (``config``, ``preset``, fields) and
+#: ``render_mode``: the sensors, the physics' substeps and the observation's parts.
+ENV_OPTIONS = ("lidar_rays", "lidar_range_m", "physics_substeps", "observe_context",
+               "observe_route", "observe_raster")
+_ENV_ARGUMENTS = ("config", "preset", "render_mode", *ENV_OPTIONS)
 
 
 class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):

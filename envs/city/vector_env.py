@@ -25,7 +25,7 @@ from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 from exgen.envs import fields as _fields
 from exgen.envs.city import public
 from exgen.envs.city.config import CityConfig
-from exgen.envs.city.env import CityDrivingEnv
+from exgen.envs.city.env import ENV_OPTIONS, CityDrivingEnv
 from exgen.envs.city.road_users import Fleet
 from exgen.envs.vector_infos import stack_infos
 
@@ -52,8 +52,9 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
             raise ValueError(f"render_mode of the vector env must be one of "
                              f"{self.metadata['render_modes']} or None, got {render_mode!r}")
         first = CityDrivingEnv(config, render_mode=render_mode, **kwargs)
-        self.envs = [first] + [CityDrivingEnv(first.config, render_mode=render_mode,
-                                              **_env_arguments(kwargs))
+        # The cities after the first take its config, which holds the fields and preset.
+        options = {key: value for key, value in kwargs.items() if key in ENV_OPTIONS}
+        self.envs = [first] + [CityDrivingEnv(first.config, render_mode=render_mode, **options)
                                for _ in range(self.num_envs - 1)]
         self.render_mode = render_mode
         self.single_observation_space = first.observation_space
@@ -143,14 +144,6 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         if isinstance(self._observations, dict):
             return {key: value[i] for key, value in self._observations.items()}
         return self._observations[i]
-
-
-def _env_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The arguments of the cities after the first, whose config already holds the fields
-    and the preset."""
-    return {key: value for key, value in kwargs.items()
-            if key in ("lidar_rays", "lidar_range_m", "physics_substeps", "observe_context",
-                       "observe_route", "observe_raster")}
 
 
 def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
