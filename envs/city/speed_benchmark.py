@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gymnasium as gym
+import numba
 import numpy as np
 
 import exgen  # noqa: F401  (registers CityDriving-v0)
@@ -260,24 +261,22 @@ def batch_decisions(steps: int, num_envs: int) -> int:
 
 @contextmanager
 def one_thread() -> Iterator[str]:
-    """numba's parallel code (numba being installed) and BLAS (when threadpoolctl is
-    installed) held to one thread inside; yields what was held, for the report."""
-    numba, threadpoolctl = _optional("numba"), _optional("threadpoolctl")
-    threads = numba.get_num_threads() if numba is not None else None
+    """numba's parallel code and BLAS (when threadpoolctl is installed) held to one
+    thread inside; yields what was held, for the report."""
+    threadpoolctl = _optional("threadpoolctl")
+    threads = numba.get_num_threads()
     with threadpoolctl.threadpool_limits(1) if threadpoolctl is not None else nullcontext():
-        if numba is not None:
-            numba.set_num_threads(1)
+        numba.set_num_threads(1)
         try:
-            yield _thread_report(numba is not None, threadpoolctl is not None)
+            yield _thread_report(threadpoolctl is not None)
         finally:
-            if threads is not None:
-                numba.set_num_threads(threads)
+            numba.set_num_threads(threads)
 
 
-def _thread_report(numba: bool, threadpoolctl: bool) -> str:
+def _thread_report(threadpoolctl: bool) -> str:
     """What :func:`one_thread` held to one thread, and how to hold BLAS without
     threadpoolctl."""
-    held = ["numba 1 thread"] if numba else []
+    held = ["numba 1 thread"]
     if threadpoolctl:
         return ", ".join([*held, "BLAS 1 thread"])
     given = [f"{name}={os.environ[name]}" for name in BLAS_THREAD_VARIABLES
