@@ -102,7 +102,9 @@ def test_the_recorder_sits_inside_the_vec_view(tmp_path):
     assert peek(vec) == []  # ... which the view does not show
 
 
-def test_an_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path, monkeypatch):
+@pytest.fixture
+def peeks_at_build(monkeypatch) -> list:
+    """What :func:`peek` found in each env an SB3 agent was built on, during the test."""
     seen = []
     make = training.make_agent
 
@@ -111,11 +113,15 @@ def test_an_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path, monke
         return make(name, env, **kwargs)
 
     monkeypatch.setattr(training, "make_agent", spying)
+    return seen
+
+
+def test_an_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path, peeks_at_build):
     training.train(training.RunSpec(agent="dqn", env_id="LunarLanding-v0", out=tmp_path / "r",
                                     seed=0, env_kwargs={"gravity": SECRET},
                                     total_timesteps=200, eval_episodes=1,
                                     hyperparameters={"learning_starts": 50}))
-    assert seen == [[]]
+    assert peeks_at_build == [[]]
 
 
 #: A small city whose amber phase is the secret.
@@ -155,20 +161,12 @@ def test_the_batched_training_vec_env_reveals_nothing(tmp_path):
 
 
 def test_a_batched_sb3_agent_is_built_on_a_vec_env_that_reveals_nothing(tmp_path,
-                                                                         monkeypatch):
-    seen = []
-    make = training.make_agent
-
-    def spying(name, env, **kwargs):
-        seen.append(peek(env))
-        return make(name, env, **kwargs)
-
-    monkeypatch.setattr(training, "make_agent", spying)
+                                                                         peeks_at_build):
     training.train(training.RunSpec(
         agent="ppo", env_id="CityDriving-v0", out=tmp_path / "r", seed=0,
         env_kwargs=SECRET_CITY, total_timesteps=128, eval_episodes=1, n_envs=2,
         vec_env="batched", hyperparameters={"n_steps": 64, "batch_size": 64}))
-    assert seen == [[]]
+    assert peeks_at_build == [[]]
 
 
 def run_exgen(*args: str, out: Path) -> dict:
