@@ -1,10 +1,10 @@
-"""Giving up, for a batch of cities: :class:`~exgen.agents.reward_shaping.GiveUp` per city.
+"""Giving up, for a batch of envs: the rule of :class:`~exgen.agents.reward_shaping.GiveUp`.
 
 A batched world (:class:`~exgen.agents.batched_vec_env.BatchedVecEnv`) steps every city
 at once, so no per-env gym wrapper can end one city's episode. :class:`BatchGiveUp`
-keeps GiveUp's state for every city in arrays and judges a whole step at once, before
-the adapter resets the cities whose episode ended: the same episodes, step for step,
-as GiveUp around each single env.
+keeps the give-up state of every env in arrays and judges a whole step at once, before
+the adapter resets the cities whose episode ended; ``GiveUp`` around a single env is
+this rule for a batch of one.
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ import numpy as np
 
 from exgen.agents.reward_shaping import (
     GAVE_UP,
-    WAITING,
     _check_non_negative,
     _check_patience,
-    _watched_infractions,
+    give_up_arguments,
 )
 
 
@@ -52,8 +51,9 @@ class BatchGiveUp:
 
     def __call__(self, observations: Any, rewards: np.ndarray, terminated: np.ndarray,
                  truncated: np.ndarray, infos: list[dict[str, Any]]) -> np.ndarray:
-        """``terminated`` with the cities that give up at this step added; their
-        ``infos`` get ``outcome = "gave_up"`` and ``is_success = False``."""
+        """``terminated`` with the cities that give up at this step added; their entries
+        of ``infos`` become copies with ``outcome = "gave_up"`` and ``is_success =
+        False``."""
         self._return += rewards  # float64, as GiveUp's Python float
         improved = self._return > self._best + self.margin
         self._best[improved] = self._return[improved]
@@ -71,8 +71,7 @@ class BatchGiveUp:
                  else np.zeros(self.num_envs, np.bool_))
         gave_up = ~(terminated | truncated) & (stuck | (self._broken > broken))
         for i in np.flatnonzero(gave_up):
-            infos[i]["outcome"] = GAVE_UP
-            infos[i]["is_success"] = False
+            infos[i] = {**infos[i], "outcome": GAVE_UP, "is_success": False}
         return terminated | gave_up
 
 
@@ -81,18 +80,15 @@ def batch_give_up(table: dict[str, Any], env_id: str, num_envs: int,
     """The :class:`BatchGiveUp` that ``table`` asks for (the keys of
     :func:`~exgen.agents.reward_shaping.env_wrapper`), or None; ``first_env`` (one
     single env of the batch) tells ``give_up_excuse_waiting`` its lidar."""
-    patience = table.get("give_up_after_steps")
-    watched = _watched_infractions(table, env_id)
-    if patience is None and not watched:
+    arguments = give_up_arguments(table, env_id)
+    if arguments is None:
         return None
-    excused = None
-    if table.get("give_up_excuse_waiting"):
-        if first_env is None:
-            raise ValueError("give_up_excuse_waiting needs one env of the batch, to know "
-                             "its lidar")
-        excused = WAITING[env_id](first_env)
-    return BatchGiveUp(num_envs, None if patience is None else int(patience), watched,
-                       float(table.get("give_up_margin", 0.0)), excused)
+    patience, watched, margin, waits = arguments
+    if waits is not None and first_env is None:
+        raise ValueError("give_up_excuse_waiting needs one env of the batch, to know "
+                         "its lidar")
+    return BatchGiveUp(num_envs, patience, watched, margin,
+                       None if waits is None else waits(first_env))
 
 
 def _city(observations: Any, i: int) -> Any:

@@ -265,22 +265,34 @@ def _check_patience(steps: Any) -> None:
                          f"got {steps!r}")
 
 
-def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
-    """A function that wraps one training env (of ``env_id``) as ``table`` asks, or None:
-    giving up (``give_up_after_steps``, ``give_up_on_infraction``) happens inside the
-    episode log, so it is recorded."""
+def give_up_arguments(table: dict[str, Any], env_id: str | None = None
+                      ) -> tuple[int | None, tuple[str, ...], float, Any] | None:
+    """What giving up ``table`` asks for (``give_up_after_steps``, the watched
+    infractions, ``give_up_margin``, and the waits of ``env_id`` as a function of one env,
+    or None when waits are not excused), or None when it asks for none."""
     patience = table.get("give_up_after_steps")
     watched = _watched_infractions(table, env_id)
     if patience is None and not watched:
         return None
-    margin = float(table.get("give_up_margin", 0.0))
     waits = None
     if table.get("give_up_excuse_waiting"):
         if env_id is None:
             raise ValueError("give_up_excuse_waiting needs the env id, to know its waits")
         waits = WAITING[env_id]
-    return lambda env: GiveUp(env, None if patience is None else int(patience), watched,
-                              margin, None if waits is None else waits(env))
+    return (None if patience is None else int(patience), watched,
+            float(table.get("give_up_margin", 0.0)), waits)
+
+
+def env_wrapper(table: dict[str, Any], env_id: str | None = None) -> Any:
+    """A function that wraps one training env (of ``env_id``) as ``table`` asks, or None:
+    giving up (``give_up_after_steps``, ``give_up_on_infraction``) happens inside the
+    episode log, so it is recorded."""
+    arguments = give_up_arguments(table, env_id)
+    if arguments is None:
+        return None
+    patience, watched, margin, waits = arguments
+    return lambda env: GiveUp(env, patience, watched, margin,
+                              None if waits is None else waits(env))
 
 
 def zoo_give_up(env: gym.Env, table: dict[str, Any], env_id: str | None = None) -> gym.Env:
@@ -465,38 +477,36 @@ class GiveUp(gym.Wrapper):
     def __init__(self, env: gym.Env, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
                  excused: Callable[[Any], bool] | None = None) -> None:
-        _check_patience(patience)
-        _check_non_negative("give_up_margin", margin)
+        from exgen.agents.batched_give_up import BatchGiveUp
+
         super().__init__(env)
-        self.patience = patience
-        self.margin = float(margin)
-        self.infractions = tuple(infractions)
-        self.excused = excused
-        self._return = self._best = 0.0
-        self._waited = 0
-        self._broken = 0
+        #: The rule, kept for a batch of one.
+        self.judge = BatchGiveUp(1, patience, infractions, margin, excused)
+
+    @property
+    def infractions(self) -> tuple[str, ...]:
+        """The infractions whose count growing gives up."""
+        return self.judge.infractions
 
     def reset(self, **kwargs: Any) -> Any:
-        self._return = self._best = 0.0
-        self._waited = self._broken = 0
+        self.judge.reset()
         return self.env.reset(**kwargs)
 
     def step(self, action: Any) -> Any:
         observation, reward, terminated, truncated, info = self.env.step(action)
-        self._return += float(reward)
-        if self._return > self._best + self.margin:
-            self._best, self._waited = self._return, 0
-        elif self.excused is None or not self.excused(observation):
-            self._waited += 1
-        broken = self._broken
-        if self.infractions:
-            counts = info["infractions"]
-            self._broken = sum(counts[name] for name in self.infractions)
-        stuck = self.patience is not None and self._waited >= self.patience
-        if not (terminated or truncated) and (stuck or self._broken > broken):
-            terminated = True
-            info = {**info, "outcome": GAVE_UP, "is_success": False}
+        judged = [info]
+        ended = self.judge(_batch_of_one(observation), np.array([float(reward)]),
+                           np.array([terminated]), np.array([truncated]), judged)
+        if ended[0] and not terminated:
+            terminated, info = True, judged[0]
         return observation, reward, terminated, truncated, info
+
+
+def _batch_of_one(observation: Any) -> Any:
+    """``observation`` as a batch of one (a dict of arrays keeps its keys)."""
+    if isinstance(observation, dict):
+        return {key: np.asarray(value)[None] for key, value in observation.items()}
+    return np.asarray(observation)[None]
 
 
 class LanePotential(VecEnvWrapper):
