@@ -2,9 +2,8 @@
 
 A batched world (:class:`~exgen.agents.batched_vec_env.BatchedVecEnv`) steps every city
 at once, so no per-env gym wrapper can end one city's episode. :class:`BatchGiveUp`
-keeps the give-up state of every env in arrays and judges a whole step at once, before
-the adapter resets the cities whose episode ended; ``GiveUp`` around a single env is
-this rule for a batch of one.
+keeps one give-up rule per city, the rule of ``GiveUp`` around a single env, and
+judges a whole step before the adapter resets the cities whose episode ended.
 """
 
 from __future__ import annotations
@@ -14,65 +13,37 @@ from typing import Any
 
 import numpy as np
 
-from exgen.agents.reward_shaping import (
-    GAVE_UP,
-    _check_non_negative,
-    _check_patience,
-    give_up_arguments,
-)
+from exgen.agents.reward_shaping import GiveUpRule, gave_up, give_up_arguments
 
 
 class BatchGiveUp:
-    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would: once
-    its return [reward units] has not climbed ``margin`` above its last high for
-    ``patience`` env steps (None: never for that; a step ``excused(observation)`` calls
-    a wait does not count), or once one of its ``infractions`` counts grows."""
+    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would: one
+    :class:`~exgen.agents.reward_shaping.GiveUpRule` per city (its arguments those of
+    the rule)."""
 
     def __init__(self, num_envs: int, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
                  excused: Callable[[Any], bool] | None = None) -> None:
-        _check_patience(patience)
-        _check_non_negative("give_up_margin", margin)
-        self.num_envs = num_envs
-        self.patience = patience
-        self.infractions = tuple(infractions)
-        self.margin = float(margin)
-        self.excused = excused
-        self._return = np.zeros(num_envs)
-        self._best = np.zeros(num_envs)
-        self._waited = np.zeros(num_envs, np.int64)
-        self._broken = np.zeros(num_envs, np.int64)
+        self.rules = [GiveUpRule(patience, infractions, margin, excused)
+                      for _ in range(num_envs)]
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Start afresh the cities in ``mask`` (all when None)."""
-        mask = slice(None) if mask is None else np.asarray(mask, np.bool_)
-        self._return[mask] = self._best[mask] = 0.0
-        self._waited[mask] = self._broken[mask] = 0
+        for i in range(len(self.rules)) if mask is None else np.flatnonzero(mask):
+            self.rules[i].reset()
 
     def __call__(self, observations: Any, rewards: np.ndarray, terminated: np.ndarray,
                  truncated: np.ndarray, infos: list[dict[str, Any]]) -> np.ndarray:
         """``terminated`` with the cities that give up at this step added; their entries
         of ``infos`` become copies with ``outcome = "gave_up"`` and ``is_success =
         False``."""
-        self._return += rewards  # float64, as GiveUp's Python float
-        improved = self._return > self._best + self.margin
-        self._best[improved] = self._return[improved]
-        self._waited[improved] = 0
-        waiting = ~improved
-        if self.excused is not None:
-            for i in np.flatnonzero(waiting):
-                waiting[i] = not self.excused(_city(observations, i))
-        self._waited += waiting
-        broken = self._broken.copy()
-        if self.infractions:
-            self._broken = np.array([sum(info["infractions"][name] for name in self.infractions)
-                                     for info in infos], np.int64)
-        stuck = (self._waited >= self.patience if self.patience is not None
-                 else np.zeros(self.num_envs, np.bool_))
-        gave_up = ~(terminated | truncated) & (stuck | (self._broken > broken))
-        for i in np.flatnonzero(gave_up):
-            infos[i] = {**infos[i], "outcome": GAVE_UP, "is_success": False}
-        return terminated | gave_up
+        ended = terminated | truncated
+        terminated = terminated.copy()
+        for i, rule in enumerate(self.rules):
+            if rule.gives_up(_city(observations, i), rewards[i], bool(ended[i]), infos[i]):
+                terminated[i] = True
+                infos[i] = gave_up(infos[i])
+        return terminated
 
 
 def batch_give_up(table: dict[str, Any], env_id: str, num_envs: int,

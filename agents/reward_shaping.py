@@ -467,46 +467,74 @@ class TermWeights(VecEnvWrapper):
         return observations, (rewards + extra).astype(np.float32), dones, infos
 
 
+class GiveUpRule:
+    """When one env's episode gives up: once its return has not reached a new high, more
+    than ``margin`` above the last, for ``patience`` steps (None: never for that), or
+    once one of the ``infractions`` counts of ``info["infractions"]`` grows. A step
+    whose observation ``excused(observation)`` calls a wait does not count toward the
+    patience."""
+
+    def __init__(self, patience: int | None, infractions: tuple[str, ...] = (),
+                 margin: float = 0.0, excused: Callable[[Any], bool] | None = None) -> None:
+        _check_patience(patience)
+        _check_non_negative("give_up_margin", margin)
+        self.patience = patience
+        self.margin = float(margin)
+        self.infractions = tuple(infractions)
+        self.excused = excused
+        self.reset()
+
+    def reset(self) -> None:
+        """A new episode starts."""
+        self._return = self._best = 0.0
+        self._waited = self._broken = 0
+
+    def gives_up(self, observation: Any, reward: float, ended: bool,
+                 info: dict[str, Any]) -> bool:
+        """Whether the episode gives up at this step (never once ``ended``)."""
+        self._return += float(reward)
+        if self._return > self._best + self.margin:
+            self._best, self._waited = self._return, 0
+        elif self.excused is None or not self.excused(observation):
+            self._waited += 1
+        broken = self._broken
+        if self.infractions:
+            counts = info["infractions"]
+            self._broken = sum(counts[name] for name in self.infractions)
+        stuck = self.patience is not None and self._waited >= self.patience
+        return not ended and (stuck or self._broken > broken)
+
+
 class GiveUp(gym.Wrapper):
-    """Ends the episode (terminated, ``info["outcome"] = "gave_up"``) once the return has
-    not reached a new high, more than ``margin`` above the last, for ``patience`` steps
-    (None: never for that), or once one of the ``infractions`` counts of
-    ``info["infractions"]`` grows; rewards pass unchanged. A step whose observation
-    ``excused(observation)`` calls a wait does not count toward the patience."""
+    """Ends the episode (terminated, ``info["outcome"] = "gave_up"``) when
+    :class:`GiveUpRule` says so; rewards pass unchanged."""
 
     def __init__(self, env: gym.Env, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
                  excused: Callable[[Any], bool] | None = None) -> None:
-        from exgen.agents.batched_give_up import BatchGiveUp
-
         super().__init__(env)
-        #: The rule, kept for a batch of one.
-        self.judge = BatchGiveUp(1, patience, infractions, margin, excused)
+        self.rule = GiveUpRule(patience, infractions, margin, excused)
 
     @property
     def infractions(self) -> tuple[str, ...]:
         """The infractions whose count growing gives up."""
-        return self.judge.infractions
+        return self.rule.infractions
 
     def reset(self, **kwargs: Any) -> Any:
-        self.judge.reset()
+        self.rule.reset()
         return self.env.reset(**kwargs)
 
     def step(self, action: Any) -> Any:
         observation, reward, terminated, truncated, info = self.env.step(action)
-        judged = [info]
-        ended = self.judge(_batch_of_one(observation), np.array([float(reward)]),
-                           np.array([terminated]), np.array([truncated]), judged)
-        if ended[0] and not terminated:
-            terminated, info = True, judged[0]
+        if self.rule.gives_up(observation, reward, terminated or truncated, info):
+            terminated = True
+            info = gave_up(info)
         return observation, reward, terminated, truncated, info
 
 
-def _batch_of_one(observation: Any) -> Any:
-    """``observation`` as a batch of one (a dict of arrays keeps its keys)."""
-    if isinstance(observation, dict):
-        return {key: np.asarray(value)[None] for key, value in observation.items()}
-    return np.asarray(observation)[None]
+def gave_up(info: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``info`` of an episode that gave up."""
+    return {**info, "outcome": GAVE_UP, "is_success": False}
 
 
 class LanePotential(VecEnvWrapper):
