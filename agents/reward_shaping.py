@@ -83,6 +83,12 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from exgen.agents.route_reward import (
+    ROUTE_REWARD_KEYS,
+    RouteReward,
+    check_route_reward,
+    flat_observations,
+)
 from exgen.envs.city import public as city_public
 
 #: The keys of the per-step and give-up penalties (reward units >= 0), paid by
@@ -92,7 +98,7 @@ PENALTY_KEYS = ("step_penalty", "give_up_penalty", "speeding_penalty", "headway_
 #: The hyperparameter-table keys this module reads.
 SHAPING_KEYS = (*PENALTY_KEYS, "normalize_reward", "give_up_after_steps", "give_up_margin",
                 "give_up_excuse_waiting", "give_up_on_infraction", "reward_weights",
-                "lane_keeping", "lane_offset_free_m")
+                "lane_keeping", "lane_offset_free_m", *ROUTE_REWARD_KEYS)
 #: Per env id: the observation entries of the lane heading and lateral offset.
 LANE_ENTRIES = {"CityDriving-v0": (city_public.LANE_HEADING, city_public.LANE_OFFSET)}
 #: Per env id: the observation entry of the lateral offset and its scale [m].
@@ -154,7 +160,7 @@ class CityWaits:
         self.turn_straight, self.turn_distance = index["turn_straight"], index["turn_distance"]
 
     def __call__(self, observation: Any) -> bool:
-        vector = _vector(observation)[0]
+        vector = flat_observations(observation)[0]
         if (vector[city_public.SPEED] * city_public.SPEED_SCALE_MPS >= WAIT_SPEED_MPS
                 or abs(vector[city_public.LANE_HEADING]) * math.pi > WAIT_HEADING_RAD):
             return False
@@ -189,6 +195,7 @@ def check_shaping(table: dict[str, Any], env_id: str | None = None) -> None:
         raise ValueError(f"normalize_reward must be true or false, "
                          f"got {table['normalize_reward']!r}")
     _watched_infractions(table, env_id)
+    check_route_reward(table, env_id, LIDAR)
     if "reward_weights" in table:
         _check_weights(table["reward_weights"], env_id)
     _check_patience(table.get("give_up_after_steps"))
@@ -314,14 +321,21 @@ def zoo_give_up(env: gym.Env, table: dict[str, Any], env_id: str | None = None) 
 def shape_rewards(venv: VecEnv, table: dict[str, Any], env_id: str | None = None, *,
                   normalize: bool = True) -> VecEnv:
     """``venv`` (of ``env_id``) wrapped as the hyperparameter ``table`` asks
-    (``step_penalty``, ``give_up_penalty``, ``lane_keeping``, ``speeding_penalty``,
-    ``headway_penalty``, ``lane_offset_penalty``, ``normalize_reward``, with the table's
-    ``gamma``), for the learner's eyes only. These wrappers read the env's private info
-    (speeds, reward terms, outcomes), so a training run puts them inside the agent's
-    public view; with ``normalize`` False, :func:`normalize_rewards` is left to the
-    caller, to put outside it."""
+    (``route_reward``, ``step_penalty``, ``give_up_penalty``, ``lane_keeping``,
+    ``speeding_penalty``, ``headway_penalty``, ``lane_offset_penalty``,
+    ``normalize_reward``, with the table's ``gamma``), for the learner's eyes only.
+    These wrappers read the env's private info (speeds, reward terms, outcomes), so a
+    training run puts them inside the agent's public view; with ``normalize`` False,
+    :func:`normalize_rewards` is left to the caller, to put outside it."""
     check_shaping(table, env_id)
     gamma = float(table.get("gamma", 0.99))
+    if table.get("route_reward"):
+        if env_id is None:
+            raise ValueError("route_reward needs the env id, to find the lidar")
+        lidar = _LidarPath(LIDAR[env_id], venv.get_attr("lidar_rays")[0],
+                           venv.get_attr("lidar_range_m")[0])
+        venv = RouteReward(venv, lidar.gap, **{key: float(table[key])
+                                               for key in ROUTE_REWARD_KEYS[1:] if key in table})
     if table.get("reward_weights"):
         venv = TermWeights(venv, table["reward_weights"])
     if table.get("lane_keeping"):
@@ -399,9 +413,9 @@ class Penalties(VecEnvWrapper):
             limits = np.array([info["speed_limit_mps"] for info in infos])
             rewards = rewards - self.speeding_penalty * np.maximum(0.0, speeds - limits)
         if self.headway_penalty or self.lane_offset_penalty:
-            seen = _vector(observations).copy()
+            seen = flat_observations(observations).copy()
             for index in np.flatnonzero(dones):  # the step's own, not the next episode's
-                seen[index] = _vector(infos[index]["terminal_observation"])
+                seen[index] = flat_observations(infos[index]["terminal_observation"])
         if self.headway_penalty:
             room = stopping_speed(self._lidar.gap(seen))
             rewards = rewards - self.headway_penalty * np.maximum(0.0, speeds - room)
@@ -439,13 +453,6 @@ class _LidarPath:
                    & (distance < self.range_m * 0.999))  # a saturated ray saw nothing
         nearest = np.where(in_path, ahead, np.inf).min(axis=1)
         return np.maximum(nearest - layout.half_length_m, 0.0)
-
-
-def _vector(observations: Any) -> np.ndarray:
-    """The flat observations (``observe_raster``'s ``"vector"`` from a Dict)."""
-    if isinstance(observations, dict):
-        observations = observations["vector"]
-    return np.atleast_2d(np.asarray(observations))
 
 
 class TermWeights(VecEnvWrapper):
@@ -558,7 +565,7 @@ class LanePotential(VecEnvWrapper):
 
     def phi(self, observations: np.ndarray | dict[str, np.ndarray]) -> np.ndarray:
         """The potential of each observation in a batch (one observation: a batch of 1)."""
-        return -self.weight * np.abs(_vector(observations)[:, self.entries]).sum(-1)
+        return -self.weight * np.abs(flat_observations(observations)[:, self.entries]).sum(-1)
 
     def reset(self) -> Any:
         observations = self.venv.reset()

@@ -47,7 +47,7 @@ from exgen.agents.records import EpisodeLog, EpisodeRecord, write_json_atomicall
 from exgen.agents.registry import make_agent, resolve
 from exgen.agents.reward_shaping import env_wrapper, normalize_rewards, shape_rewards
 from exgen.agents.sb3 import ALGORITHMS, SB3Agent, load_hyperparameters
-from exgen.agents.seeds import HELD_OUT_SEED_MIN, draw_held_out_seed
+from exgen.agents.seeds import HELD_OUT_SEED_MIN, TUNING_SEEDS, draw_held_out_seed
 from exgen.envs.mixture import env_arguments, make_env
 
 #: A deterministic evaluation of this many episodes ...
@@ -101,6 +101,9 @@ class RunSpec:
     vec_env: str = "dummy"
     #: Start from this saved SB3 model (relearning) instead of a new agent.
     initial_model: str | None = None
+    #: Evaluate on the tuning seeds (``seeds.TUNING_SEEDS``, from their start) instead
+    #: of fresh held-out ones: for hyperparameter search, never for a reported result.
+    tuning: bool = False
 
     def validate(self) -> None:
         for name in ("total_timesteps", "total_episodes", "n_envs"):
@@ -122,6 +125,11 @@ class RunSpec:
             if self.agent not in ALGORITHMS:
                 raise ValueError(f"vec_env 'batched' trains SB3 agents "
                                  f"({', '.join(ALGORITHMS)}), not {self.agent!r}")
+        if self.tuning and self.eval_seed is not None:
+            raise ValueError("tuning evaluates on the tuning seeds; it takes no eval_seed")
+        if self.tuning and self.seed >= TUNING_SEEDS.start:
+            raise ValueError(f"a tuning run's training seed must be below "
+                             f"{TUNING_SEEDS.start:,} (its evaluation seeds), got {self.seed}")
         if self.eval_seed is not None and self.eval_seed < HELD_OUT_SEED_MIN:
             raise ValueError(f"eval_seed must be >= {HELD_OUT_SEED_MIN:,} (held out), "
                              f"got {self.eval_seed}")
@@ -161,7 +169,8 @@ class _Run:
         else:
             write_json_atomically(self.out / "run.json", spec.to_dict())
         self.eval_seed = spec.eval_seed if spec.eval_seed is not None else (
-            self._previous_eval_seed() or draw_held_out_seed(spec.eval_episodes))
+            self._previous_eval_seed() or (TUNING_SEEDS.start if spec.tuning
+                                           else draw_held_out_seed(spec.eval_episodes)))
         self.log = EpisodeLog(self.out, spec.env_id, resume=self.resumed)
         self.started = time.perf_counter()
         self.status = "running"
@@ -177,7 +186,8 @@ class _Run:
         self.log.listeners.append(self._board_episode)
         self.logger.info("%s run: %s", "resumed" if self.resumed else "new",
                          json.dumps(spec.to_dict()))
-        self.logger.info("held-out evaluation seeds %d..%d", self.eval_seed,
+        self.logger.info("%s evaluation seeds %d..%d",
+                         "tuning" if spec.tuning else "held-out", self.eval_seed,
                          self.eval_seed + spec.eval_episodes - 1)
 
     # ---------------------------------------------------------------- running
@@ -394,7 +404,8 @@ class _Run:
         return {
             "status": self.status, "agent": self.spec.agent, "env_id": self.spec.env_id,
             "env_kwargs": self.spec.env_kwargs, "seed": self.spec.seed,
-            "eval_seed": self.eval_seed, "episodes": self.log.episodes,
+            "eval_seed": self.eval_seed, "tuning": self.spec.tuning,
+            "episodes": self.log.episodes,
             "total_steps": self.log.total_steps, "wall_time_s": round(self.log.elapsed(), 3),
             "outcomes": self.log.outcomes,
             "criterion": {"episodes": CRITERION_EPISODES, "success": CRITERION_SUCCESS,

@@ -43,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="env steps between evaluations (default: 20000)")
     parser.add_argument("--eval-episodes", type=int, default=20,
                         help="episodes per evaluation, on held-out seeds (default: 20)")
+    parser.add_argument("--tuning", action="store_true",
+                        help="evaluate on the tuning seeds 900000.. instead of fresh held-out "
+                             "ones (hyperparameter search; not a reported result)")
     parser.add_argument("--eval-context", nargs="*", metavar="KEY=VALUE",
                         help="evaluate on this context instead of the training one")
     parser.add_argument("--checkpoint-every", type=int, default=50_000,
@@ -80,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
             eval_every_steps=args.eval_every, eval_episodes=args.eval_episodes,
             checkpoint_every_steps=args.checkpoint_every,
             stop_at_criterion=args.stop_at_criterion, torch_threads=args.torch_threads,
+            tuning=args.tuning,
             vec_env=args.vec_env or default_vec_env(args.agent, args.env, kwargs))
         spec.validate()
         if not args.resume and (out / "run.json").exists():

@@ -77,7 +77,8 @@ def _shaping_hooks(table: dict[str, Any], env_id: str) -> dict[str, Any]:
         hooks["normalize"] = {"norm_obs": False, "norm_reward": True}  # rl-zoo3 adds gamma
     if env_wrapper(shaping, env_id) is not None:
         hooks["env_wrapper"] = [{GIVE_UP: {"table": shaping, "env_id": env_id}}]
-    if any(shaping.get(key) for key in (*PENALTY_KEYS, "reward_weights", "lane_keeping")):
+    if any(shaping.get(key) for key in (*PENALTY_KEYS, "reward_weights", "lane_keeping",
+                                         "route_reward")):
         rewards = {**shaping, "gamma": table["gamma"]} if "gamma" in table else shaping
         hooks["vec_env_wrapper"] = [{SHAPE_REWARDS: {"table": rewards, "env_id": env_id}}]
     return hooks

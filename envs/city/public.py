@@ -243,4 +243,5 @@ RECORDER_INFO = ("is_success", "outcome", "context", "infractions", "driving_sco
                  "route_completion")
 #: ``info`` keys the learner-only training wrappers (``exgen.agents.reward_shaping``:
 #: give-up, penalties, term weights) may read; they too sit inside the agent's view.
-LEARNER_INFO = ("outcome", "infractions", "speed_mps", "speed_limit_mps", "reward_terms")
+LEARNER_INFO = ("outcome", "infractions", "speed_mps", "speed_limit_mps", "reward_terms",
+                "route_completion")

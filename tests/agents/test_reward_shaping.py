@@ -440,18 +440,28 @@ class _VecReads(VecEnvWrapper):
 SB3_VEC_INFO = ("terminal_observation", "TimeLimit.truncated")
 
 
-@pytest.mark.parametrize("env_id, kwargs, table", [
-    ("CityDriving-v0", {"preset": "empty", "continuous": False, "speed_limit_mps": 4.0},
-     {"give_up_after_steps": 15, "give_up_margin": 0.5, "give_up_excuse_waiting": True,
-      "give_up_on_infraction": True, "give_up_penalty": 1.0, "step_penalty": 0.01,
-      "speeding_penalty": 0.1, "headway_penalty": 0.1, "lane_offset_penalty": 0.1,
-      "lane_offset_free_m": 0.8, "lane_keeping": 0.5, "normalize_reward": True,
-      "reward_weights": {"progress": 2.0, "collision": 0.5}}),
+_CITY = {"preset": "empty", "continuous": False, "speed_limit_mps": 4.0}
+_CITY_GIVE_UP = {"give_up_after_steps": 15, "give_up_margin": 0.5,
+                 "give_up_excuse_waiting": True, "give_up_on_infraction": True,
+                 "give_up_penalty": 1.0, "step_penalty": 0.01, "speeding_penalty": 0.1,
+                 "headway_penalty": 0.1, "lane_offset_penalty": 0.1,
+                 "lane_offset_free_m": 0.8, "normalize_reward": True}
+
+
+@pytest.mark.parametrize("env_id, kwargs, table, reads", [
+    ("CityDriving-v0", _CITY,
+     {**_CITY_GIVE_UP, "lane_keeping": 0.5,
+      "reward_weights": {"progress": 2.0, "collision": 0.5}},
+     set(public.LEARNER_INFO) - {"route_completion"}),
+    ("CityDriving-v0", _CITY,
+     {**_CITY_GIVE_UP, "route_reward": True, "ttc_s": 1.5, "terminal_penalty": 1.0},
+     set(public.LEARNER_INFO) - {"reward_terms"}),
     ("LunarLanding-v0", {},
      {"give_up_after_steps": 15, "give_up_margin": 0.5, "give_up_penalty": 1.0,
-      "step_penalty": 0.01, "normalize_reward": True}),
+      "step_penalty": 0.01, "normalize_reward": True}, {"outcome"}),
 ])
-def test_learner_only_wrappers_read_only_their_worlds_learner_info(env_id, kwargs, table):
+def test_learner_only_wrappers_read_only_their_worlds_learner_info(env_id, kwargs, table,
+                                                                   reads):
     from importlib import import_module
 
     world = import_module(f"exgen.envs.{'city' if env_id.startswith('City') else 'lunar'}"
@@ -471,5 +481,4 @@ def test_learner_only_wrappers_read_only_their_worlds_learner_info(env_id, kwarg
     assert env_reads <= set(world.LEARNER_INFO)
     assert vec_reads <= set(world.LEARNER_INFO) | set(SB3_VEC_INFO)
     assert "outcome" in vec_reads  # the recording works: Penalties looks for a give-up
-    if env_id == "CityDriving-v0":
-        assert env_reads | vec_reads >= set(world.LEARNER_INFO)
+    assert env_reads | vec_reads >= reads

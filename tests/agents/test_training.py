@@ -257,3 +257,20 @@ def test_a_predict_only_agent_is_rebuilt_from_its_constructor_arguments(tmp_path
     assert isinstance(agent.args[0], PublicView)  # built on the env's public view only
     alone, _ = load_trained_agent(out)  # on a new env of the run's context, behind a view
     assert isinstance(alone.args[0], PublicView) and alone.args[0].spec.id == "LunarLanding-v0"
+
+
+def test_a_tuning_run_evaluates_on_the_tuning_seeds_and_says_so(tmp_path):
+    summary = train(spec(tmp_path, total_episodes=3, tuning=True))
+    assert summary["eval_seed"] == 900_000 and summary["tuning"] is True
+    assert "tuning evaluation seeds 900000..900003" in (tmp_path / "run" / "run.log").read_text()
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"tuning": True, "eval_seed": 1_000_000}, "tuning evaluates on the tuning seeds"),
+    ({"tuning": True, "seed": 900_000}, "training seed must be below 900,000"),
+    ({"seed": 1_000_000}, "training seed must be in 0..999999"),
+    ({"eval_seed": 900_000}, "eval_seed must be >= 1,000,000"),
+])
+def test_evaluation_and_training_seeds_keep_to_their_ranges(tmp_path, changes, message):
+    with pytest.raises(ValueError, match=message):
+        spec(tmp_path, **changes).validate()
