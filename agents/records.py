@@ -142,9 +142,13 @@ class EpisodeLog:
 
 
 def read_log(path: str | Path) -> list[dict[str, str]]:
-    """Rows of a ``monitor.csv`` as dicts; a last line cut by a kill is dropped."""
+    """Rows of a ``monitor.csv`` as dicts; a last line not yet ended (being written, or
+    cut by a kill) is dropped."""
     with Path(path).open(newline="", encoding="utf-8") as file:
-        lines = file.read().splitlines()
+        text = file.read()
+    lines = text.splitlines()
+    if not text.endswith("\n"):
+        lines = lines[:-1]
     rows = list(csv.DictReader(lines[1:]))
     complete = [row for row in rows if None not in row.values() and row.get("context")]
     return [row for row in complete if _parses(row["context"])]

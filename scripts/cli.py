@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Sequence
 
 from exgen.agents.episodes import AgentError
-from exgen.scripts import bench, city_map, compare, demo, evaluate, heuristic, report, train
+from exgen.scripts import bench, city_map, compare, curve, demo, evaluate, heuristic, report, train
 from exgen.scripts.inputs import InputError
 
 
@@ -27,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="exgen", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for module in (train, evaluate, compare, report, demo, heuristic, bench, city_map):
+    for module in (train, evaluate, curve, compare, report, demo, heuristic, bench, city_map):
         sub = commands.add_parser(module.NAME, help=module.__doc__.splitlines()[0],
                                   description=module.__doc__)
         module.add_arguments(sub)

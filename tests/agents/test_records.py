@@ -43,6 +43,21 @@ def test_resume_continues_counting_and_drops_a_torn_last_line(tmp_path):
     assert [row["episode"] for row in read_log(path)] == ["0", "1", "2"]
 
 
+def test_a_row_still_being_written_is_never_read_wherever_it_is_cut(tmp_path):
+    log = EpisodeLog(tmp_path, "CityDriving-v0")
+    log.write(record(0, 10))
+    log.close()
+    path = tmp_path / "monitor.csv"
+    head = path.read_bytes()
+    row = ('3.1,346,42.9,1,20,0,gave_up,ppo,10000,"{""map_seed"":10000}",'
+           '"{""red_light"":1,""wrong_lane"":0,""off_road"":0}"\n').encode()
+    for cut in range(1, len(row)):
+        path.write_bytes(head + row[:cut])
+        assert [r["episode"] for r in read_log(path)] == ["0"]
+    path.write_bytes(head + row)
+    assert [r["episode"] for r in read_log(path)] == ["0", "1"]
+
+
 def test_the_log_tallies_episodes_and_steps_per_outcome_across_a_resume(tmp_path):
     log = EpisodeLog(tmp_path, "CityDriving-v0")
     log.write(record(0, 10))
