@@ -119,3 +119,22 @@ def test_the_curve_of_a_real_run(tmp_path, capsys):
     assert [row.split(" | ")[0] for row in evaluation_rows] == [f"| {t / 1e6:.6g}"
                                                                 for t in timesteps]
     assert (tmp_path / "curve.png").stat().st_size > 10_000
+
+
+def test_output_piped_into_a_reader_that_stops_ends_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    log = EpisodeLog(tmp_path / "run", "LunarLanding-v0")
+    for index in range(3000):  # a table of 3,000 rows, more than a pipe holds
+        log.write(EpisodeRecord(episode=index, total_steps=index + 1, episode_return=1.0,
+                                length=1, is_success=True, outcome="landed", wall_time=0.0,
+                                agent="ppo", context={}))
+    log.close()
+    command = [sys.executable, "-c", "import sys; from exgen.scripts.cli import main; "
+               "sys.exit(main(sys.argv[1:]))", "curve", str(tmp_path / "run"), "--every", "1"]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.readline()
+    reader.stdout.close()  # as `| head -1` does
+    _, errors = reader.communicate(timeout=120)
+    assert b"Traceback" not in errors and b"BrokenPipeError" not in errors
