@@ -11,7 +11,13 @@ import numpy as np
 
 from exgen.agents.base import Transition
 from exgen.agents.public_view import public_info
-from exgen.agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
+from exgen.agents.records import (
+    EpisodeLog,
+    EpisodeRecord,
+    driving_score_of,
+    infractions_of,
+    outcome_of,
+)
 
 
 class AgentError(RuntimeError):
@@ -87,7 +93,7 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
             outcome=outcome_of(info, terminated),
             wall_time=log.elapsed() if log else time.perf_counter() - started,
             agent=name, seed=episode_seed, context=context,
-            infractions=infractions_of(info))
+            infractions=infractions_of(info), driving_score=driving_score_of(info))
         records.append(record)
         episode += 1
         if end_episode is not None:

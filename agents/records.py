@@ -44,6 +44,9 @@ class EpisodeRecord:
     context: dict[str, Any] = field(default_factory=dict)
     #: the env's ``info["infractions"]`` counts at the episode's end (a world with rules)
     infractions: dict[str, int] = field(default_factory=dict)
+    #: the env's ``info["driving_score"]`` at the episode's end (a world that scores
+    #: driving), or None; the results store keeps it, ``monitor.csv`` does not
+    driving_score: float | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, str]) -> EpisodeRecord:
@@ -62,6 +65,12 @@ class EpisodeRecord:
                 "" if self.seed is None else self.seed,
                 json.dumps(self.context, separators=(",", ":")),
                 json.dumps(self.infractions, separators=(",", ":"))]
+
+
+def driving_score_of(info: dict[str, Any]) -> float | None:
+    """The episode's driving score, from ``info["driving_score"]`` (None if it has none)."""
+    score = info.get("driving_score")
+    return None if score is None else float(score)
 
 
 def infractions_of(info: dict[str, Any]) -> dict[str, int]:

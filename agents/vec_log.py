@@ -7,7 +7,13 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
-from exgen.agents.records import EpisodeLog, EpisodeRecord, infractions_of, outcome_of
+from exgen.agents.records import (
+    EpisodeLog,
+    EpisodeRecord,
+    driving_score_of,
+    infractions_of,
+    outcome_of,
+)
 
 
 class EpisodeLogVecEnv(VecEnvWrapper):
@@ -52,7 +58,8 @@ class EpisodeLogVecEnv(VecEnvWrapper):
                 is_success=bool(info.get("is_success", False)),
                 outcome=outcome_of(info, terminated=not truncated),
                 wall_time=self.log.elapsed(), agent=self.agent_name, seed=self.run_seed,
-                context=self.contexts[index], infractions=infractions_of(info)))
+                context=self.contexts[index], infractions=infractions_of(info),
+                driving_score=driving_score_of(info)))
             self.returns[index] = 0.0
             self.lengths[index] = 0
             self.contexts[index] = self._reset_infos()[index].get("context", {})

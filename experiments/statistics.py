@@ -25,6 +25,7 @@ __all__ = [
     "generalization_gap",
     "iqm",
     "label_pair",
+    "mean_score_ci",
     "stratified_bootstrap_ci",
     "success_rate_ci",
     "wilson_interval",
@@ -242,10 +243,11 @@ class _Rate:
 
 
 def _two_level(seeds: list[np.ndarray], counts: np.ndarray, shared: bool,
-               rng: np.random.Generator, name: str) -> _Rate:
+               rng: np.random.Generator, name: str, binary: bool = True) -> _Rate:
     """The mean over seeds of per-seed rates, and its bootstrap: ``counts[b, s]`` copies
     of seed s in resample b; then instances, resampled once for all seeds when ``shared``
-    (episode i of every seed is instance i), else within each copy of a seed."""
+    (episode i of every seed is instance i), else within each copy of a seed. ``binary``
+    when every value is 0 or 1 (successes); else the values are scores in [0, 1]."""
     k = len(seeds)
     sizes = np.array([x.size for x in seeds])
     rates = np.array([x.mean() for x in seeds])
@@ -257,9 +259,13 @@ def _two_level(seeds: list[np.ndarray], counts: np.ndarray, shared: bool,
         drawn = rng.multinomial(n, np.full(n, 1.0 / n), size=counts.shape[0])
         boot = np.einsum("bk,kn,bn->b", counts, np.vstack(seeds), drawn) / (k * n)
         return _Rate(float(rates.mean()), boot, n)
-    # Resampling a seed's n episodes with replacement draws Binomial(n, rate) successes;
-    # c copies of it draw Binomial(c * n, rate) in all.
-    boot = (rng.binomial(counts * sizes, rates) / sizes).sum(axis=1) / k
+    if binary:
+        # Resampling a seed's n episodes with replacement draws Binomial(n, rate)
+        # successes; c copies of it draw Binomial(c * n, rate) in all.
+        boot = (rng.binomial(counts * sizes, rates) / sizes).sum(axis=1) / k
+    else:  # c copies of a seed draw c * n of its episodes with replacement
+        boot = sum(rng.multinomial(counts[:, s] * x.size, np.full(x.size, 1.0 / x.size)) @ x
+                   / x.size for s, x in enumerate(seeds)) / k
     return _Rate(float(rates.mean()), boot, int(sizes.sum()))
 
 
@@ -303,6 +309,50 @@ def success_rate_ci(
     low, high = _rate_bounds(rate, len(seeds), confidence)
     return Interval(rate.point, low, high, f"{_percent(confidence)} interval over seeds and "
                                            "instances (two-level bootstrap)")
+
+
+def mean_score_ci(
+    scores_by_seed: Mapping[Hashable, Sequence[float]],
+    n_resamples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    shared_instances: bool = False,
+) -> Interval:
+    """Mean over seeds of each seed's mean score in [0, 1] (a driving score), with an
+    interval over seeds and instances, made as ``success_rate_ci`` makes a success rate's.
+
+    Two or more seeds: the two-level bootstrap of the mean (seeds, then instances, shared
+    when ``shared_instances``) gives its variance, turned into a Wilson interval at the
+    effective sample size p(1 - p) / variance * (z / t_{k-1})^2, capped at the number of
+    independent instances. One seed: the Wilson interval at the mean over its instances. A
+    score in [0, 1] with mean p varies at most as much as a success with rate p (p(1 - p)),
+    so the interval is never narrower than the Wilson interval at p over the instances,
+    even where the scores do not vary; on scores of 0 and 1 it is ``success_rate_ci``'s
+    (up to the bootstrap's draws).
+    Seeds count equally, not episodes.
+    """
+    if not scores_by_seed:
+        raise ValueError("scores_by_seed: no seeds given")
+    seeds = []
+    for key, scores in scores_by_seed.items():
+        x = np.asarray(scores, dtype=float).ravel()
+        if x.size == 0:
+            raise ValueError(f"scores_by_seed: seed {key!r} has no episodes")
+        if not np.all((x >= 0.0) & (x <= 1.0)):  # NaN fails too
+            raise ValueError(f"scores_by_seed: seed {key!r} has scores outside [0, 1]")
+        seeds.append(x)
+    _check_confidence(confidence, n_resamples)
+    if len(seeds) == 1:
+        x = seeds[0]
+        low, high = _wilson(float(x.mean()), x.size, _z(confidence))
+        return Interval(float(x.mean()), low, high, f"{_percent(confidence)} Wilson interval "
+                                                    "at the mean score over instances, 1 seed")
+    rng = np.random.default_rng(seed)
+    rate = _two_level(seeds, _seed_counts(len(seeds), n_resamples, rng), shared_instances,
+                      rng, "scores_by_seed", binary=False)
+    low, high = _rate_bounds(rate, len(seeds), confidence)
+    return Interval(rate.point, low, high, f"{_percent(confidence)} interval over seeds and "
+                                           "instances (two-level bootstrap of the mean)")
 
 
 def generalization_gap(

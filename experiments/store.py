@@ -80,6 +80,7 @@ CREATE TABLE IF NOT EXISTS experiments (
     outcome TEXT NOT NULL,
     wall_time REAL NOT NULL,
     infractions TEXT NOT NULL DEFAULT '{}',
+    driving_score REAL,
     PRIMARY KEY (job_id, episode)
 );
 """
@@ -87,7 +88,7 @@ CREATE TABLE IF NOT EXISTS experiments (
 #: Columns of an exported episode table, in order.
 EPISODE_COLUMNS = ("job_id", "kind", "snapshot", "agent", "seed", "instance", "episode",
                    "total_steps", "episode_return", "length", "success", "outcome",
-                   "wall_time", "context", "infractions")
+                   "wall_time", "context", "infractions", "driving_score")
 #: Formats :meth:`ResultsStore.export` writes, by file suffix.
 EXPORT_FORMATS = (".csv", ".parquet")
 
@@ -137,6 +138,8 @@ class ResultsStore:
         if "infractions" not in columns:
             self.connection.execute(
                 "ALTER TABLE episodes ADD COLUMN infractions TEXT NOT NULL DEFAULT '{}'")
+        if "driving_score" not in columns:  # NULL: not recorded
+            self.connection.execute("ALTER TABLE episodes ADD COLUMN driving_score REAL")
         columns = {row[1] for row in self.connection.execute("PRAGMA table_info(jobs)")}
         if "code_version" not in columns:  # NULL for jobs finished before it was kept
             self.connection.execute("ALTER TABLE jobs ADD COLUMN code_version TEXT")
@@ -251,17 +254,19 @@ class ResultsStore:
     def finish_job(self, job_id: str, records: Sequence[EpisodeRecord],
                    instances: Sequence[int | None] | None = None,
                    summary: Mapping[str, Any] | None = None) -> None:
-        """Store a job's episodes and summary and mark it done, in one transaction."""
+        """Store a job's episodes and summary and mark it done, in one transaction. An
+        episode's driving score is its record's ``driving_score`` (the env's
+        ``info["driving_score"]``), NULL where the record has none."""
         instances = instances or [None] * len(records)
         with self.transaction() as db:
             db.execute("DELETE FROM episodes WHERE job_id = ?", (job_id,))
             db.executemany(
                 "INSERT INTO episodes (job_id, episode, agent, seed, instance, context, "
-                "total_steps, episode_return, length, success, outcome, wall_time, infractions)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "total_steps, episode_return, length, success, outcome, wall_time, infractions,"
+                " driving_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [(job_id, r.episode, r.agent, r.seed, instance, json.dumps(r.context),
                   r.total_steps, r.episode_return, r.length, int(r.is_success), r.outcome,
-                  r.wall_time, json.dumps(r.infractions))
+                  r.wall_time, json.dumps(r.infractions), r.driving_score)
                  for r, instance in zip(records, instances, strict=True)])
             updated = db.execute(
                 "UPDATE jobs SET status = 'done', error = NULL, summary = ?, finished = ?, "
@@ -311,7 +316,8 @@ class ResultsStore:
         """Episode rows joined with their job's kind and snapshot, contexts decoded."""
         query = ("SELECT e.job_id, j.kind, j.snapshot, e.agent, e.seed, e.instance, e.episode, "
                  "e.total_steps, e.episode_return, e.length, e.success, e.outcome, "
-                 "e.wall_time, e.context, e.infractions FROM episodes e JOIN jobs j USING (job_id) "
+                 "e.wall_time, e.context, e.infractions, e.driving_score "
+                 "FROM episodes e JOIN jobs j USING (job_id) "
                  "WHERE j.experiment = ?")
         arguments: list[Any] = [experiment]
         for column, value in (("j.kind", kind), ("e.agent", agent), ("j.snapshot", snapshot)):
@@ -328,8 +334,9 @@ class ResultsStore:
     def export(self, experiment: str, path: str | Path) -> Path:
         """Every episode of ``experiment`` as a table pandas reads, by the suffix of
         ``path``: ``.csv`` (standard library) or ``.parquet`` (pandas + pyarrow).
-        Contexts and infractions are JSON text. Written to a temporary file first, so
-        an existing export is replaced whole or not at all."""
+        Contexts and infractions are JSON text; a driving score not recorded is empty
+        (NaN). Written to a temporary file first, so an existing export is replaced
+        whole or not at all."""
         path = Path(path)
         if path.suffix not in EXPORT_FORMATS:
             raise ValueError(f"export format {path.suffix or path.name!r} is not one of "
@@ -349,6 +356,8 @@ class ResultsStore:
             import pandas as pd
 
             frame = pd.DataFrame(rows, columns=list(EPISODE_COLUMNS))
+            # A float column (NaN: not recorded), as the CSV reads back.
+            frame["driving_score"] = frame["driving_score"].astype(float)
             frame.to_parquet(staging, index=False)
         staging.replace(path)
         return path

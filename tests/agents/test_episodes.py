@@ -96,3 +96,21 @@ def test_sb3_actions_pass_the_space_check_in_both_action_modes():
         agent = make_agent(name, env, seed=0)
         records = run_episodes(agent, env, 1, seed=0, deterministic=True)
         assert records[0].length > 0
+
+
+class _LastInfo(gym.Wrapper):
+    def step(self, action):
+        *step, self.info = self.env.step(action)
+        return (*step, self.info)
+
+
+def test_a_city_episode_keeps_its_infractions_and_driving_score_and_a_landing_none():
+    import exgen  # noqa: F401
+
+    city = _LastInfo(gym.make("CityDriving-v0", preset="empty", continuous=False))
+    record = run_episodes(make_agent("random", city, seed=0), city, 1, seed=3)[0]
+    assert record.driving_score == city.info["driving_score"]
+    assert record.infractions == city.info["infractions"]
+    lander = gym.make("LunarLanding-v0")
+    landing = run_episodes(make_agent("random", lander, seed=0), lander, 1, seed=3)[0]
+    assert landing.driving_score is None

@@ -12,6 +12,7 @@ from exgen.experiments.statistics import (
     generalization_gap,
     iqm,
     label_pair,
+    mean_score_ci,
     stratified_bootstrap_ci,
     success_rate_ci,
     wilson_interval,
@@ -228,6 +229,76 @@ def test_the_true_mean_rate_is_pulled_from_p_by_the_seed_spread():
     assert _true_mean_rate(0.5, 1.5) == pytest.approx(0.5)
     assert _true_mean_rate(0.98, 0.0) == pytest.approx(0.98)
     assert 0.94 < _true_mean_rate(0.98, 1.5) < 0.96  # rare bad seeds pull the mean down
+
+
+# --------------------------------------------------------------------------- mean scores
+
+
+def test_mean_score_ci_averages_per_seed_means():
+    ci = mean_score_ci({1: [1.0, 0.7, 0.26], 2: [0.8, 1.0, 0.5], 3: [0.5]})
+    assert ci.point == pytest.approx(((1.0 + 0.7 + 0.26) / 3 + (0.8 + 1.0 + 0.5) / 3 + 0.5) / 3)
+    assert 0.0 <= ci.low < ci.point < ci.high <= 1.0
+    assert ci.method == "95% interval over seeds and instances (two-level bootstrap of the mean)"
+    assert mean_score_ci({1: [0.2, 0.4], 2: [0.6, 0.8]}, seed=3) == mean_score_ci(
+        {1: [0.2, 0.4], 2: [0.6, 0.8]}, seed=3)
+
+
+def test_on_scores_of_0_and_1_the_interval_is_a_success_rate_s():
+    one = {"only": [1.0] * 10 + [0.0] * 10}
+    assert (mean_score_ci(one).low, mean_score_ci(one).high) == (
+        success_rate_ci(one).low, success_rate_ci(one).high)
+    assert mean_score_ci(one).method == ("95% Wilson interval at the mean score over "
+                                         "instances, 1 seed")
+    pattern = [1.0] * 15 + [0.0] * 5
+    five = {s: pattern for s in range(5)}
+    scored, rate = (f(five, shared_instances=True) for f in (mean_score_ci, success_rate_ci))
+    assert (scored.point, scored.low, scored.high) == pytest.approx(
+        (rate.point, rate.low, rate.high), abs=0.02)
+
+
+def test_even_perfect_scores_never_give_a_zero_width_interval():
+    for seeds in (1, 3):
+        for shared in (False, True):
+            ci = mean_score_ci({s: [1.0] * 20 for s in range(seeds)}, shared_instances=shared)
+            assert ci.point == ci.high == 1.0 and ci.low < 0.97
+    # Scores that never vary still get the Wilson interval over the instances at their
+    # mean: 0.7 on 20 shared instances is 14 of 20.
+    steady = mean_score_ci({s: [0.7] * 20 for s in range(3)}, shared_instances=True)
+    wilson = wilson_interval(14, 20)
+    assert (steady.low, steady.high) == pytest.approx((wilson.low, wilson.high))
+
+
+def test_mean_score_ci_resamples_the_instances_of_each_seed_when_not_shared():
+    ci = mean_score_ci({1: [0.2, 0.9, 0.4], 2: [0.6, 0.7, 0.5, 0.8]})
+    assert ci.point == pytest.approx((0.5 + 0.65) / 2) and ci.low < ci.point < ci.high
+    with pytest.raises(ValueError, match="same number of episodes"):
+        mean_score_ci({1: [0.2], 2: [0.6, 0.7]}, shared_instances=True)
+
+
+@pytest.mark.parametrize("scores", [{}, {1: []}, {1: [0.5, 1.2]}, {1: [-0.1]},
+                                    {1: [float("nan")]}])
+def test_mean_score_ci_validation(scores):
+    with pytest.raises(ValueError, match="scores_by_seed"):
+        mean_score_ci(scores)
+
+
+def test_mean_score_intervals_cover_the_mean_driving_score():
+    # Seeds arrive with their own rate on 20 shared instances; an arrival scores 0.7 per
+    # red light, any other end its route completion times 0.65.
+    rng = np.random.default_rng(7)
+
+    def scores(rate, u):
+        return np.where(u < rate, 0.7 ** rng.poisson(0.3, u.size),
+                        0.65 * rng.uniform(0.0, 1.0, u.size))
+
+    truth = np.mean([scores(r, rng.random(1)).item() for r in rng.uniform(0.4, 0.9, 100_000)])
+    hits = 0
+    for index in range(150):
+        u = rng.random(20)
+        ci = mean_score_ci({s: scores(rng.uniform(0.4, 0.9), u) for s in range(5)},
+                           n_resamples=400, seed=index, shared_instances=True)
+        hits += ci.low <= truth <= ci.high
+    assert hits / 150 >= 0.90
 
 
 # --------------------------------------------------------------------------- censored

@@ -116,6 +116,28 @@ def test_a_store_from_before_the_infractions_column_is_upgraded(tmp_path):
         assert store.episodes("x")[0]["infractions"] == {"red_light": 1}
 
 
+def test_a_record_s_driving_score_is_kept_and_missing_ones_are_null(tmp_path):
+    import dataclasses
+
+    import pandas as pd
+
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)  # a store from before the driving score was kept
+    assert "    driving_score REAL,\n" in SCHEMA
+    old.executescript(SCHEMA.replace("    driving_score REAL,\n", ""))
+    old.close()
+    with ResultsStore(path) as store:
+        store.record_experiment("x", {}, "CityDriving-v0")
+        store.add_jobs("x", jobs(2))
+        store.finish_job("transfer-0", [dataclasses.replace(record(0), driving_score=0.56),
+                                        record(1)])
+        store.finish_job("transfer-1", [record(0)])
+        assert [e["driving_score"] for e in store.episodes("x")] == [0.56, None, None]
+        frame = pd.read_csv(store.export("x", tmp_path / "episodes.csv"))
+        assert frame["driving_score"].tolist()[0] == 0.56
+        assert frame["driving_score"].isna().tolist() == [False, True, True]
+
+
 def test_every_finished_job_keeps_the_code_version_that_ran_it(tmp_path):
     path = tmp_path / "old.sqlite"
     old = sqlite3.connect(path)  # a store from before versions were kept per job
