@@ -23,14 +23,19 @@ from gymnasium.vector import AutoresetMode
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
 
 from exgen.envs import fields as _fields
-from exgen.envs.city import public
+from exgen.envs.city import batch_kernels, public
 from exgen.envs.city.config import CityConfig
-from exgen.envs.city.env import ENV_OPTIONS, CityDrivingEnv
+from exgen.envs.city.env import ENV_OPTIONS, CityDrivingEnv, observe_rows
+from exgen.envs.city.infos import reset_only_infos, step_infos
+from exgen.envs.city.raster import occupancy_raster
 from exgen.envs.city.road_users import Fleet
+from exgen.envs.city.world import PENALTIES
 from exgen.envs.vector_infos import stack_infos
 
 #: The most cities one vector env steps.
 MAX_NUM_ENVS = 65_536
+#: Steering and pedal of each discrete action.
+_DISCRETE = np.array(public.DISCRETE_ACTIONS, np.float64)
 
 
 class CityDrivingVectorEnv(gym.vector.VectorEnv):
@@ -66,6 +71,9 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         self._terminations = np.zeros(self.num_envs, np.bool_)
         self._truncations = np.zeros(self.num_envs, np.bool_)
         self._autoreset = np.zeros(self.num_envs, np.bool_)
+        self._vectors = np.zeros((self.num_envs, first.observation_space["vector"].shape[0]
+                                  if first.observe_raster else first.observation_space.shape[0]),
+                                 np.float32)
         self._fleet: Fleet | None = None
 
     @property
@@ -102,30 +110,69 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
             raise RuntimeError("call reset() before step()")
         actions = _split_actions(actions, self.single_action_space, self.num_envs)
         stepping = np.flatnonzero(~self._autoreset)
+        resetting = np.flatnonzero(self._autoreset)
         # Every action is checked before any city drives.
-        controls = [self.envs[i].controls(actions[i]) for i in stepping]
-        for i, (steer, pedal) in zip(stepping, controls, strict=True):
-            self.envs[i].world.drive(steer, pedal)
-        self._fleet.move()
-        infos: list[dict[str, Any] | None] = [None] * self.num_envs
-        observations = []
-        for i, env in enumerate(self.envs):
-            if self._autoreset[i]:
-                observation, info = env.reset()
-                self._fleet.replace(i, env.world)
-                reward, terminated, truncated = 0.0, False, False
-            else:
-                observation, reward, terminated, truncated, info = env.settle()
-            observations.append(observation)
-            self._rewards[i] = reward
-            self._terminations[i] = terminated
-            self._truncations[i] = truncated
-            infos[i] = info
+        steer, pedal = self._controls(actions, stepping)
+        fleet = self._fleet
+        egos = fleet.egos
+        egos.drive(stepping, steer, pedal)
+        fleet.move()
+        fleet.sense(stepping)
+        egos.settle(stepping, PENALTIES)
+        vectors = observe_rows(self.envs, egos, stepping, self._vectors)
+        reset_observations, reset_infos = {}, {}
+        for i in resetting.tolist():
+            env = self.envs[i]
+            reset_observations[i], reset_infos[i] = env.reset()
+            fleet.replace(i, env.world)
+        outcome = egos.outcome[stepping]
+        self._rewards[:] = 0.0
+        self._rewards[stepping] = egos.rewards[stepping]
+        self._terminations[:] = False
+        self._terminations[stepping] = ((outcome == batch_kernels.COLLISION)
+                                        | (outcome == batch_kernels.ARRIVED_OUTCOME))
+        self._truncations[:] = False
+        self._truncations[stepping] = outcome == batch_kernels.TIMEOUT
         self._autoreset = self._terminations | self._truncations
-        self._observations = concatenate(self.single_observation_space, observations,
-                                         self._observations)
+        self._store(stepping, vectors, reset_observations)
+        infos = step_infos(egos, stepping)
+        if reset_infos:
+            infos.update(reset_only_infos(reset_infos, self.num_envs))
         return (deepcopy(self._observations), self._rewards.copy(),
-                self._terminations.copy(), self._truncations.copy(), stack_infos(infos))
+                self._terminations.copy(), self._truncations.copy(), infos)
+
+    def _controls(self, actions: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steering and pedal in [-1, 1] of the cities ``rows``; the error of the first
+        refused action (:meth:`CityDrivingEnv.controls`) if any is."""
+        chosen = actions[rows]
+        if self.config.continuous:
+            if chosen.dtype.kind in "iuf" and np.isfinite(chosen).all():
+                values = np.clip(chosen.astype(np.float64), -1.0, 1.0)
+                return values[:, 0].copy(), values[:, 1].copy()
+        elif chosen.dtype.kind in "iu" and ((chosen >= 0) & (chosen < len(_DISCRETE))).all():
+            values = _DISCRETE[chosen]
+            return values[:, 0].copy(), values[:, 1].copy()
+        for i in rows.tolist():
+            self.envs[i].controls(actions[i])
+        raise AssertionError("an action was refused in the batch but not alone")
+
+    def _store(self, stepping: np.ndarray, vectors: np.ndarray,
+               reset_observations: dict[int, Any]) -> None:
+        """The batch's observations: ``vectors`` for the cities ``stepping`` (with their
+        rasters), each reset city's own."""
+        observations = self._observations
+        if isinstance(observations, dict):
+            observations["vector"][stepping] = vectors
+            for i in stepping.tolist():
+                observations["raster"][i] = occupancy_raster(self.envs[i].world)
+        else:
+            observations[stepping] = vectors
+        for i, observation in reset_observations.items():
+            if isinstance(observations, dict):
+                for key, value in observation.items():
+                    observations[key][i] = value
+            else:
+                observations[i] = observation
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """Every city's frame, when made with ``render_mode="rgb_array"``."""
