@@ -3,10 +3,11 @@
 Each loops over the rows ``rows`` of the batch's arrays (:class:`~exgen.envs.city.ego.
 EgoBatch`) and calls the one-car kernels of :mod:`exgen.envs.city.kernels` on each, so
 a single env (a batch of one) and the vector env run the same code. A city's tables
-(grid lines, streets, route, lights, static boxes) come as typed lists indexed by row;
-the other road users of every city as joined arrays with each city's first row in
-``car_base`` and ``person_base``. Every float operation is the one the scalar code it
-replaced did, in the same order, so seeded episodes stay bit for bit.
+(grid lines, streets, route, lights, static boxes) are its rows of the flat arrays of
+a :class:`~exgen.envs.city.tables.TableStore` (``bounds``); the other road users of
+every city come as joined arrays with each city's first row in ``car_base`` and
+``person_base``. Every float operation is the one the scalar code it replaced did, in
+the same order, so seeded episodes stay bit for bit.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import numba
 import numpy as np
 
 from exgen.envs.city import kernels
+from exgen.envs.city import tables as T
 from exgen.envs.city.kernels import (
     ARRIVED,
     HEADING,
@@ -40,6 +42,12 @@ DRIVING, ARRIVED_OUTCOME, COLLISION, TIMEOUT = range(4)
 PROGRESS, INFRACTIONS, COLLISION_TERM, ARRIVAL = range(4)
 #: Columns of ``body``: the ego car's length and reach [m].
 LENGTH, REACH = range(2)
+
+
+@numba.njit(cache=True, inline="always")
+def _part(flat: np.ndarray, bounds: np.ndarray, k: int, t: int) -> np.ndarray:
+    """City ``k``'s table ``t`` out of its flat array."""
+    return flat[bounds[k, t, 0]:bounds[k, t, 1]]
 
 
 @numba.njit(cache=True)
@@ -106,9 +114,10 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
           sensed: np.ndarray, readings: np.ndarray, lidar: np.ndarray, region: np.ndarray,
           collided: np.ndarray, off_road: np.ndarray, counts: np.ndarray,
           events: np.ndarray, params: np.ndarray, body: np.ndarray, destination: np.ndarray,
-          lines_x, lines_y, streets, street_at, positions, next_hop, node_values, in_graph,
-          seen_start, seen_cells, seen_boxes, solid_start, solid_cells, solid_boxes,
-          barrier_start, barrier_cells, barrier_boxes, rays: np.ndarray, lidar_range: float,
+          bounds: np.ndarray, lines_x, lines_y, streets, street_at, positions, next_hop,
+          node_values, in_graph, arc_at, arc_frames, seen_start, seen_cells, seen_boxes,
+          solid_start, solid_cells, solid_boxes, barrier_start, barrier_cells,
+          barrier_boxes, rays: np.ndarray, lidar_range: float,
           width: float, person_radius: float, cars_x: np.ndarray, cars_y: np.ndarray,
           cars_heading: np.ndarray, car_boxes: np.ndarray, car_base: np.ndarray,
           people: np.ndarray, people_boxes: np.ndarray, person_base: np.ndarray) -> None:
@@ -118,25 +127,31 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
     collisions with static boxes (every solid one off the road, else roadworks), other
     cars and pedestrians, leaving the road, then the rules and navigation
     (:func:`kernels.sense`); the step's ``events`` are added to ``counts``. Without:
-    only the readings of where the car stands (a new episode). Then the lidar.
+    only the readings of where the car stands (a new episode). Then the lidar. The
+    tables follow ``bounds`` in :data:`~exgen.envs.city.tables.NAMES` order.
     """
     for j in range(rows.shape[0]):
         k = rows[j]
         x, y, heading = car[k, X], car[k, Y], car[k, HEADING]
+        xs, ys = _part(lines_x, bounds, k, T.LINES_X), _part(lines_y, bounds, k, T.LINES_Y)
+        city_streets = _part(streets, bounds, k, T.STREETS)
+        city_street_at = _part(street_at, bounds, k, T.STREET_AT)
         first_car, end_car = car_base[k], car_base[k + 1]
         first_person, end_person = person_base[k], person_base[k + 1]
         kind, where = -1, -1
         if moved:
-            kind, where = locate(x, y, lines_x[k], lines_y[k], params[k, kernels.HALF_WIDTH],
-                                 street_at[k])
+            kind, where = locate(x, y, xs, ys, params[k, kernels.HALF_WIDTH], city_street_at)
             region[k, 0], region[k, 1] = kind, where
-            off = kind == OFF or (kind == NODE and not in_graph[k][where])
+            off = kind == OFF or (kind == NODE
+                                  and not _part(in_graph, bounds, k, T.IN_GRAPH)[where])
             if off:
-                near = _near(x, y, lines_x[k], lines_y[k], solid_start[k], solid_cells[k],
-                             solid_boxes[k])
+                near = _near(x, y, xs, ys, _part(solid_start, bounds, k, T.SOLID_START),
+                             _part(solid_cells, bounds, k, T.SOLID_CELLS),
+                             _part(solid_boxes, bounds, k, T.SOLID_BOXES))
             else:
-                near = _near(x, y, lines_x[k], lines_y[k], barrier_start[k],
-                             barrier_cells[k], barrier_boxes[k])
+                near = _near(x, y, xs, ys, _part(barrier_start, bounds, k, T.BARRIER_START),
+                             _part(barrier_cells, bounds, k, T.BARRIER_CELLS),
+                             _part(barrier_boxes, bounds, k, T.BARRIER_BOXES))
             static, vehicle, pedestrian = kernels.collisions(
                 x, y, heading, body[k, LENGTH], width, body[k, REACH], near,
                 cars_x[first_car:end_car], cars_y[first_car:end_car],
@@ -148,22 +163,27 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
             collided[k] = static or vehicle or pedestrian
             events[k, OFF_ROAD] = 1 if off and not off_road[k] else 0
             off_road[k] = off
-        kernels.sense(kind, where, x, y, heading, time_s[k], destination[k], streets[k],
-                      street_at[k], positions[k], next_hop[k], node_values[k], params[k],
-                      sensed[k], readings[k])
+        kernels.sense(kind, where, x, y, heading, time_s[k], destination[k], city_streets,
+                      city_street_at, _part(positions, bounds, k, T.POSITIONS),
+                      _part(next_hop, bounds, k, T.NEXT_HOP),
+                      _part(node_values, bounds, k, T.NODE_VALUES), params[k], sensed[k],
+                      readings[k])
         if moved:
             events[k, RED_LIGHT] = sensed[k, kernels.RED_LIGHT_EVENT]
             events[k, WRONG_LANE] = sensed[k, kernels.WRONG_LANE_EVENT]
             for i in range(events.shape[1]):
                 counts[k, i] += events[k, i]
-        kernels.scan(x, y, heading, rays, lidar_range, lines_x[k], lines_y[k], seen_start[k],
-                     seen_cells[k], seen_boxes[k], car_boxes[first_car:end_car],
+        kernels.scan(x, y, heading, rays, lidar_range, xs, ys,
+                     _part(seen_start, bounds, k, T.SEEN_START),
+                     _part(seen_cells, bounds, k, T.SEEN_CELLS),
+                     _part(seen_boxes, bounds, k, T.SEEN_BOXES), car_boxes[first_car:end_car],
                      people_boxes[first_person:end_person], lidar[k])
 
 
 @numba.njit(cache=True)
 def on_road(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: np.ndarray,
-            positions, arc_at, arc_frames, node_base: np.ndarray, arc_base: np.ndarray,
+            bounds: np.ndarray, positions: np.ndarray, arc_at: np.ndarray,
+            arc_frames: np.ndarray, node_base: np.ndarray, arc_base: np.ndarray,
             lane_tolerance: float, out_float: np.ndarray, out_int: np.ndarray) -> None:
     """Every row's ego car as traffic sees it (:class:`~exgen.envs.city.traffic.
     EgoOnRoad`), intersections and arcs numbered as in the joined traffic (bases).
@@ -185,12 +205,12 @@ def on_road(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: np.nd
         if region[k, 0] != STREET:
             continue
         frm, to = sensed[k, kernels.ARC_FROM], sensed[k, kernels.ARC_TO]
-        nodes = positions[k]
-        index = arc_at[k][frm, _direction(nodes[to, 0] - nodes[frm, 0],
-                                          nodes[to, 1] - nodes[frm, 1])]
+        nodes = _part(positions, bounds, k, T.POSITIONS)
+        index = _part(arc_at, bounds, k, T.ARC_AT)[
+            frm, _direction(nodes[to, 0] - nodes[frm, 0], nodes[to, 1] - nodes[frm, 1])]
         if index < 0:
             continue
-        frame = arc_frames[k]
+        frame = _part(arc_frames, bounds, k, T.ARC_FRAMES)
         rx, ry = x - nodes[frm, 0], y - nodes[frm, 1]
         out_float[k, 2] = rx * frame[index, 0] + ry * frame[index, 1]
         out_float[k, 3] = rx * frame[index, 2] + ry * frame[index, 3]
@@ -200,7 +220,8 @@ def on_road(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: np.nd
 
 @numba.njit(cache=True)
 def mark_danger(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: np.ndarray,
-                params: np.ndarray, positions, node_base: np.ndarray, caution_m: float,
+                params: np.ndarray, bounds: np.ndarray, positions: np.ndarray,
+                node_base: np.ndarray, caution_m: float,
                 caution_s: float, danger: np.ndarray) -> None:
     """Mark in ``danger`` (joined intersections, 4 arms) the crosswalks each row's car is
     about to cross or is crossing: all of its intersection's, all of the one ahead once
@@ -214,7 +235,7 @@ def mark_danger(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: n
         if region[k, 0] != STREET:
             continue
         frm, to = sensed[k, kernels.ARC_FROM], sensed[k, kernels.ARC_TO]
-        nodes = positions[k]
+        nodes = _part(positions, bounds, k, T.POSITIONS)
         x0, y0, x1, y1 = nodes[frm, 0], nodes[frm, 1], nodes[to, 0], nodes[to, 1]
         length = abs(x1 - x0) + abs(y1 - y0)
         dx, dy = (x1 - x0) / length, (y1 - y0) / length

@@ -3,9 +3,10 @@
 An :class:`EgoBatch` holds, row ``k`` for city ``k``: the car (``kernels.X`` ...
 ``SLIPPING``), its clock, what the rules keep (arc, stop line, lane, arrival), the
 readings and the lidar, the region under the car, collisions, infraction counts, and
-what the env keeps (steps left, route at the last step, outcome). Each city's tables
-(grid lines, streets, route, lights, static boxes) sit in typed lists, set once per
-episode (:meth:`EgoBatch.put`). Every phase of a step is one kernel call over the rows
+what the env keeps (steps left, route at the last step, outcome, reward). Each city's
+tables (grid lines, streets, route, lights, static boxes) sit in a
+:class:`~exgen.envs.city.tables.TableStore`, put once per episode
+(:meth:`EgoBatch.put`). Every phase of a step is one kernel call over the rows
 (:mod:`exgen.envs.city.batch_kernels`); a single world is a batch of one.
 """
 
@@ -15,11 +16,10 @@ from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numba import types
-from numba.typed import List
 
-from exgen.envs.city import batch_kernels, kernels, public
+from exgen.envs.city import batch_kernels, kernels, public, tables
 from exgen.envs.city.config import GRAVITY_MPS2
+from exgen.envs.city.tables import TableStore
 from exgen.envs.city.traffic import EgoOnRoad
 from exgen.envs.city.vehicle import (
     MAX_SPEED_MPS,
@@ -38,19 +38,6 @@ INFRACTIONS = ("collision_static", "collision_vehicle", "collision_pedestrian", 
                "wrong_lane", "off_road")
 #: Outcome names by code (``batch_kernels.DRIVING`` ...).
 OUTCOMES = ("driving", "arrived", "collision", "timeout")
-#: Per-city tables of the kernels and their numba types (C-contiguous).
-_TABLES = {
-    "lines_x": types.float64[::1], "lines_y": types.float64[::1],
-    "streets": types.int64[:, ::1], "street_at": types.int64[:, ::1],
-    "positions": types.float64[:, ::1], "next_hop": types.int64[::1],
-    "node_values": types.float64[:, ::1], "in_graph": types.boolean[::1],
-    "arc_at": types.int64[:, ::1], "arc_frames": types.float64[:, ::1],
-    "seen_start": types.int64[::1], "seen_cells": types.int64[::1],
-    "seen_boxes": types.float64[:, ::1], "solid_start": types.int64[::1],
-    "solid_cells": types.int64[::1], "solid_boxes": types.float64[:, ::1],
-    "barrier_start": types.int64[::1], "barrier_cells": types.int64[::1],
-    "barrier_boxes": types.float64[:, ::1]}
-_DTYPES = {types.float64: np.float64, types.int64: np.int64, types.boolean: np.bool_}
 #: Per-row arrays: (name, shape after the row, dtype).
 _ROWS = (("car", (7,), np.float64), ("time", (), np.float64), ("sensed", (7,), np.int64),
          ("readings", (7,), np.float64), ("region", (2,), np.int64),
@@ -81,37 +68,16 @@ class EgoBatch:
             setattr(self, name, np.zeros((n, *shape), dtype))
         self.lidar = np.zeros((n, len(rays)))
         self.draws = np.zeros((n, len(rays) + 1))
-        self.tables = {name: List.empty_list(kind) for name, kind in _TABLES.items()}
+        self.tables = TableStore(n)
 
     # ------------------------------------------------------------------ rows
     def put(self, k: int, source: EgoBatch, row: int, tables: dict[str, np.ndarray]) -> None:
-        """Row ``k`` takes row ``row`` of ``source`` and the city's ``tables``."""
+        """Row ``k`` takes row ``row`` of ``source`` and the city's ``tables``
+        (:data:`exgen.envs.city.tables.NAMES`)."""
         for name, _, _ in _ROWS:
             getattr(self, name)[k] = getattr(source, name)[row]
         self.lidar[k] = source.lidar[row]
-        for name, kind in _TABLES.items():
-            array = np.ascontiguousarray(tables[name], _DTYPES[kind.dtype])
-            table = self.tables[name]
-            if len(table) <= k:
-                while len(table) <= k:
-                    table.append(array)
-            else:
-                table[k] = array
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickled (and deep-copied) with the tables as plain lists of arrays."""
-        state = dict(self.__dict__)
-        state["tables"] = {name: list(table) for name, table in self.tables.items()}
-        return state
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        tables = {}
-        for name, kind in _TABLES.items():
-            tables[name] = List.empty_list(kind)
-            for array in state["tables"][name]:
-                tables[name].append(array)
-        self.tables = tables
+        self.tables.put(k, tables)
 
     # ---------------------------------------------------------------- phases
     def drive(self, rows: np.ndarray, steer: np.ndarray, pedal: np.ndarray) -> None:
@@ -127,27 +93,23 @@ class EgoBatch:
         """Where the cars of ``rows`` are, what they hit and broke (``moved``), and their
         readings, among the joined ``traffic`` and ``pedestrians`` (row ``k``'s are
         city ``k``'s)."""
-        t = self.tables
         batch_kernels.sense(
             rows, moved, self.car, self.time, self.sensed, self.readings, self.lidar,
             self.region, self.collided, self.off_road, self.counts, self.events,
-            self.params, self.body, self.destination, t["lines_x"], t["lines_y"],
-            t["streets"], t["street_at"], t["positions"], t["next_hop"], t["node_values"],
-            t["in_graph"], t["seen_start"], t["seen_cells"], t["seen_boxes"],
-            t["solid_start"], t["solid_cells"], t["solid_boxes"], t["barrier_start"],
-            t["barrier_cells"], t["barrier_boxes"], self.rays, self.lidar_range, WIDTH_M,
-            person_radius, traffic.x, traffic.y, traffic.heading, traffic.boxes,
-            traffic.car_base, pedestrians.positions(), pedestrians.boxes(),
-            pedestrians.person_base)
+            self.params, self.body, self.destination, self.tables.bounds,
+            *self.tables.flat, self.rays, self.lidar_range, WIDTH_M, person_radius,
+            traffic.x, traffic.y, traffic.heading, traffic.boxes, traffic.car_base,
+            pedestrians.positions(), pedestrians.boxes(), pedestrians.person_base)
 
     def on_road(self, node_base: np.ndarray, arc_base: np.ndarray) -> EgoOnRoad:
         """Every car as the joined traffic sees it (intersections and arcs numbered
         from ``node_base``, ``arc_base``)."""
         floats = np.empty((self.n, 7))
         ints = np.empty((self.n, 2), np.int64)
+        flat = self.tables.flat
         batch_kernels.on_road(self.car, self.sensed, self.region, self.body,
-                              self.tables["positions"], self.tables["arc_at"],
-                              self.tables["arc_frames"], node_base, arc_base, WIDTH_M + 0.3,
+                              self.tables.bounds, flat[tables.POSITIONS], flat[tables.ARC_AT],
+                              flat[tables.ARC_FRAMES], node_base, arc_base, WIDTH_M + 0.3,
                               floats, ints)
         return EgoOnRoad(floats[:, 0], floats[:, 1], ints[:, 0], floats[:, 2], floats[:, 3],
                          floats[:, 4], ints[:, 1], floats[:, 5], floats[:, 6])
@@ -157,8 +119,8 @@ class EgoBatch:
         """Mark in ``danger`` (joined intersections, 4) the crosswalks every car is about
         to cross or is crossing."""
         batch_kernels.mark_danger(self.car, self.sensed, self.region, self.body, self.params,
-                                  self.tables["positions"], node_base, caution_m, caution_s,
-                                  danger)
+                                  self.tables.bounds, self.tables.flat[tables.POSITIONS],
+                                  node_base, caution_m, caution_s, danger)
 
     def settle(self, rows: np.ndarray, penalties: np.ndarray) -> None:
         """Rewards, their terms, outcomes, route completion and driving scores of

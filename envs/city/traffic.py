@@ -297,6 +297,7 @@ class Traffic:
         self._tables = np.stack([c.conflicts for c in self.cities])
         self._table_of_node = np.repeat(np.arange(len(self.cities)),
                                         np.diff(self.node_base))
+        self._city_half_width = np.array([c.half_width for c in self.cities])
 
     def replace(self, k: int, part: Traffic) -> None:
         """Put the cars of ``part`` (a single city) in place of city ``k``'s: a city of a
@@ -539,7 +540,7 @@ class Traffic:
         if not len(on_arc):
             return approach
         arc = ego.arc[on_arc]
-        half_width = np.array([self.cities[k].half_width for k in on_arc])
+        half_width = self._city_half_width[on_arc]
         to_go = a.length[arc] - ego.s[on_arc] - half_width
         near = to_go < np.maximum(EGO_APPROACH_M, EGO_APPROACH_S * ego.speed[on_arc])
         cities, arc = on_arc[near], arc[near]
