@@ -14,7 +14,7 @@ import numpy as np
 
 from exgen.envs.city import batch_kernels, kernels
 from exgen.envs.city.ego import INFRACTIONS, OUTCOMES, EgoBatch
-from exgen.envs.vector_infos import stack_infos
+from exgen.envs.vector_infos import stack_infos_of
 
 #: The outcome names as an object array, indexed by code.
 _OUTCOME_NAMES = np.array(OUTCOMES, object)
@@ -58,8 +58,8 @@ def step_infos(egos: EgoBatch, stepped: np.ndarray) -> dict[str, Any]:
 def reset_only_infos(infos: dict[int, dict[str, Any]], n: int) -> dict[str, Any]:
     """The keys only a reset's ``info`` has, of the cities ``infos`` (by index) of
     ``n``, stacked."""
-    return stack_infos([{key: infos[i][key] for key in RESET_ONLY_KEYS} if i in infos
-                        else None for i in range(n)])
+    return stack_infos_of({i: {key: info[key] for key in RESET_ONLY_KEYS}
+                           for i, info in infos.items()}, n)
 
 
 def _masked(columns: dict[str, Any], mask: np.ndarray) -> dict[str, Any]:

@@ -315,7 +315,7 @@ class Traffic:
         self.arcs = _replace_arcs(self.arcs, arcs, part.arcs, nodes.start, node_shift)
         self.positions = replace_rows(self, part, ("positions",), nodes, {})["positions"]
         self.cities[k] = part.cities[0]
-        self.lights = Lights.join([city.lights for city in self.cities])
+        self.lights = self.lights.replaced(k, nodes, part.cities[0].lights)
         self.car_base[k + 1:] += len(part.s) - (cars.stop - cars.start)
         self._index_cities()
 

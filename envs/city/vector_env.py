@@ -20,7 +20,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+from gymnasium.vector.utils import batch_space, create_empty_array
 
 from exgen.envs import fields as _fields
 from exgen.envs.city import batch_kernels, public
@@ -30,7 +30,7 @@ from exgen.envs.city.infos import reset_only_infos, step_infos
 from exgen.envs.city.raster import occupancy_raster
 from exgen.envs.city.road_users import Fleet
 from exgen.envs.city.world import PENALTIES
-from exgen.envs.vector_infos import stack_infos
+from exgen.envs.vector_infos import stack_infos_of
 
 #: The most cities one vector env steps.
 MAX_NUM_ENVS = 65_536
@@ -85,24 +85,19 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         seeds = _seeds(seed, self.num_envs)
         mask = _reset_mask(options, self.num_envs)
-        infos: list[dict[str, Any] | None] = [None] * self.num_envs
-        observations = []
         if self._fleet is None and not mask.all():
             raise RuntimeError("the first reset() must reset every city; drop reset_mask")
-        for i, env in enumerate(self.envs):
-            if mask[i]:
-                observation, infos[i] = env.reset(seed=seeds[i])
-                self._autoreset[i] = False
-                if self._fleet is not None and not mask.all():
-                    self._fleet.replace(i, env.world)
-            else:
-                observation = self._single(i)
-            observations.append(observation)
+        observations, infos = {}, {}
+        for i in np.flatnonzero(mask).tolist():
+            env = self.envs[i]
+            observations[i], infos[i] = env.reset(seed=seeds[i])
+            self._autoreset[i] = False
+            if self._fleet is not None and not mask.all():
+                self._fleet.replace(i, env.world)
         if mask.all():
             self._fleet = Fleet([env.world for env in self.envs])
-        self._observations = concatenate(self.single_observation_space, observations,
-                                         self._observations)
-        return deepcopy(self._observations), stack_infos(infos)
+        self._store(np.zeros(0, np.int64), self._vectors[:0], observations)
+        return deepcopy(self._observations), stack_infos_of(infos, self.num_envs)
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
                                           dict[str, Any]]:
@@ -185,12 +180,6 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
-
-    def _single(self, i: int) -> Any:
-        """City ``i``'s last observation, out of the batch."""
-        if isinstance(self._observations, dict):
-            return {key: value[i] for key, value in self._observations.items()}
-        return self._observations[i]
 
 
 def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:
