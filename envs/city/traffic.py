@@ -155,6 +155,14 @@ def turn_curve(city: CityMap, arcs: Arcs, half_width: float, arc_in: int, lane_i
     return np.stack([a, k, b]), max(length, 0.5)
 
 
+@functools.lru_cache(maxsize=64)
+def shared_curves(city: CityMap, half_width: float, lane_width: float,
+                  side: str) -> dict[tuple[int, float, int, float], tuple[np.ndarray, float]]:
+    """The turn curves of a city's roads (:func:`turn_curve` by arc in, lane in, arc out,
+    lane out), filled as cars first take them and shared by every episode on them."""
+    return {}
+
+
 @functools.lru_cache(maxsize=16)
 def conflict_table(side: str, half_width: float, lane_width: float) -> np.ndarray:
     """``table[m1, m2]``: whether movements ``m = 4 * in + out`` (direction codes) through
@@ -201,7 +209,7 @@ class _City:
     rng: np.random.Generator
     half_width: float
     conflicts: np.ndarray
-    curves: dict[tuple[int, int], tuple[np.ndarray, float]]
+    curves: dict[tuple[int, float, int, float], tuple[np.ndarray, float]]
 
 
 #: Per-car arrays.
@@ -224,7 +232,8 @@ class Traffic:
                  half_width: float, lane_width: float, side: str, speed_limit: float,
                  lights: Lights, avoid: tuple[float, float] | None = None) -> None:
         self.cities = [_City(city, arcs, lights, rng, half_width,
-                             conflict_table(side, half_width, lane_width), {})]
+                             conflict_table(side, half_width, lane_width),
+                             shared_curves(city, half_width, lane_width, side))]
         self.arcs, self.lights = arcs, lights
         self.positions = np.array([city.position(n) for n in range(city.n_nodes)])
         self._index_cities()
@@ -363,7 +372,7 @@ class Traffic:
         nxt = options[int(own.rng.integers(len(options)))]
         lane = arcs.lanes[nxt][-1]
         self.next_arc[car], self.next_lane[car] = nxt + base, lane
-        key = (arc, nxt)
+        key = (arc, float(self.lane[car]), nxt, lane)
         if key not in own.curves:
             own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
                                          self.lane[car], nxt, lane)
