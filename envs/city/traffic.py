@@ -267,7 +267,7 @@ class Traffic:
         for car, (arc, lane, s) in enumerate(spots):
             self.arc[car], self.lane[car], self.s[car] = arc, lane, s
             self.v[car] = 0.5 * self.v0[car]
-            self._choose_next(car)
+        self._choose_next(np.arange(n))
         self.x, self.y, self.heading = self._poses()
 
     @property
@@ -360,36 +360,48 @@ class Traffic:
         x0, y0 = self.positions[a.frm[arc]]
         return (x0 + a.dx[arc] * s + a.nx[arc] * lane, y0 + a.dy[arc] * s + a.ny[arc] * lane)
 
-    def _choose_next(self, car: int) -> None:
-        """Pick the street after the current one (no u-turn unless at a dead end)."""
-        k = self.city_of_car[car]
-        own, base = self.cities[k], self.arc_base[k]
-        arcs = own.arcs
-        arc = int(self.arc[car] - base)
-        options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
-        if not options:
-            options = list(arcs.leaving[arcs.to[arc]])
-        nxt = options[int(own.rng.integers(len(options)))]
-        lane = arcs.lanes[nxt][-1]
-        self.next_arc[car], self.next_lane[car] = nxt + base, lane
-        key = (arc, float(self.lane[car]), nxt, lane)
-        if key not in own.curves:
-            own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
-                                         self.lane[car], nxt, lane)
-        self.curve[car], self.curve_length[car] = own.curves[key]
-        p0, k, p1 = self.curve[car]
-        self.c0[car], self.c1[car], self.c2[car] = p0, 2 * (k - p0), p0 - 2 * k + p1
-        self.movement[car] = 4 * arcs.direction[arc] + arcs.direction[nxt]
-        self.stop[car] = arcs.length[arc] - self.half_width[car]
-        self.turns[car] = arcs.direction[arc] != arcs.direction[nxt]
-        x0, y0 = own.city.position(arcs.frm[arc])
-        self.origin[car] = (x0 + arcs.nx[arc] * self.lane[car],
-                            y0 + arcs.ny[arc] * self.lane[car])
-        self.along[car] = (arcs.dx[arc], arcs.dy[arc])
-        self.street_heading[car] = arcs.heading[arc]
-        horizontal = abs(arcs.dx[arc]) > 0.5
-        self.street_half[car] = ((LENGTH_M / 2, WIDTH_M / 2) if horizontal
-                                 else (WIDTH_M / 2, LENGTH_M / 2))
+    def _choose_next(self, cars: np.ndarray) -> None:
+        """Pick the street after the current one of each of ``cars`` (in index order, each
+        drawing from its city's generator; no u-turn unless at a dead end), and set
+        its turn and its pose along the current street."""
+        if not len(cars):
+            return
+        chosen = np.empty(len(cars), int)
+        curves = np.empty((len(cars), 3, 2))
+        lengths = np.empty(len(cars))
+        for i, car in enumerate(cars.tolist()):
+            k = self.city_of_car[car]
+            own, base = self.cities[k], self.arc_base[k]
+            arcs = own.arcs
+            arc = int(self.arc[car] - base)
+            options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
+            if not options:
+                options = list(arcs.leaving[arcs.to[arc]])
+            nxt = options[int(own.rng.integers(len(options)))]
+            lane = arcs.lanes[nxt][-1]
+            key = (arc, float(self.lane[car]), nxt, lane)
+            if key not in own.curves:
+                own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
+                                             self.lane[car], nxt, lane)
+            curves[i], lengths[i] = own.curves[key]
+            chosen[i] = nxt + base
+        a, arc = self.arcs, self.arc[cars]
+        self.next_arc[cars], self.next_lane[cars] = chosen, a.kerb[chosen]
+        self.curve[cars], self.curve_length[cars] = curves, lengths
+        p0, k, p1 = curves[:, 0], curves[:, 1], curves[:, 2]
+        self.c0[cars], self.c1[cars], self.c2[cars] = p0, 2 * (k - p0), p0 - 2 * k + p1
+        self.movement[cars] = 4 * a.direction[arc] + a.direction[chosen]
+        self.stop[cars] = a.length[arc] - self.half_width[cars]
+        self.turns[cars] = a.direction[arc] != a.direction[chosen]
+        start = self.positions[a.frm[arc]]
+        lane = self.lane[cars]
+        self.origin[cars] = np.stack([start[:, 0] + a.nx[arc] * lane,
+                                      start[:, 1] + a.ny[arc] * lane], axis=1)
+        self.along[cars] = np.stack([a.dx[arc], a.dy[arc]], axis=1)
+        self.street_heading[cars] = a.heading[arc]
+        horizontal = np.abs(a.dx[arc]) > 0.5
+        self.street_half[cars] = np.where(horizontal[:, None], (LENGTH_M / 2, WIDTH_M / 2),
+                                          (WIDTH_M / 2, LENGTH_M / 2))
 
     # ----------------------------------------------------------------- queries
     def poses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -499,13 +511,13 @@ class Traffic:
         self.s = s + advance
 
         # Leave the intersection onto the next street.
-        for car in np.flatnonzero(self.s > stop + self.curve_length):
-            extra = self.s[car] - stop[car] - self.curve_length[car]
-            self.arc[car], self.lane[car] = self.next_arc[car], self.next_lane[car]
-            self.s[car] = self.half_width[car] + extra
-            self.reserved[car] = False
-            self.entered_by[car] = self.movement[car]
-            self._choose_next(car)
+        cars = np.flatnonzero(self.s > stop + self.curve_length)
+        extra = self.s[cars] - stop[cars] - self.curve_length[cars]
+        self.arc[cars], self.lane[cars] = self.next_arc[cars], self.next_lane[cars]
+        self.s[cars] = self.half_width[cars] + extra
+        self.reserved[cars] = False
+        self.entered_by[cars] = self.movement[cars]
+        self._choose_next(cars)
         self.x, self.y, self.heading = self._poses()
 
     def _grant(self, asking: np.ndarray, node: np.ndarray,
