@@ -30,6 +30,7 @@ from exgen.envs.city import public
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.lights import GREEN, NO_LIGHT, RED, Lights
 from exgen.envs.city.rows import join_rows, joined_bases, replace_rows
+from exgen.envs.city.traffic_kernels import arc_order
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
@@ -447,7 +448,7 @@ class Traffic:
         front_to_line = stop - CROSSWALK_M - LENGTH_M / 2 - s
 
         # Leaders on the same arc (all keep to its kerb lane; turning cars included).
-        order = np.lexsort((s, arc))
+        order = arc_order(arc, s, self.car_base)
         same = arc[order[1:]] == arc[order[:-1]]
         behind, ahead = order[:-1][same], order[1:][same]
         # The front car of an arc follows the rearmost car on the arc it turns into.
