@@ -1,10 +1,12 @@
-"""The batch kernels' per-city tables and the vector infos spread from the envs that have one."""
+"""The batch kernels' per-city tables, the cars' order by arc, and vector infos spread from
+the envs that have one."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from exgen.envs.city.tables import NAMES, TableStore
+from exgen.envs.city.traffic_kernels import arc_order
 from exgen.envs.vector_infos import stack_infos, stack_infos_of
 
 
@@ -51,3 +53,12 @@ def test_infos_of_some_envs_stack_as_with_none_for_the_others():
 
     same(spread, full)
     assert stack_infos_of({}, 3) == {}
+
+
+def test_cars_are_ordered_as_lexsort_orders_them_ties_and_nan_included():
+    rng = np.random.default_rng(1)
+    counts = rng.integers(0, 12, 40)
+    base = np.concatenate([[0], np.cumsum(counts)])
+    arc = np.concatenate([10 * k + rng.integers(0, 4, n) for k, n in enumerate(counts)])
+    s = rng.choice([0.0, 1.5, 3.0, np.nan, -0.0], len(arc))
+    assert np.array_equal(arc_order(arc, s, base), np.lexsort((s, arc)))
