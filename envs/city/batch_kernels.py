@@ -39,7 +39,7 @@ COLLISION_STATIC, COLLISION_VEHICLE, COLLISION_PEDESTRIAN, RED_LIGHT, WRONG_LANE
 #: Episode outcomes.
 DRIVING, ARRIVED_OUTCOME, COLLISION, TIMEOUT = range(4)
 #: Columns of the reward terms: progress, infractions, collision, arrival.
-PROGRESS, INFRACTIONS, COLLISION_TERM, ARRIVAL = range(4)
+PROGRESS, INFRACTION_TERM, COLLISION_TERM, ARRIVAL = range(4)
 #: Columns of ``body``: the ego car's length and reach [m].
 LENGTH, REACH = range(2)
 
@@ -251,30 +251,31 @@ def mark_danger(car: np.ndarray, sensed: np.ndarray, region: np.ndarray, body: n
 def settle(rows: np.ndarray, sensed: np.ndarray, readings: np.ndarray, collided: np.ndarray,
            events: np.ndarray, counts: np.ndarray, steps_left: np.ndarray,
            previous_route: np.ndarray, initial_route: np.ndarray, outcome: np.ndarray,
-           penalties: np.ndarray, rewards: np.ndarray, terms: np.ndarray,
+           weights: np.ndarray, penalties: np.ndarray, rewards: np.ndarray, terms: np.ndarray,
            route_completion: np.ndarray, driving_score: np.ndarray) -> None:
     """The reward and the outcome of each row's step, once sensed: progress along the
-    route, infractions, collision and arrival (``rewards`` and their ``terms``, per
-    metre and per event weights of :mod:`exgen.envs.city.env`), then the route
-    completion and the driving score (completion times ``penalties[i] ** counts[i]``)."""
+    route, infractions, collision and arrival (``rewards`` and their ``terms``, weighted
+    by ``weights``: per metre of progress, per infraction, per collision, on arrival),
+    then the route completion and the driving score (completion times
+    ``penalties[i] ** counts[i]``)."""
     for j in range(rows.shape[0]):
         k = rows[j]
         steps_left[k] -= 1
         route = readings[k, kernels.ROUTE_DISTANCE]
-        progress = 0.1 * (previous_route[k] - route)
-        infractions = -5.0 * (events[k, RED_LIGHT] + events[k, WRONG_LANE]
-                              + events[k, OFF_ROAD])
-        collision = -20.0 * (1.0 if collided[k] else 0.0)
+        progress = weights[PROGRESS] * (previous_route[k] - route)
+        infractions = weights[INFRACTION_TERM] * (events[k, RED_LIGHT] + events[k, WRONG_LANE]
+                                              + events[k, OFF_ROAD])
+        collision = weights[COLLISION_TERM] * (1.0 if collided[k] else 0.0)
         arrival = 0.0
         previous_route[k] = route
         if collided[k]:
             outcome[k] = COLLISION
         elif sensed[k, ARRIVED]:
             outcome[k] = ARRIVED_OUTCOME
-            arrival = 20.0
+            arrival = weights[ARRIVAL]
         elif steps_left[k] <= 0:
             outcome[k] = TIMEOUT
-        terms[k, PROGRESS], terms[k, INFRACTIONS] = progress, infractions
+        terms[k, PROGRESS], terms[k, INFRACTION_TERM] = progress, infractions
         terms[k, COLLISION_TERM], terms[k, ARRIVAL] = collision, arrival
         rewards[k] = 0.0 + progress + infractions + collision + arrival
     score(rows, sensed, readings, counts, initial_route, penalties, route_completion,

@@ -122,12 +122,12 @@ class EgoBatch:
                                   self.tables.bounds, self.tables.flat[tables.POSITIONS],
                                   node_base, caution_m, caution_s, danger)
 
-    def settle(self, rows: np.ndarray, penalties: np.ndarray) -> None:
-        """Rewards, their terms, outcomes, route completion and driving scores of
-        ``rows``, once sensed."""
+    def settle(self, rows: np.ndarray, weights: np.ndarray, penalties: np.ndarray) -> None:
+        """Rewards (terms weighted by ``weights``), outcomes, route completion and driving
+        scores (``penalties`` per infraction) of ``rows``, once sensed."""
         batch_kernels.settle(rows, self.sensed, self.readings, self.collided, self.events,
                              self.counts, self.steps_left, self.previous_route,
-                             self.initial_route, self.outcome, penalties, self.rewards,
+                             self.initial_route, self.outcome, weights, penalties, self.rewards,
                              self.terms, self.route_completion, self.driving_score)
 
     def score(self, rows: np.ndarray, penalties: np.ndarray) -> None:

@@ -28,6 +28,9 @@ PROGRESS_REWARD_PER_M = 0.1
 INFRACTION_REWARD = -5.0
 COLLISION_REWARD = -20.0
 ARRIVAL_REWARD = 20.0
+#: The reward terms' weights in the order of ``REWARD_TERMS``.
+REWARD_WEIGHTS = np.array([PROGRESS_REWARD_PER_M, INFRACTION_REWARD, COLLISION_REWARD,
+                           ARRIVAL_REWARD])
 #: The time limit: this many seconds plus the route at ``TIME_LIMIT_SPEED_FRACTION``
 #: of the speed limit.
 TIME_LIMIT_BASE_S = 60.0
@@ -230,7 +233,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         world = self.world
         world.update()
         batch, row, rows = world.batch, world.row, np.array([world.row])
-        batch.settle(rows, PENALTIES)
+        batch.settle(rows, REWARD_WEIGHTS, PENALTIES)
         terms = dict(zip(REWARD_TERMS, batch.terms[row].tolist(), strict=True))
         outcome = batch.outcome.item(row)
         info = self._info(terms)

@@ -25,7 +25,7 @@ from gymnasium.vector.utils import batch_space, create_empty_array
 from exgen.envs import fields as _fields
 from exgen.envs.city import batch_kernels, public
 from exgen.envs.city.config import CityConfig
-from exgen.envs.city.env import ENV_OPTIONS, CityDrivingEnv, observe_rows
+from exgen.envs.city.env import ENV_OPTIONS, REWARD_WEIGHTS, CityDrivingEnv, observe_rows
 from exgen.envs.city.infos import reset_only_infos, step_infos
 from exgen.envs.city.raster import occupancy_raster
 from exgen.envs.city.road_users import Fleet
@@ -113,7 +113,7 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         egos.drive(stepping, steer, pedal)
         fleet.move()
         fleet.sense(stepping)
-        egos.settle(stepping, PENALTIES)
+        egos.settle(stepping, REWARD_WEIGHTS, PENALTIES)
         vectors = observe_rows(self.envs, egos, stepping, self._vectors)
         reset_observations, reset_infos = {}, {}
         for i in resetting.tolist():
