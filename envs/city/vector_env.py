@@ -2,11 +2,13 @@
 
 ``gym.make_vec("CityDriving-v0", num_envs=N, vectorization_mode="vector_entry_point",
 **fields)`` makes it. Each city is a :class:`~exgen.envs.city.env.CityDrivingEnv` with its
-own context (drawn per episode), map and random generator; a step drives every ego
-car, then moves the other road users of all cities at once
-(:func:`~exgen.envs.city.road_users.move_road_users`), then settles each city: the
-very code of the single env, so N cities seeded ``seed, seed + 1, ...`` give what N
-single envs give. An ended city resets on the next step (Gymnasium's next-step
+own context (drawn per episode), map and random generator. The ego cars of all cities
+are rows of one :class:`~exgen.envs.city.ego.EgoBatch`: a step drives them all, moves
+the other road users of all cities at once
+(:func:`~exgen.envs.city.road_users.move_road_users`), then senses, settles and
+observes every city, one kernel call per phase (:mod:`exgen.envs.city.batch_kernels`):
+the code a single env runs as a batch of one, so N cities seeded ``seed, seed + 1,
+...`` give what N single envs give. An ended city resets on the next step (Gymnasium's next-step
 autoreset, as ``SyncVectorEnv``), and infos follow Gymnasium's vector conventions:
 arrays over the cities, with a ``_key`` mask of the cities that have the key.
 """

@@ -121,6 +121,7 @@ class CityWorld:
         #: of one until a vector env takes it in, :meth:`join`).
         self.batch, self.row = EgoBatch(1, self._ray_directions, self.lidar_range,
                                         physics_substeps), 0
+        #: This world's row as the rows of a kernel call.
         self._rows = np.zeros(1, np.int64)
         first = self.next_hop[self.start]
         self.car = self._place(self.start, first)
@@ -158,7 +159,7 @@ class CityWorld:
         batch.params[0] = params
         batch.destination[0] = self.destination
         batch.destination_xy[0] = positions[self.destination]
-        batch.put(0, batch, 0, self.tables)
+        batch.tables.put(0, self.tables)
         batch.sense(self._rows, False, self.traffic, self.pedestrians, RADIUS_M)
         self.initial_route_m = batch.initial_route[0] = float(
             batch.readings[0, kernels.ROUTE_DISTANCE])
@@ -205,7 +206,7 @@ class CityWorld:
 
     def drive(self, steer: float, pedal: float) -> None:
         """The ego car's physics substeps for one decision; the clock moves on."""
-        self.batch.drive(self._own_row(), np.array([steer]), np.array([pedal]))
+        self.batch.drive(self._rows, np.array([steer]), np.array([pedal]))
 
     def move_road_users(self) -> None:
         """The other cars, then the pedestrians, move one decision."""
@@ -218,7 +219,7 @@ class CityWorld:
     def update(self) -> dict[str, int]:
         """Where the car is now, what it hit and broke, and its sensors' readings; returns
         the infractions committed since the last update."""
-        self.batch.sense(self._own_row(), True, *self.road_users, RADIUS_M)
+        self.batch.sense(self._rows, True, *self.road_users, RADIUS_M)
         return dict(zip(INFRACTIONS, self.batch.events[self.row].tolist(), strict=True))
 
     def join(self, batch: EgoBatch, row: int, road_users: tuple[Any, Any]) -> None:
@@ -228,10 +229,6 @@ class CityWorld:
         batch.put(row, self.batch, self.row, self.tables)
         self.batch, self.row, self.road_users = batch, row, road_users
         self._rows = np.array([row], np.int64)
-
-    def _own_row(self) -> np.ndarray:
-        """This world's row as the rows of a kernel call."""
-        return self._rows
 
     # ------------------------------------------------------------- state
     @property
@@ -362,13 +359,13 @@ class CityWorld:
     @property
     def route_completion(self) -> float:
         """Fraction of the initial route length covered, in [0, 1]."""
-        self.batch.score(self._own_row(), PENALTIES)
+        self.batch.score(self._rows, PENALTIES)
         return self.batch.route_completion.item(self.row)
 
     @property
     def driving_score(self) -> float:
         """Route completion times one penalty factor per infraction (CARLA's score)."""
-        self.batch.score(self._own_row(), PENALTIES)
+        self.batch.score(self._rows, PENALTIES)
         return self.batch.driving_score.item(self.row)
 
 
