@@ -2,7 +2,8 @@
 
 One city's world moves its own (:meth:`CityWorld.move_road_users`); a batch of cities
 joins theirs into one :class:`Fleet`, whose arrays hold every city's cars and
-pedestrians, and moves them all with the same code.
+pedestrians (and whose :class:`~exgen.envs.city.ego.EgoBatch` every ego car), and moves
+them all with the same code.
 """
 
 from __future__ import annotations
@@ -43,8 +44,7 @@ def crosswalks_in_danger(egos: EgoBatch, traffic: Traffic) -> np.ndarray:
     """(n_nodes, 4) of all cities: the crosswalks a car (other or ego) is about to cross
     or is crossing, which no pedestrian steps onto."""
     danger = np.zeros((traffic.node_base[-1], 4), bool)
-    nodes, arms = traffic.near_crosswalks()
-    danger[nodes, arms] = True
+    traffic.mark_crosswalks(danger)
     egos.mark_danger(danger, traffic.node_base, PEDESTRIAN_CAUTION_M, PEDESTRIAN_CAUTION_S)
     return danger
 

@@ -30,7 +30,7 @@ from exgen.envs.city import public
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.lights import GREEN, NO_LIGHT, RED, Lights
 from exgen.envs.city.rows import join_rows, joined_bases, replace_rows
-from exgen.envs.city.traffic_kernels import arc_order
+from exgen.envs.city.traffic_kernels import arc_order, mark_crosswalks
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
@@ -572,21 +572,13 @@ class Traffic:
         return approach
 
     # ----------------------------------------------------------------- crosswalks
-    def near_crosswalks(self, reach_m: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes and arms of the crosswalks a car is about to cross or is crossing."""
+    def mark_crosswalks(self, danger: np.ndarray, reach_m: float = 20.0) -> None:
+        """Mark in ``danger`` (intersections, 4 arms) the crosswalks a car is about to
+        cross or is crossing (:func:`~exgen.envs.city.traffic_kernels.mark_crosswalks`)."""
         a = self.arcs
-        front = self.s + LENGTH_M / 2
-        line = self.stop - CROSSWALK_M
-        approaching = (front > line - reach_m) & (self.s < self.stop)
-        nodes = [a.to[self.arc[approaching]]]
-        arms = [(a.direction[self.arc[approaching]] + 2) % 4]
-        going = self.reserved
-        nodes.append(a.to[self.arc[going]])
-        arms.append(a.direction[self.next_arc[going]])
-        leaving = self.s < self.half_width + CROSSWALK_M + LENGTH_M
-        nodes.append(a.frm[self.arc[leaving]])
-        arms.append(a.direction[self.arc[leaving]])
-        return np.concatenate(nodes), np.concatenate(arms)
+        mark_crosswalks(self.s, self.stop, self.half_width, self.arc, self.next_arc,
+                        self.reserved, a.frm, a.to, a.direction, LENGTH_M / 2, LENGTH_M,
+                        CROSSWALK_M, reach_m, danger)
 
 
 def _blocked_by_earlier(nodes: np.ndarray, movements: np.ndarray, clashes: np.ndarray,

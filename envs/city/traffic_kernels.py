@@ -29,3 +29,23 @@ def arc_order(arc: np.ndarray, s: np.ndarray, car_base: np.ndarray) -> np.ndarra
                 j -= 1
             order[j] = i
     return order
+
+
+@numba.njit(cache=True)
+def mark_crosswalks(s: np.ndarray, stop: np.ndarray, half_width: np.ndarray,
+                    arc: np.ndarray, next_arc: np.ndarray, reserved: np.ndarray,
+                    arc_from: np.ndarray, arc_to: np.ndarray, direction: np.ndarray,
+                    half_length: float, length: float, crosswalk: float, reach: float,
+                    danger: np.ndarray) -> None:
+    """Mark in ``danger`` (intersections, 4 arms) the crosswalks a car is about to cross
+    or is crossing: the one before its stop line once its front is within ``reach`` [m]
+    of it, the one it leaves by when it holds a reservation, and the one behind it while
+    it is still near (cars' distances ``s`` and ``stop`` along their arcs [m])."""
+    for car in range(s.shape[0]):
+        a = arc[car]
+        if s[car] + half_length > stop[car] - crosswalk - reach and s[car] < stop[car]:
+            danger[arc_to[a], (direction[a] + 2) % 4] = True
+        if reserved[car]:
+            danger[arc_to[a], direction[next_arc[car]]] = True
+        if s[car] < half_width[car] + crosswalk + length:
+            danger[arc_from[a], direction[a]] = True
