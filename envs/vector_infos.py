@@ -50,3 +50,26 @@ def _column(values: list[Any], mask: np.ndarray, n: int) -> np.ndarray:
     else:
         array[mask] = values
     return array
+
+
+def stack_infos_of(infos: dict[int, dict[str, Any]], n: int) -> dict[str, Any]:
+    """What :func:`stack_infos` gives for ``n`` envs of which only those in ``infos`` (by
+    index) have an info, stacked over those alone and then spread over the ``n``."""
+    at = np.array(sorted(infos), np.int64)
+    return _spread(stack_infos([infos[i] for i in at.tolist()]), at, n)
+
+
+def _spread(stacked: dict[str, Any], at: np.ndarray, n: int) -> dict[str, Any]:
+    """Stacked infos of the envs ``at`` as those of ``n`` envs (the others without)."""
+    spread: dict[str, Any] = {}
+    for key, value in stacked.items():
+        if isinstance(value, dict):
+            spread[key] = _spread(value, at, n)
+            continue
+        if value.dtype == object:
+            full = np.full(n, fill_value=None, dtype=object)
+        else:
+            full = np.zeros((n, *value.shape[1:]), dtype=value.dtype)
+        full[at] = value
+        spread[key] = full
+    return spread

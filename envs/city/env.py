@@ -12,20 +12,25 @@ import numpy as np
 from gymnasium import spaces
 
 from exgen.envs import fields as _fields
-from exgen.envs.city import kernels, public
+from exgen.envs.city import batch_kernels, kernels, public
 from exgen.envs.city.city_map import CityMap, generate_map
 from exgen.envs.city.config import CityConfig, map_path
+from exgen.envs.city.ego import INFRACTIONS, OUTCOMES, EgoBatch
+from exgen.envs.city.infos import REWARD_TERMS
 from exgen.envs.city.map_file import load_map
 from exgen.envs.city.raster import occupancy_raster
-from exgen.envs.city.world import CityWorld, check_street_lengths
+from exgen.envs.city.world import PENALTIES, CityWorld, check_street_lengths
 from exgen.envs.world_env import WorldEnv, discrete_action
 
 ENV_ID = "CityDriving-v0"
-#: Reward terms.
+#: Reward terms (:func:`exgen.envs.city.batch_kernels.settle` applies them).
 PROGRESS_REWARD_PER_M = 0.1
 INFRACTION_REWARD = -5.0
 COLLISION_REWARD = -20.0
 ARRIVAL_REWARD = 20.0
+#: The reward terms' weights in the order of ``REWARD_TERMS``.
+REWARD_WEIGHTS = np.array([PROGRESS_REWARD_PER_M, INFRACTION_REWARD, COLLISION_REWARD,
+                           ARRIVAL_REWARD])
 #: The time limit: this many seconds plus the route at ``TIME_LIMIT_SPEED_FRACTION``
 #: of the speed limit.
 TIME_LIMIT_BASE_S = 60.0
@@ -170,9 +175,6 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.world: CityWorld | None = None
         self.context: CityConfig | None = None
         self._renderer = None
-        self._outcome = "driving"
-        self._steps_left = 0
-        self._previous_route = 0.0
         self._time_limit_s = 0.0
 
     # -------------------------------------------------------------------- API
@@ -188,11 +190,16 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.world = world = CityWorld(city, context, world_rng, lidar_rays=self.lidar_rays,
                                        lidar_range_m=self.lidar_range_m,
                                        physics_substeps=self.physics_substeps)
-        self._outcome = "driving"
-        self._previous_route = world.readings.route_distance
+        batch, row = world.batch, world.row
+        batch.outcome[row] = batch_kernels.DRIVING
+        batch.previous_route[row] = batch.readings[row, kernels.ROUTE_DISTANCE]
         self._time_limit_s = (TIME_LIMIT_BASE_S + world.initial_route_m
                               / (TIME_LIMIT_SPEED_FRACTION * context.speed_limit_mps))
-        self._steps_left = math.ceil(self._time_limit_s / public.DT_S)
+        batch.steps_left[row] = math.ceil(self._time_limit_s / public.DT_S)
+        batch.noisy[row] = context.sensor_noise > 0.0
+        batch.speed_limit[row] = context.speed_limit_mps
+        batch.context_obs[row] = self._context_observation()
+        batch.score(np.array([row]), PENALTIES)
         info = self._info({})
         info["map"] = self.published_map()
         info["context"] = {**context.to_dict(), "env_id": ENV_ID, "map_name": city.name}
@@ -224,28 +231,24 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         """The last part of :meth:`step`, once the other road users have moved: what the
         car hit and broke, the reward, the end, the observation and ``info``."""
         world = self.world
-        events = world.update()
-        self._steps_left -= 1
-        route = world.readings.route_distance
-        terms = {"progress": PROGRESS_REWARD_PER_M * (self._previous_route - route),
-                 "infractions": INFRACTION_REWARD * (events["red_light"] + events["wrong_lane"]
-                                                     + events["off_road"]),
-                 "collision": COLLISION_REWARD * world.collided,
-                 "arrival": 0.0}
-        self._previous_route = route
-        if world.collided:
-            self._outcome = "collision"
-        elif world.arrived:
-            self._outcome = "arrived"
-            terms["arrival"] = ARRIVAL_REWARD
-        elif self._steps_left <= 0:
-            self._outcome = "timeout"
-        terminated = self._outcome in ("collision", "arrived")
-        truncated = self._outcome == "timeout"
+        world.update()
+        batch, row, rows = world.batch, world.row, np.array([world.row])
+        batch.settle(rows, REWARD_WEIGHTS, PENALTIES)
+        terms = dict(zip(REWARD_TERMS, batch.terms[row].tolist(), strict=True))
+        outcome = batch.outcome.item(row)
         info = self._info(terms)
         if self.render_mode == "human":
             self.render()
-        return self._observe(), float(sum(terms.values())), terminated, truncated, info
+        return (self._observe(), batch.rewards.item(row),
+                outcome in (batch_kernels.COLLISION, batch_kernels.ARRIVED_OUTCOME),
+                outcome == batch_kernels.TIMEOUT, info)
+
+    @property
+    def _outcome(self) -> str:
+        """``driving``, ``arrived``, ``collision`` or ``timeout``."""
+        if self.world is None:
+            return "driving"
+        return OUTCOMES[self.world.batch.outcome.item(self.world.row)]
 
     def published_map(self) -> dict[str, Any]:
         """The map of the current episode as a navigation app gives it (``info["map"]``)."""
@@ -280,49 +283,71 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         return public.DISCRETE_ACTIONS[action]
 
     def _observe(self) -> np.ndarray | dict[str, np.ndarray]:
-        world, car = self.world, self.world.car
-        obs = np.zeros(len(self._low), np.float32)
-        speed = car.speed / public.SPEED_SCALE_MPS
-        lidar = world.readings.lidar / self.lidar_range_m
-        noise = self.context.sensor_noise
-        if noise > 0.0:
-            draws = self.np_random.normal(0.0, noise, self.lidar_rays + 1)
-            speed += draws[0]
-            lidar = lidar + draws[1:]
-        dest_x, dest_y = world.city.position(world.destination)
-        kernels.observe(obs, speed, car.steering / world.spec.max_steering_rad,
-                        world.sensed_readings, lidar, car.x, car.y, car.heading, dest_x,
-                        dest_y, _SCALES)
-        at = self._index
-        if self.observe_context:
-            for name in public.CONTEXT_OBSERVATION_FIELDS:
-                value = getattr(self.context, name)
-                if name == "driving_side":
-                    value = 1.0 if value == "right" else -1.0
-                obs[at[name]] = value / public.CONTEXT_OBSERVATION_SCALES[name]
-        if self.observe_route:
-            cos, sin = math.cos(car.heading), math.sin(car.heading)
-            names = iter(public.ROUTE_OBSERVATION)
-            for x, y in world.route_targets():
-                dx, dy = x - car.x, y - car.y
-                obs[at[next(names)]] = (cos * dx + sin * dy) / public.DISTANCE_SCALE_M
-                obs[at[next(names)]] = (cos * dy - sin * dx) / public.DISTANCE_SCALE_M
-        vector = np.clip(obs, self._low, self._high)
+        world = self.world
+        vector = observe_rows({world.row: self}, world.batch, np.array([world.row]),
+                              np.zeros((world.batch.n, len(self._low)), np.float32))[0]
         if self.observe_raster:
             return {"vector": vector, "raster": occupancy_raster(world)}
         return vector
 
+    def _context_observation(self) -> np.ndarray:
+        """The context's entries of the observation (zeros without ``observe_context``)."""
+        values = np.zeros(len(public.CONTEXT_OBSERVATION_FIELDS))
+        if self.observe_context:
+            for i, name in enumerate(public.CONTEXT_OBSERVATION_FIELDS):
+                value = getattr(self.context, name)
+                if name == "driving_side":
+                    value = 1.0 if value == "right" else -1.0
+                values[i] = value / public.CONTEXT_OBSERVATION_SCALES[name]
+        return values
+
     def _info(self, terms: dict[str, float]) -> dict[str, Any]:
         world = self.world
+        batch, row = world.batch, world.row
         arrived = self._outcome == "arrived"
+        counts = dict(zip(INFRACTIONS, batch.counts[row].tolist(), strict=True))
         return {"is_success": arrived, "outcome": self._outcome,
-                "clean_arrival": arrived and not any(world.counts.values()),
-                "infractions": dict(world.counts), "route_completion": world.route_completion,
-                "driving_score": world.driving_score,
-                "route_distance_m": world.readings.route_distance,
-                "speed_mps": world.car.speed, "speed_limit_mps": self.context.speed_limit_mps,
-                "slipping": world.car.slipping,
-                "time_s": world.time_s, "reward_terms": terms}
+                "clean_arrival": arrived and not any(counts.values()),
+                "infractions": counts,
+                "route_completion": batch.route_completion.item(row),
+                "driving_score": batch.driving_score.item(row),
+                "route_distance_m": batch.readings.item(row, kernels.ROUTE_DISTANCE),
+                "speed_mps": batch.car.item(row, kernels.SPEED),
+                "speed_limit_mps": self.context.speed_limit_mps,
+                "slipping": bool(batch.car[row, kernels.SLIPPING]),
+                "time_s": batch.time.item(row), "reward_terms": terms}
+
+
+def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
+                 batch: EgoBatch, rows: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """The vector observations of the cities ``rows`` of ``batch`` (``envs[k]`` being row
+    ``k``'s env, all of one kind), clipped to the space: the kernel's entries (in ``obs``,
+    one float32 row per batch row), the sensor noise each env draws, the context's and
+    the route's."""
+    if not len(rows):
+        return obs[rows]
+    first = envs[int(rows[0])]
+    for k in rows[batch.noisy[rows]].tolist():
+        env = envs[k]
+        batch.draws[k] = env.np_random.normal(0.0, env.context.sensor_noise,
+                                              env.lidar_rays + 1)
+    batch.observe(rows, obs, _SCALES)
+    at = first._index
+    if first.observe_context:
+        columns = [at[name] for name in public.CONTEXT_OBSERVATION_FIELDS]
+        obs[rows[:, None], columns] = batch.context_obs[rows]
+    if first.observe_route:
+        for k in rows.tolist():
+            world = envs[k].world
+            car = world.car
+            x, y, heading = car.x, car.y, car.heading
+            cos, sin = math.cos(heading), math.sin(heading)
+            names = iter(public.ROUTE_OBSERVATION)
+            for tx, ty in world.route_targets():
+                dx, dy = tx - x, ty - y
+                obs[k, at[next(names)]] = (cos * dx + sin * dy) / public.DISTANCE_SCALE_M
+                obs[k, at[next(names)]] = (cos * dy - sin * dx) / public.DISTANCE_SCALE_M
+    return np.clip(obs[rows], first._low, first._high)
 
 
 def _observation_bounds(rays: int, observe_context: bool,

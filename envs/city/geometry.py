@@ -10,7 +10,6 @@ range, so a step only looks at the boxes near the car.
 
 from __future__ import annotations
 
-import bisect
 import math
 from dataclasses import dataclass
 
@@ -109,7 +108,6 @@ class Neighbourhood:
     def __init__(self, city: CityMap, boxes: np.ndarray, reach_m: float) -> None:
         self.xs = list(city.column_x_m)
         self.ys = list(city.row_y_m)
-        self._cells: dict[tuple[int, int], np.ndarray] = {}
         edges_x = [-math.inf, *self.xs, math.inf]
         edges_y = [-math.inf, *self.ys, math.inf]
         rows = []
@@ -119,18 +117,13 @@ class Neighbourhood:
                 y0, y1 = edges_y[j] - reach_m, edges_y[j + 1] + reach_m
                 near = ((boxes[:, 2] >= x0) & (boxes[:, 0] <= x1)
                         & (boxes[:, 3] >= y0) & (boxes[:, 1] <= y1))
-                self._cells[(i, j)] = np.ascontiguousarray(boxes[near])
                 rows.append(np.flatnonzero(near))
-        # The same cells for compiled code: cell ``i * (len(ys) + 1) + j`` holds rows
-        # ``cell_boxes[cell_start[c]:cell_start[c + 1]]`` of ``boxes``.
+        # Cell ``c = i * (len(ys) + 1) + j`` (``i, j`` the grid lines left of and below a
+        # point) holds rows ``cell_boxes[cell_start[c]:cell_start[c + 1]]`` of ``boxes``.
         self.boxes = np.ascontiguousarray(boxes, float).reshape(-1, 4)
         self.lines_x, self.lines_y = np.array(self.xs, float), np.array(self.ys, float)
         self.cell_start = np.cumsum([0] + [len(r) for r in rows])
         self.cell_boxes = np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, int)
-
-    def near(self, x: float, y: float) -> np.ndarray:
-        """The boxes within the reach of point ``(x, y)`` (and some a little beyond)."""
-        return self._cells[(bisect.bisect_right(self.xs, x), bisect.bisect_right(self.ys, y))]
 
 
 @dataclass(frozen=True)

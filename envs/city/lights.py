@@ -13,9 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from exgen.envs.city import public
+from exgen.envs.city.rows import replace_rows
 
 #: Codes of :meth:`Lights.codes`.
 NO_LIGHT, GREEN, AMBER, RED = -1, 0, 1, 2
+
+
+#: Per-node arrays of joined lights.
+_JOINED = ("offset", "city_of_node", "_green", "_red", "_half_cycle")
 
 
 class Lights:
@@ -47,6 +52,17 @@ class Lights:
                                         [len(part.offset) for part in parts])
         for name in ("_green", "_red", "_half_cycle"):
             setattr(joined, name, np.concatenate([getattr(part, name) for part in parts]))
+        return joined
+
+    def replaced(self, k: int, nodes: slice, part: Lights) -> Lights:
+        """These joined lights with city ``k``'s (intersections ``nodes``) replaced by
+        those of ``part`` (one city), as :meth:`join` would give them."""
+        joined = Lights.__new__(Lights)
+        joined.offsets = {}
+        joined.green_s = joined.amber_s = joined.all_red_s = joined.half_cycle_s = None
+        columns = replace_rows(self, part, _JOINED, nodes, {"city_of_node": (k, 0)})
+        for name, array in columns.items():
+            setattr(joined, name, array)
         return joined
 
     def _phase(self, nodes: np.ndarray, axes: np.ndarray,

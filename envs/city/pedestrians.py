@@ -127,9 +127,10 @@ class Pedestrians:
         offsets = {"node": (node_start, node_shift), "city_of_person": (k, 0)}
         for name, array in replace_rows(self, part, _PERSON_ARRAYS, people, offsets).items():
             setattr(self, name, array)
+        old_nodes = slice(node_start, node_start + self.cities[k].n_nodes)
         self.cities[k] = part.cities[0]
         self.n_nodes += node_shift
-        self.lights = Lights.join([city.lights for city in self.cities])
+        self.lights = self.lights.replaced(k, old_nodes, part.cities[0].lights)
         self.person_base[k + 1:] += part.count - (people.stop - people.start)
 
     @property

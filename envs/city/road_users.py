@@ -2,7 +2,8 @@
 
 One city's world moves its own (:meth:`CityWorld.move_road_users`); a batch of cities
 joins theirs into one :class:`Fleet`, whose arrays hold every city's cars and
-pedestrians, and moves them all with the same code.
+pedestrians (and whose :class:`~exgen.envs.city.ego.EgoBatch` every ego car), and moves
+them all with the same code.
 """
 
 from __future__ import annotations
@@ -13,38 +14,38 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from exgen.envs.city import public
-from exgen.envs.city.pedestrians import Pedestrians
-from exgen.envs.city.traffic import EgoOnRoad, Traffic
+from exgen.envs.city.ego import EgoBatch
+from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
+from exgen.envs.city.traffic import Traffic
 
 if TYPE_CHECKING:
     from exgen.envs.city.world import CityWorld
 
+#: Pedestrians do not step onto a crosswalk an ego car is this close to [m], or this
+#: few seconds away from at its speed [s].
+PEDESTRIAN_CAUTION_M = 20.0
+PEDESTRIAN_CAUTION_S = 4.0
 
-def move_road_users(worlds: Sequence[CityWorld], traffic: Traffic,
-                    pedestrians: Pedestrians) -> None:
-    """Move the other cars, then the pedestrians, of ``worlds`` (whose cars and
-    pedestrians ``traffic`` and ``pedestrians`` hold, city after city) by one decision,
+
+def move_road_users(egos: EgoBatch, traffic: Traffic, pedestrians: Pedestrians) -> None:
+    """Move the other cars, then the pedestrians, of the cities whose ego cars ``egos``
+    holds (row ``k``: city ``k`` of ``traffic`` and ``pedestrians``) by one decision,
     once their ego cars have driven it."""
-    clocks = np.array([world.time_s for world in worlds])
-    ego = EgoOnRoad.stack([world.ego_on_road() for world in worlds], traffic.node_base,
-                          traffic.arc_base)
+    ego = egos.on_road(traffic.node_base, traffic.arc_base)
 
     def crosswalk_clear(nodes: np.ndarray, arms: np.ndarray) -> np.ndarray:
         return ~pedestrians.occupied()[nodes, arms]
 
-    traffic.step(clocks, public.DT_S, ego, crosswalk_clear)
-    pedestrians.step(clocks, public.DT_S, lambda: crosswalks_in_danger(worlds, traffic))
+    traffic.step(egos.time, public.DT_S, ego, crosswalk_clear)
+    pedestrians.step(egos.time, public.DT_S, lambda: crosswalks_in_danger(egos, traffic))
 
 
-def crosswalks_in_danger(worlds: Sequence[CityWorld], traffic: Traffic) -> np.ndarray:
-    """(n_nodes, 4) of all ``worlds``: the crosswalks a car (other or ego) is about to
-    cross or is crossing."""
-    bases = traffic.node_base
-    danger = np.zeros((bases[-1], 4), bool)
-    nodes, arms = traffic.near_crosswalks()
-    danger[nodes, arms] = True
-    for k, world in enumerate(worlds):
-        world.mark_danger(danger[bases[k]:bases[k + 1]])
+def crosswalks_in_danger(egos: EgoBatch, traffic: Traffic) -> np.ndarray:
+    """(n_nodes, 4) of all cities: the crosswalks a car (other or ego) is about to cross
+    or is crossing, which no pedestrian steps onto."""
+    danger = np.zeros((traffic.node_base[-1], 4), bool)
+    traffic.mark_crosswalks(danger)
+    egos.mark_danger(danger, traffic.node_base, PEDESTRIAN_CAUTION_M, PEDESTRIAN_CAUTION_S)
     return danger
 
 
@@ -105,15 +106,18 @@ class CityPedestrians:
 
 
 class Fleet:
-    """The other road users of many worlds, joined into one traffic and one crowd.
+    """The cities of a batch: their ego cars in one :class:`EgoBatch`, their other road
+    users joined into one traffic and one crowd.
 
     Each world then reads its own through views (:class:`CityTraffic`,
-    :class:`CityPedestrians`); a world that starts a new episode takes its place with
-    :meth:`replace`.
+    :class:`CityPedestrians`) and its ego car's row; a world that starts a new episode
+    takes its place with :meth:`replace`.
     """
 
     def __init__(self, worlds: Sequence[CityWorld]) -> None:
         self.worlds = list(worlds)
+        first = self.worlds[0].batch
+        self.egos = EgoBatch(len(self.worlds), first.rays, first.lidar_range, first.substeps)
         self.traffic = Traffic.join([world.traffic for world in self.worlds])
         self.pedestrians = Pedestrians.join([world.pedestrians for world in self.worlds])
         for k, world in enumerate(self.worlds):
@@ -129,8 +133,14 @@ class Fleet:
     def move(self) -> None:
         """Move the road users of every world by one decision, once its ego car has
         driven it."""
-        move_road_users(self.worlds, self.traffic, self.pedestrians)
+        move_road_users(self.egos, self.traffic, self.pedestrians)
+
+    def sense(self, rows: np.ndarray) -> None:
+        """Where the ego cars of ``rows`` are, what they hit and broke, and their
+        readings (:meth:`EgoBatch.sense`)."""
+        self.egos.sense(rows, True, self.traffic, self.pedestrians, RADIUS_M)
 
     def _attach(self, k: int, world: CityWorld) -> None:
+        world.join(self.egos, k, (self.traffic, self.pedestrians))
         world.traffic = CityTraffic(self, k)
         world.pedestrians = CityPedestrians(self, k)

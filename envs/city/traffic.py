@@ -30,6 +30,7 @@ from exgen.envs.city import public
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.lights import GREEN, NO_LIGHT, RED, Lights
 from exgen.envs.city.rows import join_rows, joined_bases, replace_rows
+from exgen.envs.city.traffic_kernels import arc_order, mark_crosswalks
 from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M
 
 #: IDM parameters: time gap [s], minimum gap [m], acceleration and comfortable
@@ -155,6 +156,14 @@ def turn_curve(city: CityMap, arcs: Arcs, half_width: float, arc_in: int, lane_i
     return np.stack([a, k, b]), max(length, 0.5)
 
 
+@functools.lru_cache(maxsize=64)
+def shared_curves(city: CityMap, half_width: float, lane_width: float,
+                  side: str) -> dict[tuple[int, float, int, float], tuple[np.ndarray, float]]:
+    """The turn curves of a city's roads (:func:`turn_curve` by arc in, lane in, arc out,
+    lane out), filled as cars first take them and shared by every episode on them."""
+    return {}
+
+
 @functools.lru_cache(maxsize=16)
 def conflict_table(side: str, half_width: float, lane_width: float) -> np.ndarray:
     """``table[m1, m2]``: whether movements ``m = 4 * in + out`` (direction codes) through
@@ -201,7 +210,7 @@ class _City:
     rng: np.random.Generator
     half_width: float
     conflicts: np.ndarray
-    curves: dict[tuple[int, int], tuple[np.ndarray, float]]
+    curves: dict[tuple[int, float, int, float], tuple[np.ndarray, float]]
 
 
 #: Per-car arrays.
@@ -224,7 +233,8 @@ class Traffic:
                  half_width: float, lane_width: float, side: str, speed_limit: float,
                  lights: Lights, avoid: tuple[float, float] | None = None) -> None:
         self.cities = [_City(city, arcs, lights, rng, half_width,
-                             conflict_table(side, half_width, lane_width), {})]
+                             conflict_table(side, half_width, lane_width),
+                             shared_curves(city, half_width, lane_width, side))]
         self.arcs, self.lights = arcs, lights
         self.positions = np.array([city.position(n) for n in range(city.n_nodes)])
         self._index_cities()
@@ -258,7 +268,7 @@ class Traffic:
         for car, (arc, lane, s) in enumerate(spots):
             self.arc[car], self.lane[car], self.s[car] = arc, lane, s
             self.v[car] = 0.5 * self.v0[car]
-            self._choose_next(car)
+        self._choose_next(np.arange(n))
         self.x, self.y, self.heading = self._poses()
 
     @property
@@ -297,6 +307,7 @@ class Traffic:
         self._tables = np.stack([c.conflicts for c in self.cities])
         self._table_of_node = np.repeat(np.arange(len(self.cities)),
                                         np.diff(self.node_base))
+        self._city_half_width = np.array([c.half_width for c in self.cities])
 
     def replace(self, k: int, part: Traffic) -> None:
         """Put the cars of ``part`` (a single city) in place of city ``k``'s: a city of a
@@ -314,7 +325,7 @@ class Traffic:
         self.arcs = _replace_arcs(self.arcs, arcs, part.arcs, nodes.start, node_shift)
         self.positions = replace_rows(self, part, ("positions",), nodes, {})["positions"]
         self.cities[k] = part.cities[0]
-        self.lights = Lights.join([city.lights for city in self.cities])
+        self.lights = self.lights.replaced(k, nodes, part.cities[0].lights)
         self.car_base[k + 1:] += len(part.s) - (cars.stop - cars.start)
         self._index_cities()
 
@@ -350,36 +361,48 @@ class Traffic:
         x0, y0 = self.positions[a.frm[arc]]
         return (x0 + a.dx[arc] * s + a.nx[arc] * lane, y0 + a.dy[arc] * s + a.ny[arc] * lane)
 
-    def _choose_next(self, car: int) -> None:
-        """Pick the street after the current one (no u-turn unless at a dead end)."""
-        k = self.city_of_car[car]
-        own, base = self.cities[k], self.arc_base[k]
-        arcs = own.arcs
-        arc = int(self.arc[car] - base)
-        options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
-        if not options:
-            options = list(arcs.leaving[arcs.to[arc]])
-        nxt = options[int(own.rng.integers(len(options)))]
-        lane = arcs.lanes[nxt][-1]
-        self.next_arc[car], self.next_lane[car] = nxt + base, lane
-        key = (arc, nxt)
-        if key not in own.curves:
-            own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
-                                         self.lane[car], nxt, lane)
-        self.curve[car], self.curve_length[car] = own.curves[key]
-        p0, k, p1 = self.curve[car]
-        self.c0[car], self.c1[car], self.c2[car] = p0, 2 * (k - p0), p0 - 2 * k + p1
-        self.movement[car] = 4 * arcs.direction[arc] + arcs.direction[nxt]
-        self.stop[car] = arcs.length[arc] - self.half_width[car]
-        self.turns[car] = arcs.direction[arc] != arcs.direction[nxt]
-        x0, y0 = own.city.position(arcs.frm[arc])
-        self.origin[car] = (x0 + arcs.nx[arc] * self.lane[car],
-                            y0 + arcs.ny[arc] * self.lane[car])
-        self.along[car] = (arcs.dx[arc], arcs.dy[arc])
-        self.street_heading[car] = arcs.heading[arc]
-        horizontal = abs(arcs.dx[arc]) > 0.5
-        self.street_half[car] = ((LENGTH_M / 2, WIDTH_M / 2) if horizontal
-                                 else (WIDTH_M / 2, LENGTH_M / 2))
+    def _choose_next(self, cars: np.ndarray) -> None:
+        """Pick the street after the current one of each of ``cars`` (in index order, each
+        drawing from its city's generator; no u-turn unless at a dead end), and set
+        its turn and its pose along the current street."""
+        if not len(cars):
+            return
+        chosen = np.empty(len(cars), int)
+        curves = np.empty((len(cars), 3, 2))
+        lengths = np.empty(len(cars))
+        for i, car in enumerate(cars.tolist()):
+            k = self.city_of_car[car]
+            own, base = self.cities[k], self.arc_base[k]
+            arcs = own.arcs
+            arc = int(self.arc[car] - base)
+            options = [a for a in arcs.leaving[arcs.to[arc]] if arcs.to[a] != arcs.frm[arc]]
+            if not options:
+                options = list(arcs.leaving[arcs.to[arc]])
+            nxt = options[int(own.rng.integers(len(options)))]
+            lane = arcs.lanes[nxt][-1]
+            key = (arc, float(self.lane[car]), nxt, lane)
+            if key not in own.curves:
+                own.curves[key] = turn_curve(own.city, arcs, own.half_width, arc,
+                                             self.lane[car], nxt, lane)
+            curves[i], lengths[i] = own.curves[key]
+            chosen[i] = nxt + base
+        a, arc = self.arcs, self.arc[cars]
+        self.next_arc[cars], self.next_lane[cars] = chosen, a.kerb[chosen]
+        self.curve[cars], self.curve_length[cars] = curves, lengths
+        p0, k, p1 = curves[:, 0], curves[:, 1], curves[:, 2]
+        self.c0[cars], self.c1[cars], self.c2[cars] = p0, 2 * (k - p0), p0 - 2 * k + p1
+        self.movement[cars] = 4 * a.direction[arc] + a.direction[chosen]
+        self.stop[cars] = a.length[arc] - self.half_width[cars]
+        self.turns[cars] = a.direction[arc] != a.direction[chosen]
+        start = self.positions[a.frm[arc]]
+        lane = self.lane[cars]
+        self.origin[cars] = np.stack([start[:, 0] + a.nx[arc] * lane,
+                                      start[:, 1] + a.ny[arc] * lane], axis=1)
+        self.along[cars] = np.stack([a.dx[arc], a.dy[arc]], axis=1)
+        self.street_heading[cars] = a.heading[arc]
+        horizontal = np.abs(a.dx[arc]) > 0.5
+        self.street_half[cars] = np.where(horizontal[:, None], (LENGTH_M / 2, WIDTH_M / 2),
+                                          (WIDTH_M / 2, LENGTH_M / 2))
 
     # ----------------------------------------------------------------- queries
     def poses(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -425,7 +448,7 @@ class Traffic:
         front_to_line = stop - CROSSWALK_M - LENGTH_M / 2 - s
 
         # Leaders on the same arc (all keep to its kerb lane; turning cars included).
-        order = np.lexsort((s, arc))
+        order = arc_order(arc, s, self.car_base)
         same = arc[order[1:]] == arc[order[:-1]]
         behind, ahead = order[:-1][same], order[1:][same]
         # The front car of an arc follows the rearmost car on the arc it turns into.
@@ -489,13 +512,13 @@ class Traffic:
         self.s = s + advance
 
         # Leave the intersection onto the next street.
-        for car in np.flatnonzero(self.s > stop + self.curve_length):
-            extra = self.s[car] - stop[car] - self.curve_length[car]
-            self.arc[car], self.lane[car] = self.next_arc[car], self.next_lane[car]
-            self.s[car] = self.half_width[car] + extra
-            self.reserved[car] = False
-            self.entered_by[car] = self.movement[car]
-            self._choose_next(car)
+        cars = np.flatnonzero(self.s > stop + self.curve_length)
+        extra = self.s[cars] - stop[cars] - self.curve_length[cars]
+        self.arc[cars], self.lane[cars] = self.next_arc[cars], self.next_lane[cars]
+        self.s[cars] = self.half_width[cars] + extra
+        self.reserved[cars] = False
+        self.entered_by[cars] = self.movement[cars]
+        self._choose_next(cars)
         self.x, self.y, self.heading = self._poses()
 
     def _grant(self, asking: np.ndarray, node: np.ndarray,
@@ -539,7 +562,7 @@ class Traffic:
         if not len(on_arc):
             return approach
         arc = ego.arc[on_arc]
-        half_width = np.array([self.cities[k].half_width for k in on_arc])
+        half_width = self._city_half_width[on_arc]
         to_go = a.length[arc] - ego.s[on_arc] - half_width
         near = to_go < np.maximum(EGO_APPROACH_M, EGO_APPROACH_S * ego.speed[on_arc])
         cities, arc = on_arc[near], arc[near]
@@ -549,21 +572,13 @@ class Traffic:
         return approach
 
     # ----------------------------------------------------------------- crosswalks
-    def near_crosswalks(self, reach_m: float = 20.0) -> tuple[np.ndarray, np.ndarray]:
-        """Nodes and arms of the crosswalks a car is about to cross or is crossing."""
+    def mark_crosswalks(self, danger: np.ndarray, reach_m: float = 20.0) -> None:
+        """Mark in ``danger`` (intersections, 4 arms) the crosswalks a car is about to
+        cross or is crossing (:func:`~exgen.envs.city.traffic_kernels.mark_crosswalks`)."""
         a = self.arcs
-        front = self.s + LENGTH_M / 2
-        line = self.stop - CROSSWALK_M
-        approaching = (front > line - reach_m) & (self.s < self.stop)
-        nodes = [a.to[self.arc[approaching]]]
-        arms = [(a.direction[self.arc[approaching]] + 2) % 4]
-        going = self.reserved
-        nodes.append(a.to[self.arc[going]])
-        arms.append(a.direction[self.next_arc[going]])
-        leaving = self.s < self.half_width + CROSSWALK_M + LENGTH_M
-        nodes.append(a.frm[self.arc[leaving]])
-        arms.append(a.direction[self.arc[leaving]])
-        return np.concatenate(nodes), np.concatenate(arms)
+        mark_crosswalks(self.s, self.stop, self.half_width, self.arc, self.next_arc,
+                        self.reserved, a.frm, a.to, a.direction, LENGTH_M / 2, LENGTH_M,
+                        CROSSWALK_M, reach_m, danger)
 
 
 def _blocked_by_earlier(nodes: np.ndarray, movements: np.ndarray, clashes: np.ndarray,

@@ -2,11 +2,13 @@
 
 ``gym.make_vec("CityDriving-v0", num_envs=N, vectorization_mode="vector_entry_point",
 **fields)`` makes it. Each city is a :class:`~exgen.envs.city.env.CityDrivingEnv` with its
-own context (drawn per episode), map and random generator; a step drives every ego
-car, then moves the other road users of all cities at once
-(:func:`~exgen.envs.city.road_users.move_road_users`), then settles each city: the
-very code of the single env, so N cities seeded ``seed, seed + 1, ...`` give what N
-single envs give. An ended city resets on the next step (Gymnasium's next-step
+own context (drawn per episode), map and random generator. The ego cars of all cities
+are rows of one :class:`~exgen.envs.city.ego.EgoBatch`: a step drives them all, moves
+the other road users of all cities at once
+(:func:`~exgen.envs.city.road_users.move_road_users`), then senses, settles and
+observes every city, one kernel call per phase (:mod:`exgen.envs.city.batch_kernels`):
+the code a single env runs as a batch of one, so N cities seeded ``seed, seed + 1,
+...`` give what N single envs give. An ended city resets on the next step (Gymnasium's next-step
 autoreset, as ``SyncVectorEnv``), and infos follow Gymnasium's vector conventions:
 arrays over the cities, with a ``_key`` mask of the cities that have the key.
 """
@@ -20,17 +22,22 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode
-from gymnasium.vector.utils import batch_space, concatenate, create_empty_array
+from gymnasium.vector.utils import batch_space, create_empty_array
 
 from exgen.envs import fields as _fields
-from exgen.envs.city import public
+from exgen.envs.city import batch_kernels, public
 from exgen.envs.city.config import CityConfig
-from exgen.envs.city.env import ENV_OPTIONS, CityDrivingEnv
+from exgen.envs.city.env import ENV_OPTIONS, REWARD_WEIGHTS, CityDrivingEnv, observe_rows
+from exgen.envs.city.infos import reset_only_infos, step_infos
+from exgen.envs.city.raster import occupancy_raster
 from exgen.envs.city.road_users import Fleet
-from exgen.envs.vector_infos import stack_infos
+from exgen.envs.city.world import PENALTIES
+from exgen.envs.vector_infos import stack_infos_of
 
 #: The most cities one vector env steps.
 MAX_NUM_ENVS = 65_536
+#: Steering and pedal of each discrete action.
+_DISCRETE = np.array(public.DISCRETE_ACTIONS, np.float64)
 
 
 class CityDrivingVectorEnv(gym.vector.VectorEnv):
@@ -66,6 +73,9 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
         self._terminations = np.zeros(self.num_envs, np.bool_)
         self._truncations = np.zeros(self.num_envs, np.bool_)
         self._autoreset = np.zeros(self.num_envs, np.bool_)
+        self._vectors = np.zeros((self.num_envs, first.observation_space["vector"].shape[0]
+                                  if first.observe_raster else first.observation_space.shape[0]),
+                                 np.float32)
         self._fleet: Fleet | None = None
 
     @property
@@ -77,24 +87,19 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
               options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         seeds = _seeds(seed, self.num_envs)
         mask = _reset_mask(options, self.num_envs)
-        infos: list[dict[str, Any] | None] = [None] * self.num_envs
-        observations = []
         if self._fleet is None and not mask.all():
             raise RuntimeError("the first reset() must reset every city; drop reset_mask")
-        for i, env in enumerate(self.envs):
-            if mask[i]:
-                observation, infos[i] = env.reset(seed=seeds[i])
-                self._autoreset[i] = False
-                if self._fleet is not None and not mask.all():
-                    self._fleet.replace(i, env.world)
-            else:
-                observation = self._single(i)
-            observations.append(observation)
+        observations, infos = {}, {}
+        for i in np.flatnonzero(mask).tolist():
+            env = self.envs[i]
+            observations[i], infos[i] = env.reset(seed=seeds[i])
+            self._autoreset[i] = False
+            if self._fleet is not None and not mask.all():
+                self._fleet.replace(i, env.world)
         if mask.all():
             self._fleet = Fleet([env.world for env in self.envs])
-        self._observations = concatenate(self.single_observation_space, observations,
-                                         self._observations)
-        return deepcopy(self._observations), stack_infos(infos)
+        self._store(np.zeros(0, np.int64), self._vectors[:0], observations)
+        return deepcopy(self._observations), stack_infos_of(infos, self.num_envs)
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray,
                                           dict[str, Any]]:
@@ -102,30 +107,69 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
             raise RuntimeError("call reset() before step()")
         actions = _split_actions(actions, self.single_action_space, self.num_envs)
         stepping = np.flatnonzero(~self._autoreset)
+        resetting = np.flatnonzero(self._autoreset)
         # Every action is checked before any city drives.
-        controls = [self.envs[i].controls(actions[i]) for i in stepping]
-        for i, (steer, pedal) in zip(stepping, controls, strict=True):
-            self.envs[i].world.drive(steer, pedal)
-        self._fleet.move()
-        infos: list[dict[str, Any] | None] = [None] * self.num_envs
-        observations = []
-        for i, env in enumerate(self.envs):
-            if self._autoreset[i]:
-                observation, info = env.reset()
-                self._fleet.replace(i, env.world)
-                reward, terminated, truncated = 0.0, False, False
-            else:
-                observation, reward, terminated, truncated, info = env.settle()
-            observations.append(observation)
-            self._rewards[i] = reward
-            self._terminations[i] = terminated
-            self._truncations[i] = truncated
-            infos[i] = info
+        steer, pedal = self._controls(actions, stepping)
+        fleet = self._fleet
+        egos = fleet.egos
+        egos.drive(stepping, steer, pedal)
+        fleet.move()
+        fleet.sense(stepping)
+        egos.settle(stepping, REWARD_WEIGHTS, PENALTIES)
+        vectors = observe_rows(self.envs, egos, stepping, self._vectors)
+        reset_observations, reset_infos = {}, {}
+        for i in resetting.tolist():
+            env = self.envs[i]
+            reset_observations[i], reset_infos[i] = env.reset()
+            fleet.replace(i, env.world)
+        outcome = egos.outcome[stepping]
+        self._rewards[:] = 0.0
+        self._rewards[stepping] = egos.rewards[stepping]
+        self._terminations[:] = False
+        self._terminations[stepping] = ((outcome == batch_kernels.COLLISION)
+                                        | (outcome == batch_kernels.ARRIVED_OUTCOME))
+        self._truncations[:] = False
+        self._truncations[stepping] = outcome == batch_kernels.TIMEOUT
         self._autoreset = self._terminations | self._truncations
-        self._observations = concatenate(self.single_observation_space, observations,
-                                         self._observations)
+        self._store(stepping, vectors, reset_observations)
+        infos = step_infos(egos, stepping)
+        if reset_infos:
+            infos.update(reset_only_infos(reset_infos, self.num_envs))
         return (deepcopy(self._observations), self._rewards.copy(),
-                self._terminations.copy(), self._truncations.copy(), stack_infos(infos))
+                self._terminations.copy(), self._truncations.copy(), infos)
+
+    def _controls(self, actions: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Steering and pedal in [-1, 1] of the cities ``rows``; the error of the first
+        refused action (:meth:`CityDrivingEnv.controls`) if any is."""
+        chosen = actions[rows]
+        if self.config.continuous:
+            if chosen.dtype.kind in "iuf" and np.isfinite(chosen).all():
+                values = np.clip(chosen.astype(np.float64), -1.0, 1.0)
+                return values[:, 0].copy(), values[:, 1].copy()
+        elif chosen.dtype.kind in "iu" and ((chosen >= 0) & (chosen < len(_DISCRETE))).all():
+            values = _DISCRETE[chosen]
+            return values[:, 0].copy(), values[:, 1].copy()
+        for i in rows.tolist():
+            self.envs[i].controls(actions[i])
+        raise AssertionError("an action was refused in the batch but not alone")
+
+    def _store(self, stepping: np.ndarray, vectors: np.ndarray,
+               reset_observations: dict[int, Any]) -> None:
+        """The batch's observations: ``vectors`` for the cities ``stepping`` (with their
+        rasters), each reset city's own."""
+        observations = self._observations
+        if isinstance(observations, dict):
+            observations["vector"][stepping] = vectors
+            for i in stepping.tolist():
+                observations["raster"][i] = occupancy_raster(self.envs[i].world)
+        else:
+            observations[stepping] = vectors
+        for i, observation in reset_observations.items():
+            if isinstance(observations, dict):
+                for key, value in observation.items():
+                    observations[key][i] = value
+            else:
+                observations[i] = observation
 
     def render(self) -> tuple[np.ndarray, ...] | None:
         """Every city's frame, when made with ``render_mode="rgb_array"``."""
@@ -138,12 +182,6 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
-
-    def _single(self, i: int) -> Any:
-        """City ``i``'s last observation, out of the batch."""
-        if isinstance(self._observations, dict):
-            return {key: value[i] for key, value in self._observations.items()}
-        return self._observations[i]
 
 
 def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:

@@ -8,10 +8,10 @@ what it does wrong. No Gymnasium import here: the env turns this into a task.
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -19,12 +19,13 @@ import numpy as np
 from exgen.envs.city import kernels, public
 from exgen.envs.city.city_map import CityMap
 from exgen.envs.city.config import CityConfig
+from exgen.envs.city.ego import INFRACTIONS, CarRow, CountsRow, EgoBatch, write_car
 from exgen.envs.city.geometry import Neighbourhood, RoadLayout, road_layout
 from exgen.envs.city.lights import Lights
 from exgen.envs.city.pedestrians import RADIUS_M, Pedestrians
 from exgen.envs.city.road_users import crosswalks_in_danger, move_road_users
 from exgen.envs.city.traffic import CROSSWALK_M, Arcs, Traffic, direction_code
-from exgen.envs.city.vehicle import LENGTH_M, WIDTH_M, Car, VehicleState, advance
+from exgen.envs.city.vehicle import LENGTH_M, Car, VehicleState
 
 #: Shortest street between two intersection squares a car can use [m].
 MIN_STREET_M = 8.0
@@ -32,15 +33,13 @@ MIN_STREET_M = 8.0
 #: line without a wrong-lane infraction: no car turns tighter than a lane. A longer ego
 #: car swings over its own length.
 TURN_SWING_M = LENGTH_M
-#: Pedestrians do not step onto a crosswalk the ego car is this close to [m], or this
-#: few seconds away from at its speed [s].
-PEDESTRIAN_CAUTION_M = 20.0
-PEDESTRIAN_CAUTION_S = 4.0
 #: Penalties of the driving score, one factor per infraction (CARLA's where it has one).
 INFRACTION_PENALTIES = {"collision_static": 0.65, "collision_vehicle": 0.6,
                         "collision_pedestrian": 0.5, "red_light": 0.7, "wrong_lane": 0.8,
                         "off_road": 0.8}
 COLLISIONS = ("collision_static", "collision_vehicle", "collision_pedestrian")
+#: The penalties in the order of the batch's counts.
+PENALTIES = np.array([INFRACTION_PENALTIES[name] for name in INFRACTIONS])
 
 
 @dataclass
@@ -61,14 +60,25 @@ class Readings:
 def _prepared(city: CityMap, lanes: int, lane_width_m: float, side: str,
               lidar_reach_m: float, body_reach_m: float = LENGTH_M
               ) -> tuple[RoadLayout, Neighbourhood, Neighbourhood, Neighbourhood,
-                         nx.DiGraph, Arcs]:
+                         nx.DiGraph, Arcs, dict[str, np.ndarray]]:
     layout = road_layout(city, lanes, lane_width_m, side)
-    seen = np.vstack([layout.curbs, layout.barriers])
-    solid = np.vstack([layout.buildings, layout.barriers])
-    return (layout, Neighbourhood(city, seen, lidar_reach_m),
-            Neighbourhood(city, solid, body_reach_m),
-            Neighbourhood(city, layout.barriers, body_reach_m),
-            city.graph(), Arcs.of(city, lanes, lane_width_m, side))
+    seen = Neighbourhood(city, np.vstack([layout.curbs, layout.barriers]), lidar_reach_m)
+    solid = Neighbourhood(city, np.vstack([layout.buildings, layout.barriers]), body_reach_m)
+    barriers = Neighbourhood(city, layout.barriers, body_reach_m)
+    graph, arcs = city.graph(), Arcs.of(city, lanes, lane_width_m, side)
+    streets, street_at, positions, _ = _map_tables(city)
+    arc_at = np.full((city.n_nodes, 4), -1, np.int64)
+    arc_at[arcs.frm, arcs.direction] = np.arange(len(arcs.frm))
+    in_graph = np.zeros(city.n_nodes, np.bool_)
+    in_graph[list(graph.nodes)] = True
+    tables = {"lines_x": seen.lines_x, "lines_y": seen.lines_y, "streets": streets,
+              "street_at": street_at, "positions": positions, "in_graph": in_graph,
+              "arc_at": arc_at,
+              "arc_frames": np.stack([arcs.dx, arcs.dy, arcs.nx, arcs.ny], axis=1)}
+    for name, cells in (("seen", seen), ("solid", solid), ("barrier", barriers)):
+        tables.update({f"{name}_start": cells.cell_start, f"{name}_cells": cells.cell_boxes,
+                       f"{name}_boxes": cells.boxes})
+    return layout, seen, solid, barriers, graph, arcs, tables
 
 
 class CityWorld:
@@ -92,8 +102,8 @@ class CityWorld:
         self._reach = max(LENGTH_M, spec.length_m)
         self._turn_swing = max(TURN_SWING_M, spec.length_m)
         check_street_lengths(city, self.lanes, self.lane_width)
-        (self.layout, self._seen, self._solid, self._barriers,
-         self.graph, self.arcs) = _prepared(city, self.lanes, self.lane_width, self.side,
+        (self.layout, self._seen, self._solid, self._barriers, self.graph, self.arcs,
+         map_tables) = _prepared(city, self.lanes, self.lane_width, self.side,
                                  lidar_range_m + LENGTH_M, self._reach)
         self.lidar_range = float(lidar_range_m)
         angles = np.arange(lidar_rays) * (2.0 * math.pi / lidar_rays)
@@ -107,11 +117,18 @@ class CityWorld:
         reverse = self.graph.reverse(copy=False)
         self.remaining, paths = nx.single_source_dijkstra(reverse, self.destination)
         self.next_hop = {n: path[-2] for n, path in paths.items() if len(path) > 1}
-        self.time_s = 0.0
+        #: This world's row in the batch of ego cars it is stepped with (its own batch
+        #: of one until a vector env takes it in, :meth:`join`).
+        self.batch, self.row = EgoBatch(1, self._ray_directions, self.lidar_range,
+                                        physics_substeps), 0
+        #: This world's row as the rows of a kernel call.
+        self._rows = np.zeros(1, np.int64)
         first = self.next_hop[self.start]
         self.car = self._place(self.start, first)
         self.arc = (self.start, first)
-        self.region: tuple[str, object] = ("street", city.street(self.start, first))
+        _, _, positions, street_rows = _map_tables(city)
+        self.batch.region[0] = (kernels.STREET,
+                                street_rows[(min(self.start, first), max(self.start, first))])
         street_km = sum(city.length(*arc) for arc in city.arcs()) / 2000.0
         self.traffic = Traffic(
             city, self.arcs, round(context.traffic_density * street_km), rng,
@@ -122,25 +139,30 @@ class CityWorld:
             city, round(context.pedestrian_density * len(self.graph)), rng,
             half_width=self.half_width, jaywalk_rate=context.jaywalk_rate,
             lights=self.lights)
-        self._map_tables = _map_tables(city)
-        self._node_values = np.stack([
+        #: The joined road users the batch's rows are read from (its own until joined).
+        self.road_users: tuple[Any, Any] = (self.traffic, self.pedestrians)
+        node_values = np.stack([
             [self.remaining.get(n, math.inf) for n in range(city.n_nodes)],
             self.lights.offset], axis=1)
-        self._next_hop = np.array([self.next_hop.get(n, -1) for n in range(city.n_nodes)])
-        self._params = np.array([self.half_width, self.lane_width, self.lanes,
-                                 1.0 if self.side == "right" else -1.0, self._turn_swing,
-                                 context.green_s, context.amber_s, context.all_red_s,
-                                 CROSSWALK_M])
-        self._sensed = np.zeros(7, np.int64)
-        self._readings = np.zeros(7)
-        self.counts = dict.fromkeys(INFRACTION_PENALTIES, 0)
-        self.collided = False
-        self.arrived = False
-        self._wrong_lane = False
-        self._off_road = False
-        self._beyond_line = False
-        self.readings = self._read()
-        self.initial_route_m = self.readings.route_distance
+        self._next_hop = np.array([self.next_hop.get(n, -1) for n in range(city.n_nodes)],
+                                  np.int64)
+        params = np.array([self.half_width, self.lane_width, self.lanes,
+                           1.0 if self.side == "right" else -1.0, self._turn_swing,
+                           context.green_s, context.amber_s, context.all_red_s,
+                           CROSSWALK_M])
+        #: The kernels' tables of this episode (:class:`EgoBatch`).
+        self.tables = {**map_tables, "next_hop": self._next_hop, "node_values": node_values}
+        batch = self.batch
+        batch.friction[0] = context.friction
+        batch.limits[0] = spec.limits()
+        batch.body[0] = (spec.length_m, self._reach)
+        batch.params[0] = params
+        batch.destination[0] = self.destination
+        batch.destination_xy[0] = positions[self.destination]
+        batch.tables.put(0, self.tables)
+        batch.sense(self._rows, False, self.traffic, self.pedestrians, RADIUS_M)
+        self.initial_route_m = batch.initial_route[0] = float(
+            batch.readings[0, kernels.ROUTE_DISTANCE])
 
     # ------------------------------------------------------------- set-up
     def _pick_route(self, rng: np.random.Generator) -> tuple[int, int]:
@@ -184,155 +206,116 @@ class CityWorld:
 
     def drive(self, steer: float, pedal: float) -> None:
         """The ego car's physics substeps for one decision; the clock moves on."""
-        advance(self.car, steer, pedal, self.context.friction, public.DT_S / self.substeps,
-                self.spec, self.substeps)
-        self.time_s += public.DT_S
+        self.batch.drive(self._rows, np.array([steer]), np.array([pedal]))
 
     def move_road_users(self) -> None:
         """The other cars, then the pedestrians, move one decision."""
-        move_road_users([self], self.traffic, self.pedestrians)
+        move_road_users(self.batch, self.traffic, self.pedestrians)
 
     def crosswalks_in_danger(self) -> np.ndarray:
         """(n_nodes, 4): crosswalks a car (other or ego) is about to cross or crossing."""
-        return crosswalks_in_danger([self], self.traffic)
-
-    def mark_danger(self, danger: np.ndarray) -> None:
-        """Mark in ``danger`` (n_nodes, 4) the crosswalks the ego car is about to cross or
-        is crossing, which no pedestrian steps onto."""
-        kind, where = self.region
-        if kind == "node":
-            danger[where] = True
-        elif kind == "street":
-            frm, to = self.arc
-            _, _, _, to_go, length = self._arc_frame(self.arc)
-            (x0, y0), (x1, y1) = self.city.position(frm), self.city.position(to)
-            toward = direction_code(x1 - x0, y1 - y0)
-            if to_go - self.half_width < max(PEDESTRIAN_CAUTION_M,
-                                             PEDESTRIAN_CAUTION_S * self.car.speed):
-                danger[to] = True  # it may turn into any of them
-            if length - to_go - self.half_width < CROSSWALK_M + self.spec.length_m:
-                danger[frm, toward] = True
-
-    def ego_on_road(self) -> tuple[float, ...]:
-        """The ego car as traffic sees it (:meth:`EgoOnRoad.stack`): centre, arc (-1: not
-        on an open street), distance along it and offset across it, speed, the
-        intersection it is in (-1: none), lane tolerance and length."""
-        car = self.car
-        kind, where = self.region
-        if kind == "node":
-            return (car.x, car.y, -1, 0.0, 0.0, car.speed, where, 0.0, self.spec.length_m)
-        index = self.arcs.index.get(self.arc, -1) if kind == "street" else -1
-        if index < 0:
-            return (car.x, car.y, -1, 0.0, 0.0, car.speed, -1, 0.0, self.spec.length_m)
-        x0, y0 = self.city.position(self.arc[0])
-        a = self.arcs
-        rx, ry = car.x - x0, car.y - y0
-        return (car.x, car.y, index, rx * a.dx[index] + ry * a.dy[index],
-                rx * a.nx[index] + ry * a.ny[index], car.speed, -1, WIDTH_M + 0.3,
-                self.spec.length_m)
+        return crosswalks_in_danger(self.batch, self.traffic)
 
     def update(self) -> dict[str, int]:
-        """Where the car is now, what it hit and broke, and its sensors' readings."""
-        car, spec = self.car, self.spec
-        length, reach = spec.length_m, self._reach
-        events = dict.fromkeys(INFRACTION_PENALTIES, 0)
-        self.region = region = self._locate(car.x, car.y)
-        kind, where = region
-        # The road's edge is a sidewalk away from any building: with its centre on the
-        # road, the car can only touch roadworks.
-        off_road = kind == "off" or (kind == "node" and where not in self.graph)
-        solid = self._solid if off_road else self._barriers
-        traffic = self.traffic
-        hits = kernels.collisions(car.x, car.y, car.heading, length, WIDTH_M, reach,
-                                  solid.near(car.x, car.y), traffic.x, traffic.y,
-                                  traffic.heading, self.pedestrians.positions(), RADIUS_M)
-        for name, hit in zip(COLLISIONS, hits, strict=True):
-            events[name] = int(hit)
-        self.collided = any(events[name] for name in COLLISIONS)
-        if off_road and not self._off_road:
-            events["off_road"] = 1
-        self._off_road = off_road
-        if kind == "node":
-            self.readings = self._read(kernels.NODE, where)
-        elif kind == "street":
-            self.readings = self._read(kernels.STREET, self._map_tables[3][(where.a, where.b)])
-        else:
-            self.readings = self._read(kernels.OFF)
-        events["red_light"] = int(self._sensed[kernels.RED_LIGHT_EVENT])
-        events["wrong_lane"] = int(self._sensed[kernels.WRONG_LANE_EVENT])
-        for name, count in events.items():
-            self.counts[name] += count
-        return events
+        """Where the car is now, what it hit and broke, and its sensors' readings; returns
+        the infractions committed since the last update."""
+        self.batch.sense(self._rows, True, *self.road_users, RADIUS_M)
+        return dict(zip(INFRACTIONS, self.batch.events[self.row].tolist(), strict=True))
 
-    # ------------------------------------------------------------- geometry
-    def _locate(self, x: float, y: float) -> tuple[str, object]:
-        """``("node", id)``, ``("street", Street)`` or ``("off", None)`` under ``(x, y)``."""
-        city, hw = self.city, self.half_width
-        xs, ys = city.column_x_m, city.row_y_m
-        c = bisect.bisect_right(xs, x) - 1
-        r = bisect.bisect_right(ys, y) - 1
-        column = _nearest_line(xs, c, x, hw)
-        row = _nearest_line(ys, r, y, hw)
-        if column is not None and row is not None:
-            return ("node", row * city.n_columns + column)
-        if row is not None and 0 <= c < city.n_columns - 1:
-            street = city.street(row * city.n_columns + c, row * city.n_columns + c + 1)
-            if street is not None:
-                return ("street", street)
-        if column is not None and 0 <= r < city.n_rows - 1:
-            street = city.street(r * city.n_columns + column, (r + 1) * city.n_columns + column)
-            if street is not None:
-                return ("street", street)
+    def join(self, batch: EgoBatch, row: int, road_users: tuple[Any, Any]) -> None:
+        """Row ``row`` of ``batch`` takes this world's car and tables, and the world reads
+        and writes it there from now on, its road users among ``road_users`` (joined
+        traffic and pedestrians, city ``row`` being this one)."""
+        batch.put(row, self.batch, self.row, self.tables)
+        self.batch, self.row, self.road_users = batch, row, road_users
+        self._rows = np.array([row], np.int64)
+
+    # ------------------------------------------------------------- state
+    @property
+    def car(self) -> CarRow:
+        """The ego car (position [m], heading [rad], speed [m/s], ...), read and written
+        in the batch."""
+        return CarRow(self.batch, self.row)
+
+    @car.setter
+    def car(self, state: VehicleState | CarRow) -> None:
+        write_car(self.batch, self.row, state)
+
+    @property
+    def time_s(self) -> float:
+        """Time since the episode started [s]."""
+        return self.batch.time.item(self.row)
+
+    @time_s.setter
+    def time_s(self, value: float) -> None:
+        self.batch.time[self.row] = value
+
+    @property
+    def arc(self) -> tuple[int, int]:
+        """The arc (from, to) the car follows."""
+        return (self.batch.sensed.item(self.row, kernels.ARC_FROM),
+                self.batch.sensed.item(self.row, kernels.ARC_TO))
+
+    @arc.setter
+    def arc(self, arc: tuple[int, int]) -> None:
+        self.batch.sensed[self.row, kernels.ARC_FROM:kernels.ARC_TO + 1] = arc
+
+    @property
+    def region(self) -> tuple[str, object]:
+        """``("node", id)``, ``("street", Street)`` or ``("off", None)`` under the car at
+        the last update."""
+        kind, where = self.batch.region[self.row].tolist()
+        if kind == kernels.NODE:
+            return ("node", where)
+        if kind == kernels.STREET:
+            return ("street", self.city.streets[where])
         return ("off", None)
 
-    def _arc_frame(self, arc: tuple[int, int]) -> tuple[float, float, float, float, float]:
-        """Unit direction, side normal's lateral offset of the car, and distance to go [m]."""
-        (x0, y0), (x1, y1) = self.city.position(arc[0]), self.city.position(arc[1])
-        length = abs(x1 - x0) + abs(y1 - y0)
-        dx, dy = (x1 - x0) / length, (y1 - y0) / length
-        nx_, ny_ = public.side_normal(dx, dy, self.side)
-        rx, ry = self.car.x - x0, self.car.y - y0
-        lateral = rx * nx_ + ry * ny_
-        to_go = (x1 - self.car.x) * dx + (y1 - self.car.y) * dy
-        return dx, dy, lateral, to_go, length
+    @property
+    def arrived(self) -> bool:
+        """Whether the car has reached the destination."""
+        return bool(self.batch.sensed[self.row, kernels.ARRIVED])
 
-    def light(self, node: int, axis: int) -> str:
-        """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
-        return self.lights.state(node, axis, self.time_s)
+    @arrived.setter
+    def arrived(self, value: bool) -> None:
+        self.batch.sensed[self.row, kernels.ARRIVED] = bool(value)
 
-    # ------------------------------------------------------------- sensing
-    def _read(self, kind: int = -1, where: int = -1) -> Readings:
-        """Follow the car along the route once it has moved into region ``kind, where``
-        (:func:`exgen.envs.city.kernels.sense`; -1: no move), count the red light and
-        wrong lane it committed, and read the sensors."""
-        car, state, values = self.car, self._sensed, self._readings
-        state[kernels.ARC_FROM], state[kernels.ARC_TO] = self.arc
-        state[kernels.BEYOND_LINE] = self._beyond_line
-        state[kernels.WRONG_LANE] = self._wrong_lane
-        state[kernels.ARRIVED] = self.arrived
-        streets, street_at, positions, _ = self._map_tables
-        kernels.sense(kind, where, car.x, car.y, car.heading, self.time_s, self.destination,
-                      streets, street_at, positions, self._next_hop, self._node_values,
-                      self._params, state, values)
-        self.arc = (int(state[kernels.ARC_FROM]), int(state[kernels.ARC_TO]))
-        self._beyond_line = bool(state[kernels.BEYOND_LINE])
-        self._wrong_lane = bool(state[kernels.WRONG_LANE])
-        self.arrived = bool(state[kernels.ARRIVED])
+    @property
+    def collided(self) -> bool:
+        """Whether the car touched something at the last update."""
+        return bool(self.batch.collided[self.row])
+
+    @collided.setter
+    def collided(self, value: bool) -> None:
+        self.batch.collided[self.row] = bool(value)
+
+    @property
+    def counts(self) -> CountsRow:
+        """Infractions so far, by name (``INFRACTION_PENALTIES``'s)."""
+        return CountsRow(self.batch, self.row)
+
+    @property
+    def readings(self) -> Readings:
+        """The sensors' and the navigation's last readings."""
         (lane_heading, lane_offset, light, light_distance, turn, turn_distance,
-         route_distance) = values.tolist()
+         route_distance) = self.batch.readings[self.row].tolist()
         readings = Readings(lane_heading, lane_offset, None, light_distance, None,
-                            turn_distance, route_distance)
+                            turn_distance, route_distance, self.batch.lidar[self.row].copy())
         if light != kernels.NO_LIGHT:
             readings.light = ("green", "amber", "red")[int(light)]
         if turn != kernels.NO_TURN:
             readings.turn = public.TURNS[int(turn)]
-        readings.lidar = self.scan()
         return readings
+
+    # ------------------------------------------------------------- sensing
+    def light(self, node: int, axis: int) -> str:
+        """State of ``node``'s light for approaches along ``axis`` (0 west-east)."""
+        return self.lights.state(node, axis, self.time_s)
 
     @property
     def sensed_readings(self) -> np.ndarray:
         """The last readings as :func:`exgen.envs.city.kernels.sense` wrote them."""
-        return self._readings
+        return self.batch.readings[self.row]
 
     def scan(self) -> np.ndarray:
         """The lidar: distance along each ray to the road's edge, roadworks, a car or a
@@ -376,18 +359,14 @@ class CityWorld:
     @property
     def route_completion(self) -> float:
         """Fraction of the initial route length covered, in [0, 1]."""
-        if self.arrived:
-            return 1.0
-        initial = self.initial_route_m
-        return min(max(1.0 - self.readings.route_distance / initial, 0.0), 1.0)
+        self.batch.score(self._rows, PENALTIES)
+        return self.batch.route_completion.item(self.row)
 
     @property
     def driving_score(self) -> float:
         """Route completion times one penalty factor per infraction (CARLA's score)."""
-        score = self.route_completion
-        for name, count in self.counts.items():
-            score *= INFRACTION_PENALTIES[name] ** count
-        return score
+        self.batch.score(self._rows, PENALTIES)
+        return self.batch.driving_score.item(self.row)
 
 
 @functools.lru_cache(maxsize=64)
@@ -405,16 +384,6 @@ def _map_tables(city: CityMap) -> tuple[np.ndarray, np.ndarray, np.ndarray,
         street_at[a, toward], street_at[b, (toward + 2) % 4] = i, i
     return streets, street_at, positions, {(int(a), int(b)): i
                                            for i, (a, b, _) in enumerate(streets)}
-
-
-def _nearest_line(lines: tuple[float, ...], index: int, value: float,
-                  half_width: float) -> int | None:
-    """The grid line within ``half_width`` of ``value``, given the line just below it."""
-    if index >= 0 and value - lines[index] <= half_width:
-        return index
-    if index + 1 < len(lines) and lines[index + 1] - value <= half_width:
-        return index + 1
-    return None
 
 
 def _far_node(usable: list[int], other: int, distance: dict[int, float], min_route_m: float,
