@@ -49,8 +49,8 @@ def test_a_row_still_being_written_is_never_read_wherever_it_is_cut(tmp_path):
     log.close()
     path = tmp_path / "monitor.csv"
     head = path.read_bytes()
-    row = ('3.1,346,42.9,1,20,0,gave_up,ppo,10000,"{""map_seed"":10000}",'
-           '"{""red_light"":1,""wrong_lane"":0,""off_road"":0}"\n').encode()
+    row = (b'3.1,346,42.9,1,20,0,gave_up,ppo,10000,"{""map_seed"":10000}",'
+           b'"{""red_light"":1,""wrong_lane"":0,""off_road"":0}"\n')
     for cut in range(1, len(row)):
         path.write_bytes(head + row[:cut])
         assert [r["episode"] for r in read_log(path)] == ["0"]
