@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from exgen.envs.world_info import SweepFigure, WorldInfo, world_info
+from exgen.experiments.interfaces import AgentInterface, describe_agents, published_at_reset
 from exgen.experiments.scheduler import experiment_key, snapshots
 from exgen.experiments.spec import ExperimentSpec
 from exgen.experiments.statistics import (
@@ -28,6 +29,7 @@ from exgen.experiments.statistics import (
     generalization_gap,
     iqm,
     label_pair,
+    mean_score_ci,
     success_rate_ci,
 )
 from exgen.experiments.store import (
@@ -62,6 +64,22 @@ class TransferRow:
     #: First-trial success with no infraction, for worlds that count infractions.
     clean_first_trial: Interval | None = None
     #: The held-out instances each seed played (its first trials), by seed.
+    instances_by_seed: dict[int, int] = field(default_factory=dict)
+    #: Mean first-trial driving score, for worlds that count infractions; None there too
+    #: when the store recorded no driving score for some first trial.
+    driving_score: Interval | None = None
+
+
+@dataclass(frozen=True)
+class TrainingContextRow:
+    """An agent in its training context(s), fully trained, on fresh held-out episodes:
+    for worlds that count infractions, arrival (success) beside clean arrival and the mean
+    driving score (None where the store recorded none)."""
+
+    agent: str
+    success: Interval
+    clean: Interval
+    driving_score: Interval | None
     instances_by_seed: dict[int, int] = field(default_factory=dict)
 
 
@@ -104,10 +122,12 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     figures["relearning"] = _figure_relearning(learning, relearning,
                                                out / "figures" / "relearning.png")
     _write_tables(out, learning, _with_criterion_rows(rows, criterion_rows))
+    training_rows = _training_context_rows(spec, home) if world.infractions else []
+    _write_training_context_table(out, training_rows)
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning,
                          at_criterion=criterion_rows, protocol=protocol,
-                         home=_home_success(spec, home))
+                         home=_home_success(spec, home), training_context=training_rows)
     markdown += _versions_line(versions)
     if gifs:
         from exgen.experiments.gallery import agents_at_work
@@ -210,10 +230,12 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                       for seed, episodes in by_seed.items()}
             needed = [n for episodes in by_seed.values()
                       for n in _trials_to_success(episodes, spec.trials)]
-            clean = {seed: [e["success"] and not any((e.get("infractions") or {}).values())
-                            for e in sorted(episodes, key=lambda e: e["episode"])
-                            if e["episode"] % spec.trials == 0]
-                     for seed, episodes in by_seed.items()} if world.infractions else None
+            trial_1 = {seed: [e for e in sorted(episodes, key=lambda e: e["episode"])
+                              if e["episode"] % spec.trials == 0]
+                       for seed, episodes in by_seed.items()}
+            clean = ({seed: [_clean(e) for e in found] for seed, found in trial_1.items()}
+                     if world.infractions else None)
+            scores = _scores_ci(trial_1) if world.infractions else None
             context = world.label_context(next(iter(by_seed.values()))[0]["context"])
             label = (label_pair(training[agent.name], context, categorical=categorical)
                      if agent.name in training else "unknown")
@@ -222,7 +244,45 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
                 _count_phrase(censored_summary(needed, float(spec.trials)), "instances"),
                 context, {seed: float(np.mean(v)) for seed, v in sorted(first.items())},
                 clean_first_trial=_success_ci(clean) if clean else None,
-                instances_by_seed={seed: len(v) for seed, v in sorted(first.items())}))
+                instances_by_seed={seed: len(v) for seed, v in sorted(first.items())},
+                driving_score=scores))
+    return rows
+
+
+def _clean(episode: dict[str, Any]) -> bool:
+    """Whether ``episode`` succeeded (arrived) with no infraction of any kind."""
+    return bool(episode["success"]) and not any((episode.get("infractions") or {}).values())
+
+
+def _scores_ci(episodes_by_seed: dict[int, list[dict[str, Any]]]) -> Interval | None:
+    """Mean driving score over seeds and instances (``mean_score_ci``), the episodes of
+    each seed in instance order; None when some episode has no recorded score."""
+    scores = {seed: [e.get("driving_score") for e in episodes]
+              for seed, episodes in episodes_by_seed.items()}
+    if not scores or any(s is None for found in scores.values() for s in found):
+        return None
+    shared = len({len(v) for v in scores.values()}) == 1
+    return mean_score_ci(scores, shared_instances=shared)
+
+
+def _training_context_rows(spec: ExperimentSpec,
+                           home: list[dict[str, Any]]) -> list[TrainingContextRow]:
+    """Per agent with fresh training-context episodes: arrival, clean arrival and the
+    mean driving score over seeds and instances (a world that counts infractions)."""
+    rows = []
+    for agent in spec.agents:
+        by_seed: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for row in sorted(home, key=lambda r: (r["seed"], r["episode"])):
+            if row["agent"] == agent.name:
+                by_seed[row["seed"]].append(row)
+        if not by_seed:
+            continue
+        rows.append(TrainingContextRow(
+            agent.name,
+            _success_ci({seed: [e["success"] for e in found] for seed, found in by_seed.items()}),
+            _success_ci({seed: [_clean(e) for e in found] for seed, found in by_seed.items()}),
+            _scores_ci(by_seed),
+            {seed: len(found) for seed, found in sorted(by_seed.items())}))
     return rows
 
 
@@ -295,16 +355,46 @@ def _success_ci(successes_by_seed: dict[int, list[bool]]) -> Interval:
     return success_rate_ci(successes_by_seed, shared_instances=shared)
 
 
-def _intervals_sentence(rows: list[TransferRow], gaps: dict[str, Interval]) -> str:
-    """What the report's intervals are, from the methods that made them."""
-    methods = sorted({r.first_trial.method for r in rows} | {g.method for g in gaps.values()})
+def _intervals_sentence(rows: list[TransferRow], gaps: dict[str, Interval],
+                        scores: list[Interval] | None = None) -> str:
+    """What the report's intervals are, from the methods that made them; ``scores`` are
+    the mean driving scores shown, if any."""
+    scores = scores or []
+    methods = sorted({r.first_trial.method for r in rows} | {g.method for g in gaps.values()}
+                     | {s.method for s in scores})
     if not methods:
         return ""
-    return ("Intervals: " + "; ".join(methods) + ". An interval over seeds and instances "
-            "resamples the seeds, then the held-out instances (which every seed shares), and "
-            "is widened for the few seeds (a Wilson interval at the effective sample size, "
-            "t quantile with seeds - 1 degrees of freedom); with one seed there is no "
-            "interval over seeds. Per-seed values are in the table \"Per seed\".")
+    sentence = ("Intervals: " + "; ".join(methods) + ". An interval over seeds and instances "
+                "resamples the seeds, then the held-out instances (which every seed shares), "
+                "and is widened for the few seeds (a Wilson interval at the effective sample "
+                "size, t quantile with seeds - 1 degrees of freedom); with one seed there is "
+                "no interval over seeds.")
+    if scores:
+        sentence += (" A mean driving score's interval is made the same way from the "
+                     "bootstrap of the mean (a score in [0, 1] varies at most as much as a "
+                     "success of the same mean), so it is never narrower than the Wilson "
+                     "interval at that mean over the instances.")
+    return sentence + " Per-seed values are in the table \"Per seed\"."
+
+
+def _city_sentence(rows: list[TransferRow], training: list[TrainingContextRow]) -> str:
+    """What arrival, clean arrival and the driving score are, for a world that counts
+    infractions; and where the store recorded no driving score."""
+    if not any(r.clean_first_trial is not None for r in rows) and not training:
+        return ""
+    sentence = ("Here success is arrival; a *clean* arrival is one with no infraction of any "
+                "kind (every count of `info[\"infractions\"]` zero); the *driving score* is "
+                "the env's `info[\"driving_score\"]` (route completion times a penalty "
+                "factor per infraction, in [0, 1]), its mean taken per seed over the "
+                "instances, then over seeds (every one counts, arrived or not). "
+                "Transfer shows each on the first trial.")
+    missing = ([r for r in rows if r.clean_first_trial is not None and r.driving_score is None]
+               + [t for t in training if t.driving_score is None])
+    if missing:
+        sentence += (" Some episodes in this store have no driving score (the runner that "
+                     "played them did not record `info[\"driving_score\"]`): their cells "
+                     "read \"not recorded\".")
+    return sentence + " "
 
 
 def _per_seed_table(spec: ExperimentSpec, rows: list[TransferRow]) -> list[str]:
@@ -570,19 +660,24 @@ def _figure_relearning(learning: dict[str, dict[str, Any]],
 def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
                   rows: list[TransferRow]) -> None:
     """``tables/*.csv``: every row of the transfer table (both snapshots, the
-    ``snapshot`` column telling them apart), its per-seed values and the learning."""
+    ``snapshot`` column telling them apart), its per-seed values and the learning. For a
+    world that counts infractions the transfer table adds first-trial clean arrival and
+    the mean first-trial driving score (empty where not recorded)."""
+    with_clean = any(r.clean_first_trial is not None for r in rows)
     with (out / "tables" / "transfer.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["agent", "snapshot", "test", "label", "first_trial",
                          "first_trial_low", "first_trial_high", "within_trials",
                          "within_low", "within_high", "interval_method",
-                         "trials_to_first_success"])
+                         "trials_to_first_success", *(_CITY_COLUMNS if with_clean else ())])
         for r in rows:
             writer.writerow([r.agent, SNAPSHOT_LABELS[r.snapshot], r.test, r.label,
                              r.first_trial.point, r.first_trial.low, r.first_trial.high,
                              r.within_trials.point, r.within_trials.low,
                              r.within_trials.high, r.first_trial.method,
-                             r.trials_to_first_success])
+                             r.trials_to_first_success]
+                            + (_city_cells(r.clean_first_trial, r.driving_score)
+                               if with_clean else []))
     with (out / "tables" / "per_seed.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["agent", "snapshot", "test", "seed", "first_trial", "instances"])
@@ -598,6 +693,33 @@ def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
             summary = data["summary"]
             writer.writerow([agent, str(summary), summary.n_met, summary.n_seeds,
                              data["eval_episodes"]])
+
+
+#: The columns a table of a world that counts infractions adds: clean arrival and the
+#: mean driving score, each with its interval.
+_CITY_COLUMNS = ("clean_arrival", "clean_low", "clean_high", "driving_score",
+                 "driving_score_low", "driving_score_high", "driving_score_method")
+
+
+def _city_cells(clean: Interval | None, score: Interval | None) -> list[Any]:
+    """The :data:`_CITY_COLUMNS` cells of a row (empty where there is no value)."""
+    return ([clean.point, clean.low, clean.high] if clean else ["", "", ""]) + (
+        [score.point, score.low, score.high, score.method] if score else ["", "", "", ""])
+
+
+def _write_training_context_table(out: Path, training: list[TrainingContextRow]) -> None:
+    """``tables/training_context.csv``: each agent's arrival, clean arrival and mean
+    driving score in its training context(s), for a world that counts infractions."""
+    if not training:
+        return
+    with (out / "tables" / "training_context.csv").open("w", newline="",
+                                                        encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["agent", "arrival", "arrival_low", "arrival_high", "interval_method",
+                         *_CITY_COLUMNS])
+        for t in training:
+            writer.writerow([t.agent, t.success.point, t.success.low, t.success.high,
+                             t.success.method, *_city_cells(t.clean, t.driving_score)])
 
 
 def _versions_line(versions: dict[str, int]) -> str:
@@ -616,11 +738,18 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               relearning: dict[tuple[str, str], dict[str, Any]],
               at_criterion: list[TransferRow] | None = None,
               protocol: int = PROTOCOL_VERSION,
-              home: dict[str, Interval] | None = None) -> str:
+              home: dict[str, Interval] | None = None,
+              training_context: list[TrainingContextRow] | None = None) -> str:
     """The report's Markdown. ``rows`` and ``gaps`` are the fully trained model's,
     ``at_criterion`` the transfer rows from the model at the criterion, ``home`` each
-    agent's fresh training-context success, ``protocol`` the store's protocol version."""
+    agent's fresh training-context success, ``training_context`` its arrival, clean
+    arrival and driving score there (worlds that count infractions), ``protocol`` the
+    store's protocol version."""
     home = home or {}
+    training_context = training_context or []
+    shown = _with_criterion_rows(rows, at_criterion or [])
+    scores = [s for s in [r.driving_score for r in shown]
+              + [t.driving_score for t in training_context] if s is not None]
     two_snapshots = _two_snapshot_agents(spec, protocol)
     more = "".join(f" ({count} for {name})" for name, count in spec.test_instances.items())
     lines = [f"# {spec.name} ({spec.preset})", ""]
@@ -632,7 +761,8 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
     lines += [f"Env `{spec.env}`; seeds {', '.join(map(str, spec.seeds))}; {spec.instances} "
               f"held-out instances per test context and seed{more}, {spec.trials} trials "
               f"each. Success is the env's `info[\"is_success\"]`. "
-              f"{_intervals_sentence(rows, gaps)}", "", "## Headline", ""]
+              f"{_city_sentence(shown, training_context)}"
+              f"{_intervals_sentence(rows, gaps, scores)}", "", "## Headline", ""]
     if two_snapshots:
         lines += ["Transfer and the gap are the fully trained model's (the RL agents "
                   "learned for their whole budget); the Transfer table adds the model at "
@@ -659,19 +789,25 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
         if agent.name in gaps:
             parts.append(f"generalization gap {gaps[agent.name]}")
         lines.append("- " + "; ".join(parts) + ".")
-    # Worlds that count infractions add first-trial arrivals without any (clean).
-    with_clean = any(r.clean_first_trial is not None for r in rows)
-    lines += ["", "## Transfer", "",
+    lines += _interfaces_table(spec)
+    lines += _training_context_table(training_context)
+    # Worlds that count infractions call success arrival, and add first-trial arrivals
+    # without any infraction (clean) and the mean first-trial driving score.
+    with_clean = any(r.clean_first_trial is not None for r in shown)
+    header = (f"| agent | test | label | first-trial arrival | arrival within {spec.trials} "
+              f"trials | trials to first arrival | first-trial clean arrival | first-trial "
+              f"driving score (mean) |" if with_clean else
               f"| agent | test | label | first trial | within {spec.trials} trials | "
-              f"trials to first success |{' clean first trial |' * with_clean}",
-              "| --- | --- | --- | --- | --- | --- |" + " --- |" * with_clean]
+              f"trials to first success |")
+    lines += ["", "## Transfer", "", header,
+              "| --- | --- | --- | --- | --- | --- |" + " --- | --- |" * with_clean]
     unlearned = {a.name for a in spec.agents if learning.get(a.name) and a.agent in _rl_names()
                  and learning[a.name]["summary"].n_met < learning[a.name]["summary"].n_seeds}
     lines += [f"| {r.agent}{' †' if r.agent in unlearned and r.snapshot == FINAL else ''}"
               f"{_snapshot_tag(r, two_snapshots)} | {r.test} | {r.label} | "
               f"{r.first_trial} | {r.within_trials} | {r.trials_to_first_success} |"
-              f"{_clean_cell(r) * with_clean}"
-              for r in _with_criterion_rows(rows, at_criterion or [])]
+              f"{_clean_cells(r) * with_clean}"
+              for r in shown]
     lines += _snapshot_lines(spec, jobs, protocol, two_snapshots)
     lines += _per_seed_table(spec, rows)
     if relearning:
@@ -724,9 +860,75 @@ def _snapshot_tag(row: TransferRow, labelled: set[str]) -> str:
     return f" ({SNAPSHOT_LABELS[row.snapshot]})" if row.agent in labelled else ""
 
 
-def _clean_cell(row: TransferRow) -> str:
-    """The transfer table's clean-arrival cell of ``row``."""
-    return f" {row.clean_first_trial if row.clean_first_trial is not None else '-'} |"
+def _clean_cells(row: TransferRow) -> str:
+    """The transfer table's clean-arrival and driving-score cells of ``row``."""
+    return (f" {row.clean_first_trial if row.clean_first_trial is not None else '-'} |"
+            f" {_score_cell(row.driving_score)} |")
+
+
+def _score_cell(score: Interval | None) -> str:
+    """A mean driving score with its interval, or "not recorded"."""
+    return "not recorded" if score is None else str(score)
+
+
+def _interfaces_table(spec: ExperimentSpec) -> list[str]:
+    """What each agent sees and how it acts (``exgen.experiments.interfaces``): one row
+    per agent, from the env it learns in seen through its public view."""
+    described = describe_agents(spec)
+    published = published_at_reset(spec.env)
+    keys = ", ".join('`info["' + key + '"]`' for key in published)
+    at_reset = (f"; at a reset the world also publishes {keys}, read by the agents whose "
+                f"row says so" if published else "; the world publishes nothing else")
+    lines = ["", "## What each agent sees and how it acts", "",
+             f"Every agent meets the env through its public view "
+             f"(`exgen.agents.public_view`): the observation, the reward, the episode's end "
+             f"and `info[\"is_success\"]`{at_reset}. The context is hidden from every agent "
+             f"whose row does not say it is observed. Each row is read off the env the "
+             f"agent learns in (its first training context, with its interface) and the "
+             f"world's published layout.{_same_interface(described)}", "",
+             "| agent | kind | observes | context | reads at a reset | acts | learns from |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for d in described:
+        context = (f"observed: {', '.join(d.context_observed)}" if d.context_observed
+                   else "hidden (not observed)")
+        reads = ", ".join(f"the published `{key}`" for key in d.reads_at_reset) or "-"
+        lines.append(f"| {d.agent} | {d.kind} | {d.observes} | {context} | {reads} | "
+                     f"{d.acts} | {d.learns} |")
+    return lines
+
+
+def _same_interface(described: list[AgentInterface]) -> str:
+    """A sentence on whether the RL agents share one interface (observation and actions),
+    naming those that differ from the most common one; empty for fewer than two."""
+    rl = [d for d in described if d.kind in _rl_names()]
+    if len(rl) < 2:
+        return ""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for d in rl:
+        counts[(d.observes, d.acts)] += 1
+    common = max(counts, key=counts.__getitem__)
+    others = [d.agent for d in rl if (d.observes, d.acts) != common]
+    if not others:
+        return f" The RL agents ({', '.join(d.agent for d in rl)}) share one interface."
+    return (f" The RL agents share one interface but for {', '.join(others)} (see "
+            f"{'its row' if len(others) == 1 else 'their rows'}).")
+
+
+def _training_context_table(training: list[TrainingContextRow]) -> list[str]:
+    """Arrival, clean arrival and the mean driving score of each agent, fully trained, in
+    its training context(s), on fresh held-out episodes (worlds that count infractions)."""
+    if not training:
+        return []
+    lines = ["", "## Training context", "",
+             "Each agent, fully trained, in its training context(s) on fresh held-out "
+             "episodes (one trial each), over seeds and instances.", "",
+             "| agent | instances per seed | arrival | clean arrival | driving score (mean) |",
+             "| --- | --- | --- | --- | --- |"]
+    for t in training:
+        counts = sorted(set(t.instances_by_seed.values()))
+        lines.append(f"| {t.agent} | {', '.join(map(str, counts))} | {t.success} | "
+                     f"{t.clean} | {_score_cell(t.driving_score)} |")
+    return lines
 
 
 def _with_criterion_rows(rows: list[TransferRow],

@@ -126,6 +126,14 @@ def test_the_report_names_its_intervals_and_shows_every_seed(tmp_path):
     assert f"| {agent} | {rows[-1].test} | 0.60 | 0.70 |" in text
     assert f"(worst: {rows[-1].test} 0.65)" in text
     assert "1.00 [1.00, 1.00]" not in text  # all successes: never a zero-width interval
+    # Next to the headline: what each agent sees and how it acts, the planner included.
+    assert text.index("## Headline") < text.index("## What each agent sees and how it acts")
+    assert "| planner | planner | 8 floats: x, y (from the pad), vx, vy," in text
+    assert "the world publishes nothing else" in text
+    html = report._html(text, tmp_path, {})
+    section = html[html.index("<h2>What each agent sees and how it acts</h2>"):]
+    assert section.index("<table>") < section.index("<h2>Transfer</h2>")
+    assert "<td>random</td>" in section and "<td>hidden (not observed)</td>" in section
 
 
 def test_the_csv_tables_hold_both_snapshots_and_every_seed(tmp_path):
