@@ -337,16 +337,18 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
         columns = [at[name] for name in public.CONTEXT_OBSERVATION_FIELDS]
         obs[rows[:, None], columns] = batch.context_obs[rows]
     if first.observe_route:
-        for k in rows.tolist():
-            world = envs[k].world
-            car = world.car
-            x, y, heading = car.x, car.y, car.heading
+        columns = [at[name] for name in public.ROUTE_OBSERVATION]
+        scale = public.DISTANCE_SCALE_M
+        for k, (kind, where), arc_to, (x, y, heading) in zip(
+                rows.tolist(), batch.region[rows].tolist(),
+                batch.sensed[rows, kernels.ARC_TO].tolist(),
+                batch.car[rows, kernels.X:kernels.HEADING + 1].tolist(), strict=True):
             cos, sin = math.cos(heading), math.sin(heading)
-            names = iter(public.ROUTE_OBSERVATION)
-            for tx, ty in world.route_targets():
+            row = []
+            for tx, ty in envs[k].world.route_targets_at(kind, where, arc_to):
                 dx, dy = tx - x, ty - y
-                obs[k, at[next(names)]] = (cos * dx + sin * dy) / public.DISTANCE_SCALE_M
-                obs[k, at[next(names)]] = (cos * dy - sin * dx) / public.DISTANCE_SCALE_M
+                row += [(cos * dx + sin * dy) / scale, (cos * dy - sin * dx) / scale]
+            obs[k, columns] = row
     return np.clip(obs[rows], first._low, first._high)
 
 

@@ -117,6 +117,8 @@ class CityWorld:
         reverse = self.graph.reverse(copy=False)
         self.remaining, paths = nx.single_source_dijkstra(reverse, self.destination)
         self.next_hop = {n: path[-2] for n, path in paths.items() if len(path) > 1}
+        #: :meth:`route_targets` by the node its route is taken from (fixed per world).
+        self._route_targets: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
         #: This world's row in the batch of ego cars it is stepped with (its own batch
         #: of one until a vector env takes it in, :meth:`join`).
         self.batch, self.row = EgoBatch(1, self._ray_directions, self.lidar_range,
@@ -333,8 +335,21 @@ class CityWorld:
         intersection the car is in or comes to next (the kerb lane's centre at the
         intersection's edge, on the street it leaves by), and the same point of the
         intersection after it; the destination's centre stands for both once reached."""
-        kind, where = self.region
-        node = where if kind == "node" and where in self.next_hop else self.arc[1]
+        return self.route_targets_at(*self.batch.region[self.row].tolist(),
+                                     self.batch.sensed.item(self.row, kernels.ARC_TO))
+
+    def route_targets_at(self, kind: int, where: int, arc_to: int
+                         ) -> tuple[tuple[float, float], tuple[float, float]]:
+        """:meth:`route_targets` for a car in region ``(kind, where)`` (the kernels'
+        ``NODE``/``STREET``/``OFF`` and its node or street) on an arc toward ``arc_to``."""
+        node = where if kind == kernels.NODE and where in self.next_hop else arc_to
+        targets = self._route_targets.get(node)
+        if targets is None:
+            targets = self._route_targets[node] = self._targets_from(node)
+        return targets
+
+    def _targets_from(self, node: int) -> tuple[tuple[float, float], tuple[float, float]]:
+        """:meth:`route_targets` for a car whose route is taken from ``node``."""
         targets = []
         for _ in range(2):
             if node == self.destination or node not in self.next_hop:
