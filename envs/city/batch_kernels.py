@@ -136,16 +136,14 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
             region[k, 0], region[k, 1] = kind, where
             off = kind == OFF or (kind == NODE
                                   and not _part(in_graph, bounds, k, T.IN_GRAPH)[where])
-            if off:
-                near = cell_boxes_of(x, y, xs, ys,
-                                     _part(solid_start, bounds, k, T.SOLID_START),
-                                     _part(solid_cells, bounds, k, T.SOLID_CELLS),
-                                     _part(solid_boxes, bounds, k, T.SOLID_BOXES))
-            else:
-                near = cell_boxes_of(x, y, xs, ys,
-                                     _part(barrier_start, bounds, k, T.BARRIER_START),
-                                     _part(barrier_cells, bounds, k, T.BARRIER_CELLS),
-                                     _part(barrier_boxes, bounds, k, T.BARRIER_BOXES))
+            # Off the road every solid box counts, on it only roadworks (a neighbourhood's
+            # tables are its start, cells and boxes, in that order).
+            start, cells, boxes = ((solid_start, solid_cells, solid_boxes) if off
+                                   else (barrier_start, barrier_cells, barrier_boxes))
+            t = T.SOLID_START if off else T.BARRIER_START
+            near = cell_boxes_of(x, y, xs, ys, _part(start, bounds, k, t),
+                                 _part(cells, bounds, k, t + 1),
+                                 _part(boxes, bounds, k, t + 2))
             static, vehicle, pedestrian = kernels.collisions(
                 x, y, heading, body[k, LENGTH], width, body[k, REACH], near,
                 cars_x[first_car:end_car], cars_y[first_car:end_car],

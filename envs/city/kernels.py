@@ -9,11 +9,12 @@ where numpy's matrix product used one), so seeded episodes stay bit for bit.
 They are written as plain loops over scalars, for their compile time (the first
 ``make`` with an empty numba cache compiles them all): no array expressions, slice
 copies, boolean masks or fancy indexing (each pulls in numba's broadcasting and
-error-message code) and no ``np.searchsorted`` or ``ndarray.min``. The small helpers
-and the kernels that only :mod:`~exgen.envs.city.batch_kernels` calls are inlined into
-their callers (``inline="always"``) rather than compiled apart and then once more
-inside each caller; ``_cast_at`` and ``_ray_to_box``, whose loops LLVM unrolls and
-vectorises, are compiled apart (inlined three times they cost more).
+error-message code) and no ``np.searchsorted`` or ``ndarray.min``. Numba compiles a
+kernel apart and then optimises it once more inside each caller, so the small helpers
+and most kernels that only :mod:`~exgen.envs.city.batch_kernels` calls are inlined into
+their callers (``inline="always"``); not :func:`sense` (inlining it into the large
+batch kernel costs more than compiling it apart) nor ``_cast_at`` and ``_ray_to_box``
+(their ray loop, which LLVM unrolls and vectorises, is called three times).
 """
 
 from __future__ import annotations
@@ -428,7 +429,7 @@ def _arc_frame(frm: int, to: int, x: float, y: float, positions: np.ndarray,
     return dx, dy, lateral, to_go, length
 
 
-@numba.njit(cache=True, inline="always")
+@numba.njit(cache=True)
 def sense(kind: int, where: int, x: float, y: float, heading: float, time_s: float,
           destination: int, streets: np.ndarray, street_at: np.ndarray,
           positions: np.ndarray, next_hop: np.ndarray, node_values: np.ndarray,
