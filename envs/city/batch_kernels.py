@@ -7,7 +7,8 @@ a single env (a batch of one) and the vector env run the same code. A city's tab
 a :class:`~exgen.envs.city.tables.TableStore` (``bounds``); the other road users of
 every city come as joined arrays with each city's first row in ``car_base`` and
 ``person_base``. Every float operation is the one the scalar code it replaced did, in
-the same order, so seeded episodes stay bit for bit.
+the same order, so seeded episodes stay bit for bit; like those kernels, they are
+plain loops over scalars, for their compile time.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from exgen.envs.city.kernels import (
     _direction,
     _py_max,
     _py_min,
+    cell_boxes_of,
+    right_of,
 )
 
 #: Columns of a row's events and counts (``world.INFRACTION_PENALTIES`` order).
@@ -64,7 +67,7 @@ def drive(rows: np.ndarray, car: np.ndarray, steer: np.ndarray, pedal: np.ndarra
         time_s[k] += decision_s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _nearest_line(lines: np.ndarray, index: int, value: float, half_width: float) -> int:
     """The grid line within ``half_width`` of ``value``, given the line just below it
     (-1: none)."""
@@ -75,14 +78,14 @@ def _nearest_line(lines: np.ndarray, index: int, value: float, half_width: float
     return -1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def locate(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray, half_width: float,
            street_at: np.ndarray) -> tuple[int, int]:
     """The region under ``(x, y)`` [m]: ``(NODE, node)``, ``(STREET, street row)`` or
     ``(OFF, -1)``; intersections lie within ``half_width`` of two grid lines."""
     n_columns, n_rows = lines_x.shape[0], lines_y.shape[0]
-    c = np.searchsorted(lines_x, x, side="right") - 1
-    r = np.searchsorted(lines_y, y, side="right") - 1
+    c = right_of(lines_x, x) - 1
+    r = right_of(lines_y, y) - 1
     column = _nearest_line(lines_x, c, x, half_width)
     row = _nearest_line(lines_y, r, y, half_width)
     if column >= 0 and row >= 0:
@@ -96,17 +99,6 @@ def locate(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray, half_wi
         if street >= 0:
             return STREET, street
     return OFF, -1
-
-
-@numba.njit(cache=True)
-def _near(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray,
-          cell_start: np.ndarray, cell_boxes: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """The static boxes of the grid cell of ``(x, y)``
-    (:class:`~exgen.envs.city.geometry.Neighbourhood`)."""
-    column = np.searchsorted(lines_x, x, side="right")
-    row = np.searchsorted(lines_y, y, side="right")
-    cell = column * (lines_y.shape[0] + 1) + row
-    return boxes[cell_boxes[cell_start[cell]:cell_start[cell + 1]]]
 
 
 @numba.njit(cache=True)
@@ -144,14 +136,14 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
             region[k, 0], region[k, 1] = kind, where
             off = kind == OFF or (kind == NODE
                                   and not _part(in_graph, bounds, k, T.IN_GRAPH)[where])
-            if off:
-                near = _near(x, y, xs, ys, _part(solid_start, bounds, k, T.SOLID_START),
-                             _part(solid_cells, bounds, k, T.SOLID_CELLS),
-                             _part(solid_boxes, bounds, k, T.SOLID_BOXES))
-            else:
-                near = _near(x, y, xs, ys, _part(barrier_start, bounds, k, T.BARRIER_START),
-                             _part(barrier_cells, bounds, k, T.BARRIER_CELLS),
-                             _part(barrier_boxes, bounds, k, T.BARRIER_BOXES))
+            # Off the road every solid box counts, on it only roadworks (a neighbourhood's
+            # tables are its start, cells and boxes, in that order).
+            start, cells, boxes = ((solid_start, solid_cells, solid_boxes) if off
+                                   else (barrier_start, barrier_cells, barrier_boxes))
+            t = T.SOLID_START if off else T.BARRIER_START
+            near = cell_boxes_of(x, y, xs, ys, _part(start, bounds, k, t),
+                                 _part(cells, bounds, k, t + 1),
+                                 _part(boxes, bounds, k, t + 2))
             static, vehicle, pedestrian = kernels.collisions(
                 x, y, heading, body[k, LENGTH], width, body[k, REACH], near,
                 cars_x[first_car:end_car], cars_y[first_car:end_car],
@@ -309,15 +301,20 @@ def observe(rows: np.ndarray, obs: np.ndarray, car: np.ndarray, readings: np.nda
     """Each row's default observation (:func:`kernels.observe`) into ``obs[k]``, zeroed
     first: speed and lidar scaled, plus ``draws[k]`` (speed, then each ray) where
     ``noisy[k]``; the steering as a fraction of the limit ``limits[k, 0]`` [rad]."""
+    n_rays = lidar.shape[1]
+    scan = np.empty(n_rays)
     for j in range(rows.shape[0]):
         k = rows[j]
         row = obs[k]
-        row[:] = 0.0
+        for i in range(row.shape[0]):
+            row[i] = 0.0
         speed = car[k, SPEED] / scales[0]
-        scan = lidar[k] / lidar_range
+        for i in range(n_rays):
+            scan[i] = lidar[k, i] / lidar_range
         if noisy[k]:
             speed += draws[k, 0]
-            scan = scan + draws[k, 1:]
+            for i in range(n_rays):
+                scan[i] = scan[i] + draws[k, 1 + i]
         kernels.observe(row, speed, car[k, kernels.STEERING] / limits[k, 0], readings[k],
                         scan, car[k, X], car[k, Y], car[k, HEADING], destination_xy[k, 0],
                         destination_xy[k, 1], scales)

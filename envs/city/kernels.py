@@ -5,6 +5,16 @@ implementation. They are compiled by numba on first use and cached on disk. Thei
 arithmetic follows the numpy code they replaced operation for operation (libm's
 ``cos``, ``sin``, ``tan`` and ``atan2``, as Python's ``math``; a fused multiply-add
 where numpy's matrix product used one), so seeded episodes stay bit for bit.
+
+They are written as plain loops over scalars, for their compile time (the first
+``make`` with an empty numba cache compiles them all): no array expressions, slice
+copies, boolean masks or fancy indexing (each pulls in numba's broadcasting and
+error-message code) and no ``np.searchsorted`` or ``ndarray.min``. Numba compiles a
+kernel apart and then optimises it once more inside each caller, so the small helpers
+and most kernels that only :mod:`~exgen.envs.city.batch_kernels` calls are inlined into
+their callers (``inline="always"``); not :func:`sense` (inlining it into the large
+batch kernel costs more than compiling it apart) nor ``_cast_at`` and ``_ray_to_box``
+(their ray loop, which LLVM unrolls and vectorises, is called three times).
 """
 
 from __future__ import annotations
@@ -68,7 +78,7 @@ def _ray_to_box(x: float, y: float, inv_x: float, inv_y: float, box: np.ndarray,
     return max_range
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _inverse(value: float) -> float:
     """``1 / value``, infinite (with the sign of zero) for zero, as numpy divides."""
     if value == 0.0:
@@ -90,7 +100,41 @@ def _cast_at(cx: float, cy: float, inv_x: np.ndarray, inv_y: np.ndarray, boxes: 
             out[i] = _minimum(out[i], _ray_to_box(cx, cy, inv_x[i], inv_y[i], box, reach))
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def right_of(lines: np.ndarray, value: float) -> int:
+    """``np.searchsorted(lines, value, side="right")`` for sorted ``lines`` [m]: how
+    many of them are at most ``value`` (all of them for a NaN ``value``)."""
+    low, high = 0, lines.shape[0]
+    while low < high:
+        middle = (low + high) // 2
+        if value < lines[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+@numba.njit(cache=True, inline="always")
+def cell_boxes_of(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray,
+                  cell_start: np.ndarray, cell_boxes: np.ndarray,
+                  boxes: np.ndarray) -> np.ndarray:
+    """A copy of the rows of ``boxes`` (k, 4) [m] in the grid cell of ``(x, y)`` [m]
+    (:class:`~exgen.envs.city.geometry.Neighbourhood`): cell ``(right_of(lines_x, x),
+    right_of(lines_y, y))``, numbered ``column * (len(lines_y) + 1) + row``, holds rows
+    ``cell_boxes[cell_start[c]:cell_start[c + 1]]``."""
+    column = right_of(lines_x, x)
+    row = right_of(lines_y, y)
+    cell = column * (lines_y.shape[0] + 1) + row
+    first, end = cell_start[cell], cell_start[cell + 1]
+    near = np.empty((end - first, 4))
+    for i in range(end - first):
+        box = cell_boxes[first + i]
+        for m in range(4):
+            near[i, m] = boxes[box, m]
+    return near
+
+
+@numba.njit(cache=True, inline="always")
 def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
          lines_x: np.ndarray, lines_y: np.ndarray, cell_start: np.ndarray,
          cell_boxes: np.ndarray, static_boxes: np.ndarray, cars: np.ndarray,
@@ -99,11 +143,8 @@ def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
     along ray ``i`` to the first box, capped at ``reach``.
 
     ``rays`` (R, 2) are the unit ray directions in the car's frame. The static boxes
-    (kerbs, roadworks) are culled per grid cell (:class:`~exgen.envs.city.geometry.
-    Neighbourhood`): the car's cell is ``(searchsorted(lines_x, x, "right"),
-    searchsorted(lines_y, y, "right"))``, numbered ``column * (len(lines_y) + 1) + row``,
-    and cell ``c`` holds rows ``cell_boxes[cell_start[c]:cell_start[c + 1]]`` of
-    ``static_boxes``. ``cars`` and ``people`` are the moving boxes, ``[x0, y0, x1, y1]``.
+    (kerbs, roadworks) are culled per grid cell (:func:`cell_boxes_of`). ``cars`` and
+    ``people`` are the moving boxes, ``[x0, y0, x1, y1]``.
     """
     c, s = math.cos(heading), math.sin(heading)
     n_rays = rays.shape[0]
@@ -114,10 +155,7 @@ def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
         inv_x[i] = _inverse(_fma(rays[i, 1], -s, rays[i, 0] * c))
         inv_y[i] = _inverse(_fma(rays[i, 1], c, rays[i, 0] * s))
         out[i] = reach
-    column = np.searchsorted(lines_x, x, side="right")
-    row = np.searchsorted(lines_y, y, side="right")
-    cell = column * (lines_y.shape[0] + 1) + row
-    near = static_boxes[cell_boxes[cell_start[cell]:cell_start[cell + 1]]]
+    near = cell_boxes_of(x, y, lines_x, lines_y, cell_start, cell_boxes, static_boxes)
     _cast_at(x, y, inv_x, inv_y, near, reach, False, out)
     _cast_at(x, y, inv_x, inv_y, cars, reach, True, out)
     _cast_at(x, y, inv_x, inv_y, people, reach, True, out)
@@ -155,7 +193,7 @@ def _py_min(a: float, b: float) -> float:
 X, Y, HEADING, SPEED, STEERING, COURSE, SLIPPING = range(7)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def drive(state: np.ndarray, steer: float, pedal: float, friction: float, dt: float,
           substeps: int, car: np.ndarray, gravity: float, steering_rate: float,
           slip_authority: float, max_speed: float) -> None:
@@ -202,14 +240,16 @@ def rectangle_hits_boxes(x: float, y: float, heading: float, length: float, widt
     ``boxes`` (k, 4): separating axes on the two boxes' axes, exact for them."""
     c, s = math.cos(heading), math.sin(heading)
     hl, hw = length / 2, width / 2
-    cx = np.empty(4)
-    cy = np.empty(4)
+    # The corners' bounding box (NaN if a corner is, as ndarray.min and max).
+    low_x = low_y = math.inf
+    high_x = high_y = -math.inf
     signs = ((hl, hw), (-hl, hw), (-hl, -hw), (hl, -hw))
     for k in range(4):
         dx, dy = signs[k]
-        cx[k] = x + c * dx - s * dy
-        cy[k] = y + s * dx + c * dy
-    low_x, high_x, low_y, high_y = cx.min(), cx.max(), cy.min(), cy.max()
+        corner_x = x + c * dx - s * dy
+        corner_y = y + s * dx + c * dy
+        low_x, high_x = _minimum(low_x, corner_x), _maximum(high_x, corner_x)
+        low_y, high_y = _minimum(low_y, corner_y), _maximum(high_y, corner_y)
     for j in range(boxes.shape[0]):
         b = boxes[j]
         if not (high_x >= b[0] and low_x <= b[2] and high_y >= b[1] and low_y <= b[3]):
@@ -229,7 +269,7 @@ def rectangle_hits_boxes(x: float, y: float, heading: float, length: float, widt
     return False
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _apart(cx: float, cy: float, heading: float, px: np.ndarray, py: np.ndarray,
            half_l: float, half_w: float) -> bool:
     """Whether the points ``px, py`` all lie beyond one side of a rectangle."""
@@ -245,9 +285,11 @@ def _apart(cx: float, cy: float, heading: float, px: np.ndarray, py: np.ndarray,
             or across_max < -half_w)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _corners(cx: float, cy: float, heading: float, half_l: float,
              half_w: float) -> tuple[np.ndarray, np.ndarray]:
+    """The corners [m] of the rectangle of half sides ``half_l``, ``half_w`` centred at
+    ``(cx, cy)`` turned by ``heading`` [rad], as x and y arrays."""
     c, s = math.cos(heading), math.sin(heading)
     px, py = np.empty(4), np.empty(4)
     signs = ((1.0, 1.0), (-1.0, 1.0), (-1.0, -1.0), (1.0, -1.0))
@@ -268,10 +310,20 @@ def rectangles_overlap(x: float, y: float, heading: float, length: float, width:
     mx, my = _corners(x, y, heading, half_l, half_w)
     overlap = np.zeros(xs.shape[0], np.bool_)
     for j in range(xs.shape[0]):
-        tx, ty = _corners(xs[j], ys[j], headings[j], half_l, half_w)
-        overlap[j] = not (_apart(x, y, heading, tx, ty, half_l, half_w)
-                          or _apart(xs[j], ys[j], headings[j], mx, my, half_l, half_w))
+        overlap[j] = _overlaps(x, y, heading, mx, my, xs[j], ys[j], headings[j], half_l,
+                               half_w)
     return overlap
+
+
+@numba.njit(cache=True, inline="always")
+def _overlaps(x: float, y: float, heading: float, mx: np.ndarray, my: np.ndarray,
+              ox: float, oy: float, other_heading: float, half_l: float,
+              half_w: float) -> bool:
+    """Whether the rectangle at ``(x, y)`` turned by ``heading`` (corners ``mx, my``)
+    overlaps the one of the same size at ``(ox, oy)`` turned by ``other_heading``."""
+    tx, ty = _corners(ox, oy, other_heading, half_l, half_w)
+    return not (_apart(x, y, heading, tx, ty, half_l, half_w)
+                or _apart(ox, oy, other_heading, mx, my, half_l, half_w))
 
 
 @numba.njit(cache=True)
@@ -282,15 +334,23 @@ def circles_touch_rectangle(x: float, y: float, heading: float, length: float,
     c, s = math.cos(heading), math.sin(heading)
     touch = np.zeros(points.shape[0], np.bool_)
     for j in range(points.shape[0]):
-        rx, ry = points[j, 0] - x, points[j, 1] - y
-        along, across = rx * c + ry * s, -rx * s + ry * c
-        dx = _maximum(abs(along) - length / 2, 0.0)
-        dy = _maximum(abs(across) - width / 2, 0.0)
-        touch[j] = dx * dx + dy * dy <= radius * radius
+        touch[j] = _touches(x, y, c, s, length, width, points[j, 0], points[j, 1], radius)
     return touch
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
+def _touches(x: float, y: float, c: float, s: float, length: float, width: float,
+             px: float, py: float, radius: float) -> bool:
+    """Whether the circle of ``radius`` around ``(px, py)`` touches the rectangle centred
+    at ``(x, y)`` whose heading has cosine ``c`` and sine ``s`` [m]."""
+    rx, ry = px - x, py - y
+    along, across = rx * c + ry * s, -rx * s + ry * c
+    dx = _maximum(abs(along) - length / 2, 0.0)
+    dy = _maximum(abs(across) - width / 2, 0.0)
+    return dx * dx + dy * dy <= radius * radius
+
+
+@numba.njit(cache=True, inline="always")
 def collisions(x: float, y: float, heading: float, length: float, width: float,
                reach: float, static_boxes: np.ndarray, cars_x: np.ndarray,
                cars_y: np.ndarray, cars_heading: np.ndarray, people: np.ndarray,
@@ -299,12 +359,23 @@ def collisions(x: float, y: float, heading: float, length: float, width: float,
     within ``reach`` on both axes) or a pedestrian (within ``reach``)."""
     static = static_boxes.shape[0] > 0 and rectangle_hits_boxes(x, y, heading, length,
                                                                 width, static_boxes)
-    near = (np.abs(cars_x - x) < reach) & (np.abs(cars_y - y) < reach)
-    vehicle = near.any() and rectangles_overlap(x, y, heading, length, width, cars_x[near],
-                                                cars_y[near], cars_heading[near]).any()
-    near = (np.abs(people[:, 0] - x) < reach) & (np.abs(people[:, 1] - y) < reach)
-    pedestrian = near.any() and circles_touch_rectangle(x, y, heading, length, width,
-                                                        people[near], person_radius).any()
+    half_l, half_w = length / 2, width / 2
+    mx, my = _corners(x, y, heading, half_l, half_w)
+    vehicle = False
+    for j in range(cars_x.shape[0]):
+        if (abs(cars_x[j] - x) < reach and abs(cars_y[j] - y) < reach
+                and _overlaps(x, y, heading, mx, my, cars_x[j], cars_y[j], cars_heading[j],
+                              half_l, half_w)):
+            vehicle = True
+            break
+    c, s = math.cos(heading), math.sin(heading)
+    pedestrian = False
+    for j in range(people.shape[0]):
+        px, py = people[j, 0], people[j, 1]
+        if (abs(px - x) < reach and abs(py - y) < reach
+                and _touches(x, y, c, s, length, width, px, py, person_radius)):
+            pedestrian = True
+            break
     return static, vehicle, pedestrian
 
 
@@ -323,7 +394,7 @@ HALF_WIDTH, LANE_WIDTH, LANES, RIGHT_HAND, TURN_SWING, GREEN_S, AMBER_S, ALL_RED
     CROSSWALK = range(9)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _direction(dx: float, dy: float) -> int:
     """0 east, 1 north, 2 west, 3 south, for an axis direction."""
     if abs(dx) > abs(dy):
@@ -331,7 +402,7 @@ def _direction(dx: float, dy: float) -> int:
     return 1 if dy > 0 else 3
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _light(offset: float, axis: int, time_s: float, params: np.ndarray) -> int:
     """``public.light_state`` as a code, for a light of phase ``offset`` [s]."""
     green, amber = params[GREEN_S], params[AMBER_S]
@@ -342,7 +413,7 @@ def _light(offset: float, axis: int, time_s: float, params: np.ndarray) -> int:
     return AMBER if t < green + amber else RED
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _arc_frame(frm: int, to: int, x: float, y: float, positions: np.ndarray,
                right_hand: bool) -> tuple[float, float, float, float, float]:
     """Unit direction of the arc ``frm -> to``, the car's offset from its centre line
@@ -452,7 +523,7 @@ def sense(kind: int, where: int, x: float, y: float, heading: float, time_s: flo
 
 
 # ------------------------------------------------------------------------ observation
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def observe(obs: np.ndarray, speed: float, steering: float, readings: np.ndarray,
             lidar: np.ndarray, x: float, y: float, heading: float, destination_x: float,
             destination_y: float, scales: np.ndarray) -> None:
@@ -466,7 +537,8 @@ def observe(obs: np.ndarray, speed: float, steering: float, readings: np.ndarray
     obs[2] = readings[LANE_HEADING] / math.pi
     obs[3] = readings[LANE_OFFSET] / scales[1]
     end = 4 + lidar.shape[0]
-    obs[4:end] = lidar
+    for i in range(lidar.shape[0]):
+        obs[4 + i] = lidar[i]
     if readings[LIGHT] != NO_LIGHT:
         obs[end + int(readings[LIGHT])] = 1.0
     obs[end + 3] = readings[LIGHT_DISTANCE] / scales[2]
