@@ -9,13 +9,14 @@ transitions, yet it decides by planning on what it learned.
   a Gaussian (mean and bounded log-variance) over the normalised change of the
   observation over one *decision* (``action_repeat`` env steps holding one action),
   trained by Gaussian negative log-likelihood on its own bootstrap of the data; a
-  second MLP predicts, from the observation, the action and the predicted change,
-  whether the episode ends there (a classifier, its rare positives up-weighted by the
-  square root of their rarity) and the reward if it goes on and if it ends (so that a
-  rare large end reward does not swamp the ordinary ones); the expected reward mixes
-  the two by the probability of the end. Inputs and
-  targets are normalised with the statistics of the data; nothing else is assumed
-  of the observation.
+  second MLP predicts, from the observation, the action and the predicted change
+  (learnt on that prediction too, as the planner feeds it, not on the real change),
+  whether the episode ends there (a classifier, its rare positives up-weighted by
+  their rarity, so that the ends weigh as much as the rest: the planner is wary of
+  ends it cannot foresee) and the reward if it goes on and if it ends (so that a rare
+  large end reward does not swamp the ordinary ones); the expected reward mixes the
+  two by the probability of the end. Inputs and targets are normalised with the
+  statistics of the data; nothing else is assumed of the observation.
 - **Planner**: the cross-entropy method (Rubinstein 1999; as used by PETS) over
   sequences of discrete actions, drawn from one categorical distribution per step
   and refit to the elite sequences; every ensemble member rolls each sequence out
@@ -159,11 +160,13 @@ class RecencyBuffer:
 class Model(Protocol):
     """What the planner needs: ``members`` parallel models stepping states
     ``(members, n, obs_dim)`` under actions ``(n,)`` to next states, rewards and the
-    probability that the episode ends, each ``(members, n)`` beside the states."""
+    probability that the episode ends, each ``(members, n)`` beside the states; with
+    ``rng`` a model may draw its next states rather than give their mean."""
 
     members: int
 
-    def step(self, states: np.ndarray, actions: np.ndarray
+    def step(self, states: np.ndarray, actions: np.ndarray,
+             rng: np.random.Generator | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
 
 
@@ -172,10 +175,17 @@ class WorldModel:
 
     def __init__(self, obs_dim: int, n_actions: int, members: int = 5, hidden: int = 64,
                  layers: int = 2, learning_rate: float = 1e-3, seed: int = 0,
-                 gamma: float = 0.98, critics: int = 2, tau: float = 0.01) -> None:
+                 gamma: float = 0.98, critics: int = 2, tau: float = 0.01,
+                 end_balance: float = 1.0, outcome_on_predicted: bool = True) -> None:
         generator = torch.Generator().manual_seed(seed)
         self.obs_dim, self.n_actions, self.members = obs_dim, n_actions, members
         self.gamma, self.tau = gamma, tau
+        # The ends' weight in the end classifier is their rarity to this power (0: as
+        # they come, 0.5: its square root, 1: as many as the non-ends in all).
+        self.end_balance = end_balance
+        # Whether the reward/end network learns from the dynamics' predicted change
+        # (what planning feeds it) or from the real one.
+        self.outcome_on_predicted = outcome_on_predicted
         n_in = obs_dim + n_actions
         self.dynamics = EnsembleMLP(members, n_in, 2 * obs_dim, hidden, layers, generator)
         self.outcome = EnsembleMLP(1, n_in + obs_dim, 3, hidden, layers, generator)
@@ -202,7 +212,8 @@ class WorldModel:
     # ------------------------------------------------------------------ fitting
     def set_scales(self, obs: np.ndarray, next_obs: np.ndarray, rewards: np.ndarray,
                    ended: np.ndarray) -> None:
-        """Normalise by the statistics of this data (the buffer); weigh the rare ends."""
+        """Normalise by the statistics of this data (the buffer); weigh the rare ends
+        by their rarity (non-ends per end) to the power ``end_balance``."""
         self.obs_scale = Scaler.of(obs)
         self.delta_scale = Scaler.of(next_obs - obs)
         ends = ended > 0.5
@@ -210,7 +221,8 @@ class WorldModel:
             Scaler.identity(1)
         self.end_reward_scale = Scaler.of(rewards[ends, None]) if ends.any() else \
             Scaler.identity(1)
-        self.end_weight = math.sqrt((len(ended) - ends.sum()) / max(ends.sum(), 1))
+        rarity = (len(ended) - ends.sum()) / max(ends.sum(), 1)
+        self.end_weight = float(rarity ** self.end_balance)
 
     def loss(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray,
              next_obs: np.ndarray, ended: np.ndarray) -> torch.Tensor:
@@ -221,8 +233,12 @@ class WorldModel:
         mean, logvar = self._gaussian(self.dynamics(x))
         nll = (((mean - target) ** 2) * torch.exp(-logvar) + logvar).mean()
         bounds = 0.01 * (self.max_logvar.sum() - self.min_logvar.sum())
+        # The outcome network sees the change the planner will give it: the members'
+        # predicted mean (not the real change, whose impacts and bounces it could read
+        # the end from, and which the planner never has).
+        change = mean.detach() if self.outcome_on_predicted else target
         flat = x.reshape(1, -1, x.shape[-1])
-        out = self.outcome(torch.cat([flat, target.reshape(1, -1, self.obs_dim)], -1))[0]
+        out = self.outcome(torch.cat([flat, change.reshape(1, -1, self.obs_dim)], -1))[0]
         flat_rewards = rewards.reshape(-1, 1)
         end = torch.from_numpy(ended.reshape(-1))
         going_on = torch.from_numpy(self.reward_scale(flat_rewards)[:, 0])
@@ -285,11 +301,18 @@ class WorldModel:
         return self.delta_scale.inverse(mean.numpy())
 
     # ----------------------------------------------------------------- planning
-    def step(self, states: np.ndarray, actions: np.ndarray
+    def step(self, states: np.ndarray, actions: np.ndarray,
+             rng: np.random.Generator | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """One decision for every member and state (the :class:`Model` protocol)."""
+        """One decision for every member and state (the :class:`Model` protocol): each
+        member's mean change or, with ``rng``, a change drawn from its Gaussian (PETS'
+        trajectory sampling, one particle per member)."""
         x = self._inputs(states, np.broadcast_to(actions, states.shape[:2]))
-        delta = numpy_forward(self._dynamics_np, x)[..., :self.obs_dim]
+        out = numpy_forward(self._dynamics_np, x)
+        delta = out[..., :self.obs_dim]
+        if rng is not None:
+            std = np.exp(0.5 * self._bounded_logvar_np(out[..., self.obs_dim:]))
+            delta = delta + std * rng.standard_normal(delta.shape, dtype=np.float32)
         members, n, _ = x.shape
         out = numpy_forward(self._outcome_np,
                             np.concatenate([x, delta], -1).reshape(1, members * n, -1))[0]
@@ -321,7 +344,14 @@ class WorldModel:
         logvar = self.min_logvar + nn.functional.softplus(logvar - self.min_logvar)
         return mean, logvar
 
+    def _bounded_logvar_np(self, logvar: np.ndarray) -> np.ndarray:
+        """:meth:`_gaussian`'s soft bounds on the log-variance, in numpy."""
+        logvar = self._max_logvar_np - np.logaddexp(0.0, self._max_logvar_np - logvar)
+        return self._min_logvar_np + np.logaddexp(0.0, logvar - self._min_logvar_np)
+
     def _refresh(self) -> None:
+        self._max_logvar_np = self.max_logvar.detach().numpy().astype(np.float32)
+        self._min_logvar_np = self.min_logvar.detach().numpy().astype(np.float32)
         self._dynamics_np = self.dynamics.numpy_layers()
         self._outcome_np = self.outcome.numpy_layers()
         self._value_np = self.value.numpy_layers()
@@ -334,7 +364,9 @@ class CEMPlanner:
     ``horizon`` decisions, ``population`` sequences per iteration, the best
     ``elites`` refit the per-step categorical distributions (``smoothing`` of the old
     ones kept), ``iterations`` rounds; ``explore`` of a uniform distribution is mixed
-    into the shifted plan before the first round; ``discount`` per decision.
+    into the shifted plan before the first round; ``discount`` per decision;
+    ``trajectory_sampling``: roll the model out by drawing its next states (PETS'
+    trajectory sampling) rather than by their means.
     """
 
     n_actions: int
@@ -345,6 +377,7 @@ class CEMPlanner:
     smoothing: float = 0.1
     explore: float = 0.2
     discount: float = 1.0
+    trajectory_sampling: bool = False
 
     def plan(self, model: Model, state: np.ndarray, rng: np.random.Generator,
              previous: np.ndarray | None = None) -> np.ndarray:
@@ -356,11 +389,12 @@ class CEMPlanner:
             probs = self.explore * uniform + (1 - self.explore) * np.eye(
                 self.n_actions)[previous]
         best, best_value = previous, -np.inf
+        draws = rng if self.trajectory_sampling else None  # the model's own randomness
         for _ in range(self.iterations):
             sequences = self.sample(probs, rng)
             if best is not None:
                 sequences[0] = best
-            values = self.evaluate(model, state, sequences)
+            values = self.evaluate(model, state, sequences, draws)
             order = np.argsort(-values, kind="stable")
             if values[order[0]] > best_value:
                 best, best_value = sequences[order[0]].copy(), values[order[0]]
@@ -374,9 +408,11 @@ class CEMPlanner:
         u = rng.random((self.population, self.horizon, 1))
         return np.minimum((u > cdf[None]).sum(-1), self.n_actions - 1)
 
-    def evaluate(self, model: Model, state: np.ndarray, sequences: np.ndarray) -> np.ndarray:
+    def evaluate(self, model: Model, state: np.ndarray, sequences: np.ndarray,
+                 rng: np.random.Generator | None = None) -> np.ndarray:
         """Each sequence's return, averaged over the model's members, a reward
-        counting only while the episode is predicted to go on."""
+        counting only while the episode is predicted to go on; ``rng`` is passed to
+        the model (to draw its next states)."""
         n = len(sequences)
         states = np.broadcast_to(np.asarray(state, np.float32),
                                  (model.members, n, len(state))).copy()
@@ -384,7 +420,7 @@ class CEMPlanner:
         alive = np.ones((model.members, n), np.float32)
         weight = 1.0
         for t in range(sequences.shape[1]):
-            states, reward, end = model.step(states, sequences[:, t])
+            states, reward, end = model.step(states, sequences[:, t], rng)
             total += weight * alive * reward
             alive *= 1.0 - end
             weight *= self.discount
@@ -403,7 +439,11 @@ class ModelBasedAgent(OnlineAgent):
     of ``batch_size`` per member after each learning episode; the buffer's
     ``capacity`` and ``half_life`` (decisions); ``random_episodes`` of random actions
     before the first fit; ``gamma``, the discount per decision of the planner and the
-    critics.
+    critics; ``sample_rollouts``, whether the planner draws the model's next states
+    (PETS' trajectory sampling) instead of taking their means; ``end_balance``, the
+    power of the ends' rarity that weighs them in the end classifier;
+    ``outcome_on_predicted``, whether the reward/end network learns on the dynamics'
+    predicted change (as planning uses it) rather than the real one.
     """
 
     name = "mbrl"
@@ -413,7 +453,9 @@ class ModelBasedAgent(OnlineAgent):
                  iterations: int = 3, members: int = 5, hidden: int = 64, layers: int = 2,
                  learning_rate: float = 1e-3, train_steps: int = 400, batch_size: int = 128,
                  capacity: int = 100_000, half_life: float = 20_000,
-                 random_episodes: int = 5, gamma: float = 0.98) -> None:
+                 random_episodes: int = 5, gamma: float = 0.98,
+                 sample_rollouts: bool = False, end_balance: float = 1.0,
+                 outcome_on_predicted: bool = True) -> None:
         super().__init__(env, seed)
         if not isinstance(env.action_space, gym.spaces.Discrete):
             raise ValueError(f"mbrl plans over discrete actions; got {env.action_space}")
@@ -423,9 +465,11 @@ class ModelBasedAgent(OnlineAgent):
         self.train_steps, self.batch_size = train_steps, batch_size
         self.random_episodes = random_episodes
         self.model = WorldModel(obs_dim, n_actions, members, hidden, layers, learning_rate,
-                                seed=0 if seed is None else seed, gamma=gamma)
+                                seed=0 if seed is None else seed, gamma=gamma,
+                                end_balance=end_balance,
+                                outcome_on_predicted=outcome_on_predicted)
         self.planner = CEMPlanner(n_actions, horizon, population, elites, iterations,
-                                  discount=gamma)
+                                  discount=gamma, trajectory_sampling=sample_rollouts)
         self.buffer = RecencyBuffer(obs_dim, capacity, half_life)
         self.episodes = 0
         self.last_loss = math.nan
