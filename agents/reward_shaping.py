@@ -88,6 +88,7 @@ from exgen.agents.route_reward import (
     RouteReward,
     check_route_reward,
     flat_observations,
+    step_observations,
 )
 from exgen.envs.city import public as city_public
 
@@ -413,9 +414,7 @@ class Penalties(VecEnvWrapper):
             limits = np.array([info["speed_limit_mps"] for info in infos])
             rewards = rewards - self.speeding_penalty * np.maximum(0.0, speeds - limits)
         if self.headway_penalty or self.lane_offset_penalty:
-            seen = flat_observations(observations).copy()
-            for index in np.flatnonzero(dones):  # the step's own, not the next episode's
-                seen[index] = flat_observations(infos[index]["terminal_observation"])
+            seen = step_observations(observations, dones, infos)
         if self.headway_penalty:
             room = stopping_speed(self._lidar.gap(seen))
             rewards = rewards - self.headway_penalty * np.maximum(0.0, speeds - room)

@@ -96,9 +96,7 @@ class RouteReward(VecEnvWrapper):
         limits = np.array([info["speed_limit_mps"] for info in infos])
         factor = np.clip(1.0 - (speeds - limits) / self.overspeed_mps, 0.0, 1.0)
         if self.ttc_s:
-            seen = flat_observations(observations).copy()
-            for index in np.flatnonzero(dones):  # the step's own, not the next episode's
-                seen[index] = flat_observations(infos[index]["terminal_observation"])
+            seen = step_observations(observations, dones, infos)
             close = self.lidar_gap(seen) < self.ttc_s * speeds
             factor = np.where(close, factor * TTC_FACTOR, factor)
         rewards = np.where(gain > 0.0, gain * factor, gain)
@@ -114,3 +112,13 @@ def flat_observations(observations: Any) -> np.ndarray:
     if isinstance(observations, dict):
         observations = observations["vector"]
     return np.atleast_2d(np.asarray(observations))
+
+
+def step_observations(observations: Any, dones: np.ndarray,
+                      infos: list[dict[str, Any]]) -> np.ndarray:
+    """The flat observations a vec env's step reached: for an env whose episode ended,
+    its ``terminal_observation``, not the next episode's first."""
+    seen = flat_observations(observations).copy()
+    for index in np.flatnonzero(dones):
+        seen[index] = flat_observations(infos[index]["terminal_observation"])
+    return seen
