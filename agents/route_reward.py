@@ -15,7 +15,10 @@ learner is paid, instead of the env's reward:
   the gap from the car's front to the nearest lidar hit in its path, over its speed;
 - ``-terminal_penalty`` (route percent, default 1) when the episode ends otherwise than
   by arriving or by the time limit: a collision, or giving up (on an infraction named
-  by ``give_up_on_infraction``, or stuck for ``give_up_after_steps``).
+  by ``give_up_on_infraction``, or stuck for ``give_up_after_steps``);
+- ``-wrong_lane_penalty`` (route percent, default 0: off) each time the car enters the
+  wrong side of a street (``info["infractions"]["wrong_lane"]`` grows), which does not
+  end an episode.
 
 The reward reads the car's speed, the published speed limit, its route completion, the
 episode's outcome (``info``, all in the world's ``LEARNER_INFO``) and its own lidar
@@ -31,7 +34,8 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
 #: The hyperparameter-table keys of this reward.
-ROUTE_REWARD_KEYS = ("route_reward", "terminal_penalty", "ttc_s", "overspeed_mps")
+ROUTE_REWARD_KEYS = ("route_reward", "terminal_penalty", "ttc_s", "overspeed_mps",
+                     "wrong_lane_penalty")
 #: Route completion [0, 1] in route percent.
 PERCENT = 100.0
 #: The speed above the limit at which a gain pays nothing [m/s] (nuPlan, CaRL).
@@ -76,16 +80,20 @@ class RouteReward(VecEnvWrapper):
     ``lidar_gap`` maps flat observations to the gap [m] ahead of each car's front."""
 
     def __init__(self, venv: VecEnv, lidar_gap: Any, terminal_penalty: float = 1.0,
-                 ttc_s: float = 0.0, overspeed_mps: float = OVERSPEED_MPS) -> None:
+                 ttc_s: float = 0.0, overspeed_mps: float = OVERSPEED_MPS,
+                 wrong_lane_penalty: float = 0.0) -> None:
         super().__init__(venv)
         self.lidar_gap = lidar_gap
         self.terminal_penalty = float(terminal_penalty)
         self.ttc_s = float(ttc_s)
         self.overspeed_mps = float(overspeed_mps)
+        self.wrong_lane_penalty = float(wrong_lane_penalty)
         self.completion = np.zeros(venv.num_envs)
+        self.wrong_lanes = np.zeros(venv.num_envs)
 
     def reset(self) -> Any:
         self.completion[:] = 0.0
+        self.wrong_lanes[:] = 0.0
         return self.venv.reset()
 
     def step_wait(self) -> Any:
@@ -103,6 +111,10 @@ class RouteReward(VecEnvWrapper):
         penalized = np.array([done and info.get("outcome") not in UNPENALIZED
                               for done, info in zip(dones, infos, strict=True)])
         rewards = rewards - self.terminal_penalty * penalized
+        if self.wrong_lane_penalty:
+            entries = np.array([info["infractions"]["wrong_lane"] for info in infos], float)
+            rewards = rewards - self.wrong_lane_penalty * (entries - self.wrong_lanes)
+            self.wrong_lanes = np.where(dones, 0.0, entries)
         self.completion = np.where(dones, 0.0, completion)
         return observations, rewards.astype(np.float32), dones, infos
 

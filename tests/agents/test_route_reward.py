@@ -92,6 +92,16 @@ def test_a_short_time_to_collision_halves_a_gain_and_reads_the_steps_own_observa
     assert np.all(seen[1] == 0.5)  # the ended episode's last observation, not the reset's
 
 
+def test_each_wrong_lane_entry_costs_the_penalty_once_and_a_new_episode_counts_afresh():
+    def step(completion, entries, done=False):
+        return ({"route_completion": completion, "infractions": {"wrong_lane": entries},
+                 "outcome": "arrived" if done else "driving"}, done)
+
+    paid = _paid([step(0.1, 0), step(0.2, 1), step(0.3, 1), step(0.4, 3, done=True),
+                  step(0.1, 1)], wrong_lane_penalty=4.0)
+    assert paid == pytest.approx([10.0, 6.0, 10.0, 2.0, 6.0])
+
+
 def test_over_a_real_episode_the_gains_add_up_to_its_route_completion():
     table = {"route_reward": True, "overspeed_mps": 1e9, "terminal_penalty": 2.0,
              "give_up_on_infraction": True}
