@@ -31,7 +31,7 @@ import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.envs.recording import save_gif
-from exgen.experiments.scheduler import _env_kwargs, instance_context, run_folder
+from exgen.experiments.scheduler import agent_env_kwargs, instance_context, run_folder
 from exgen.experiments.spec import AgentSpec, ExperimentSpec
 
 #: Playback rate of every GIF [frames/s].
@@ -173,7 +173,7 @@ def _record(env_id: str, agent: AgentSpec, folder: Path, context: dict[str, Any]
     from exgen.agents.episodes import run_episodes
     from exgen.agents.training import load_trained_agent
 
-    env = gym.make(env_id, render_mode="rgb_array", **_env_kwargs(agent, context))
+    env = gym.make(env_id, render_mode="rgb_array", **agent_env_kwargs(agent, context))
     try:
         rate = float(env.metadata.get("render_fps", GIF_FPS))
         every = frame_skip or max(1, round(rate / GIF_FPS))

@@ -53,9 +53,9 @@ def describe_agent(spec: ExperimentSpec, agent: AgentSpec) -> AgentInterface:
     through the public view, described with its world's public layout."""
     from exgen.agents.public_view import PublicView
     from exgen.envs.mixture import make_env
-    from exgen.experiments.scheduler import _env_kwargs  # the runner's env arguments
+    from exgen.experiments.scheduler import agent_env_kwargs
 
-    kwargs = _env_kwargs(agent, dict(agent.train[0]))
+    kwargs = agent_env_kwargs(agent, dict(agent.train[0]))
     env = PublicView(make_env(spec.env, **kwargs))
     try:
         observation_space, action_space = env.observation_space, env.action_space

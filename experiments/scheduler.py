@@ -388,12 +388,12 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     steps, episodes = spec.budget_of(agent)
     folder = run_folder(out, agent.name, job.seed)
     initial_model = None
-    env_kwargs = (_env_kwargs(agent, agent.train[0]) if len(agent.train) == 1 else
-                  {"contexts": [_env_kwargs(agent, c) for c in agent.train]})  # a mixture
+    env_kwargs = (agent_env_kwargs(agent, agent.train[0]) if len(agent.train) == 1 else
+                  {"contexts": [agent_env_kwargs(agent, c) for c in agent.train]})  # a mixture
     if relearn_in is not None:
         initial_model = str(folder / "model.zip")
         folder = _job_folder(out, job)
-        env_kwargs = _env_kwargs(agent, instance_context(relearn_in, held_out, 0))
+        env_kwargs = agent_env_kwargs(agent, instance_context(relearn_in, held_out, 0))
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
                   initial_model=initial_model,
                   env_kwargs=env_kwargs, total_timesteps=steps,
@@ -421,7 +421,7 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
     instances: list[int | None] = []
     folder = run_folder(out, agent.name, job.seed)
     for instance in range(spec.instances_of(test)):
-        env = gym.make(spec.env, **_env_kwargs(agent, instance_context(test, held_out,
+        env = gym.make(spec.env, **agent_env_kwargs(agent, instance_context(test, held_out,
                                                                        instance)))
         view = _public_view(env)  # the learner's; run_episodes records from env itself
         learner, _ = load_trained_agent(snapshot_path(folder, job.snapshot),
@@ -457,7 +457,7 @@ def _training_context(spec: ExperimentSpec, out: Path, held_out: int, agent: Age
     first = held_out + training_seed_offset(spec)
     for instance, context in enumerate(training_instances(spec.env, agent,
                                                           spec.train_instances)):
-        env = gym.make(spec.env, **_env_kwargs(agent, context))
+        env = gym.make(spec.env, **agent_env_kwargs(agent, context))
         view = _public_view(env)  # the learner's; run_episodes records from env itself
         learner, _ = load_trained_agent(folder, env=view)
         learner.env = getattr(learner, "env", None) or view
@@ -525,7 +525,7 @@ def _public_view(env: Any) -> Any:
     return PublicView(env)
 
 
-def _env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
+def agent_env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:
     """The env arguments of ``agent`` in ``context``: the context and its interface."""
     kwargs = {**context, **agent.interface}
     if agent.observe_context:

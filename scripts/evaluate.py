@@ -18,6 +18,7 @@ import numpy as np
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
 from exgen.agents.public_view import PublicView
+from exgen.agents.records import EpisodeRecord
 from exgen.agents.registry import make_agent, resolve
 from exgen.agents.sb3 import ALGORITHMS
 from exgen.agents.seeds import draw_held_out_seed
@@ -78,11 +79,29 @@ def run(args: argparse.Namespace) -> int:
         "success_rate": float(np.mean(successes)),
         "mean_return": float(np.mean([r.episode_return for r in records])),
         "outcomes": {o: sum(r.outcome == o for r in records)
-                     for o in sorted({r.outcome for r in records})}}, indent=2, default=str))
+                     for o in sorted({r.outcome for r in records})},
+        **rules_summary(records)}, indent=2, default=str))
     if args.gif:
         record_gifs(agent, env_id, kwargs, seed, args.gif_episodes, args.gif,
                     not args.stochastic)
     return 0
+
+
+def rules_summary(records: list[EpisodeRecord]) -> dict[str, Any]:
+    """For a world with rules (its records count infractions): the share of clean
+    arrivals (arrived with no infraction), infractions per episode by kind, and the mean
+    driving score; empty for other worlds."""
+    if not any(r.infractions for r in records):
+        return {}
+    kinds = sorted({kind for r in records for kind in r.infractions})
+    scores = [r.driving_score for r in records if r.driving_score is not None]
+    return {
+        "clean_arrival_rate": float(np.mean([r.is_success and not any(r.infractions.values())
+                                             for r in records])),
+        "infractions_per_episode": {kind: float(np.mean([r.infractions.get(kind, 0)
+                                                         for r in records]))
+                                    for kind in kinds},
+        "mean_driving_score": float(np.mean(scores)) if scores else None}
 
 
 def _check_arguments(args: argparse.Namespace) -> None:

@@ -8,7 +8,7 @@ from exgen.envs.lunar import public as lunar
 from exgen.envs.mixture import make_env
 from exgen.experiments import report
 from exgen.experiments.interfaces import describe_agents, published_at_reset
-from exgen.experiments.scheduler import _env_kwargs
+from exgen.experiments.scheduler import agent_env_kwargs
 from exgen.experiments.spec import SPEC_FOLDER, load_spec
 from tests.experiments.test_compare import spec_from_text
 
@@ -22,7 +22,7 @@ def test_every_built_in_spec_describes_each_agent_as_its_env_is(name, preset):
     described = describe_agents(spec)
     assert [d.agent for d in described] == [a.name for a in spec.agents]
     for agent, d in zip(spec.agents, described, strict=True):
-        env = PublicView(make_env(spec.env, **_env_kwargs(agent, dict(agent.train[0]))))
+        env = PublicView(make_env(spec.env, **agent_env_kwargs(agent, dict(agent.train[0]))))
         assert d.observation_size == env.observation_space.shape[0]
         assert d.observes.startswith(f"{d.observation_size} floats: ")
         assert d.acts.startswith(d.action_space)

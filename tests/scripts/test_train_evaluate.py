@@ -186,6 +186,18 @@ def test_an_agent_is_evaluated_without_a_run_folder(capsys):
     assert report["context"]["gravity"] == 3.71 and report["episodes"] == 2
 
 
+def test_a_city_evaluation_reports_clean_arrivals_infractions_and_the_driving_score(capsys):
+    assert main(["evaluate", "--agent", "planner", "--env", "CityDriving-v0", "--episodes",
+                 "2", "--context", "preset=empty", "--seed", "1000000"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["clean_arrival_rate"] <= report["success_rate"]
+    assert set(report["infractions_per_episode"]) >= {"red_light", "wrong_lane", "off_road"}
+    assert 0.0 <= report["mean_driving_score"] <= 1.0
+    lunar = main(["evaluate", "--agent", "random", "--env", "LunarLanding-v0", "--episodes",
+                  "1", "--seed", "1000000"])
+    assert lunar == 0 and "clean_arrival_rate" not in json.loads(capsys.readouterr().out)
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["run", "--agent", "random"], "give RUN (run) or --agent (random), not both"),
     ([], "give RUN (a training output folder or model file) or --agent NAME"),
