@@ -16,7 +16,10 @@ as ``exgen train`` runs it; ``batched``, the batched world with a large-batch ta
 (:data:`LARGE_BATCH`) and 1 torch thread; ``batched-2threads``, the same with 2 (on a
 busy 2-core machine torch's threads then wait on each other: a 256 x 128 ``tanh``
 took 11 ms instead of 0.2); ``batched-today``, today's table on the batched world (the
-world's share of the gain).
+world's share of the gain); ``route-reward``, the city tuning notes' route-reward table of
+try 60 (:data:`ROUTE_REWARD`: 256 envs x 64 steps, batch 4096, 4 epochs, a 256 x 256
+net, the route reward with giving up at red lights and exits from the road) on the
+batched world of its tuning city (:data:`TUNING_CITY`), as ``exgen train`` ran it.
 """
 
 from __future__ import annotations
@@ -35,17 +38,29 @@ from stable_baselines3.common.callbacks import BaseCallback
 ENV_ID = "CityDriving-v0"
 #: The large-batch table's changes to the city's PPO table.
 LARGE_BATCH = {"n_envs": 256, "n_steps": 64, "batch_size": 16_384, "n_epochs": 2}
+#: The route-reward table of the city tuning notes' try 60: its changes to the city's
+#: PPO table.
+ROUTE_REWARD = {
+    "n_envs": 256, "n_steps": 64, "batch_size": 4096, "n_epochs": 4, "learning_rate": 3e-4,
+    "gamma": 0.99, "clip_range": 0.1, "policy_kwargs": {"net_arch": [256, 256]},
+    "route_reward": True, "ttc_s": 1.5, "wrong_lane_penalty": 5, "terminal_penalty": 1,
+    "give_up_on_infraction": ["red_light", "off_road"], "give_up_penalty": 0,
+    "step_penalty": 0.02, "speeding_penalty": 0, "headway_penalty": 0, "lane_keeping": 0,
+    "reward_weights": {}}
+#: The city the tuning notes train in, with the city table's interface.
+TUNING_CITY = {"map_seed": 10000, "continuous": False, "observe_route": True}
 
 
 @dataclass(frozen=True)
 class Setup:
-    """One way to train: how the envs run, changes to the city's PPO table, and torch's
-    CPU threads."""
+    """One way to train: how the envs run, changes to the city's PPO table, torch's
+    CPU threads, and the city (None: the benchmark city, :func:`city_kwargs`)."""
 
     vec_env: str
     overrides: dict[str, Any] = field(default_factory=dict)
     torch_threads: int = 1
     description: str = ""
+    env_kwargs: dict[str, Any] | None = None
 
 
 #: The setups :func:`measure_training` knows, by name.
@@ -57,6 +72,10 @@ SETUPS = {
     "batched-2threads": Setup("batched", LARGE_BATCH, 2, "as batched, 2 torch threads"),
     "batched-today": Setup("batched", {}, 1, "batched world, city PPO table, "
                                              "1 torch thread"),
+    "route-reward": Setup("batched", ROUTE_REWARD, 1, "batched world, tuning city "
+                                                      "(map_seed 10000), route-reward "
+                                                      "table of try 60, 1 torch thread",
+                          TUNING_CITY),
 }
 
 
@@ -97,7 +116,8 @@ def measure_training(seconds: float = 15.0, setups: Sequence[str] = ("today", "b
 
 def format_report(results: Sequence[TrainingThroughput]) -> str:
     """One line per setup, then each setup's speed relative to the first."""
-    lines = [f"SB3 PPO training on {ENV_ID} (10x10 city, 30 cars, 10 pedestrians)"]
+    lines = [f"SB3 PPO training on {ENV_ID} (10x10 city, 30 cars, 10 pedestrians, unless "
+             f"a setup says)"]
     for result in results:
         lines.append(f"  {result.setup:<14} {result.steps_per_s:>9,.0f} env steps/s "
                      f"({result.steps:,} steps, {result.rollouts} rollouts, "
@@ -151,7 +171,8 @@ def _measure(name: str, setup: Setup, seconds: float, seed: int) -> TrainingThro
     threads = torch.get_num_threads()
     with tempfile.TemporaryDirectory() as folder:
         spec = RunSpec(agent="ppo", env_id=ENV_ID, out=Path(folder), seed=seed,
-                       env_kwargs=city_kwargs(), hyperparameters=dict(setup.overrides),
+                       env_kwargs=setup.env_kwargs or city_kwargs(),
+                       hyperparameters=dict(setup.overrides),
                        vec_env=setup.vec_env, torch_threads=setup.torch_threads)
         spec.validate()
         table = {**load_hyperparameters("ppo", ENV_ID), **setup.overrides}

@@ -83,7 +83,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--setups", nargs="+", default=["today", "batched"],
                         metavar="SETUP",
                         help="train: setups to measure, ratios to the first: today, batched, "
-                             "batched-2threads, batched-today (default: today batched)")
+                             "batched-2threads, batched-today, route-reward (default: "
+                             "today batched)")
     parser.add_argument("--episodes", type=int, default=5,
                         help="mbrl: timed episodes, after as many learning ones (default: 5)")
 
