@@ -2,8 +2,10 @@
 
 A batched world (:class:`~exgen.agents.batched_vec_env.BatchedVecEnv`) steps every city
 at once, so no per-env gym wrapper can end one city's episode. :class:`BatchGiveUp`
-keeps one give-up rule per city, the rule of ``GiveUp`` around a single env, and
-judges a whole step before the adapter resets the cities whose episode ended.
+applies the rule of ``GiveUp`` around a single env
+(:class:`~exgen.agents.reward_shaping.GiveUpRule`) to every city at once, on arrays
+over the cities (the world's vector infos), and judges a whole step before the adapter
+resets the cities whose episode ended.
 """
 
 from __future__ import annotations
@@ -13,37 +15,68 @@ from typing import Any
 
 import numpy as np
 
-from exgen.agents.reward_shaping import GiveUpRule, gave_up, give_up_arguments
+from exgen.agents.reward_shaping import GAVE_UP, GiveUpRule, give_up_arguments
 
 
 class BatchGiveUp:
-    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would: one
-    :class:`~exgen.agents.reward_shaping.GiveUpRule` per city (its arguments those of
-    the rule)."""
+    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would, with
+    the arguments of :class:`~exgen.agents.reward_shaping.GiveUpRule`: per city, the
+    env's return, its best so far, the steps waited since, and the watched infractions'
+    count, as arrays, updated as one rule per city would update them."""
 
     def __init__(self, num_envs: int, patience: int | None,
                  infractions: tuple[str, ...] = (), margin: float = 0.0,
                  excused: Callable[[Any], bool] | None = None) -> None:
-        self.rules = [GiveUpRule(patience, infractions, margin, excused)
-                      for _ in range(num_envs)]
+        rule = GiveUpRule(patience, infractions, margin, excused)  # checks the arguments
+        self.patience, self.margin = rule.patience, rule.margin
+        self.infractions, self.excused = rule.infractions, rule.excused
+        self.returns = np.zeros(num_envs)  # env reward units
+        self.best = np.zeros(num_envs)  # env reward units
+        self.waited = np.zeros(num_envs, np.int64)  # env steps
+        self.broken = np.zeros(num_envs, np.int64)  # watched infractions
 
     def reset(self, mask: np.ndarray | None = None) -> None:
         """Start afresh the cities in ``mask`` (all when None)."""
-        for i in range(len(self.rules)) if mask is None else np.flatnonzero(mask):
-            self.rules[i].reset()
+        where = slice(None) if mask is None else np.asarray(mask, np.bool_)
+        for state in (self.returns, self.best, self.waited, self.broken):
+            state[where] = 0
 
     def __call__(self, observations: Any, rewards: np.ndarray, terminated: np.ndarray,
-                 truncated: np.ndarray, infos: list[dict[str, Any]]) -> np.ndarray:
-        """``terminated`` with the cities that give up at this step added; their entries
-        of ``infos`` become copies with ``outcome = "gave_up"`` and ``is_success =
-        False``."""
-        ended = terminated | truncated
-        terminated = terminated.copy()
-        for i, rule in enumerate(self.rules):
-            if rule.gives_up(_city(observations, i), rewards[i], bool(ended[i]), infos[i]):
-                terminated[i] = True
-                infos[i] = gave_up(infos[i])
-        return terminated
+                 truncated: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+        """The cities that give up at this step (a mask; never one whose episode ended),
+        from the world's vector ``infos`` (``infos["infractions"]``: arrays of counts)."""
+        self.returns += rewards  # float64, as the rule's float additions
+        high = self.returns > self.best + self.margin
+        self.best = np.where(high, self.returns, self.best)
+        waits = ~high
+        if self.excused is not None:  # a wait (one city at a time) does not count
+            for i in np.flatnonzero(waits).tolist():
+                waits[i] = not self.excused(_city(observations, i))
+        self.waited = np.where(high, 0, self.waited + waits)
+        broken = self.broken
+        if self.infractions:
+            counts = infos["infractions"]
+            self.broken = sum(np.asarray(counts[name], np.int64) for name in self.infractions)
+        stuck = (np.zeros(len(self.waited), np.bool_) if self.patience is None
+                 else self.waited >= self.patience)
+        return ~(terminated | truncated) & (stuck | (self.broken > broken))
+
+
+def gave_up_infos(infos: dict[str, Any], gave_up: np.ndarray) -> dict[str, Any]:
+    """The vector ``infos`` with those of the cities in ``gave_up`` as
+    :func:`~exgen.agents.reward_shaping.gave_up` makes them: ``outcome = "gave_up"``,
+    ``is_success = False``; the arrays changed are copies."""
+    changed = dict(infos)
+    for key, value in (("outcome", GAVE_UP), ("is_success", False)):
+        column = infos.get(key)
+        if column is None:  # a key no city had: None (or False) but where given up
+            column = (np.full(len(gave_up), None, object) if key == "outcome"
+                      else np.zeros(len(gave_up), np.bool_))
+        column = column.copy()
+        column[gave_up] = value
+        mask = infos.get(f"_{key}", np.zeros(len(gave_up), np.bool_)) | gave_up
+        changed[key], changed[f"_{key}"] = column, mask
+    return changed
 
 
 def batch_give_up(table: dict[str, Any], env_id: str, num_envs: int,

@@ -11,7 +11,12 @@ single envs.
 
 No per-env gym wrapper can wrap one city of a batch: episode statistics come from
 SB3's ``VecMonitor`` around it, and giving up from :mod:`exgen.agents.batched_give_up`
-inside it.
+inside it, on the world's arrays.
+
+The learner-only wrappers around it (route reward, penalties) read the step's arrays
+too: :attr:`BatchedVecEnv.learner_infos` keeps the last step's vector infos, given-up
+cities marked, with the world's ``LEARNER_INFO`` keys only
+(:func:`exgen.agents.learner_infos.learner_infos` finds them through wrappers).
 """
 
 from __future__ import annotations
@@ -27,10 +32,13 @@ from stable_baselines3.common.env_util import is_wrapped
 from stable_baselines3.common.vec_env import VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvIndices
 
-from exgen.agents.batched_give_up import BatchGiveUp, batch_give_up
+from exgen.agents.batched_give_up import BatchGiveUp, batch_give_up, gave_up_infos
+from exgen.envs.city import public as city_public
 
 #: Env ids with a batched world (a ``vector_entry_point`` honouring ``reset_mask``).
 BATCHED_ENVS = ("CityDriving-v0",)
+#: Per batched env id: the info keys its learner-only wrappers may read (``LEARNER_INFO``).
+LEARNER_INFO = {"CityDriving-v0": city_public.LEARNER_INFO}
 #: Methods ``env_method`` refuses: calling them on one city would tear it out of the
 #: batch (its world is stepped with the others); ``reset()`` and ``step()`` do it right.
 _BATCH_METHODS = ("reset", "step", "drive", "settle", "close")
@@ -46,12 +54,17 @@ class BatchedVecEnv(VecEnv):
     ``seed(s)`` seeds city ``i`` with ``s + i`` at the next ``reset()``;
     ``get_attr``, ``set_attr`` and ``env_method`` reach each city (its own ``spec``
     being the batch's, less the vector arguments); ``env_is_wrapped`` checks the cities,
-    which a batch builds unwrapped.
+    which a batch builds unwrapped. After each step, ``learner_infos`` holds its vector
+    infos (arrays over the cities, ``_key`` masks) of the keys ``learner_keys`` only.
     """
 
-    def __init__(self, venv: gym.vector.VectorEnv, give_up: BatchGiveUp | None = None) -> None:
+    def __init__(self, venv: gym.vector.VectorEnv, give_up: BatchGiveUp | None = None,
+                 learner_keys: tuple[str, ...] = ()) -> None:
         self.venv = venv
         self.give_up = give_up
+        self.learner_keys = tuple(learner_keys)
+        #: The last step's vector infos of ``learner_keys`` (None before a step).
+        self.learner_infos: dict[str, Any] | None = None
         self._actions: np.ndarray | None = None
         super().__init__(venv.num_envs, venv.single_observation_space,
                          venv.single_action_space)
@@ -65,6 +78,7 @@ class BatchedVecEnv(VecEnv):
         seeds = None if all(s is None for s in self._seeds) else list(self._seeds)
         observations, infos = self.venv.reset(seed=seeds)
         self.reset_infos = unbatch_infos(infos, self.num_envs)
+        self.learner_infos = None
         if self.give_up is not None:
             self.give_up.reset()
         self._reset_seeds()
@@ -77,20 +91,25 @@ class BatchedVecEnv(VecEnv):
     def step_wait(self) -> Any:
         observations, rewards, terminated, truncated, batch_infos = self.venv.step(
             self._actions)
-        infos = unbatch_infos(batch_infos, self.num_envs)
         if self.give_up is not None:
-            terminated = self.give_up(observations, rewards, terminated, truncated, infos)
+            gave_up = self.give_up(observations, rewards, terminated, truncated, batch_infos)
+            if gave_up.any():
+                terminated = terminated | gave_up
+                batch_infos = gave_up_infos(batch_infos, gave_up)
         dones = terminated | truncated
-        for i, info in enumerate(infos):
-            info["TimeLimit.truncated"] = bool(truncated[i] and not terminated[i])
+        self.learner_infos = {key: batch_infos[key] for name in self.learner_keys
+                              for key in (name, f"_{name}") if key in batch_infos}
+        # One dict per city, its truncation last but for an ended one's last observation.
+        infos = unbatch_infos({**batch_infos, "TimeLimit.truncated": truncated & ~terminated},
+                              self.num_envs)
         if dones.any():
-            for i in np.flatnonzero(dones):
+            ended = np.flatnonzero(dones).tolist()
+            for i in ended:
                 infos[i]["terminal_observation"] = _city(observations, i)
             # The ended cities start their next episode now; the others keep their step.
             observations, reset_infos = self.venv.reset(options={"reset_mask": dones})
-            for i, info in enumerate(unbatch_infos(reset_infos, self.num_envs)):
-                if dones[i]:
-                    self.reset_infos[i] = info
+            for i in ended:
+                self.reset_infos[i] = unbatch_info(reset_infos, i)
             if self.give_up is not None:
                 self.give_up.reset(dones)
         return observations, rewards.astype(np.float32), dones, infos
@@ -159,7 +178,8 @@ def make_batched_vec_env(env_id: str, n_envs: int, *, seed: int | None = None,
     cities = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point",
                           **(env_kwargs or {}))
     first = getattr(cities.unwrapped, "envs", [None])[0]
-    vec = BatchedVecEnv(cities, batch_give_up(table or {}, env_id, n_envs, first))
+    vec = BatchedVecEnv(cities, batch_give_up(table or {}, env_id, n_envs, first),
+                        LEARNER_INFO.get(env_id, ()))
     if seed is not None:
         vec.seed(seed)
     return vec
@@ -178,22 +198,57 @@ def check_batched(env_id: str, env_kwargs: dict[str, Any]) -> None:
 def unbatch_infos(infos: dict[str, Any], n: int) -> list[dict[str, Any]]:
     """Gymnasium's vector ``infos`` (arrays over the envs, each key with a ``_key`` mask,
     dicts nested alike) as one dict per env, numbers as Python's."""
+    keys, columns = [], []
+    for key, value in infos.items():
+        if key.startswith("_") and key[1:] in infos:  # a mask
+            continue
+        present = infos.get(f"_{key}")
+        if present is not None and not present.all():  # a key some envs lack
+            return _unbatch_by_env(infos, n)
+        keys.append(key)
+        columns.append(unbatch_infos(value, n) if isinstance(value, dict)
+                       else _items(value))
+    if not keys:
+        return [{} for _ in range(n)]
+    # Every env has every key: one dict per row of the columns, keys in their order.
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def unbatch_info(infos: dict[str, Any], i: int) -> dict[str, Any]:
+    """Env ``i``'s dict of Gymnasium's vector ``infos``: ``unbatch_infos(infos, n)[i]``."""
+    info: dict[str, Any] = {}
+    for key, value in infos.items():
+        if key.startswith("_") and key[1:] in infos:  # a mask
+            continue
+        present = infos.get(f"_{key}")
+        if present is not None and not present[i]:
+            continue
+        if isinstance(value, dict):
+            info[key] = unbatch_info(value, i)
+        else:
+            info[key] = value[i:i + 1].tolist()[0] if value.ndim == 1 else value[i]
+    return info
+
+
+def _unbatch_by_env(infos: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    """:func:`unbatch_infos` filling each env's dict key by key, where some envs lack
+    some keys (each dict keeps the keys' order)."""
     unbatched: list[dict[str, Any]] = [{} for _ in range(n)]
     for key, value in infos.items():
         if key.startswith("_") and key[1:] in infos:  # a mask
             continue
         present = infos.get(f"_{key}")
         indices = range(n) if present is None else np.flatnonzero(present)
-        if isinstance(value, dict):
-            nested = unbatch_infos(value, n)
-            for i in indices:
-                unbatched[i][key] = nested[i]
-        else:
-            # Python numbers (and the objects of an object array) from a flat array.
-            items = value.tolist() if value.ndim == 1 else value
-            for i in indices:
-                unbatched[i][key] = items[i]
+        items = unbatch_infos(value, n) if isinstance(value, dict) else _items(value)
+        for i in indices:
+            unbatched[i][key] = items[i]
     return unbatched
+
+
+def _items(value: np.ndarray) -> Any:
+    """Python numbers (and the objects of an object array) from a flat array; rows of
+    an array of more dimensions."""
+    return value.tolist() if value.ndim == 1 else value
 
 
 def _attribute(env: gym.Env, name: str) -> Any:
