@@ -83,6 +83,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from exgen.agents.learner_infos import info_column, learner_infos, outcome_in
 from exgen.agents.route_reward import (
     ROUTE_REWARD_KEYS,
     RouteReward,
@@ -406,12 +407,13 @@ class Penalties(VecEnvWrapper):
 
     def step_wait(self) -> Any:
         observations, rewards, dones, infos = self.venv.step_wait()
-        gave_up = np.array([info.get("outcome") == GAVE_UP for info in infos])
+        arrays = learner_infos(self.venv)  # a batched world's arrays, else None
+        gave_up = outcome_in(arrays, infos, (GAVE_UP,))
         rewards = rewards - self.step_penalty - self.give_up_penalty * (dones & gave_up)
         if self.speeding_penalty or self.headway_penalty:
-            speeds = np.array([info["speed_mps"] for info in infos])
+            speeds = info_column(arrays, infos, "speed_mps")
         if self.speeding_penalty:
-            limits = np.array([info["speed_limit_mps"] for info in infos])
+            limits = info_column(arrays, infos, "speed_limit_mps")
             rewards = rewards - self.speeding_penalty * np.maximum(0.0, speeds - limits)
         if self.headway_penalty or self.lane_offset_penalty:
             seen = step_observations(observations, dones, infos)

@@ -33,6 +33,8 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv, VecEnvWrapper
 
+from exgen.agents.learner_infos import info_column, learner_infos, outcome_in
+
 #: The hyperparameter-table keys of this reward.
 ROUTE_REWARD_KEYS = ("route_reward", "terminal_penalty", "ttc_s", "overspeed_mps",
                      "wrong_lane_penalty")
@@ -98,21 +100,21 @@ class RouteReward(VecEnvWrapper):
 
     def step_wait(self) -> Any:
         observations, _, dones, infos = self.venv.step_wait()
-        completion = np.array([info["route_completion"] for info in infos])
+        arrays = learner_infos(self.venv)  # a batched world's arrays, else None
+        completion = info_column(arrays, infos, "route_completion")
         gain = PERCENT * (completion - self.completion)
-        speeds = np.array([info["speed_mps"] for info in infos])
-        limits = np.array([info["speed_limit_mps"] for info in infos])
+        speeds = info_column(arrays, infos, "speed_mps")
+        limits = info_column(arrays, infos, "speed_limit_mps")
         factor = np.clip(1.0 - (speeds - limits) / self.overspeed_mps, 0.0, 1.0)
         if self.ttc_s:
             seen = step_observations(observations, dones, infos)
             close = self.lidar_gap(seen) < self.ttc_s * speeds
             factor = np.where(close, factor * TTC_FACTOR, factor)
         rewards = np.where(gain > 0.0, gain * factor, gain)
-        penalized = np.array([done and info.get("outcome") not in UNPENALIZED
-                              for done, info in zip(dones, infos, strict=True)])
+        penalized = dones & ~outcome_in(arrays, infos, UNPENALIZED)
         rewards = rewards - self.terminal_penalty * penalized
         if self.wrong_lane_penalty:
-            entries = np.array([info["infractions"]["wrong_lane"] for info in infos], float)
+            entries = info_column(arrays, infos, "infractions", "wrong_lane")
             rewards = rewards - self.wrong_lane_penalty * (entries - self.wrong_lanes)
             self.wrong_lanes = np.where(dones, 0.0, entries)
         self.completion = np.where(dones, 0.0, completion)
