@@ -10,7 +10,6 @@ resets the cities whose episode ended.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,11 +24,9 @@ class BatchGiveUp:
     count, as arrays, updated as one rule per city would update them."""
 
     def __init__(self, num_envs: int, patience: int | None,
-                 infractions: tuple[str, ...] = (), margin: float = 0.0,
-                 excused: Callable[[Any], bool] | None = None) -> None:
-        rule = GiveUpRule(patience, infractions, margin, excused)  # checks the arguments
-        self.patience, self.margin = rule.patience, rule.margin
-        self.infractions, self.excused = rule.infractions, rule.excused
+                 infractions: tuple[str, ...] = ()) -> None:
+        rule = GiveUpRule(patience, infractions)  # checks the arguments
+        self.patience, self.infractions = rule.patience, rule.infractions
         self.returns = np.zeros(num_envs)  # env reward units
         self.best = np.zeros(num_envs)  # env reward units
         self.waited = np.zeros(num_envs, np.int64)  # env steps
@@ -41,18 +38,14 @@ class BatchGiveUp:
         for state in (self.returns, self.best, self.waited, self.broken):
             state[where] = 0
 
-    def __call__(self, observations: Any, rewards: np.ndarray, terminated: np.ndarray,
-                 truncated: np.ndarray, infos: dict[str, Any]) -> np.ndarray:
+    def __call__(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
+                 infos: dict[str, Any]) -> np.ndarray:
         """The cities that give up at this step (a mask; never one whose episode ended),
         from the world's vector ``infos`` (``infos["infractions"]``: arrays of counts)."""
         self.returns += rewards  # float64, as the rule's float additions
-        high = self.returns > self.best + self.margin
+        high = self.returns > self.best
         self.best = np.where(high, self.returns, self.best)
-        waits = ~high
-        if self.excused is not None:  # a wait (one city at a time) does not count
-            for i in np.flatnonzero(waits).tolist():
-                waits[i] = not self.excused(_city(observations, i))
-        self.waited = np.where(high, 0, self.waited + waits)
+        self.waited = np.where(high, 0, self.waited + 1)
         broken = self.broken
         if self.infractions:
             counts = infos["infractions"]
@@ -79,24 +72,10 @@ def gave_up_infos(infos: dict[str, Any], gave_up: np.ndarray) -> dict[str, Any]:
     return changed
 
 
-def batch_give_up(table: dict[str, Any], env_id: str, num_envs: int,
-                  first_env: Any = None) -> BatchGiveUp | None:
+def batch_give_up(table: dict[str, Any], env_id: str, num_envs: int) -> BatchGiveUp | None:
     """The :class:`BatchGiveUp` that ``table`` asks for (the keys of
-    :func:`~exgen.agents.reward_shaping.env_wrapper`), or None; ``first_env`` (one
-    single env of the batch) tells ``give_up_excuse_waiting`` its lidar."""
+    :func:`~exgen.agents.reward_shaping.env_wrapper`), or None."""
     arguments = give_up_arguments(table, env_id)
     if arguments is None:
         return None
-    patience, watched, margin, waits = arguments
-    if waits is not None and first_env is None:
-        raise ValueError("give_up_excuse_waiting needs one env of the batch, to know "
-                         "its lidar")
-    return BatchGiveUp(num_envs, patience, watched, margin,
-                       None if waits is None else waits(first_env))
-
-
-def _city(observations: Any, i: int) -> Any:
-    """City ``i``'s observation out of a batch (a flat array, or a dict of them)."""
-    if isinstance(observations, dict):
-        return {key: value[i] for key, value in observations.items()}
-    return observations[i]
+    return BatchGiveUp(num_envs, *arguments)

@@ -13,7 +13,7 @@ No per-env gym wrapper can wrap one city of a batch: episode statistics come fro
 SB3's ``VecMonitor`` around it, and giving up from :mod:`exgen.agents.batched_give_up`
 inside it, on the world's arrays.
 
-The learner-only wrappers around it (route reward, penalties) read the step's arrays
+The learner-only wrappers around it (the route reward) read the step's arrays
 too: :attr:`BatchedVecEnv.learner_infos` keeps the last step's vector infos, given-up
 cities marked, with the world's ``LEARNER_INFO`` keys only
 (:func:`exgen.agents.learner_infos.learner_infos` finds them through wrappers).
@@ -92,7 +92,7 @@ class BatchedVecEnv(VecEnv):
         observations, rewards, terminated, truncated, batch_infos = self.venv.step(
             self._actions)
         if self.give_up is not None:
-            gave_up = self.give_up(observations, rewards, terminated, truncated, batch_infos)
+            gave_up = self.give_up(rewards, terminated, truncated, batch_infos)
             if gave_up.any():
                 terminated = terminated | gave_up
                 batch_infos = gave_up_infos(batch_infos, gave_up)
@@ -177,8 +177,7 @@ def make_batched_vec_env(env_id: str, n_envs: int, *, seed: int | None = None,
     check_batched(env_id, env_kwargs or {})
     cities = gym.make_vec(env_id, num_envs=n_envs, vectorization_mode="vector_entry_point",
                           **(env_kwargs or {}))
-    first = getattr(cities.unwrapped, "envs", [None])[0]
-    vec = BatchedVecEnv(cities, batch_give_up(table or {}, env_id, n_envs, first),
+    vec = BatchedVecEnv(cities, batch_give_up(table or {}, env_id, n_envs),
                         LEARNER_INFO.get(env_id, ()))
     if seed is not None:
         vec.seed(seed)

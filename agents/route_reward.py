@@ -68,10 +68,6 @@ def check_route_reward(table: dict[str, Any], env_id: str | None, lidar_envs: An
         raise ValueError("overspeed_mps must be > 0, got 0")
     if not enabled:
         return
-    for key in ("reward_weights", "lane_keeping"):
-        if table.get(key):
-            raise ValueError(f"{key} weighs the env's reward, which route_reward replaces; "
-                             f"use one or the other")
     if env_id is not None and env_id not in lidar_envs:
         raise ValueError(f"route_reward needs an env with a route, a speed limit and a "
                          f"lidar: {', '.join(lidar_envs)}, not {env_id}")

@@ -53,17 +53,20 @@ def _linear_schedule(start: float) -> Any:
 
 def check_hyperparameters(algorithm: str, env_id: str, overrides: dict[str, Any],
                           action_space: gym.Space | None = None) -> None:
-    """Raise ``ValueError`` naming the first override ``algorithm`` cannot take (an
+    """Raise ``ValueError`` naming the first key of ``overrides``, or of ``env_id``'s
+    table in ``hyperparams/<algorithm>.toml``, that ``algorithm`` cannot take (an
     ``action_grid`` that does not fit ``action_space`` included, when given)."""
     import inspect
 
     accepted = set(inspect.signature(ALGORITHMS[algorithm].__init__).parameters)
     accepted = (accepted - _NOT_HYPERPARAMETERS) | set(RUN_KEYS) | {"policy"}
-    unknown = sorted(set(overrides) - accepted)
-    if unknown:
-        raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}; valid: "
-                         f"{', '.join(sorted(accepted))}")
-    table = {**load_hyperparameters(algorithm, env_id), **overrides}
+    table = load_hyperparameters(algorithm, env_id)
+    for keys, where in ((overrides, ""), (table, f" in hyperparams/{algorithm}.toml")):
+        unknown = sorted(set(keys) - accepted)
+        if unknown:
+            raise ValueError(f"unknown {algorithm} hyperparameter {unknown[0]!r}{where}; "
+                             f"valid: {', '.join(sorted(accepted))}")
+    table = {**table, **overrides}
     check_shaping(table, env_id)
     _frames(table)
     grid = _grid_values(table)

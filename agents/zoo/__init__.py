@@ -65,10 +65,9 @@ def zoo_table(table: dict[str, Any], env_id: str) -> dict[str, Any]:
 
 def _shaping_hooks(table: dict[str, Any], env_id: str) -> dict[str, Any]:
     """The rl-zoo3 entries that apply ``table``'s learner-only keys to the training env:
-    ``env_wrapper`` for giving up, ``vec_env_wrapper`` for the reward shaping (with the
-    table's ``gamma``, which ``lane_keeping`` discounts by), ``normalize`` for
-    ``normalize_reward``; none for a table without such keys."""
-    from exgen.agents.reward_shaping import PENALTY_KEYS, check_shaping, env_wrapper
+    ``env_wrapper`` for giving up, ``vec_env_wrapper`` for the reward shaping,
+    ``normalize`` for ``normalize_reward``; none for a table without such keys."""
+    from exgen.agents.reward_shaping import check_shaping, env_wrapper
 
     shaping = {k: v for k, v in table.items() if k in SHAPING_KEYS}
     check_shaping(shaping, env_id)
@@ -77,8 +76,6 @@ def _shaping_hooks(table: dict[str, Any], env_id: str) -> dict[str, Any]:
         hooks["normalize"] = {"norm_obs": False, "norm_reward": True}  # rl-zoo3 adds gamma
     if env_wrapper(shaping, env_id) is not None:
         hooks["env_wrapper"] = [{GIVE_UP: {"table": shaping, "env_id": env_id}}]
-    if any(shaping.get(key) for key in (*PENALTY_KEYS, "reward_weights", "lane_keeping",
-                                         "route_reward")):
-        rewards = {**shaping, "gamma": table["gamma"]} if "gamma" in table else shaping
-        hooks["vec_env_wrapper"] = [{SHAPE_REWARDS: {"table": rewards, "env_id": env_id}}]
+    if shaping.get("step_penalty") or shaping.get("route_reward"):
+        hooks["vec_env_wrapper"] = [{SHAPE_REWARDS: {"table": shaping, "env_id": env_id}}]
     return hooks

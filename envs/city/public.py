@@ -242,6 +242,5 @@ AGENT_INFO = ("is_success", "map")
 RECORDER_INFO = ("is_success", "outcome", "context", "infractions", "driving_score",
                  "route_completion")
 #: ``info`` keys the learner-only training wrappers (``exgen.agents.reward_shaping``:
-#: give-up, penalties, term weights) may read; they too sit inside the agent's view.
-LEARNER_INFO = ("outcome", "infractions", "speed_mps", "speed_limit_mps", "reward_terms",
-                "route_completion")
+#: give-up, the route reward) may read; they too sit inside the agent's view.
+LEARNER_INFO = ("outcome", "infractions", "speed_mps", "speed_limit_mps", "route_completion")

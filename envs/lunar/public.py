@@ -171,6 +171,5 @@ AGENT_INFO = ("is_success",)
 #: recorder is the runner's, not an agent: it sits between the env and the agent's view.
 RECORDER_INFO = ("is_success", "outcome", "context")
 #: ``info`` keys the learner-only training wrappers (``exgen.agents.reward_shaping``) may
-#: read; they too sit inside the agent's view. ``outcome``: ``Penalties`` charges
-#: ``give_up_penalty`` to an episode that ``GiveUp`` ended (outcome ``gave_up``).
-LEARNER_INFO = ("outcome",)
+#: read; they too sit inside the agent's view. Giving up and the step penalty read none.
+LEARNER_INFO = ()

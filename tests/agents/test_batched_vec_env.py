@@ -56,7 +56,7 @@ def assert_same(a, b, path="") -> None:
 @pytest.mark.parametrize("table", [
     {},
     {"give_up_after_steps": 8, "give_up_on_infraction": True},
-    {"give_up_after_steps": 30, "give_up_margin": 0.3, "give_up_excuse_waiting": True},
+    {"give_up_after_steps": 30},
 ])
 def test_the_batch_plays_what_dummy_vec_env_plays(table):
     dummy, batched = dummy_and_batched(4, 7, table)

@@ -13,11 +13,10 @@ from exgen.envs.city import public
 ENV_ID = "CityDriving-v0"
 #: A small city, discrete actions: quick episodes.
 CITY = {"map_seed": 3, "continuous": False, "grid_columns": 4, "grid_rows": 4}
-#: The route reward of the city tuning notes' try 60, with every penalty on.
+#: The route reward of the city's PPO table, with a short patience.
 TABLE = {"route_reward": True, "ttc_s": 1.5, "wrong_lane_penalty": 5.0,
          "terminal_penalty": 1.0, "give_up_on_infraction": ["red_light", "off_road"],
-         "give_up_after_steps": 15, "give_up_penalty": 2.0, "step_penalty": 0.02,
-         "speeding_penalty": 0.1, "headway_penalty": 0.1}
+         "give_up_after_steps": 15, "step_penalty": 0.02}
 
 
 class _DictsOnly(VecEnvWrapper):

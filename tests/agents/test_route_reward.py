@@ -126,8 +126,6 @@ def test_over_a_real_episode_the_gains_add_up_to_its_route_completion():
     ({"route_reward": True, "ttc_s": -1.0}, "CityDriving-v0", "ttc_s must be a number >= 0"),
     ({"terminal_penalty": 1.0}, "CityDriving-v0", "terminal_penalty needs route_reward"),
     ({"route_reward": True, "overspeed_mps": 0}, "CityDriving-v0", "overspeed_mps must be > 0"),
-    ({"route_reward": True, "reward_weights": {"progress": 2.0}}, "CityDriving-v0",
-     "reward_weights weighs the env's reward, which route_reward replaces"),
     ({"route_reward": True}, "LunarLanding-v0", "route_reward needs an env with a route"),
 ])
 def test_bad_route_reward_settings_are_refused_by_name(table, env_id, message):

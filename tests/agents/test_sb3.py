@@ -26,6 +26,29 @@ def test_every_algorithm_has_a_table_for_lunar_landing_citing_its_source():
         assert "rl-baselines3-zoo" in header
 
 
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_every_table_holds_only_keys_its_algorithm_or_the_run_takes(name):
+    import tomllib
+
+    from exgen.agents.sb3 import check_hyperparameters
+
+    tables = tomllib.loads((HYPERPARAMETER_FOLDER / f"{name}.toml").read_text())
+    for env_id in tables:
+        check_hyperparameters(name, env_id, {})  # raises naming an unknown key
+
+
+def test_an_unknown_key_in_a_tables_file_is_named(monkeypatch):
+    from exgen.agents import sb3
+
+    def load(algorithm, env_id):
+        return {"policy": "MlpPolicy", "lane_keeping": 1.0}
+
+    monkeypatch.setattr(sb3, "load_hyperparameters", load)
+    with pytest.raises(ValueError, match=r"unknown ppo hyperparameter 'lane_keeping' in "
+                                         r"hyperparams/ppo.toml; valid: "):
+        sb3.check_hyperparameters("ppo", "CityDriving-v0", {})
+
+
 def test_tables_become_sb3_arguments():
     sac = make_agent("sac", env_for("sac"), seed=0)
     assert sac.model.learning_rate(1.0) == pytest.approx(7.3e-4)

@@ -217,8 +217,7 @@ def test_the_log_keeps_the_training_episodes_the_learner_gave_up(tmp_path):
     train(spec(tmp_path, agent="ppo", env_id="CityDriving-v0", total_episodes=None,
                env_kwargs={"map_seed": 3, "continuous": False}, total_timesteps=512,
                n_envs=2, eval_every_steps=10_000, eval_episodes=1,
-               hyperparameters={"n_steps": 64, "batch_size": 64, "give_up_after_steps": 5,
-                                "give_up_penalty": 5.0}))
+               hyperparameters={"n_steps": 64, "batch_size": 64, "give_up_after_steps": 5}))
     rows = read_log(tmp_path / "run" / "monitor.csv")
     gave_up = [r for r in rows if r["outcome"] == "gave_up"]
     assert gave_up and all(r["is_success"] == "0" for r in gave_up)

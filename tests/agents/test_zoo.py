@@ -14,7 +14,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from exgen.agents.reward_shaping import SHAPING_KEYS, GiveUp, Penalties
+from exgen.agents.reward_shaping import SHAPING_KEYS, GiveUp, StepPenalty
+from exgen.agents.route_reward import RouteReward
 from exgen.agents.sb3 import ALGORITHMS
 from exgen.agents.zoo import ZOO_KEYS, zoo_table
 
@@ -48,7 +49,7 @@ def test_the_city_ppo_shaping_goes_to_the_wrapper_hooks_not_to_ppo():
         "give_up_after_steps"] == 300
     (shaping,) = table["vec_env_wrapper"]
     rewards = shaping["exgen.agents.reward_shaping.shape_rewards"]["table"]
-    assert (rewards["step_penalty"], rewards["gamma"]) == (0.05, table["gamma"])
+    assert (rewards["route_reward"], rewards["step_penalty"]) == (True, 0.02)
 
 
 def test_normalize_reward_becomes_the_zoos_reward_only_normalize():
@@ -79,7 +80,7 @@ def test_rl_zoo3_builds_the_city_training_env_with_our_wrappers():
     while not isinstance(plain, DummyVecEnv):
         wrappers.append(type(plain))
         plain = plain.venv
-    assert Penalties in wrappers
+    assert RouteReward in wrappers and StepPenalty in wrappers
     monitor = plain.envs[0]
     assert isinstance(monitor, Monitor) and isinstance(monitor.env, GiveUp)  # logged
     venv.reset()
@@ -95,7 +96,8 @@ def test_rl_zoo3_trains_ppo_on_each_world(env_id, tmp_path):
     command = [sys.executable, "-m", "rl_zoo3.train", "--algo", "ppo", "--env", env_id,
                "--gym-packages", "exgen", "--conf-file", "exgen.agents.zoo.ppo",
                "-n", "2048", "--eval-freq", "-1", "--seed", "0", "--log-folder", "logs",
-               "--hyperparams", "n_envs:4", "n_steps:512"]  # one 2048-step rollout
+               "--hyperparams", "n_envs:4", "n_steps:512",  # one 2048-step rollout
+               "batch_size:512"]
     environment = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
     result = subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True,
                             text=True, timeout=600)

@@ -80,7 +80,8 @@ def test_bad_specs_name_the_field(path, value, match):
 
 @pytest.mark.parametrize(("hyperparameters", "match"), [
     ({"learning_rat": 1e-3}, "unknown ppo hyperparameter 'learning_rat'; valid: "),
-    ({"headway_penalty": 0.5}, "headway_penalty needs an env with a lidar"),
+    ({"headway_penalty": 0.5}, "unknown ppo hyperparameter 'headway_penalty'"),
+    ({"give_up_on_infraction": True}, "give_up_on_infraction needs an env that counts"),
     ({"action_grid": [[0.0, 1.0], [1.0], [0.0]]}, "action_grid"),  # the lander has 2
     ({"factored_actions": True}, "factored_actions needs an action_grid"),
 ])

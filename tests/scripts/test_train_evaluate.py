@@ -95,7 +95,8 @@ def test_the_example_agent_trains_and_evaluates(tmp_path):
                                                          "'lerning_rate'"),
     (["--agent", "ppo", "--hyper", "policy_kwargs=big"], "policy_kwargs must be a table"),
     (["--agent", "ppo", "--hyper", "step_penalty=-1"], "step_penalty must be a number >= 0"),
-    (["--agent", "ppo", "--hyper", "lane_keeping=1"], "lane_keeping needs an observation"),
+    (["--agent", "ppo", "--hyper", "lane_keeping=1"], "unknown ppo hyperparameter "
+                                                      "'lane_keeping'"),
     (["--agent", "ppo", "--hyper", "give_up_after_steps=0"], "give_up_after_steps must be"),
     (["--agent", "ppo", "--hyper", "policy_kwargs={net_arch: [8]}"], "is not valid JSON"),
     (["--agent", "ppo", "--hyper", "action_grid=[[-1, 1], [0, 1]]"],
