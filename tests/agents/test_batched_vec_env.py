@@ -145,7 +145,7 @@ def spec(tmp_path: Path, vec_env: str, **changes) -> RunSpec:
               "n_envs": 4, "eval_every_steps": 10_000, "eval_episodes": 1,
               "checkpoint_every_steps": 10_000, "vec_env": vec_env,
               "hyperparameters": {"n_steps": 64, "batch_size": 128, "n_epochs": 2,
-                                  "give_up_after_steps": 10}}
+                                  "give_up_after_steps": 5}}
     return RunSpec(**{**fields, **changes})
 
 
