@@ -99,6 +99,60 @@ def numpy_forward(layers: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray) ->
     return x
 
 
+def _relu_then(layers: list[tuple[np.ndarray, np.ndarray]], hidden: np.ndarray
+               ) -> np.ndarray:
+    """``layers`` (:func:`numpy_forward`) on the ReLU of a first layer's ``hidden``."""
+    np.maximum(hidden, 0.0, out=hidden)
+    return numpy_forward(layers, hidden)
+
+
+@dataclass(frozen=True)
+class PlanningLayers:
+    """The first layers of the networks as planning evaluates them, float32: the
+    observation's normalisation folded into the weights on the raw observation, and
+    the action's one-hot (with the bias) as one row per action; the dynamics' last
+    layer cut to the mean change. The same functions as the networks, up to rounding."""
+
+    dynamics_obs: np.ndarray  #: (members, obs_dim, hidden)
+    dynamics_action: np.ndarray  #: (members, n_actions, hidden), bias included
+    dynamics_mean: list[tuple[np.ndarray, np.ndarray]]  #: the layers after the first
+    outcome_obs: np.ndarray  #: (obs_dim, hidden)
+    outcome_delta: np.ndarray  #: (obs_dim, hidden), on the normalised change
+    outcome_action: np.ndarray  #: (n_actions, hidden), bias included
+
+    @classmethod
+    def of(cls, dynamics: list[tuple[np.ndarray, np.ndarray]],
+           outcome: list[tuple[np.ndarray, np.ndarray]], obs_scale: Scaler,
+           obs_dim: int) -> PlanningLayers:
+        """From the networks' layers (:meth:`EnsembleMLP.numpy_layers`), whose first
+        layer takes ``[obs_scale(obs), one-hot action]`` (and then the normalised
+        change, for ``outcome``), both with at least one hidden layer."""
+        if len(dynamics) < 2 or len(outcome) < 2:
+            raise ValueError("planning needs networks with at least one hidden layer")
+
+        def fold(weight: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            inverse_std = (1.0 / obs_scale.std).astype(np.float32)
+            on_obs = weight[:, :obs_dim] * inverse_std[:, None]
+            shift = np.matmul(obs_scale.mean.astype(np.float32), on_obs)
+            return np.ascontiguousarray(on_obs, np.float32), bias - shift[:, None, :]
+
+        d_weight, d_bias = dynamics[0]
+        d_obs, d_bias = fold(d_weight, d_bias)
+        *middle, (last_weight, last_bias) = dynamics[1:]
+        mean = (np.ascontiguousarray(last_weight[..., :obs_dim]),
+                np.ascontiguousarray(last_bias[..., :obs_dim]))
+        o_weight, o_bias = outcome[0]
+        o_obs, o_bias = fold(o_weight, o_bias)
+        n_actions = d_weight.shape[1] - obs_dim
+        return cls(
+            dynamics_obs=d_obs,
+            dynamics_action=np.ascontiguousarray(d_weight[:, obs_dim:] + d_bias, np.float32),
+            dynamics_mean=[*middle, mean], outcome_obs=o_obs[0],
+            outcome_delta=np.ascontiguousarray(o_weight[0, obs_dim + n_actions:]),
+            outcome_action=np.ascontiguousarray(
+                o_weight[0, obs_dim:obs_dim + n_actions] + o_bias[0], np.float32))
+
+
 @dataclass
 class Scaler:
     """Affine normalisation by the data's mean and standard deviation."""
@@ -306,19 +360,23 @@ class WorldModel:
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One decision for every member and state (the :class:`Model` protocol): each
         member's mean change or, with ``rng``, a change drawn from its Gaussian (PETS'
-        trajectory sampling, one particle per member)."""
-        x = self._inputs(states, np.broadcast_to(actions, states.shape[:2]))
-        out = numpy_forward(self._dynamics_np, x)
-        delta = out[..., :self.obs_dim]
-        if rng is not None:
-            std = np.exp(0.5 * self._bounded_logvar_np(out[..., self.obs_dim:]))
-            delta = delta + std * rng.standard_normal(delta.shape, dtype=np.float32)
-        members, n, _ = x.shape
-        out = numpy_forward(self._outcome_np,
-                            np.concatenate([x, delta], -1).reshape(1, members * n, -1))[0]
-        going_on = self.reward_scale.inverse(out[:, :1])[:, 0].reshape(members, n)
-        at_end = self.end_reward_scale.inverse(out[:, 1:2])[:, 0].reshape(members, n)
-        end = 1.0 / (1.0 + np.exp(-np.clip(out[:, 2], -30, 30))).reshape(members, n)
+        trajectory sampling, one particle per member). Runs the networks as
+        :class:`PlanningLayers` hold them."""
+        plan, d = self._planning, self.obs_dim
+        hidden = np.matmul(states, plan.dynamics_obs) + plan.dynamics_action[:, actions]
+        if rng is None:
+            delta = _relu_then(plan.dynamics_mean, hidden)
+        else:
+            out = _relu_then(self._dynamics_np[1:], hidden)
+            std = np.exp(0.5 * self._bounded_logvar_np(out[..., d:]))
+            delta = out[..., :d] + std * rng.standard_normal(out[..., :d].shape,
+                                                             dtype=np.float32)
+        hidden = (np.matmul(states, plan.outcome_obs) + np.matmul(delta, plan.outcome_delta)
+                  + plan.outcome_action[actions])
+        out = _relu_then(self._outcome_np[1:], hidden)
+        going_on = self.reward_scale.inverse(out[..., :1])[..., 0]
+        at_end = self.end_reward_scale.inverse(out[..., 1:2])[..., 0]
+        end = 1.0 / (1.0 + np.exp(-np.clip(out[..., 2], -30, 30)))
         reward = (1.0 - end) * going_on + end * at_end
         return states + self.delta_scale.inverse(delta), reward, end
 
@@ -355,6 +413,13 @@ class WorldModel:
         self._dynamics_np = self.dynamics.numpy_layers()
         self._outcome_np = self.outcome.numpy_layers()
         self._value_np = self.value.numpy_layers()
+        self._planning = PlanningLayers.of(self._dynamics_np, self._outcome_np,
+                                           self.obs_scale, self.obs_dim)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, rebuilding the planning layers (a model saved before they existed)."""
+        self.__dict__.update(state)
+        self._refresh()
 
 
 @dataclass

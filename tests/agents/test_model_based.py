@@ -55,6 +55,35 @@ def test_model_fit_recovers_a_linear_system():
     assert end.max() < 0.05  # it never saw an end
 
 
+def test_planning_layers_compute_the_networks_on_normalised_one_hot_inputs():
+    """The planner's step (normalisation folded into the first layers, one-hot actions
+    as rows, the mean head alone) equals the networks run on their own inputs."""
+    rng = np.random.default_rng(3)
+    model = WorldModel(5, 4, members=3, hidden=16, seed=2)
+    for network in (model.dynamics, model.outcome):
+        for bias in network.biases:
+            torch.nn.init.uniform_(bias, -1.0, 1.0)  # non-zero biases, as after fitting
+    obs = rng.normal(2.0, 3.0, (500, 5)).astype(np.float32)
+    model.set_scales(obs, obs + rng.normal(0.0, 0.1, obs.shape).astype(np.float32),
+                     rng.normal(size=500), np.zeros(500))
+    model._refresh()
+    states = rng.normal(2.0, 3.0, (3, 50, 5)).astype(np.float32)
+    actions = rng.integers(4, size=50)
+    x = model._inputs(states, np.broadcast_to(actions, (3, 50)))
+    delta = model_based.numpy_forward(model.dynamics.numpy_layers(), x)[..., :5]
+    out = model_based.numpy_forward(model.outcome.numpy_layers(),
+                                    np.concatenate([x, delta], -1).reshape(1, 150, -1))[0]
+    end = 1.0 / (1.0 + np.exp(-out[:, 2].reshape(3, 50)))
+    going_on = model.reward_scale.inverse(out[:, :1])[:, 0].reshape(3, 50)
+    at_end = model.end_reward_scale.inverse(out[:, 1:2])[:, 0].reshape(3, 50)
+    next_states, reward, ended = model.step(states, actions)
+    np.testing.assert_allclose(next_states, states + model.delta_scale.inverse(delta),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ended, end, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(reward, (1 - end) * going_on + end * at_end, rtol=1e-4,
+                               atol=1e-4)
+
+
 def noisy_linear_buffer(noise: float, rng: np.random.Generator) -> RecencyBuffer:
     """x' = 0.9 x + N(0, noise²) in one dimension, one action, never an end."""
     buffer = RecencyBuffer(1, 5000, half_life=1e9)
