@@ -126,12 +126,12 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
     observe_route=False, observe_road_users=False, observe_raster=False, **fields)``,
     ``fields`` being ``CityConfig`` fields, the ego car's among them:
-    ``max_acceleration_mps2=3.0``,
-    ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``, ``wheelbase_m=2.7``,
-    ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``); an agent must measure
-    them. ``lidar_range_m`` is the sensor's (``public.DEFAULT_LIDAR_RANGE_M``), an agent
-    is told it. ``reset`` publishes the map in ``info["map"]`` (schema in
-    :mod:`exgen.envs.city.public`) and the context in ``info["context"]``.
+    ``max_acceleration_mps2=3.0``, ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``,
+    ``wheelbase_m=2.7``, ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``);
+    an agent must measure them. ``lidar_range_m`` is the sensor's
+    (``public.DEFAULT_LIDAR_RANGE_M``), an agent is told it. ``reset`` publishes the map
+    in ``info["map"]`` (schema in :mod:`exgen.envs.city.public`) and the context in
+    ``info["context"]``.
 
     ## Version History
     - v0: first version, with other cars and pedestrians; ``observe_route`` added later
