@@ -63,10 +63,11 @@ saturate at ``ROUTE_OBSERVATION_REACH_M``. ``observe_road_users=True`` then appe
 ``road_user_names(rays)``, a semantic lidar of the same rays: ``road_user_<i>`` is the
 lidar entry of ray ``i`` where its return is another car's bounding box or a
 pedestrian's square (not a kerb or roadworks; a road user hidden behind them is not
-seen), else 1 (none); ``road_user_rate_<i>`` is ``(road_user_<i> - its value at the
-previous decision)`` in metres per ``DT_S`` seconds, scaled by ``SPEED_SCALE_MPS`` and
-clipped to [-1, 1], 0 at an episode's first observation and where either of the two
-saw no road user (a ray that moves from one road user to another reads the jump).
+seen), else 1 (none); ``road_user_rate_<i>`` is the change of that distance since the
+previous decision [m] over ``DT_S`` [s], scaled by ``SPEED_SCALE_MPS`` and clipped to
+[-1, 1]; it is 0 at an episode's first observation and where either of the two
+decisions saw no road user on the ray (a ray that passes from one road user to another
+reads the jump).
 ``sensor_noise`` adds Gaussian noise to the speed and lidar entries; a road-user entry
 is its ray's lidar entry, noise included (one return, one draw), and the rate is the
 difference of those, so the option draws no extra noise and leaves the lidar's as it
