@@ -130,25 +130,29 @@ class _City(_Generic):
         public = self.public
         raster = space["raster"] if isinstance(space, gym.spaces.Dict) else None
         vector = space["vector"] if raster is not None else space
-        context, route = (bool(self.kwargs.get(k)) for k in ("observe_context",
-                                                             "observe_route"))
+        context, route, users = (bool(self.kwargs.get(k)) for k in (
+            "observe_context", "observe_route", "observe_road_users"))
         size = int(vector.shape[0])
-        rays = size - len(public.layout(0, context, route))
-        if rays < 1 or public.observation_size(rays, context, route) != size:
+        # Each ray has a lidar entry, and with the road users two more.
+        rays = (size - len(public.layout(0, context, route, users))) // (3 if users else 1)
+        if rays < 1 or public.observation_size(rays, context, route, users) != size:
             raise ValueError(f"CityDriving-v0's observation has {size} entries, which "
                              f"public.layout does not fit")
-        layout = public.layout(rays, context, route)
+        layout = public.layout(rays, context, route, users)
         names = sorted(layout, key=layout.__getitem__)
         before = [n for n in names if layout[n] < public.LIDAR_START]
         after = [n for n in names if layout[n] >= public.LIDAR_START]
-        base = [n for n in after if n not in public.CONTEXT_OBSERVATION_FIELDS
-                and n not in public.ROUTE_OBSERVATION]
+        appended = set(public.CONTEXT_OBSERVATION_FIELDS + public.ROUTE_OBSERVATION
+                       + public.road_user_names(rays))
+        base = [n for n in after if n not in appended]
         lidar_m = self.kwargs.get("lidar_range_m", public.DEFAULT_LIDAR_RANGE_M)
         parts = [*_grouped(before), f"lidar ({rays} rays, {lidar_m:g} m)", *_grouped(base)]
         if context:
             parts.append(f"+ context ({', '.join(public.CONTEXT_OBSERVATION_FIELDS)})")
         if route:
             parts.append(f"+ route ahead ({', '.join(public.ROUTE_OBSERVATION)})")
+        if users:
+            parts.append(f"+ road users ({rays} rays: distance, rate)")
         words = f"{size} floats: {', '.join(parts)}"
         if raster is not None:
             _, height, width = raster.shape

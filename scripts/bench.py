@@ -2,7 +2,8 @@
 
 Examples: ``exgen bench --steps 20000 --profile`` (env),
 ``exgen bench city --steps 20000 --peer-steps 300 --profile`` (city),
-``exgen bench city --batch 1 64 256`` (the batched city world against the single env) and
+``exgen bench city --batch 1 64 256`` (the batched city world against the single env;
+``--context observe_road_users=true`` measures it with an option on) and
 ``exgen bench planner --worlds 100 --variant default strong_wind`` (planner) and
 ``exgen bench mbrl --episodes 5`` (the model-based agent's decision times).
 """
@@ -16,7 +17,7 @@ import platform
 from exgen.agents.seeds import HELD_OUT_SEED_MIN
 from exgen.envs.city import speed_benchmark as city_benchmark
 from exgen.envs.lunar.speed_benchmark import compare, profile_components
-from exgen.scripts.inputs import InputError
+from exgen.scripts.inputs import InputError, parse_context
 
 NAME = "bench"
 #: Default steps and repeats per measurement; those of the batched city world (env steps
@@ -59,6 +60,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{city_benchmark.GOAL_STEPS_PER_S:,} env steps/s at "
                              f"{city_benchmark.GOAL_NUM_ENVS} cities; --profile then profiles "
                              f"the largest N")
+    parser.add_argument("--context", nargs="+", metavar="KEY=VALUE",
+                        help="city --batch: env arguments and context fields added to the "
+                             "measured city's, e.g. observe_road_users=true")
     parser.add_argument("--continuous", action="store_true",
                         help="env: use continuous actions in both envs (city: always "
                              "continuous for ours, the peer's own action space for highway-env)")
@@ -92,6 +96,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.batch is not None and args.target != "city":
         raise InputError(f"--batch is for `exgen bench city`, not {args.target}")
+    if args.context is not None and args.batch is None:
+        raise InputError("--context is for `exgen bench city --batch N`")
     if args.target == "mbrl":
         return run_mbrl(args)
     if args.target == "train":
@@ -168,15 +174,18 @@ def run_city_batch(args: argparse.Namespace) -> int:
     if bad:
         raise InputError(f"--batch takes numbers of cities in [1, {largest:,}], got {bad[0]}")
     seed = 0 if args.seed is None else args.seed
+    fields = parse_context(args.context or [])
     with city_benchmark.one_thread() as threads:
         print(f"batched world (gym.make_vec) against the single env (gym.make): random "
-              f"actions ({_city_fields()}), {args.steps} env steps per measurement or more, "
+              f"actions ({_city_fields(fields)}), {args.steps} env steps per measurement or "
+              f"more, "
               f"autoreset, best of {args.repeats}, {threads}, Python "
               f"{platform.python_version()} on {platform.machine()}")
         print(_goals())
         print(f"{'cities':>6s} {'batched [env steps/s]':>22s} {'single [env steps/s]':>21s} "
               f"{'ratio':>7s} {'episodes ended':>15s}")
-        for result in city_benchmark.compare_batch(args.batch, args.steps, args.repeats, seed):
+        for result in city_benchmark.compare_batch(args.batch, args.steps, args.repeats, seed,
+                                                   fields):
             verdict = city_benchmark.goal_verdict(result)
             print(f"{result.num_envs:6d} {result.batched.steps_per_second:22,.0f} "
                   f"{result.single.steps_per_second:21,.0f} {result.speedup:6.2f}x "
@@ -187,7 +196,7 @@ def run_city_batch(args: argparse.Namespace) -> int:
                   f"[us per env step] (cProfile):")
             print(f"  {'own':>8s} {'cumulative':>10s} {'calls':>9s}  function")
             for name, calls, own, total in city_benchmark.profile_batch(
-                    n, args.steps, seed, PROFILE_TOP):
+                    n, args.steps, seed, PROFILE_TOP, fields):
                 print(f"  {own:8.2f} {total:10.2f} {calls:9d}  {name}")
     return 0
 
@@ -198,10 +207,10 @@ def _resolve_counts(args: argparse.Namespace, steps: int, repeats: int) -> None:
     args.repeats = repeats if args.repeats is None else args.repeats
 
 
-def _city_fields() -> str:
-    """The measured city's fields, as ``name=value`` pairs."""
+def _city_fields(fields: dict | None = None) -> str:
+    """The measured city's fields (with ``fields`` added), as ``name=value`` pairs."""
     return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                     for k, v in city_benchmark.CITY_KWARGS.items())
+                     for k, v in {**city_benchmark.CITY_KWARGS, **(fields or {})}.items())
 
 
 def _goals() -> str:

@@ -103,7 +103,8 @@ def locate(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray, half_wi
 
 @numba.njit(cache=True)
 def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
-          sensed: np.ndarray, readings: np.ndarray, lidar: np.ndarray, region: np.ndarray,
+          sensed: np.ndarray, readings: np.ndarray, lidar: np.ndarray, users: np.ndarray,
+          region: np.ndarray,
           collided: np.ndarray, off_road: np.ndarray, counts: np.ndarray,
           events: np.ndarray, params: np.ndarray, body: np.ndarray, destination: np.ndarray,
           bounds: np.ndarray, lines_x, lines_y, streets, street_at, positions, next_hop,
@@ -119,8 +120,9 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
     collisions with static boxes (every solid one off the road, else roadworks), other
     cars and pedestrians, leaving the road, then the rules and navigation
     (:func:`kernels.sense`); the step's ``events`` are added to ``counts``. Without:
-    only the readings of where the car stands (a new episode). Then the lidar. The
-    tables follow ``bounds`` in :data:`~exgen.envs.city.tables.NAMES` order.
+    only the readings of where the car stands (a new episode). Then the lidar, and in
+    ``users`` its returns from road users (:func:`kernels.scan`). The tables follow
+    ``bounds`` in :data:`~exgen.envs.city.tables.NAMES` order.
     """
     for j in range(rows.shape[0]):
         k = rows[j]
@@ -169,7 +171,7 @@ def sense(rows: np.ndarray, moved: bool, car: np.ndarray, time_s: np.ndarray,
                      _part(seen_start, bounds, k, T.SEEN_START),
                      _part(seen_cells, bounds, k, T.SEEN_CELLS),
                      _part(seen_boxes, bounds, k, T.SEEN_BOXES), car_boxes[first_car:end_car],
-                     people_boxes[first_person:end_person], lidar[k])
+                     people_boxes[first_person:end_person], lidar[k], users[k])
 
 
 @numba.njit(cache=True)
@@ -297,10 +299,18 @@ def score(rows: np.ndarray, sensed: np.ndarray, readings: np.ndarray, counts: np
 @numba.njit(cache=True)
 def observe(rows: np.ndarray, obs: np.ndarray, car: np.ndarray, readings: np.ndarray,
             lidar: np.ndarray, noisy: np.ndarray, draws: np.ndarray, limits: np.ndarray,
-            lidar_range: float, destination_xy: np.ndarray, scales: np.ndarray) -> None:
+            lidar_range: float, destination_xy: np.ndarray, scales: np.ndarray,
+            users_at: int, users: np.ndarray, users_before: np.ndarray,
+            rate_scale: float) -> None:
     """Each row's default observation (:func:`kernels.observe`) into ``obs[k]``, zeroed
     first: speed and lidar scaled, plus ``draws[k]`` (speed, then each ray) where
-    ``noisy[k]``; the steering as a fraction of the limit ``limits[k, 0]`` [rad]."""
+    ``noisy[k]``; the steering as a fraction of the limit ``limits[k, 0]`` [rad].
+
+    With ``users_at >= 0`` (``observe_road_users``), the road-user entries from there:
+    per ray, its lidar entry where ``users[k]`` [m] saw a road user, else 1; then per
+    ray the rate ``(entry - users_before[k]) * rate_scale`` clipped to [-1, 1], 0 where
+    either saw none. ``users_before[k]`` (the last observation's entries, NaN: none)
+    then takes the entries."""
     n_rays = lidar.shape[1]
     scan = np.empty(n_rays)
     for j in range(rows.shape[0]):
@@ -318,3 +328,17 @@ def observe(rows: np.ndarray, obs: np.ndarray, car: np.ndarray, readings: np.nda
         kernels.observe(row, speed, car[k, kernels.STEERING] / limits[k, 0], readings[k],
                         scan, car[k, X], car[k, Y], car[k, HEADING], destination_xy[k, 0],
                         destination_xy[k, 1], scales)
+        if users_at < 0:
+            continue
+        for i in range(n_rays):
+            before = users_before[k, i]
+            entry, rate = 1.0, 0.0
+            if users[k, i] < lidar_range:
+                entry = scan[i]
+                if before == before:
+                    rate = _py_min(_py_max((entry - before) * rate_scale, -1.0), 1.0)
+                users_before[k, i] = entry
+            else:
+                users_before[k, i] = math.nan
+            row[users_at + i] = entry
+            row[users_at + n_rays + i] = rate

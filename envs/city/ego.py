@@ -67,6 +67,10 @@ class EgoBatch:
         for name, shape, dtype in _ROWS:
             setattr(self, name, np.zeros((n, *shape), dtype))
         self.lidar = np.zeros((n, len(rays)))
+        #: Per ray, the lidar's return [m] where it is a road user's, else the range.
+        self.users = np.zeros((n, len(rays)))
+        #: The road-user entries of the last observation (NaN: none seen, or none yet).
+        self.users_before = np.full((n, len(rays)), np.nan)
         self.draws = np.zeros((n, len(rays) + 1))
         self.tables = TableStore(n)
 
@@ -77,6 +81,8 @@ class EgoBatch:
         for name, _, _ in _ROWS:
             getattr(self, name)[k] = getattr(source, name)[row]
         self.lidar[k] = source.lidar[row]
+        self.users[k] = source.users[row]
+        self.users_before[k] = source.users_before[row]
         self.tables.put(k, tables)
 
     # ---------------------------------------------------------------- phases
@@ -95,7 +101,7 @@ class EgoBatch:
         city ``k``'s)."""
         batch_kernels.sense(
             rows, moved, self.car, self.time, self.sensed, self.readings, self.lidar,
-            self.region, self.collided, self.off_road, self.counts, self.events,
+            self.users, self.region, self.collided, self.off_road, self.counts, self.events,
             self.params, self.body, self.destination, self.tables.bounds,
             *self.tables.flat, self.rays, self.lidar_range, WIDTH_M, person_radius,
             traffic.x, traffic.y, traffic.heading, traffic.boxes, traffic.car_base,
@@ -135,12 +141,16 @@ class EgoBatch:
         batch_kernels.score(rows, self.sensed, self.readings, self.counts, self.initial_route,
                             penalties, self.route_completion, self.driving_score)
 
-    def observe(self, rows: np.ndarray, obs: np.ndarray, scales: np.ndarray) -> None:
+    def observe(self, rows: np.ndarray, obs: np.ndarray, scales: np.ndarray,
+                users_at: int = -1) -> None:
         """The default observation of ``rows`` into ``obs`` (float32, one row each), with
-        ``draws`` added where ``noisy``."""
+        ``draws`` added where ``noisy``; with ``users_at >= 0`` also the road-user
+        entries and their rates from that column on (``public.road_user_names``)."""
+        rate_scale = self.lidar_range / (public.DT_S * public.SPEED_SCALE_MPS)
         batch_kernels.observe(rows, obs, self.car, self.readings, self.lidar, self.noisy,
                               self.draws, self.limits, self.lidar_range,
-                              self.destination_xy, scales)
+                              self.destination_xy, scales, users_at, self.users,
+                              self.users_before, rate_scale)
 
 
 class CarRow:

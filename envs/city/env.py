@@ -41,7 +41,7 @@ _SCALES = np.array([public.SPEED_SCALE_MPS, public.LANE_OFFSET_SCALE_M,
 #: The env's arguments besides its context (``config``, ``preset``, fields) and
 #: ``render_mode``: the sensors, the physics' substeps and the observation's parts.
 ENV_OPTIONS = ("lidar_rays", "lidar_range_m", "physics_substeps", "observe_context",
-               "observe_route", "observe_raster")
+               "observe_route", "observe_road_users", "observe_raster")
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", *ENV_OPTIONS)
 
 
@@ -83,6 +83,10 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     the route goes, as a navigation app's arrow would: ahead and left of the car, the
     point where the route leaves the intersection the car is in or comes to next, and
     that of the intersection after it (``public.ROUTE_OBSERVATION``).
+    ``observe_road_users=True`` then appends a semantic lidar of the same rays
+    (``public.road_user_names``): per ray, its lidar entry where the return is another
+    car or a pedestrian (1 where it is not), then per ray how fast that distance changed
+    since the previous decision (20 m/s, clipped to [-1, 1]; < 0 closing in).
 
     ``observe_raster=True`` makes it ``Dict({"vector": <the Box above>, "raster":
     Box(0, 255, (4, 64, 64), uint8)})``: a top-down picture 64 m wide, 1 m per cell,
@@ -120,17 +124,19 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     ## Arguments
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
-    observe_route=False, observe_raster=False, **fields)``, ``fields`` being
-    ``CityConfig`` fields, the ego car's among them: ``max_acceleration_mps2=3.0``,
-    ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``, ``wheelbase_m=2.7``,
-    ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``); an agent must measure
-    them. ``lidar_range_m`` is the sensor's (``public.DEFAULT_LIDAR_RANGE_M``), an agent
-    is told it. ``reset`` publishes the map in ``info["map"]`` (schema in
-    :mod:`exgen.envs.city.public`) and the context in ``info["context"]``.
+    observe_route=False, observe_road_users=False, observe_raster=False, **fields)``,
+    ``fields`` being ``CityConfig`` fields, the ego car's among them:
+    ``max_acceleration_mps2=3.0``, ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``,
+    ``wheelbase_m=2.7``, ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``);
+    an agent must measure them. ``lidar_range_m`` is the sensor's
+    (``public.DEFAULT_LIDAR_RANGE_M``), an agent is told it. ``reset`` publishes the map
+    in ``info["map"]`` (schema in :mod:`exgen.envs.city.public`) and the context in
+    ``info["context"]``.
 
     ## Version History
     - v0: first version, with other cars and pedestrians; ``observe_route`` added later
-      (opt-in: the default observation is unchanged). Protocol v2 (seeded default
+      (opt-in: the default observation is unchanged), then ``observe_road_users``
+      (opt-in likewise). Protocol v2 (seeded default
       episodes unchanged): ``info["clean_arrival"]``; the ego car's acceleration,
       braking, steering limit, wheelbase and length are context fields.
     """
@@ -142,7 +148,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                  lidar_rays: int = 32, lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M,
                  physics_substeps: int = 5,
                  observe_context: bool = False, observe_route: bool = False,
-                 observe_raster: bool = False, **fields: Any) -> None:
+                 observe_road_users: bool = False, observe_raster: bool = False,
+                 **fields: Any) -> None:
         self.config = CityConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -153,6 +160,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.physics_substeps = _fields.validate_int("physics_substeps", physics_substeps, 1, 50)
         self.observe_context = _fields.validate_bool("observe_context", observe_context)
         self.observe_route = _fields.validate_bool("observe_route", observe_route)
+        self.observe_road_users = _fields.validate_bool("observe_road_users",
+                                                        observe_road_users)
         self.observe_raster = _fields.validate_bool("observe_raster", observe_raster)
         self.render_mode = render_mode
         self._fixed_map = _fixed_map(self.config)
@@ -162,7 +171,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.action_space = (spaces.Box(-1.0, 1.0, (2,), np.float32) if self.config.continuous
                              else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
         self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context,
-                                                    self.observe_route)
+                                                    self.observe_route,
+                                                    self.observe_road_users)
         self.observation_space = spaces.Box(self._low, self._high, dtype=np.float32)
         if self.observe_raster:
             side = public.RASTER_SIZE_PX
@@ -171,7 +181,9 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "raster": spaces.Box(0, 255, (len(public.RASTER_CHANNELS), side, side),
                                      np.uint8)})
         self._index = public.layout(self.lidar_rays, self.observe_context,
-                                    self.observe_route)
+                                    self.observe_route, self.observe_road_users)
+        #: Column of the first road-user entry (-1: not observed).
+        self._users_at = self._index["road_user_0"] if self.observe_road_users else -1
         self.world: CityWorld | None = None
         self.context: CityConfig | None = None
         self._renderer = None
@@ -322,8 +334,8 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
                  batch: EgoBatch, rows: np.ndarray, obs: np.ndarray) -> np.ndarray:
     """The vector observations of the cities ``rows`` of ``batch`` (``envs[k]`` being row
     ``k``'s env, all of one kind), clipped to the space: the kernel's entries (in ``obs``,
-    one float32 row per batch row), the sensor noise each env draws, the context's and
-    the route's."""
+    one float32 row per batch row, the road users' among them), the sensor noise each
+    env draws, the context's and the route's."""
     if not len(rows):
         return obs[rows]
     first = envs[int(rows[0])]
@@ -331,7 +343,7 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
         env = envs[k]
         batch.draws[k] = env.np_random.normal(0.0, env.context.sensor_noise,
                                               env.lidar_rays + 1)
-    batch.observe(rows, obs, _SCALES)
+    batch.observe(rows, obs, _SCALES, first._users_at)
     at = first._index
     if first.observe_context:
         columns = [at[name] for name in public.CONTEXT_OBSERVATION_FIELDS]
@@ -352,8 +364,8 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
     return np.clip(obs[rows], first._low, first._high)
 
 
-def _observation_bounds(rays: int, observe_context: bool,
-                        observe_route: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def _observation_bounds(rays: int, observe_context: bool, observe_route: bool = False,
+                        observe_road_users: bool = False) -> tuple[np.ndarray, np.ndarray]:
     low = [0.0, -1.0, -1.0, -5.0] + [0.0] * rays + [0.0] * 4 + [-1.0, -1.0, 0.0]
     high = [2.0, 1.0, 1.0, 5.0] + [1.0] * rays + [1.0] * 4 + [1.0, 1.0, 10.0]
     low += [0.0] * 5 + [-1.0, -1.0, -1.0, -1.0]
@@ -365,6 +377,9 @@ def _observation_bounds(rays: int, observe_context: bool,
         reach = public.ROUTE_OBSERVATION_REACH_M / public.DISTANCE_SCALE_M
         low += [-reach] * len(public.ROUTE_OBSERVATION)
         high += [reach] * len(public.ROUTE_OBSERVATION)
+    if observe_road_users:
+        low += [0.0] * rays + [-1.0] * rays
+        high += [1.0] * rays + [1.0] * rays
     return np.array(low, np.float32), np.array(high, np.float32)
 
 

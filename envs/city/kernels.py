@@ -138,13 +138,16 @@ def cell_boxes_of(x: float, y: float, lines_x: np.ndarray, lines_y: np.ndarray,
 def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
          lines_x: np.ndarray, lines_y: np.ndarray, cell_start: np.ndarray,
          cell_boxes: np.ndarray, static_boxes: np.ndarray, cars: np.ndarray,
-         people: np.ndarray, out: np.ndarray) -> None:
+         people: np.ndarray, out: np.ndarray, users: np.ndarray) -> None:
     """The lidar of a car at ``(x, y)`` heading ``heading``: ``out[i]`` is the distance [m]
-    along ray ``i`` to the first box, capped at ``reach``.
+    along ray ``i`` to the first box, capped at ``reach``; ``users[i]`` is that distance
+    where the first box is a road user's (one of ``cars`` or ``people``), else ``reach``.
 
     ``rays`` (R, 2) are the unit ray directions in the car's frame. The static boxes
     (kerbs, roadworks) are culled per grid cell (:func:`cell_boxes_of`). ``cars`` and
-    ``people`` are the moving boxes, ``[x0, y0, x1, y1]``.
+    ``people`` are the moving boxes, ``[x0, y0, x1, y1]``. The static and the moving
+    boxes are cast apart and ``out`` is the nearer of the two; a road user as near as a
+    static box counts as seen.
     """
     c, s = math.cos(heading), math.sin(heading)
     n_rays = rays.shape[0]
@@ -155,10 +158,16 @@ def scan(x: float, y: float, heading: float, rays: np.ndarray, reach: float,
         inv_x[i] = _inverse(_fma(rays[i, 1], -s, rays[i, 0] * c))
         inv_y[i] = _inverse(_fma(rays[i, 1], c, rays[i, 0] * s))
         out[i] = reach
+        users[i] = reach
     near = cell_boxes_of(x, y, lines_x, lines_y, cell_start, cell_boxes, static_boxes)
     _cast_at(x, y, inv_x, inv_y, near, reach, False, out)
-    _cast_at(x, y, inv_x, inv_y, cars, reach, True, out)
-    _cast_at(x, y, inv_x, inv_y, people, reach, True, out)
+    _cast_at(x, y, inv_x, inv_y, cars, reach, True, users)
+    _cast_at(x, y, inv_x, inv_y, people, reach, True, users)
+    for i in range(n_rays):
+        static, user = out[i], users[i]
+        out[i] = _minimum(static, user)
+        if not user <= static:
+            users[i] = reach  # hidden behind a static box
 
 
 @numba.njit(cache=True)

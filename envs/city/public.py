@@ -8,7 +8,8 @@ wheelbase and road friction are unknown and must be measured.
 
 Coordinates: x east, y north, angles counter-clockwise from east, SI units.
 
-Observation (``20 + lidar_rays`` float32 entries, in this order):
+Observation (``20 + lidar_rays`` float32 entries, in this order, then those the options
+append):
 
 =================  ===============================================  ===================
 entries            meaning                                          scale
@@ -33,18 +34,45 @@ x, y               position of the car (GPS)                        POSITION_SCA
 heading_*          cos, sin of the heading                          1
 =================  ===============================================  ===================
 
+Then, in this order, the entries the options append:
+
+===================  ============================================  ===================
+entries              meaning                                       scale
+===================  ============================================  ===================
+context fields       ``observe_context=True``: friction, speed     see below
+                     limit, lane width, driving side
+route points         ``observe_route=True``: where the route goes  DISTANCE_SCALE_M
+road_user_<i>        ``observe_road_users=True``, per ray: the     lidar range
+                     distance along ray ``i`` to the road user
+                     (car or pedestrian) its return is from; the
+                     range where the return is not from one
+road_user_rate_<i>   per ray: the change of that distance since    SPEED_SCALE_MPS,
+                     the previous decision, per second (< 0:       clipped to [-1, 1]
+                     closing in)
+===================  ============================================  ===================
+
 Each entry is its value divided by its scale; ``layout(rays, observe_context,
-observe_route)`` gives the indices, appended entries included.
+observe_route, observe_road_users)`` gives the indices, appended entries included.
 Distances saturate at the top of their range. ``observe_context=True`` appends the
 fields of ``CONTEXT_OBSERVATION_FIELDS``, scaled; ``observe_route=True`` then appends
 ``ROUTE_OBSERVATION``: in the car's frame (ahead, left) and scaled by
 ``DISTANCE_SCALE_M``, the point where the route leaves the intersection the car is in
 or comes to next (the centre of the kerb lane at the intersection's edge), then that of
 the intersection after it, or the destination's centre where the route ends first; they
-saturate at ``ROUTE_OBSERVATION_REACH_M``. ``sensor_noise`` adds Gaussian
-noise to the speed and lidar entries. The *lane* is that of the street the car is on,
-in its direction of travel; inside an intersection, that of the street the route
-leaves by.
+saturate at ``ROUTE_OBSERVATION_REACH_M``. ``observe_road_users=True`` then appends
+``road_user_names(rays)``, a semantic lidar of the same rays: ``road_user_<i>`` is the
+lidar entry of ray ``i`` where its return is another car's bounding box or a
+pedestrian's square (not a kerb or roadworks; a road user hidden behind them is not
+seen), else 1 (none); ``road_user_rate_<i>`` is the change of that distance since the
+previous decision [m] over ``DT_S`` [s], scaled by ``SPEED_SCALE_MPS`` and clipped to
+[-1, 1]; it is 0 at an episode's first observation and where either of the two
+decisions saw no road user on the ray (a ray that passes from one road user to another
+reads the jump).
+``sensor_noise`` adds Gaussian noise to the speed and lidar entries; a road-user entry
+is its ray's lidar entry, noise included (one return, one draw), and the rate is the
+difference of those, so the option draws no extra noise and leaves the lidar's as it
+was. The *lane* is that of the street the car is on, in its direction of travel;
+inside an intersection, that of the street the route leaves by.
 
 Map (``info["map"]`` at reset): ``columns``, ``rows``, ``column_x_m``, ``row_y_m``;
 ``nodes``: ``id``, ``column``, ``row``, ``x_m``, ``y_m``, ``traffic_light``;
@@ -144,27 +172,38 @@ ACTION_MEANINGS = {
 CONTINUOUS_ACTION = ("steer", "pedal")
 
 
-def layout(lidar_rays: int, observe_context: bool = False,
-           observe_route: bool = False) -> dict[str, int]:
+def layout(lidar_rays: int, observe_context: bool = False, observe_route: bool = False,
+           observe_road_users: bool = False) -> dict[str, int]:
     """Index of every named observation entry for a lidar of ``lidar_rays``, with the
-    entries that ``observe_context`` and ``observe_route`` append."""
+    entries that ``observe_context``, ``observe_route`` and ``observe_road_users``
+    append."""
     names = {"speed": SPEED, "steering": STEERING, "lane_heading": LANE_HEADING,
              "lane_offset": LANE_OFFSET}
     end = LIDAR_START + lidar_rays
-    names.update({name: end + i
-                  for i, name in enumerate(_after_lidar(observe_context, observe_route))})
+    after = _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users)
+    names.update({name: end + i for i, name in enumerate(after)})
     return names
 
 
 def observation_size(lidar_rays: int, observe_context: bool = False,
-                     observe_route: bool = False) -> int:
-    return LIDAR_START + lidar_rays + len(_after_lidar(observe_context, observe_route))
+                     observe_route: bool = False, observe_road_users: bool = False) -> int:
+    return LIDAR_START + lidar_rays + len(
+        _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users))
 
 
-def _after_lidar(observe_context: bool, observe_route: bool) -> tuple[str, ...]:
+def road_user_names(lidar_rays: int) -> tuple[str, ...]:
+    """The entries ``observe_road_users=True`` appends, in order: ``road_user_<i>`` for
+    each ray, then ``road_user_rate_<i>`` for each ray."""
+    return (tuple(f"road_user_{i}" for i in range(lidar_rays))
+            + tuple(f"road_user_rate_{i}" for i in range(lidar_rays)))
+
+
+def _after_lidar(lidar_rays: int, observe_context: bool, observe_route: bool,
+                 observe_road_users: bool) -> tuple[str, ...]:
     """The entries after the lidar, in order, with those the options append."""
     return (AFTER_LIDAR + CONTEXT_OBSERVATION_FIELDS * observe_context
-            + ROUTE_OBSERVATION * observe_route)
+            + ROUTE_OBSERVATION * observe_route
+            + road_user_names(lidar_rays) * observe_road_users)
 
 
 def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:

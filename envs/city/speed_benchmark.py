@@ -25,7 +25,7 @@ import os
 import pstats
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -60,9 +60,10 @@ FLOOR_SPEEDUP = 8.0
 BLAS_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def make_city() -> gym.Env:
-    """``CityDriving-v0`` as measured here, through ``gym.make``."""
-    return gym.make(ENV_ID, **CITY_KWARGS)
+def make_city(**fields: Any) -> gym.Env:
+    """``CityDriving-v0`` as measured here, through ``gym.make``; ``fields`` (env
+    arguments and context fields) are added to ``CITY_KWARGS``."""
+    return gym.make(ENV_ID, **{**CITY_KWARGS, **fields})
 
 
 def highway_env_available() -> bool:
@@ -215,10 +216,10 @@ def goal_verdict(comparison: BatchComparison) -> str | None:
     return f"above the floor, short of the goal ({GOAL_STEPS_PER_S:,})"
 
 
-def make_city_batch(num_envs: int) -> gym.vector.VectorEnv:
+def make_city_batch(num_envs: int, **fields: Any) -> gym.vector.VectorEnv:
     """``num_envs`` cities like :func:`make_city`'s in the native vector env."""
     return gym.make_vec(ENV_ID, num_envs=num_envs, vectorization_mode="vector_entry_point",
-                        **CITY_KWARGS)
+                        **{**CITY_KWARGS, **fields})
 
 
 def batch_actions(decisions: int, num_envs: int, seed: int) -> np.ndarray:
@@ -244,10 +245,11 @@ def measure_batch(vec: gym.vector.VectorEnv, actions: np.ndarray, repeats: int,
     return best, ends
 
 
-def warm_up(seed: int = 0) -> None:
+def warm_up(seed: int = 0, fields: Mapping[str, Any] | None = None) -> None:
     """A few untimed steps of one city in the batched world and of the single env, so
     that what compiles on first use (numba) is compiled before the timing."""
-    vec, single = make_city_batch(1), make_city()
+    fields = fields or {}
+    vec, single = make_city_batch(1, **fields), make_city(**fields)
     measure_batch(vec, batch_actions(3, 1, seed), 1, seed)
     measure(single, random_actions(3, True, seed), 1, seed)
     vec.close()
@@ -288,20 +290,23 @@ def _thread_report(threadpoolctl: bool) -> str:
 
 
 def compare_batch(num_envs: Sequence[int] = (1, 64, GOAL_NUM_ENVS), steps: int = 4096,
-                  repeats: int = 1, seed: int = 0) -> list[BatchComparison]:
+                  repeats: int = 1, seed: int = 0,
+                  fields: Mapping[str, Any] | None = None) -> list[BatchComparison]:
     """The batched world of each of ``num_envs`` cities against the single env, each
     measured over at least ``steps`` env steps on seeded random actions, the two
-    alternated ``repeats`` times back to back (best of each kept). Call inside
-    :func:`one_thread` to measure one thread."""
+    alternated ``repeats`` times back to back (best of each kept); ``fields`` are added
+    to the measured city's (:func:`make_city`). Call inside :func:`one_thread` to
+    measure one thread."""
     _check_counts(steps=steps, repeats=repeats)
     _check_num_envs(num_envs)
-    warm_up(seed)
-    single = make_city()
+    fields = fields or {}
+    warm_up(seed, fields)
+    single = make_city(**fields)
     single_actions = random_actions(steps, True, seed)
     results = []
     try:
         for n in num_envs:
-            vec = make_city_batch(n)
+            vec = make_city_batch(n, **fields)
             actions = batch_actions(batch_decisions(steps, n), n, seed)
             rates, batched, ends = [], 0.0, 0
             for _ in range(repeats):
@@ -317,15 +322,17 @@ def compare_batch(num_envs: Sequence[int] = (1, 64, GOAL_NUM_ENVS), steps: int =
     return results
 
 
-def profile_batch(num_envs: int, steps: int = 4096, seed: int = 0,
-                  top: int = 15) -> list[tuple[str, int, float, float]]:
-    """cProfile of the batched world of ``num_envs`` cities over at least ``steps`` env
-    steps: the ``top`` functions by own time, as (function, calls, own and cumulative
-    microseconds per env step)."""
+def profile_batch(num_envs: int, steps: int = 4096, seed: int = 0, top: int = 15,
+                  fields: Mapping[str, Any] | None = None
+                  ) -> list[tuple[str, int, float, float]]:
+    """cProfile of the batched world of ``num_envs`` cities (``fields`` added to the
+    measured city's) over at least ``steps`` env steps: the ``top`` functions by own
+    time, as (function, calls, own and cumulative microseconds per env step)."""
     _check_counts(steps=steps, top=top)
     _check_num_envs([num_envs])
-    warm_up(seed)
-    vec = make_city_batch(num_envs)
+    fields = fields or {}
+    warm_up(seed, fields)
+    vec = make_city_batch(num_envs, **fields)
     actions = batch_actions(batch_decisions(steps, num_envs), num_envs, seed)
     vec.reset(seed=seed)
     profiler = cProfile.Profile()

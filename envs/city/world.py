@@ -54,6 +54,8 @@ class Readings:
     turn_distance: float = math.inf
     route_distance: float = 0.0
     lidar: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: Per ray, the lidar's return where it is a road user's, else the range [m].
+    road_users: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @functools.lru_cache(maxsize=64)
@@ -302,7 +304,8 @@ class CityWorld:
         (lane_heading, lane_offset, light, light_distance, turn, turn_distance,
          route_distance) = self.batch.readings[self.row].tolist()
         readings = Readings(lane_heading, lane_offset, None, light_distance, None,
-                            turn_distance, route_distance, self.batch.lidar[self.row].copy())
+                            turn_distance, route_distance, self.batch.lidar[self.row].copy(),
+                            self.batch.users[self.row].copy())
         if light != kernels.NO_LIGHT:
             readings.light = ("green", "amber", "red")[int(light)]
         if turn != kernels.NO_TURN:
@@ -325,9 +328,10 @@ class CityWorld:
         little larger while turning), pedestrians as squares: one ray cast for all."""
         car, seen = self.car, self._seen
         lidar = np.empty(len(self._ray_directions))
+        users = np.empty(len(self._ray_directions))
         kernels.scan(car.x, car.y, car.heading, self._ray_directions, self.lidar_range,
                      seen.lines_x, seen.lines_y, seen.cell_start, seen.cell_boxes,
-                     seen.boxes, self.traffic.boxes, self.pedestrians.boxes(), lidar)
+                     seen.boxes, self.traffic.boxes, self.pedestrians.boxes(), lidar, users)
         return lidar
 
     def route_targets(self) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -131,3 +131,33 @@ def test_over_a_real_episode_the_gains_add_up_to_its_route_completion():
 def test_bad_route_reward_settings_are_refused_by_name(table, env_id, message):
     with pytest.raises(ValueError, match=message):
         check_shaping(table, env_id)
+
+
+def test_the_time_to_collision_reads_the_lidar_where_it_is_with_the_road_users_observed():
+    table = {"route_reward": True, "ttc_s": 1.5}
+
+    def shaped(**options):
+        inner = DummyVecEnv([lambda: gym.make("CityDriving-v0", continuous=False,
+                                              traffic_density=8.0, lidar_rays=16,
+                                              observe_route=True, **options)])
+        venv = shape_rewards(inner, table, "CityDriving-v0")
+        venv.seed(5)
+        return venv, venv.reset()
+
+    (plain, a), (users, b) = shaped(), shaped(observe_road_users=True)
+    assert b.shape[1] == a.shape[1] + 2 * 16 and np.array_equal(a, b[:, :a.shape[1]])
+    rng = np.random.default_rng(2)
+    seen = 0
+    for _ in range(300):
+        gap = plain.lidar_gap(a)
+        assert np.array_equal(users.lidar_gap(b), gap)
+        # The gap comes from the lidar entries, not from the appended road-user ones.
+        clear = b.copy()
+        clear[:, public.LIDAR_START:public.LIDAR_START + 16] = 1.0
+        assert users.lidar_gap(clear)[0] == np.inf
+        seen += int(np.isfinite(gap[0]))
+        action = np.array([rng.choice([1, 4, 5, 7])])
+        a, paid_a, _, _ = plain.step(action)
+        b, paid_b, _, _ = users.step(action)
+        assert np.array_equal(paid_a, paid_b)
+    assert seen > 10

@@ -113,6 +113,32 @@ budget_episodes = 5
     assert gridded.acts.endswith("its policy picks one of 12 grid actions (Discrete(12))")
 
 
+def test_an_agent_that_observes_the_road_users_and_the_route(tmp_path):
+    text = """
+name = "road-users"
+env = "CityDriving-v0"
+[[agents]]
+name = "users"
+agent = "random"
+train = [{ map_seed = 10000 }]
+interface = { observe_road_users = true, observe_route = true, continuous = false }
+[[tests]]
+name = "home"
+context = { map_seed = 10000 }
+[presets.quick]
+seeds = [10000]
+budget_episodes = 5
+"""
+    users, = describe_agents(spec_from_text(tmp_path, text))
+    size = city.observation_size(32, observe_route=True, observe_road_users=True)
+    assert users.observation_size == size == 56 + 64
+    assert "lidar (32 rays, 50 m)" in users.observes
+    assert users.observes.endswith(
+        f"+ route ahead ({', '.join(city.ROUTE_OBSERVATION)}), "
+        f"+ road users (32 rays: distance, rate)")
+    assert "road user" not in users.observes.split("+ route")[0]
+
+
 def test_the_report_states_the_interfaces_right_after_the_headline():
     spec = load_spec("new-city", "quick")
     text = report._markdown(spec, {}, [], {}, [], [], {}, {})

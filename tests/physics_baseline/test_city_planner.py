@@ -354,3 +354,22 @@ def test_a_long_cars_right_turn_keeps_its_rear_swing_off_a_closed_lane_it_leaves
     assert road.on_road(path.points).all()
     corners = swept_corners(path, 8.0)
     assert corners[corners[:, 0] > road.half_width][:, 1].min() > 0.0
+
+
+def test_told_its_rays_it_ignores_the_appended_road_user_entries():
+    fields = {"preset": "rush_hour", "lidar_rays": 16}
+    plain = PublicView(gym.make("CityDriving-v0", **fields))
+    users = PublicView(gym.make("CityDriving-v0", observe_road_users=True, **fields))
+    planners = [CityPlanner(plain, lidar_rays=16), CityPlanner(users, lidar_rays=16)]
+    observations = [env.reset(seed=205) for env in (plain, users)]
+    for planner, (observation, info) in zip(planners, observations, strict=True):
+        planner.start_episode(observation, info)
+    for _ in range(150):
+        (a, _), (b, _) = observations
+        assert len(b) == len(a) + 2 * 16
+        read_a, read_b = planners[0]._read(a), planners[1]._read(b)
+        assert np.array_equal(read_a.pop("lidar"), read_b.pop("lidar")) and read_a == read_b
+        actions = [planner.predict(o, deterministic=True)[0]
+                   for planner, (o, _) in zip(planners, observations, strict=True)]
+        assert np.array_equal(*actions)
+        observations = [env.step(actions[0])[::4] for env in (plain, users)]

@@ -174,7 +174,7 @@ def test_cli_batch_prints_both_rates_the_ratio_and_the_goal(capsys):
 
 
 def test_cli_batch_prints_the_verdict_at_256_cities(capsys, monkeypatch):
-    monkeypatch.setattr(benchmark, "compare_batch", lambda n, steps, repeats, seed: [
+    monkeypatch.setattr(benchmark, "compare_batch", lambda n, steps, repeats, seed, fields: [
         _comparison(64, 30_000, 6_000), _comparison(256, 60_000, 6_000)])
     assert main(["bench", "city", "--batch", "64", "256"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -192,7 +192,19 @@ def test_cli_batch_profile_lists_functions_of_the_largest_batch(capsys):
     assert len(listed) == bench.PROFILE_TOP
 
 
+def test_cli_batch_measures_the_city_with_the_context_given(capsys, monkeypatch):
+    made = []
+    make = benchmark.make_city_batch
+    monkeypatch.setattr(benchmark, "make_city_batch",
+                        lambda n, **fields: made.append(fields) or make(n, **fields))
+    assert main(["bench", "city", "--batch", "2", "--steps", "4", "--context",
+                 "observe_road_users=true"]) == 0
+    assert "pedestrian_density=0.1, observe_road_users=True)" in capsys.readouterr().out
+    assert made and all(fields == {"observe_road_users": True} for fields in made)
+
+
 @pytest.mark.parametrize("args", [
+    ["city", "--context", "observe_road_users=true"],
     ["city", "--batch", "0"],
     ["city", "--batch", "65537"],
     ["city", "--batch", "x"],
@@ -210,4 +222,4 @@ def test_cli_bad_batch_input_exits_2_with_one_line(capsys, args):
     assert code == 2
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1, err
-    assert "--batch" in err or "must be >= 1" in err
+    assert "--batch" in err or "must be >= 1" in err or "--context" in err

@@ -245,6 +245,10 @@ MIXES = {
     "a_fresh_city_per_episode_with_route_and_context": (
         {"map_seed": None, "observe_route": True, "observe_context": True,
          "sensor_noise": 0.02, "preset": "one_ways"}, 3, ("scripted", "reckless"), 300),
+    "road_users_with_noise_route_and_jaywalkers": (
+        {"observe_road_users": True, "observe_route": True, "sensor_noise": 0.02,
+         "traffic_density": 8.0, "pedestrian_density": 1.0, "jaywalk_rate": 0.5,
+         "map_seed": [1, 2, 3]}, 4, ("scripted", "reckless"), 300),
     "raster_observations_and_discrete_actions": (
         {"observe_raster": True, "continuous": False, "preset": "small_blocks"}, 3,
         ("reckless", "random", "scripted"), 250),
@@ -292,7 +296,8 @@ def test_a_seed_list_with_a_repeated_seed_on_the_ring_map(twins):
 
 
 # ---------------------------------------------------------- gymnasium conventions
-@pytest.mark.parametrize("fields", [{}, {"observe_raster": True, "continuous": False}])
+@pytest.mark.parametrize("fields", [{}, {"observe_raster": True, "continuous": False},
+                                    {"observe_road_users": True, "lidar_rays": 8}])
 def test_spaces_are_batched_from_the_single_spaces(fields):
     vec, single = make_vec(3, **fields), gym.make(ENV_ID, **fields)
     assert isinstance(vec, gym.vector.VectorEnv) and type(vec) is CityDrivingVectorEnv
@@ -421,6 +426,7 @@ def _same(a: Any, b: Any) -> bool:
     {"preset": "rush_hour"},
     {"observe_raster": True, "continuous": False, "map_file": "downtown"},
     {"observe_route": True, "observe_context": True, "car_length_m": (4.6, 7.0)},
+    {"observe_road_users": True, "preset": "rush_hour", "sensor_noise": 0.05},
 ])
 def test_gymnasiums_checker_passes_on_the_single_env_and_ours_on_the_vector_env(fields):
     single = gym.make(ENV_ID, **fields)
