@@ -17,42 +17,20 @@ import numpy as np
 from exgen.agents.reward_shaping import GAVE_UP, GiveUpRule, give_up_arguments
 
 
-class BatchGiveUp:
-    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would, with
-    the arguments of :class:`~exgen.agents.reward_shaping.GiveUpRule`: per city, the
-    env's return, its best so far, the steps waited since, and the watched infractions'
-    count, as arrays, updated as one rule per city would update them."""
+class BatchGiveUp(GiveUpRule):
+    """Ends the episode of each of ``num_envs`` cities as :class:`GiveUp` would (the
+    arguments of :class:`~exgen.agents.reward_shaping.GiveUpRule`), judged on the
+    world's vector infos."""
 
     def __init__(self, num_envs: int, patience: int | None,
                  infractions: tuple[str, ...] = ()) -> None:
-        rule = GiveUpRule(patience, infractions)  # checks the arguments
-        self.patience, self.infractions = rule.patience, rule.infractions
-        self.returns = np.zeros(num_envs)  # env reward units
-        self.best = np.zeros(num_envs)  # env reward units
-        self.waited = np.zeros(num_envs, np.int64)  # env steps
-        self.broken = np.zeros(num_envs, np.int64)  # watched infractions
-
-    def reset(self, mask: np.ndarray | None = None) -> None:
-        """Start afresh the cities in ``mask`` (all when None)."""
-        where = slice(None) if mask is None else np.asarray(mask, np.bool_)
-        for state in (self.returns, self.best, self.waited, self.broken):
-            state[where] = 0
+        super().__init__(patience, infractions, num_envs)
 
     def __call__(self, rewards: np.ndarray, terminated: np.ndarray, truncated: np.ndarray,
                  infos: dict[str, Any]) -> np.ndarray:
         """The cities that give up at this step (a mask; never one whose episode ended),
         from the world's vector ``infos`` (``infos["infractions"]``: arrays of counts)."""
-        self.returns += rewards  # float64, as the rule's float additions
-        high = self.returns > self.best
-        self.best = np.where(high, self.returns, self.best)
-        self.waited = np.where(high, 0, self.waited + 1)
-        broken = self.broken
-        if self.infractions:
-            counts = infos["infractions"]
-            self.broken = sum(np.asarray(counts[name], np.int64) for name in self.infractions)
-        stuck = (np.zeros(len(self.waited), np.bool_) if self.patience is None
-                 else self.waited >= self.patience)
-        return ~(terminated | truncated) & (stuck | (self.broken > broken))
+        return self.judge(rewards, terminated | truncated, infos.get("infractions"))
 
 
 def gave_up_infos(infos: dict[str, Any], gave_up: np.ndarray) -> dict[str, Any]:

@@ -226,34 +226,49 @@ class _LidarPath:
 
 
 class GiveUpRule:
-    """When one env's episode gives up: once its return has not reached a new high for
-    ``patience`` steps (None: never for that), or once one of the ``infractions``
-    counts of ``info["infractions"]`` grows."""
+    """When episodes give up, in each of ``num_envs`` envs at once: once its return has
+    not reached a new high for ``patience`` steps (None: never for that), or once one of
+    the ``infractions`` counts of its ``info["infractions"]`` grows. Per env: the
+    return and its best so far [env reward units], the steps waited since, and the
+    watched infractions' count."""
 
-    def __init__(self, patience: int | None, infractions: tuple[str, ...] = ()) -> None:
+    def __init__(self, patience: int | None, infractions: tuple[str, ...] = (),
+                 num_envs: int = 1) -> None:
         _check_patience(patience)
         self.patience = patience
         self.infractions = tuple(infractions)
-        self.reset()
+        self.returns = np.zeros(num_envs)
+        self.best = np.zeros(num_envs)
+        self.waited = np.zeros(num_envs, np.int64)
+        self.broken = np.zeros(num_envs, np.int64)
 
-    def reset(self) -> None:
-        """A new episode starts."""
-        self._return = self._best = 0.0
-        self._waited = self._broken = 0
+    def reset(self, mask: np.ndarray | None = None) -> None:
+        """New episodes start in the envs of ``mask`` (all when None)."""
+        where = slice(None) if mask is None else np.asarray(mask, np.bool_)
+        for state in (self.returns, self.best, self.waited, self.broken):
+            state[where] = 0
+
+    def judge(self, rewards: np.ndarray, ended: np.ndarray, counts: Any) -> np.ndarray:
+        """The envs whose episode gives up at this step (never one that ``ended``), from
+        each env's reward and its infraction ``counts`` by name (arrays over the envs;
+        read only when infractions are watched)."""
+        self.returns += rewards  # float64, one addition per step
+        high = self.returns > self.best
+        self.best = np.where(high, self.returns, self.best)
+        self.waited = np.where(high, 0, self.waited + 1)
+        before = self.broken
+        if self.infractions:
+            self.broken = np.zeros(len(before), np.int64)
+            for name in self.infractions:
+                self.broken += np.asarray(counts[name], np.int64)
+        stuck = (np.zeros(len(self.waited), np.bool_) if self.patience is None
+                 else self.waited >= self.patience)
+        return ~np.asarray(ended, np.bool_) & (stuck | (self.broken > before))
 
     def gives_up(self, reward: float, ended: bool, info: dict[str, Any]) -> bool:
-        """Whether the episode gives up at this step (never once ``ended``)."""
-        self._return += float(reward)
-        if self._return > self._best:
-            self._best, self._waited = self._return, 0
-        else:
-            self._waited += 1
-        broken = self._broken
-        if self.infractions:
-            counts = info["infractions"]
-            self._broken = sum(counts[name] for name in self.infractions)
-        stuck = self.patience is not None and self._waited >= self.patience
-        return not ended and (stuck or self._broken > broken)
+        """Whether the episode of a one-env rule gives up at this step."""
+        counts = info["infractions"] if self.infractions else {}
+        return bool(self.judge(np.array([float(reward)]), np.array([ended]), counts)[0])
 
 
 class GiveUp(gym.Wrapper):
