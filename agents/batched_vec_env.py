@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -198,10 +198,7 @@ def unbatch_infos(infos: dict[str, Any], n: int) -> list[dict[str, Any]]:
     """Gymnasium's vector ``infos`` (arrays over the envs, each key with a ``_key`` mask,
     dicts nested alike) as one dict per env, numbers as Python's."""
     keys, columns = [], []
-    for key, value in infos.items():
-        if key.startswith("_") and key[1:] in infos:  # a mask
-            continue
-        present = infos.get(f"_{key}")
+    for key, value, present in _columns(infos):
         if present is not None and not present.all():  # a key some envs lack
             return _unbatch_by_env(infos, n)
         keys.append(key)
@@ -216,10 +213,7 @@ def unbatch_infos(infos: dict[str, Any], n: int) -> list[dict[str, Any]]:
 def unbatch_info(infos: dict[str, Any], i: int) -> dict[str, Any]:
     """Env ``i``'s dict of Gymnasium's vector ``infos``: ``unbatch_infos(infos, n)[i]``."""
     info: dict[str, Any] = {}
-    for key, value in infos.items():
-        if key.startswith("_") and key[1:] in infos:  # a mask
-            continue
-        present = infos.get(f"_{key}")
+    for key, value, present in _columns(infos):
         if present is not None and not present[i]:
             continue
         if isinstance(value, dict):
@@ -233,15 +227,20 @@ def _unbatch_by_env(infos: dict[str, Any], n: int) -> list[dict[str, Any]]:
     """:func:`unbatch_infos` filling each env's dict key by key, where some envs lack
     some keys (each dict keeps the keys' order)."""
     unbatched: list[dict[str, Any]] = [{} for _ in range(n)]
-    for key, value in infos.items():
-        if key.startswith("_") and key[1:] in infos:  # a mask
-            continue
-        present = infos.get(f"_{key}")
+    for key, value, present in _columns(infos):
         indices = range(n) if present is None else np.flatnonzero(present)
         items = unbatch_infos(value, n) if isinstance(value, dict) else _items(value)
         for i in indices:
             unbatched[i][key] = items[i]
     return unbatched
+
+
+def _columns(infos: dict[str, Any]) -> Iterator[tuple[str, Any, np.ndarray | None]]:
+    """Each key of Gymnasium's vector ``infos`` (its ``_key`` masks skipped), its value,
+    and its mask (None where it has none)."""
+    for key, value in infos.items():
+        if not (key.startswith("_") and key[1:] in infos):
+            yield key, value, infos.get(f"_{key}")
 
 
 def _items(value: np.ndarray) -> Any:
