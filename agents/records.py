@@ -78,6 +78,11 @@ def infractions_of(info: dict[str, Any]) -> dict[str, int]:
     return {str(k): int(v) for k, v in (info.get("infractions") or {}).items()}
 
 
+def is_clean_arrival(success: bool, infractions: dict[str, int] | None) -> bool:
+    """Whether an episode succeeded (arrived) with no infraction of any kind."""
+    return bool(success) and not any((infractions or {}).values())
+
+
 def outcome_of(info: dict[str, Any], terminated: bool) -> str:
     """The episode's end as recorded: the env's outcome, or ``time_limit``."""
     if not terminated:

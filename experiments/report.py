@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from exgen.agents.records import is_clean_arrival
 from exgen.envs.world_info import SweepFigure, WorldInfo, world_info
 from exgen.experiments.interfaces import AgentInterface, describe_agents, published_at_reset
 from exgen.experiments.scheduler import experiment_key, snapshots
@@ -251,7 +252,7 @@ def _transfer_rows(spec: ExperimentSpec, learn: list[dict[str, Any]],
 
 def _clean(episode: dict[str, Any]) -> bool:
     """Whether ``episode`` succeeded (arrived) with no infraction of any kind."""
-    return bool(episode["success"]) and not any((episode.get("infractions") or {}).values())
+    return is_clean_arrival(episode["success"], episode.get("infractions"))
 
 
 def _scores_ci(episodes_by_seed: dict[int, list[dict[str, Any]]]) -> Interval | None:

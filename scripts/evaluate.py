@@ -18,7 +18,7 @@ import numpy as np
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
 from exgen.agents.public_view import PublicView
-from exgen.agents.records import EpisodeRecord
+from exgen.agents.records import EpisodeRecord, is_clean_arrival
 from exgen.agents.registry import make_agent, resolve
 from exgen.agents.sb3 import ALGORITHMS
 from exgen.agents.seeds import draw_held_out_seed
@@ -96,7 +96,7 @@ def rules_summary(records: list[EpisodeRecord]) -> dict[str, Any]:
     kinds = sorted({kind for r in records for kind in r.infractions})
     scores = [r.driving_score for r in records if r.driving_score is not None]
     return {
-        "clean_arrival_rate": float(np.mean([r.is_success and not any(r.infractions.values())
+        "clean_arrival_rate": float(np.mean([is_clean_arrival(r.is_success, r.infractions)
                                              for r in records])),
         "infractions_per_episode": {kind: float(np.mean([r.infractions.get(kind, 0)
                                                          for r in records]))
