@@ -79,6 +79,18 @@ def test_gravity_shift_rows_show_who_observes_the_context():
     assert published_at_reset(spec.env) == ()
 
 
+def _city_spec(folder, agents_text: str):
+    """A city spec of ``agents_text`` (its name, env and agents) with one test context in
+    the training city and a quick preset."""
+    return spec_from_text(folder, agents_text + """[[tests]]
+name = "home"
+context = { map_seed = 10000 }
+[presets.quick]
+seeds = [10000]
+budget_episodes = 5
+""")
+
+
 def test_other_interfaces_raster_continuous_frames_and_grid(tmp_path):
     text = """
 name = "interfaces"
@@ -94,14 +106,8 @@ name = "gridded"
 agent = "ppo"
 train = [{ map_seed = 10000 }]
 hyperparameters = { frame_stack = 4, action_grid = [[-1, 0, 1], [-1, 0, 0.5, 1]] }
-[[tests]]
-name = "home"
-context = { map_seed = 10000 }
-[presets.quick]
-seeds = [10000]
-budget_episodes = 5
 """
-    seer, gridded = describe_agents(spec_from_text(tmp_path, text))
+    seer, gridded = describe_agents(_city_spec(tmp_path, text))
     assert seer.observation_size == city.observation_size(32, observe_context=True)
     assert seer.context_observed == city.CONTEXT_OBSERVATION_FIELDS
     assert "+ context (friction, speed_limit_mps, lane_width_m, driving_side)" in seer.observes
@@ -122,14 +128,8 @@ name = "users"
 agent = "random"
 train = [{ map_seed = 10000 }]
 interface = { observe_road_users = true, observe_route = true, continuous = false }
-[[tests]]
-name = "home"
-context = { map_seed = 10000 }
-[presets.quick]
-seeds = [10000]
-budget_episodes = 5
 """
-    users, = describe_agents(spec_from_text(tmp_path, text))
+    users, = describe_agents(_city_spec(tmp_path, text))
     size = city.observation_size(32, observe_route=True, observe_road_users=True)
     assert users.observation_size == size == 56 + 64
     assert "lidar (32 rays, 50 m)" in users.observes
