@@ -90,20 +90,23 @@ REPLAN_RADIUS_M = 0.3
 class CityPlanner(OnlineAgent):
     """Drive any city on the first trial with the published map and a measured car.
 
-    ``lidar_rays`` and ``lidar_range_m`` are the env's observation settings (the rays
-    default to what the observation's size implies; the range to the env default).
+    ``lidar_rays`` and ``lidar_range_m`` are the env's observation settings (by default
+    the env's defaults); a ray count that no observation option fits raises ValueError.
     """
 
     name = "planner"
 
-    def __init__(self, env: gym.Env, seed: int | None = None, lidar_rays: int | None = None,
+    def __init__(self, env: gym.Env, seed: int | None = None,
+                 lidar_rays: int = public.DEFAULT_LIDAR_RAYS,
                  lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M) -> None:
         super().__init__(env, seed)
         self.continuous = isinstance(env.action_space, gym.spaces.Box)
         space = env.observation_space
         vector = space["vector"] if isinstance(space, gym.spaces.Dict) else space
-        self.rays = lidar_rays if lidar_rays is not None else vector.shape[0] - len(
-            public.AFTER_LIDAR) - public.LIDAR_START
+        if vector.shape[0] not in public.observation_sizes(lidar_rays):
+            raise ValueError(f"lidar_rays={lidar_rays} does not fit an observation of "
+                             f"{vector.shape[0]} entries; pass the env's lidar_rays")
+        self.rays = lidar_rays
         self.lidar_range = lidar_range_m
         self.index = public.layout(self.rays)
         angles = np.arange(self.rays) * (2 * math.pi / self.rays)

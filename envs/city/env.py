@@ -145,8 +145,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
 
     def __init__(self, config: CityConfig | None = None, *,
                  preset: str | Sequence[str] | None = None, render_mode: str | None = None,
-                 lidar_rays: int = 32, lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M,
-                 physics_substeps: int = 5,
+                 lidar_rays: int = public.DEFAULT_LIDAR_RAYS,
+                 lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M, physics_substeps: int = 5,
                  observe_context: bool = False, observe_route: bool = False,
                  observe_road_users: bool = False, observe_raster: bool = False,
                  **fields: Any) -> None:

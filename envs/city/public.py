@@ -132,6 +132,9 @@ MIN_AMBER_S = 1.0
 #: The lidar's range when the env is made without ``lidar_range_m`` [m]; an agent is
 #: told the range of the lidar it is given.
 DEFAULT_LIDAR_RANGE_M = 50.0
+#: The lidar's ray count when the env is made without ``lidar_rays``; as with the range,
+#: an agent is told the count of the lidar it is given.
+DEFAULT_LIDAR_RAYS = 32
 
 SPEED_SCALE_MPS = 20.0
 LANE_OFFSET_SCALE_M = 3.5
@@ -189,6 +192,12 @@ def observation_size(lidar_rays: int, observe_context: bool = False,
                      observe_route: bool = False, observe_road_users: bool = False) -> int:
     return LIDAR_START + lidar_rays + len(
         _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users))
+
+
+def observation_sizes(lidar_rays: int) -> frozenset[int]:
+    """Every observation size a lidar of ``lidar_rays`` gives, over the options on or off."""
+    options = ((c, r, u) for c in (False, True) for r in (False, True) for u in (False, True))
+    return frozenset(observation_size(lidar_rays, *flags) for flags in options)
 
 
 def road_user_names(lidar_rays: int) -> tuple[str, ...]:

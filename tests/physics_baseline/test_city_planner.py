@@ -373,3 +373,15 @@ def test_told_its_rays_it_ignores_the_appended_road_user_entries():
                    for planner, (o, _) in zip(planners, observations, strict=True)]
         assert np.array_equal(*actions)
         observations = [env.step(actions[0])[::4] for env in (plain, users)]
+
+
+def test_reads_the_default_lidar_behind_the_appended_route_and_road_user_entries():
+    env = PublicView(gym.make("CityDriving-v0", preset="rush_hour", observe_route=True,
+                              observe_road_users=True))
+    assert CityPlanner(env).rays == 32
+
+
+def test_a_ray_count_that_fits_no_observation_is_refused_with_its_name():
+    env = PublicView(gym.make("CityDriving-v0", preset="rush_hour", lidar_rays=16))
+    with pytest.raises(ValueError, match="lidar_rays=32"):
+        CityPlanner(env)
