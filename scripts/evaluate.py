@@ -3,13 +3,15 @@
 Optionally records GIFs of its episodes. Examples:
 ``exgen evaluate runs/ppo-LunarLanding-v0-10000 --preset mars --episodes 50`` (the run's
 training context with the preset's fields replaced) and ``exgen evaluate --agent planner
---env LunarLanding-v0 --preset moon --episodes 10`` (no run folder).
+--env LunarLanding-v0 --preset moon --episodes 10`` (no run folder). On CityDriving-v0,
+``--events events.csv`` logs where each infraction and each episode's end happen.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ import numpy as np
 
 import exgen  # noqa: F401  (registers the env ids)
 from exgen.agents.episodes import run_episodes
+from exgen.agents.event_log import CITY_ENV_ID, EventRecorder, summary_lines
 from exgen.agents.public_view import PublicView
 from exgen.agents.records import EpisodeRecord, is_clean_arrival
 from exgen.agents.registry import make_agent, resolve
@@ -52,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="sample actions instead of the deterministic policy")
     parser.add_argument("--gif", type=Path, help="folder for a GIF of each of the first episodes")
     parser.add_argument("--gif-episodes", type=int, default=3, help="episodes to record")
+    parser.add_argument("--events", type=Path, metavar="PATH",
+                        help=f"{CITY_ENV_ID} only: write a CSV row per infraction and per "
+                             f"episode end (where, how fast, the light, the turn, the last "
+                             f"actions) and print their counts to stderr")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,12 +71,16 @@ def run(args: argparse.Namespace) -> int:
         else:
             name, env_id = args.agent, args.env or DEFAULT_ENV
             kwargs = replace_context(env_id, {}, given)
+        if args.events is not None and env_id != CITY_ENV_ID:
+            raise InputError(f"--events logs {CITY_ENV_ID}'s infractions; {env_id} has none")
         env = make_env(env_id, **kwargs)  # a bad context fails here, as one line
         view = PublicView(env)  # the agent's; run_episodes records from env itself
         agent = (make_agent(name, view, seed=seed) if args.path is None
                  else load_trained_agent(args.path, env=view)[0])
+        # The event recorder, like run_episodes', sits between the env and the view.
+        played = env if args.events is None else EventRecorder(env, args.events)
     agent.env = getattr(agent, "env", None) or view
-    records = run_episodes(agent, env, seed=range(seed, seed + args.episodes),
+    records = run_episodes(agent, played, seed=range(seed, seed + args.episodes),
                            deterministic=not args.stochastic, agent_name=name)
     successes = [r.is_success for r in records]
     print(json.dumps({
@@ -81,6 +92,11 @@ def run(args: argparse.Namespace) -> int:
         "outcomes": {o: sum(r.outcome == o for r in records)
                      for o in sorted({r.outcome for r in records})},
         **rules_summary(records)}, indent=2, default=str))
+    if isinstance(played, EventRecorder):
+        played.close()
+        # On stderr: stdout stays the JSON report.
+        print("\n".join([f"wrote {played.path} ({len(played.rows)} events)",
+                         *summary_lines(played.rows)]), file=sys.stderr)
     if args.gif:
         record_gifs(agent, env_id, kwargs, seed, args.gif_episodes, args.gif,
                     not args.stochastic)
