@@ -121,7 +121,7 @@ class EpisodeTrace:
     def advance(self, action: Any, reading: Reading) -> None:
         """Keep one decision: its action and the reading after it."""
         self.steps += 1
-        self.actions.append(action)
+        self.actions.append(np.array(action))  # a copy: an agent may reuse its array
         self.readings.append(reading)
 
     def back(self, steps: int) -> Reading:
@@ -241,5 +241,5 @@ def _is_true(value: Any) -> bool:
 
 
 def _rounded(value: float | None) -> float | str:
-    """``value`` to ``DECIMALS`` places, or an empty cell for None."""
-    return "" if value is None else round(value, DECIMALS)
+    """``value`` to ``DECIMALS`` places (-0.0 as 0.0), or an empty cell for None."""
+    return "" if value is None else round(value, DECIMALS) + 0.0
