@@ -30,9 +30,6 @@ from exgen.envs.city.env import ENV_ID as CITY_ENV_ID
 from exgen.envs.city.env import CityDrivingEnv
 from exgen.envs.mixture import ContextMixture
 
-__all__ = ["CITY_ENV_ID", "COLUMNS", "EventRecorder", "Reading", "city_layout",
-           "grown_infractions", "read_observation", "summary_lines"]
-
 #: Columns of the events CSV, in order.
 COLUMNS = ("episode", "seed", "time_s", "event", "speed_mps", "speed_3s_before_mps", "light",
            "light_distance_m", "light_distance_3s_before_m", "light_3s", "next_turn",

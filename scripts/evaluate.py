@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         view = PublicView(env)  # the agent's; run_episodes records from env itself
         agent = (make_agent(name, view, seed=seed) if args.path is None
                  else load_trained_agent(args.path, env=view)[0])
-        # The event recorder, like run_episodes', sits between the env and the view.
+        # run_episodes plays env through the event recorder; the agent's view stays on env.
         played = env if args.events is None else EventRecorder(env, args.events)
     agent.env = getattr(agent, "env", None) or view
     records = run_episodes(agent, played, seed=range(seed, seed + args.episodes),
