@@ -1,7 +1,7 @@
 """The learner's route-completion reward, in the spirit of CaRL (Jaeger et al., 2025).
 
 CaRL pays a driving policy, per step, the gain in route completion times soft penalty
-factors, ends a training episode at a broken rule, and adds a small terminal penalty;
+factors, ends a training episode at a broken rule, and adds a terminal penalty;
 unlike an additive shaped reward, PPO keeps improving on it as its minibatches grow.
 
 With ``route_reward = true`` in a hyperparameter table (``CityDriving-v0``), the
