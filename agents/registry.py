@@ -10,7 +10,7 @@ from typing import Any
 
 import gymnasium as gym
 
-from exgen.agents.base import unsaved_learning
+from exgen.agents.base import can_save, learning_hooks, unsaved_learning
 from exgen.agents.random_agent import RandomAgent
 from exgen.agents.sb3 import ALGORITHMS, SB3Agent
 
@@ -52,6 +52,19 @@ def unsaved_learning_of(name: str) -> str | None:
     None. Only a class is inspected: a factory function is taken on trust."""
     factory = resolve(name)
     return unsaved_learning(factory, name) if isinstance(factory, type) else None
+
+
+def is_learning_agent(name: str) -> bool:
+    """Whether agent ``name`` learns as the protocol's learning agents do (to its budget,
+    with a snapshot at the criterion, and relearning): an SB3 algorithm, or a class with
+    learning hooks (``observe``, ``end_episode`` or its own ``learn``) and ``save``. A
+    factory function, the planner's name among them, is not inspected: the physics
+    planners measure a world's unknowns within a model written in, and the protocol
+    gives them one snapshot."""
+    if name in ALGORITHMS:
+        return True
+    factory = resolve(name)
+    return isinstance(factory, type) and bool(learning_hooks(factory)) and can_save(factory)
 
 
 def _import(path: str) -> Callable[..., Any]:

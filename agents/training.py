@@ -99,7 +99,8 @@ class RunSpec:
     #: world, :class:`~exgen.agents.batched_vec_env.BatchedVecEnv`); the same episodes,
     #: bit for bit.
     vec_env: str = "dummy"
-    #: Start from this saved SB3 model (relearning) instead of a new agent.
+    #: Start from this saved agent (relearning: an SB3 zip, or an online agent's pickle)
+    #: instead of a new one.
     initial_model: str | None = None
     #: Evaluate on the tuning seeds (``seeds.TUNING_SEEDS``, from their start) instead
     #: of fresh held-out ones: for hyperparameter search, never for a reported result.
@@ -283,6 +284,9 @@ class _Run:
         if checkpoint is not None:
             self.agent = load_agent(spec.agent, checkpoint, env=view)
             self.logger.info("resumed from %s", checkpoint)
+        elif spec.initial_model is not None:
+            self.agent = load_agent(spec.agent, spec.initial_model, env=view)
+            self.logger.info("relearning from %s", spec.initial_model)
         else:
             self.agent = make_agent(spec.agent, view, seed=spec.seed, **spec.hyperparameters)
         problem = unsaved_learning(self.agent, spec.agent)
@@ -316,7 +320,8 @@ class _Run:
         run_episodes(self.agent, env, episodes, max_steps=steps,
                      seed=self._env_seed(), learn=True, callback=after_episode,
                      log=self.log, agent_name=spec.agent)
-        if not self.stop_requested:
+        # A last evaluation, unless the last episode's was at this very step count.
+        if not self.stop_requested and self.evaluations.timesteps[-1:] != [self.log.total_steps]:
             self.evaluate(self.log.total_steps)
 
     def evaluate(self, timesteps: int) -> bool:
@@ -652,11 +657,22 @@ def _file_logger(path: Path) -> logging.Logger:
     return logger
 
 
+def final_model(folder: str | Path) -> Path | None:
+    """The model run ``folder`` saved when it finished (``model.zip`` or ``model.pkl``),
+    or None (not finished, or an agent without ``save``)."""
+    return _saved_model(folder, "model")
+
+
 def criterion_model(folder: str | Path) -> Path | None:
     """The model run ``folder`` saved when it first met the criterion, or None (never
     met, or an agent without ``save``)."""
-    return next((p for p in (Path(folder) / f"{CRITERION_MODEL}{suffix}"
-                             for suffix in (".zip", ".pkl")) if p.exists()), None)
+    return _saved_model(folder, CRITERION_MODEL)
+
+
+def _saved_model(folder: str | Path, stem: str) -> Path | None:
+    """``folder/stem.zip`` (an SB3 agent) or ``.pkl`` (an online agent), whichever exists."""
+    return next((p for p in (Path(folder) / f"{stem}{suffix}" for suffix in (".zip", ".pkl"))
+                 if p.exists()), None)
 
 
 def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) -> Any:
@@ -669,7 +685,7 @@ def load_trained_agent(folder_or_model: str | Path, env: gym.Env | None = None) 
     meta = run_metadata(path)
     if not path.is_dir():
         return load_agent(meta["agent"], path, env=env), meta
-    model = next((p for p in (path / "model.zip", path / "model.pkl") if p.exists()), None)
+    model = final_model(path)
     if model is None and meta.get("saved") is False:
         return rebuild_agent(meta, path, env), meta
     if model is None:

@@ -802,7 +802,7 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               f"trials to first success |")
     lines += ["", "## Transfer", "", header,
               "| --- | --- | --- | --- | --- | --- |" + " --- | --- |" * with_clean]
-    unlearned = {a.name for a in spec.agents if learning.get(a.name) and a.agent in _rl_names()
+    unlearned = {a.name for a in spec.agents if learning.get(a.name) and _is_learner(a.agent)
                  and learning[a.name]["summary"].n_met < learning[a.name]["summary"].n_seeds}
     lines += [f"| {r.agent}{' †' if r.agent in unlearned and r.snapshot == FINAL else ''}"
               f"{_snapshot_tag(r, two_snapshots)} | {r.test} | {r.label} | "
@@ -901,7 +901,7 @@ def _interfaces_table(spec: ExperimentSpec) -> list[str]:
 def _same_interface(described: list[AgentInterface]) -> str:
     """A sentence on whether the RL agents share one interface (observation and actions),
     naming those that differ from the most common one; empty for fewer than two."""
-    rl = [d for d in described if d.kind in _rl_names()]
+    rl = [d for d in described if _is_learner(d.kind)]
     if len(rl) < 2:
         return ""
     counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -980,12 +980,12 @@ def _protocol_note(spec: ExperimentSpec, protocol: int) -> list[str]:
 
 
 def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
-    """A warning for every RL agent whose learning did not meet the criterion: its
+    """A warning for every learning agent that did not meet the criterion: its
     transfer numbers measure an agent that never learned, not its generalization."""
     lines = []
     for agent in spec.agents:
         summary = learning.get(agent.name, {}).get("summary")
-        if agent.agent not in _rl_names() or summary is None or summary.n_met == summary.n_seeds:
+        if not _is_learner(agent.agent) or summary is None or summary.n_met == summary.n_seeds:
             continue
         lines.append(f"> **{agent.name} never learned** in {summary.n_seeds - summary.n_met} "
                      f"of {summary.n_seeds} seeds: it did not meet the criterion in its "
@@ -996,10 +996,12 @@ def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) ->
     return lines
 
 
-def _rl_names() -> set[str]:
-    from exgen.agents.sb3 import ALGORITHMS
+def _is_learner(kind: str) -> bool:
+    """Whether agent name ``kind`` is a learning agent (an SB3 algorithm, or a class that
+    learns and saves, such as ``mbrl``): the RL agents of the report."""
+    from exgen.agents.registry import is_learning_agent
 
-    return set(ALGORITHMS)
+    return is_learning_agent(kind)
 
 
 def _html(markdown: str, out: Path, figures: dict[str, Path | None]) -> str:

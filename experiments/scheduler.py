@@ -9,9 +9,10 @@ context(s), ``train_instances`` fresh held-out episodes), ``transfer/<agent>/<se
 (load the fully trained agent afresh for each held-out terrain or map instance and give
 it ``trials`` episodes there, learning between them if it can; a test's
 ``per_instance`` field, such as ``map_seed``, is set to the instance's held-out seed),
-``transfer/<agent>@criterion/<seed>/<test>`` (the same from an RL agent's model at the
-criterion; skipped for a seed that never met it) and ``relearn/<agent>/<seed>/<test>``
-(RL agents train on from the fully trained model in a test context until the
+``transfer/<agent>@criterion/<seed>/<test>`` (the same from a learning agent's model at
+the criterion: an SB3 agent's, or an online agent's that learns and saves, such as
+``mbrl``; skipped for a seed that never met it) and ``relearn/<agent>/<seed>/<test>``
+(learning agents train on from the fully trained model in a test context until the
 criterion). Workers return
 records; only this process writes the store, one transaction per job, so a rerun
 skips finished jobs and a killed run loses at most the jobs in flight. A job that
@@ -91,18 +92,20 @@ def plan_jobs(spec: ExperimentSpec) -> list[Job]:
 
 
 def snapshots(spec: ExperimentSpec, agent: AgentSpec) -> tuple[str, ...]:
-    """The snapshots of ``agent`` that transfer is measured from: an RL agent's fully
-    trained model and its model at the criterion, unless learning stops at the
+    """The snapshots of ``agent`` that transfer is measured from: a learning agent's
+    fully trained model and its model at the criterion, unless learning stops at the
     criterion (they coincide); the others (a planner learns between trials) have one."""
     return (FINAL, AT_CRITERION) if _relearns(agent) and not spec.stop_at_criterion else (
         FINAL,)
 
 
 def _relearns(agent: AgentSpec) -> bool:
-    """Relearning is measured for the RL algorithms (the protocol's phase 3)."""
-    from exgen.agents.sb3 import ALGORITHMS
+    """Relearning is measured for the learning agents (the protocol's phase 3): the SB3
+    algorithms and any agent class that learns and saves
+    (:func:`~exgen.agents.registry.is_learning_agent`)."""
+    from exgen.agents.registry import is_learning_agent
 
-    return agent.agent in ALGORITHMS
+    return is_learning_agent(agent.agent)
 
 
 def redo_jobs(spec: ExperimentSpec, out: str | Path, prefix: str) -> list[str]:
@@ -391,14 +394,14 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     env_kwargs = (agent_env_kwargs(agent, agent.train[0]) if len(agent.train) == 1 else
                   {"contexts": [agent_env_kwargs(agent, c) for c in agent.train]})  # a mixture
     if relearn_in is not None:
-        initial_model = str(folder / "model.zip")
+        initial_model = str(_final_model(folder))
         folder = _job_folder(out, job)
         env_kwargs = agent_env_kwargs(agent, instance_context(relearn_in, held_out, 0))
     run = RunSpec(agent=agent.agent, env_id=spec.env, out=folder, seed=job.seed,
                   initial_model=initial_model,
                   env_kwargs=env_kwargs, total_timesteps=steps,
                   total_episodes=episodes, hyperparameters=agent.hyperparameters,
-                  eval_every_steps=spec.eval_every_steps if episodes is None else 1,
+                  eval_every_steps=spec.eval_every_of(agent),
                   checkpoint_every_steps=max(spec.eval_every_steps, 10_000),
                   stop_at_criterion=relearn_in is not None or spec.stop_at_criterion,
                   vec_env=agent.vec_env or default_vec_env(agent.agent, spec.env,
@@ -408,6 +411,18 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     records = [dataclasses.replace(EpisodeRecord.from_row(row), agent=agent.name)
                for row in read_log(folder / "monitor.csv")]
     return Outcome(job.job_id, records, [None] * len(records), summary)
+
+
+def _final_model(folder: Path) -> Path:
+    """The fully trained model of learning run ``folder`` (an SB3 zip, or an online
+    agent's pickle), which relearning starts from."""
+    from exgen.agents.training import final_model
+
+    model = final_model(folder)
+    if model is None:
+        raise FileNotFoundError(f"{folder} holds no fully trained model (model.zip or "
+                                f".pkl) to relearn from")
+    return model
 
 
 def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,

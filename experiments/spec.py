@@ -19,7 +19,7 @@ from exgen.agents.seeds import TRAINING_SEEDS
 SPEC_FOLDER = Path(__file__).parent / "specs"
 _TOP_KEYS = {"name", "env", "description", "agents", "tests", "presets", "gallery_test"}
 _AGENT_KEYS = {"name", "agent", "train", "observe_context", "interface", "hyperparameters",
-               "budget_steps", "budget_episodes", "vec_env"}
+               "budget_steps", "budget_episodes", "eval_every_steps", "vec_env"}
 _TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
                 "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note",
@@ -44,6 +44,10 @@ class AgentSpec:
     hyperparameters: dict[str, Any] = field(default_factory=dict)
     budget_steps: int | None = None
     budget_episodes: int | None = None
+    #: Env steps between this agent's evaluations (the criterion's), when its own; None:
+    #: after every episode for an episode budget, else the preset's ``eval_every_steps``.
+    #: Kept in ``to_dict`` only when set, so the stores of specs without it still match.
+    eval_every_steps: int | None = None
     #: How an SB3 agent's training envs run (``RunSpec.vec_env``: ``"dummy"``,
     #: ``"subproc"``, or ``"batched"`` for one context of ``CityDriving-v0``; None: as
     #: ``agents.training.default_vec_env`` picks); not part of the experiment, as every
@@ -101,6 +105,13 @@ class ExperimentSpec:
             return agent.budget_steps, agent.budget_episodes
         return self.budget_steps, self.budget_episodes
 
+    def eval_every_of(self, agent: AgentSpec) -> int:
+        """Env steps between ``agent``'s evaluations while it learns: its own interval,
+        else 1 (after every episode) for an episode budget, else the preset's."""
+        if agent.eval_every_steps is not None:
+            return agent.eval_every_steps
+        return 1 if self.budget_of(agent)[1] is not None else self.eval_every_steps
+
     def instances_of(self, test: TestSpec) -> int:
         """Instances of ``test``: the preset's count for it, else the preset's default."""
         return self.test_instances.get(test.name, self.instances)
@@ -112,6 +123,8 @@ class ExperimentSpec:
         data = asdict(self)
         for agent in data["agents"]:
             del agent["vec_env"]
+            if agent["eval_every_steps"] is None:
+                del agent["eval_every_steps"]
         return data
 
 
@@ -318,6 +331,7 @@ def _agent(data: Any, where: str, env: str) -> AgentSpec:
         hyperparameters=dict(data.get("hyperparameters", {})),
         budget_steps=_positive(data, "budget_steps", where, None),
         budget_episodes=_positive(data, "budget_episodes", where, None),
+        eval_every_steps=_positive(data, "eval_every_steps", where, None),
         vec_env=data.get("vec_env"))
 
 
