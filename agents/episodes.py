@@ -31,7 +31,8 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
                  seed: int | Sequence[int] | None = None, deterministic: bool = False,
                  learn: bool = False, max_steps: int | None = None,
                  callback: Callable[[EpisodeRecord], bool] | None = None,
-                 log: EpisodeLog | None = None, agent_name: str = "") -> list[EpisodeRecord]:
+                 log: EpisodeLog | None = None, agent_name: str = "",
+                 learn_after_last: bool = True) -> list[EpisodeRecord]:
     """Play episodes of ``agent`` on ``env`` and return their records.
 
     ``seed``: an int seeds the first reset (the env's generator continues from there),
@@ -40,9 +41,11 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
     part of the reset info (``exgen.agents.public_view.ALLOWED_INFO``: the published map of a
     world that has one). With ``learn``, its optional ``observe(transition)`` and
     ``end_episode(record)`` hooks are called; a transition's ``info`` is the public part
-    too. This loop is the episode recorder: it reads the outcome, infractions and
-    context of ``env`` for the record, so ``env`` is the env itself, while ``agent`` is
-    built on a :class:`~exgen.agents.public_view.PublicView` of it. Stops after ``n_episodes``, once
+    too; without ``learn_after_last``, the last of ``n_episodes`` gets no ``end_episode``
+    (transfer trials: what an agent would learn after its last trial is never used).
+    This loop is the episode recorder: it reads the outcome, infractions and context of
+    ``env`` for the record, so ``env`` is the env itself, while ``agent`` is built on a
+    :class:`~exgen.agents.public_view.PublicView` of it. Stops after ``n_episodes``, once
     ``max_steps`` env steps have been taken (checked between episodes), or when
     ``callback`` returns False.
     """
@@ -96,7 +99,7 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
             infractions=infractions_of(info), driving_score=driving_score_of(info))
         records.append(record)
         episode += 1
-        if end_episode is not None:
+        if end_episode is not None and (learn_after_last or len(records) != n_episodes):
             _call_hook(end_episode, name, record.episode, record)
         if log is not None:
             log.write(record)

@@ -256,8 +256,9 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
             return
         context = multiprocessing.get_context("spawn")
         others = set(multiprocessing.active_children())
-        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context,
-                                 initializer=_init_worker) as pool:
+        with _one_thread_per_worker(), ProcessPoolExecutor(
+                max_workers=min(workers, len(jobs)), mp_context=context,
+                initializer=_init_worker) as pool:
             try:
                 futures: dict[Future, Job] = {
                     pool.submit(_work, spec, str(out), held_out, job): job for job in jobs}
@@ -275,6 +276,25 @@ def _run_jobs(spec: ExperimentSpec, out: Path, held_out: int, jobs: list[Job],
     finally:
         if bar is not None:
             bar.close()
+
+
+#: The numeric libraries' thread counts in a local pool's workers, where not set: a worker
+#: runs one job on one core (two OpenBLAS threads made mbrl's plans 4 times as slow, and
+#: two torch threads its model fits 5 times, on two busy cores).
+WORKER_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def _one_thread_per_worker() -> Iterator[None]:
+    """Within: the variables of :data:`WORKER_THREADS` that are unset are set, for the
+    workers spawned meanwhile to read as they import their libraries; then unset again."""
+    added = {key: value for key, value in WORKER_THREADS.items() if key not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 #: Seconds a stopped worker has to save its checkpoint before it is killed.
@@ -442,9 +462,11 @@ def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
         learner, _ = load_trained_agent(snapshot_path(folder, job.snapshot),
                                         env=view)  # afresh: no leakage
         learner.env = getattr(learner, "env", None) or view
-        # Judged as the criterion judges: deterministic actions, learning between trials.
+        # Judged as the criterion judges: deterministic actions, learning between trials
+        # (not after the last: nothing would use it).
         trials = run_episodes(learner, env, spec.trials, seed=held_out + instance,
-                              deterministic=True, learn=True, agent_name=agent.name)
+                              deterministic=True, learn=True, learn_after_last=False,
+                              agent_name=agent.name)
         for trial in trials:
             records.append(dataclasses.replace(
                 trial, episode=instance * spec.trials + trial.episode, agent=agent.name,
