@@ -51,6 +51,14 @@ def test_hooks_are_fed_only_when_learning():
     assert len(agent.records) == 2
 
 
+def test_without_learning_after_the_last_episode_only_it_gets_no_end_episode():
+    env = gym.make("LunarLanding-v0")
+    agent = Recorder(env)
+    records = run_episodes(agent, env, 3, seed=0, learn=True, learn_after_last=False)
+    assert agent.records == records[:2]
+    assert len(agent.transitions) == sum(r.length for r in records)  # it still observes
+
+
 def test_a_seed_sequence_seeds_every_episode():
     env = gym.make("LunarLanding-v0")
     records = run_episodes(make_agent("random", env, seed=0), env, seed=[7, 8, 7])

@@ -5,7 +5,7 @@ from examples.hill_climber import HillClimber
 from exgen.agents import AgentNotFound, make_agent, resolve
 from exgen.agents.base import learning_hooks
 from exgen.agents.random_agent import RandomAgent
-from exgen.agents.registry import unsaved_learning_of
+from exgen.agents.registry import is_learning_agent, unsaved_learning_of
 from exgen.agents.sb3 import SB3Agent
 
 
@@ -63,3 +63,14 @@ def test_learning_hooks_leave_out_the_online_agents_do_nothing_defaults(env):
 def test_an_agent_that_learns_without_save_is_named(name, problem):
     found = unsaved_learning_of(name)
     assert found == problem if problem is None else found.startswith(problem)
+
+
+@pytest.mark.parametrize(("name", "learner"), [
+    ("ppo", True), ("dqn", True), ("mbrl", True),
+    ("examples.hill_climber:HillClimber", True),  # learns (end_episode) and saves
+    ("random", False), ("planner", False),  # no hooks; a factory function, one snapshot
+    ("tests.agents.test_training:Pilot", False),  # an OnlineAgent that learns nothing
+    ("tests.scripts.test_train_evaluate:NoSaveLearner", False),  # cannot keep it
+])
+def test_learning_agents_are_the_sb3_algorithms_and_classes_that_learn_and_save(name, learner):
+    assert is_learning_agent(name) is learner

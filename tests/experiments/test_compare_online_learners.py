@@ -4,13 +4,20 @@ the end, transfers from each learning between trials, relearns from the final on
 plays its training context with learning frozen."""
 
 import json
+import os
 import pickle
 
 import pytest
 
 from exgen.agents.model_based import ModelBasedAgent
 from exgen.experiments.report import write_report
-from exgen.experiments.scheduler import _work, plan_jobs, run_experiment
+from exgen.experiments.scheduler import (
+    WORKER_THREADS,
+    _one_thread_per_worker,
+    _work,
+    plan_jobs,
+    run_experiment,
+)
 from exgen.experiments.store import ResultsStore
 from tests.experiments.test_compare import spec_from_text
 
@@ -135,3 +142,13 @@ def test_the_report_labels_the_online_learners_snapshots_and_relearning(online_r
     assert "| mbrl (fully trained) | drift |" in text
     assert "| mbrl (at criterion) | drift |" in text
     assert "## Relearning" in text
+
+
+def test_pool_workers_get_one_thread_each_unless_told(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")  # the user's choice stands
+    with _one_thread_per_worker():
+        assert {k: os.environ[k] for k in WORKER_THREADS} == {
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "3"}
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "3"

@@ -162,6 +162,7 @@ def test_a_worker_killed_mid_job_is_retried_without_duplicates(tmp_path, local_r
     with ResultsStore(store_path) as store:
         assert {j["job_id"]: j["status"] for j in store.jobs("dies:quick")} == {
             "learn/dies/10000": "done", "transfer/dies/10000/moon": "done",
+            "transfer/dies@criterion/10000/moon": "done",  # a learner; skipped: never met
             "training-context/dies/10000": "done"}
         learn = store.episodes("dies:quick", kind="learn")
         transfer = store.episodes("dies:quick", kind="transfer")

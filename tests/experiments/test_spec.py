@@ -29,8 +29,8 @@ def test_the_built_in_spec_loads_at_both_presets():
     quick, full = load_spec("gravity-shift"), load_spec("gravity-shift", "full")
     assert len(full.tests) == 18 and len(full.seeds) == 5
     assert {a.name for a in full.agents} == {"ppo", "dqn", "planner", "ppo-randomized",
-                                             "ppo-context-aware"}
-    assert {a.name for a in quick.agents} == {"ppo", "planner"}
+                                             "ppo-context-aware", "mbrl"}
+    assert {a.name for a in quick.agents} == {"ppo", "planner"}  # make demo stays short
     assert {t.name for t in quick.tests} < {t.name for t in full.tests}
     assert all(quick.instances_of(t) >= 20 for t in quick.tests)  # the protocol's floor
     assert quick.budget_of(quick.agents[-1]) == (None, 3)
@@ -120,6 +120,32 @@ def test_the_city_spec_tests_unseen_cities_per_instance():
                                             "riverside", "ring"}
     assert len(quick.tests) < len(full.tests)
     assert all(quick.instances_of(t) >= 20 for t in quick.tests)  # the protocol's floor
+
+
+def test_gravity_shift_learns_mbrl_to_an_episode_budget_as_a_learning_agent():
+    from exgen.experiments.scheduler import plan_jobs
+
+    full = load_spec("gravity-shift", "full")
+    names = [a.name for a in full.agents]
+    mbrl = full.agents[names.index("mbrl")]
+    assert names.index("ppo-context-aware") < names.index("mbrl") < names.index("planner")
+    assert mbrl.agent == "mbrl" and mbrl.train == ({"gravity": 9.81},)
+    assert full.budget_of(mbrl) == (None, 400) and full.eval_every_of(mbrl) == 5000
+    jobs = [j.job_id for j in plan_jobs(full) if "mbrl" in j.job_id]
+    assert len(jobs) == 5 * (1 + 18 * 2 + 1 + 3)  # learn, transfer x 2, home, relearn
+    assert "transfer/mbrl@criterion/10000/moon" in jobs and "relearn/mbrl/10004/g20" in jobs
+
+
+def test_an_agent_may_set_its_own_evaluation_interval():
+    spec = parse_spec(VALID, "quick")
+    assert spec.eval_every_of(spec.agents[0]) == 1  # an episode budget: every episode
+    assert "eval_every_steps" not in spec.to_dict()["agents"][0]  # old stores still match
+    data = changed("agents.0.eval_every_steps", 500)
+    spec = parse_spec(data, "quick")
+    assert spec.eval_every_of(spec.agents[0]) == 500
+    assert spec.to_dict()["agents"][0]["eval_every_steps"] == 500
+    with pytest.raises(SpecError, match="eval_every_steps must be a positive int"):
+        parse_spec(changed("agents.0.eval_every_steps", 0), "quick")
 
 
 def test_protocol_v2_preset_keys_and_their_defaults():
