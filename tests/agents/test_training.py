@@ -82,6 +82,24 @@ class Pilot(OnlineAgent):
         return heuristic_action(observation), state
 
 
+class Counter(Pilot):
+    """The heuristic pilot that counts the episodes it ended: what it has "learned"."""
+
+    learned = 0
+
+    def end_episode(self, record):
+        self.learned += 1
+
+
+def test_an_online_agent_relearns_from_its_saved_model(tmp_path):
+    agent = "tests.agents.test_training:Counter"
+    train(spec(tmp_path, agent=agent, total_episodes=2))
+    train(spec(tmp_path, agent=agent, total_episodes=3, out=tmp_path / "relearn",
+               initial_model=str(tmp_path / "run" / "model.pkl")))
+    relearned, _ = load_trained_agent(tmp_path / "relearn")
+    assert relearned.learned == 2 + 3  # it went on from the saved agent
+
+
 def test_criterion_is_recorded_and_can_stop_training(tmp_path):
     summary = train(spec(tmp_path, agent="tests.agents.test_training:Pilot",
                          total_episodes=50, eval_every_steps=1000, eval_episodes=20,
