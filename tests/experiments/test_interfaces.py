@@ -63,8 +63,9 @@ def test_new_city_ppo_agents_share_one_interface_and_the_planner_reads_the_map()
 def test_gravity_shift_rows_show_who_observes_the_context():
     spec = load_spec("gravity-shift", "full")
     rows = {d.agent: d for d in describe_agents(spec)}
-    assert set(rows) == {"ppo", "dqn", "ppo-randomized", "ppo-context-aware", "planner"}
-    for name in ("ppo", "dqn", "ppo-randomized", "planner"):
+    assert set(rows) == {"ppo", "dqn", "ppo-randomized", "ppo-context-aware", "mbrl",
+                         "planner"}
+    for name in ("ppo", "dqn", "ppo-randomized", "mbrl", "planner"):
         assert rows[name].observation_size == 8
         assert rows[name].context_observed == ()
         assert rows[name].observes.startswith("8 floats: x, y (from the pad), vx, vy, tilt")
@@ -76,6 +77,7 @@ def test_gravity_shift_rows_show_who_observes_the_context():
     assert aware.observation_size == 8 + len(lunar.CONTEXT_OBSERVATION_FIELDS) == 16
     assert "+ context (gravity, main_engine_thrust" in aware.observes
     assert rows["dqn"].learns == "the env's reward; 600,000 env steps"
+    assert rows["mbrl"].learns == "its own episodes; 400 episodes"
     assert published_at_reset(spec.env) == ()
 
 
@@ -158,4 +160,4 @@ def test_the_report_names_the_rl_agent_whose_interface_differs():
     assert "The RL agents share one interface but for ppo-context-aware (see its row)." in text
     assert ("| ppo-context-aware | ppo | 16 floats: x, y (from the pad), vx, vy, tilt, angular "
             "velocity, left leg contact, right leg contact, + context (gravity,") in text
-    assert text.count("| hidden (not observed) |") == 4
+    assert text.count("| hidden (not observed) |") == 5  # all but ppo-context-aware
