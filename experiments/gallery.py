@@ -181,7 +181,7 @@ def _record(env_id: str, agent: AgentSpec, folder: Path, context: dict[str, Any]
         learner, _ = load_trained_agent(folder, env=env)  # afresh, as a transfer trial
         learner.env = getattr(learner, "env", None) or env
         (record,) = run_episodes(learner, taker, 1, seed=seed, deterministic=True,
-                                 learn=True, agent_name=agent.name)
+                                 learn=True, learn_after_last=False, agent_name=agent.name)
     finally:
         env.close()
     frames = _one_palette(taker.frames)
