@@ -58,6 +58,15 @@ def spec_from_text(folder: Path, text: str, filename: str = "spec.toml") -> Expe
     return load_spec(path)
 
 
+def run_once(tmp_path_factory, text: str, name: str,
+             workers: int = 2) -> tuple[ExperimentSpec, Path]:
+    """Spec ``text`` run into a fresh folder called ``name``: (spec, out folder)."""
+    folder = tmp_path_factory.mktemp(name)
+    spec = spec_from_text(folder, text, f"{name}.toml")
+    run_experiment(spec, folder / "out", workers=workers)
+    return spec, folder / "out"
+
+
 def micro_spec(tmp_path):
     return spec_from_text(tmp_path, MICRO, "micro.toml")
 
@@ -493,10 +502,7 @@ eval_every_steps = 128
 @pytest.fixture(scope="module")
 def snapshots_run(tmp_path_factory):
     """The SNAPSHOTS experiment, run once for the tests below: (spec, out folder)."""
-    folder = tmp_path_factory.mktemp("snapshots")
-    spec = spec_from_text(folder, SNAPSHOTS, "snapshots.toml")
-    run_experiment(spec, folder / "out", workers=2)
-    return spec, folder / "out"
+    return run_once(tmp_path_factory, SNAPSHOTS, "snapshots")
 
 
 def test_v2_plans_transfer_from_both_snapshots_of_rl_agents_only(tmp_path):

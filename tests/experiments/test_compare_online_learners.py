@@ -16,10 +16,9 @@ from exgen.experiments.scheduler import (
     _one_thread_per_worker,
     _work,
     plan_jobs,
-    run_experiment,
 )
 from exgen.experiments.store import ResultsStore
-from tests.experiments.test_compare import spec_from_text
+from tests.experiments.test_compare import run_once, spec_from_text
 
 # No engines, a weak gravity, a low start: every lander settles on the pad whatever mbrl
 # does (about 150 steps), so it meets the criterion at its first evaluation (after its
@@ -59,10 +58,7 @@ KEY = "online:quick"
 @pytest.fixture(scope="module")
 def online_run(tmp_path_factory):
     """The ONLINE experiment, run once for the tests below: (spec, out folder)."""
-    folder = tmp_path_factory.mktemp("online")
-    spec = spec_from_text(folder, ONLINE, "online.toml")
-    run_experiment(spec, folder / "out", workers=1)
-    return spec, folder / "out"
+    return run_once(tmp_path_factory, ONLINE, "online", workers=1)
 
 
 def episodes_of(path) -> int:
