@@ -165,4 +165,4 @@ def record_gifs(agent: Any, env_id: str, kwargs: dict[str, Any], seed: int, coun
     for episode in range(count):
         frames, info, _ = record_episode(env, policy, seed=seed + episode, every=2)
         path = save_gif(frames, folder / f"episode_{seed + episode}.gif", fps=fps / 2)
-        print(f"wrote {path} ({info.get('outcome')})")
+        print(f"wrote {path} ({info.get('outcome')})", file=sys.stderr)

@@ -73,7 +73,8 @@ def test_the_example_agent_trains_and_evaluates(tmp_path):
     result = exgen("evaluate", str(out), "--episodes", "3", "--preset", "moon", "--gif",
                    str(tmp_path / "gifs"), "--gif-episodes", "1")
     assert result.returncode == 0, result.stderr
-    report = report_of(result)
+    report = json.loads(result.stdout)  # stdout is the report alone: the GIF lines go to stderr
+    assert "wrote " in result.stderr and ".gif" in result.stderr
     # The preset replaces the training gravity (3.71) it sets.
     assert report["episodes"] == 3 and report["env_kwargs"] == {"gravity": 1.62}
     assert report["context"]["gravity"] == 1.62
