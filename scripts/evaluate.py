@@ -82,16 +82,10 @@ def run(args: argparse.Namespace) -> int:
     agent.env = getattr(agent, "env", None) or view
     records = run_episodes(agent, played, seed=range(seed, seed + args.episodes),
                            deterministic=not args.stochastic, agent_name=name)
-    successes = [r.is_success for r in records]
-    print(json.dumps({
-        "agent": name, "run": None if args.path is None else str(args.path),
-        "env_id": env_id, "env_kwargs": kwargs, "context": context_of(env),
-        "seeds": [seed, seed + args.episodes - 1], "episodes": len(records),
-        "success_rate": float(np.mean(successes)),
-        "mean_return": float(np.mean([r.episode_return for r in records])),
-        "outcomes": {o: sum(r.outcome == o for r in records)
-                     for o in sorted({r.outcome for r in records})},
-        **rules_summary(records)}, indent=2, default=str))
+    report = {"agent": name, "run": None if args.path is None else str(args.path),
+              "env_id": env_id, "env_kwargs": kwargs, "context": context_of(env),
+              "seeds": [seed, seed + args.episodes - 1], **records_summary(records)}
+    print(json.dumps(report, indent=2, default=str))
     if isinstance(played, EventRecorder):
         played.close()
         # On stderr: stdout stays the JSON report.
@@ -101,6 +95,17 @@ def run(args: argparse.Namespace) -> int:
         record_gifs(agent, env_id, kwargs, seed, args.gif_episodes, args.gif,
                     not args.stochastic)
     return 0
+
+
+def records_summary(records: list[EpisodeRecord]) -> dict[str, Any]:
+    """Episodes, success rate, mean return and outcome counts of ``records``, with
+    :func:`rules_summary` for a world with rules."""
+    return {"episodes": len(records),
+            "success_rate": float(np.mean([r.is_success for r in records])),
+            "mean_return": float(np.mean([r.episode_return for r in records])),
+            "outcomes": {o: sum(r.outcome == o for r in records)
+                         for o in sorted({r.outcome for r in records})},
+            **rules_summary(records)}
 
 
 def rules_summary(records: list[EpisodeRecord]) -> dict[str, Any]:
