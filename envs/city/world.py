@@ -119,7 +119,7 @@ class CityWorld:
         reverse = self.graph.reverse(copy=False)
         self.remaining, paths = nx.single_source_dijkstra(reverse, self.destination)
         self.next_hop = {n: path[-2] for n, path in paths.items() if len(path) > 1}
-        #: :meth:`route_targets` by the node its route is taken from (fixed per world).
+        #: :meth:`route_targets_at` by the node its route is taken from (fixed per world).
         self._route_targets: dict[int, tuple[tuple[float, float], tuple[float, float]]] = {}
         #: This world's row in the batch of ego cars it is stepped with (its own batch
         #: of one until a vector env takes it in, :meth:`join`).
@@ -334,18 +334,14 @@ class CityWorld:
                      seen.boxes, self.traffic.boxes, self.pedestrians.boxes(), lidar, users)
         return lidar
 
-    def route_targets(self) -> tuple[tuple[float, float], tuple[float, float]]:
-        """Where the route goes next [m, world frame]: the point where it leaves the
-        intersection the car is in or comes to next (the kerb lane's centre at the
-        intersection's edge, on the street it leaves by), and the same point of the
-        intersection after it; the destination's centre stands for both once reached."""
-        return self.route_targets_at(*self.batch.region[self.row].tolist(),
-                                     self.batch.sensed.item(self.row, kernels.ARC_TO))
-
     def route_targets_at(self, kind: int, where: int, arc_to: int
                          ) -> tuple[tuple[float, float], tuple[float, float]]:
-        """:meth:`route_targets` for a car in region ``(kind, where)`` (the kernels'
-        ``NODE``/``STREET``/``OFF`` and its node or street) on an arc toward ``arc_to``."""
+        """Where the route goes next [m, world frame] for a car in region ``(kind,
+        where)`` (the kernels' ``NODE``/``STREET``/``OFF`` and its node or street) on an
+        arc toward ``arc_to``: the point where it leaves the intersection the car is in
+        or comes to next (the kerb lane's centre at the intersection's edge, on the
+        street it leaves by), and the same point of the intersection after it; the
+        destination's centre stands for both once reached."""
         node = where if kind == kernels.NODE and where in self.next_hop else arc_to
         targets = self._route_targets.get(node)
         if targets is None:
@@ -353,7 +349,7 @@ class CityWorld:
         return targets
 
     def _targets_from(self, node: int) -> tuple[tuple[float, float], tuple[float, float]]:
-        """:meth:`route_targets` for a car whose route is taken from ``node``."""
+        """:meth:`route_targets_at` for a car whose route is taken from ``node``."""
         targets = []
         for _ in range(2):
             if node == self.destination or node not in self.next_hop:
