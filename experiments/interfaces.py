@@ -133,9 +133,8 @@ class _City(_Generic):
         context, route, users = (bool(self.kwargs.get(k)) for k in (
             "observe_context", "observe_route", "observe_road_users"))
         size = int(vector.shape[0])
-        # Each ray has a lidar entry, and with the road users two more.
-        rays = (size - len(public.layout(0, context, route, users))) // (3 if users else 1)
-        if rays < 1 or public.observation_size(rays, context, route, users) != size:
+        rays = self.kwargs.get("lidar_rays", public.DEFAULT_LIDAR_RAYS)
+        if public.observation_size(rays, context, route, users) != size:
             raise ValueError(f"CityDriving-v0's observation has {size} entries, which "
                              f"public.layout does not fit")
         layout = public.layout(rays, context, route, users)
