@@ -79,9 +79,8 @@ def read_observation(observation: np.ndarray | Mapping[str, np.ndarray],
     of layout ``index``."""
     vector = observation["vector"] if isinstance(observation, Mapping) else observation
     vector = np.asarray(vector, dtype=np.float64)
-    lights = vector[index["light_green"]:index["light_red"] + 1]
     turns = vector[index["turn_left"]:index["turn_u"] + 1]
-    light = public.LIGHT_STATES[int(np.argmax(lights))] if lights.any() else "none"
+    light = public.observed_light(vector, index) or "none"
     turn = public.TURNS[int(np.argmax(turns))] if turns.any() else "none"
     return Reading(
         speed_mps=float(vector[public.SPEED]) * public.SPEED_SCALE_MPS, light=light,

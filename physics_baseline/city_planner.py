@@ -189,9 +189,7 @@ class CityPlanner(OnlineAgent):
             "y": o[i["y"]] * public.POSITION_SCALE_M,
             "heading": math.atan2(o[i["heading_sin"]], o[i["heading_cos"]]),
             "lidar": o[public.LIDAR_START:public.LIDAR_START + self.rays] * self.lidar_range,
-            "light": (None if not o[i["light_green"]:i["light_red"] + 1].any()
-                      else public.LIGHT_STATES[int(np.argmax(
-                          o[i["light_green"]:i["light_red"] + 1]))]),
+            "light": public.observed_light(o, i),
             "light_distance": o[i["light_distance"]] * public.DISTANCE_SCALE_M,
         }
 

@@ -113,6 +113,9 @@ The speed never goes below 0 (no reverse gear).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+
+import numpy as np
 
 #: Decisions per second [Hz]; one action lasts ``DT_S`` seconds.
 DECISION_HZ = 10
@@ -198,6 +201,13 @@ def observation_sizes(lidar_rays: int) -> frozenset[int]:
     """Every observation size a lidar of ``lidar_rays`` gives, over the options on or off."""
     options = ((c, r, u) for c in (False, True) for r in (False, True) for u in (False, True))
     return frozenset(observation_size(lidar_rays, *flags) for flags in options)
+
+
+def observed_light(vector: np.ndarray, index: Mapping[str, int]) -> str | None:
+    """The next light's state (one of ``LIGHT_STATES``) in an observation ``vector`` of
+    layout ``index`` (:func:`layout`), or None where no light is ahead."""
+    lights = vector[index["light_green"]:index["light_red"] + 1]
+    return LIGHT_STATES[int(np.argmax(lights))] if lights.any() else None
 
 
 def road_user_names(lidar_rays: int) -> tuple[str, ...]:
