@@ -170,6 +170,17 @@ instances = 1
 """
 
 
+def wait_for_episodes(logs: list[Path], timeout_s: float = 120) -> bool:
+    """Wait until every training log holds a finished episode: its job is then past its
+    setup, in the loop whose stop signals save a checkpoint and summary."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if all(log.exists() and len(log.read_text().splitlines()) > 2 for log in logs):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
     spec_path = tmp_path / "long.toml"
     spec_path.write_text(LONG_LEARN)
@@ -179,10 +190,7 @@ def test_a_killed_compare_stops_its_workers_and_they_checkpoint(tmp_path):
          "--workers", "2", "--no-progress"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     logs = [out / "runs" / "ppo" / str(seed) / "monitor.csv" for seed in (10000, 10001)]
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not all(log.exists() for log in logs):
-        time.sleep(0.3)
-    time.sleep(2.0)  # both workers are training
+    assert wait_for_episodes(logs), "the workers never finished an episode"
     process.send_signal(signal.SIGTERM)  # the driver alone, as `kill PID` does
     try:
         _, stderr = process.communicate(timeout=60)
@@ -256,10 +264,7 @@ def test_workers_of_a_compare_killed_by_sigkill_exit_too(tmp_path):
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     logs = [out / "runs" / "random" / str(seed) / "monitor.csv" for seed in (10000, 10001)]
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not all(log.exists() for log in logs):
-            time.sleep(0.2)
-        assert all(log.exists() for log in logs), "the workers never started their jobs"
+        assert wait_for_episodes(logs), "the workers never finished an episode"
         workers = children_of(process.pid)  # the two workers and multiprocessing's tracker
         assert len(workers) >= 2
         os.kill(process.pid, signal.SIGKILL)  # the driver alone: no handler runs
