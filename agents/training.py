@@ -273,6 +273,8 @@ class _Run:
         remaining_episodes = (None if spec.total_episodes is None
                               else max(spec.total_episodes - self.log.episodes, 1))
         self.eval_env = make_env(spec.env_id, **self._eval_kwargs())
+        if not self._evaluate_initial_model():
+            return
         self.agent.learn(remaining_steps, total_episodes=remaining_episodes,
                          callback=_SB3Hooks(self), reset_num_timesteps=checkpoint is None)
 
@@ -293,6 +295,8 @@ class _Run:
         if problem is not None:
             self.logger.warning("%s", problem)
         self.eval_env = make_env(spec.env_id, **self._eval_kwargs())
+        if not self._evaluate_initial_model():
+            return
         next_eval = _next_multiple(self.log.total_steps, spec.eval_every_steps)
         next_checkpoint = _next_multiple(self.log.total_steps, spec.checkpoint_every_steps)
 
@@ -323,6 +327,14 @@ class _Run:
         # A last evaluation, unless the last episode's was at this very step count.
         if not self.stop_requested and self.evaluations.timesteps[-1:] != [self.log.total_steps]:
             self.evaluate(self.log.total_steps)
+
+    def _evaluate_initial_model(self) -> bool:
+        """Relearning: evaluate the model it starts from before any learning, so that one
+        that meets the criterion in the new context as it is costs no episodes; False
+        stops the run there (the criterion met where the run stops at it)."""
+        if self.spec.initial_model is None or self.evaluations.timesteps:
+            return True
+        return self.evaluate(0)
 
     def evaluate(self, timesteps: int) -> bool:
         """A deterministic evaluation on the held-out seeds; False stops training."""

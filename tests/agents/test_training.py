@@ -100,6 +100,20 @@ def test_an_online_agent_relearns_from_its_saved_model(tmp_path):
     assert relearned.learned == 2 + 3  # it went on from the saved agent
 
 
+def test_relearning_a_model_that_meets_the_criterion_as_it_is_costs_no_episode(tmp_path):
+    agent = "tests.agents.test_training:Counter"
+    train(spec(tmp_path, agent=agent, total_episodes=2))
+    out = tmp_path / "relearn"
+    summary = train(spec(tmp_path, agent=agent, total_episodes=5, out=out, eval_episodes=20,
+                         initial_model=str(tmp_path / "run" / "model.pkl"),
+                         stop_at_criterion=True))
+    assert summary["criterion"]["met"]["episodes"] == 0
+    assert summary["criterion"]["met"]["timesteps"] == 0
+    assert summary["episodes"] == 0 and read_log(out / "monitor.csv") == []
+    with np.load(out / "evaluations.npz") as data:
+        assert data["timesteps"].tolist() == [0]  # the model it started from, once
+
+
 def test_criterion_is_recorded_and_can_stop_training(tmp_path):
     summary = train(spec(tmp_path, agent="tests.agents.test_training:Pilot",
                          total_episodes=50, eval_every_steps=1000, eval_episodes=20,
