@@ -812,9 +812,13 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
     lines += _snapshot_lines(spec, jobs, protocol, two_snapshots)
     lines += _per_seed_table(spec, rows)
     if relearning:
+        cap = ("" if spec.relearn_budget_steps is None else
+               f" A relearn job stops after {spec.relearn_budget_steps:,} env steps; a seed "
+               f"that has not met the criterion by then is censored there.")
         lines += ["", "## Relearning", "",
                   "Training episodes to meet the criterion again in a test context, starting "
-                  "from the fully trained model, beside learning from scratch.", "",
+                  "from the fully trained model (evaluated first: 0 where it meets the "
+                  "criterion as it is), beside learning from scratch." + cap, "",
                   "| agent | from scratch | relearn in | relearning |", "| --- | --- | --- | --- |"]
         lines += [f"| {agent} | {_count_phrase(learning[agent]['summary'], 'seeds')} | {test} | "
                   f"{_relearning_phrase(data)} |"

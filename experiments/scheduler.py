@@ -414,6 +414,7 @@ def _learn(spec: ExperimentSpec, out: Path, agent: AgentSpec, job: Job,
     env_kwargs = (agent_env_kwargs(agent, agent.train[0]) if len(agent.train) == 1 else
                   {"contexts": [agent_env_kwargs(agent, c) for c in agent.train]})  # a mixture
     if relearn_in is not None:
+        steps, episodes = spec.relearn_budget_of(agent)
         initial_model = str(_final_model(folder))
         folder = _job_folder(out, job)
         env_kwargs = agent_env_kwargs(agent, instance_context(relearn_in, held_out, 0))

@@ -23,7 +23,7 @@ _AGENT_KEYS = {"name", "agent", "train", "observe_context", "interface", "hyperp
 _TEST_KEYS = {"name", "context", "per_instance"}
 _PRESET_KEYS = {"seeds", "budget_steps", "budget_episodes", "trials", "instances",
                 "test_instances", "eval_every_steps", "agents", "tests", "relearn", "note",
-                "stop_at_criterion", "train_instances"}
+                "stop_at_criterion", "train_instances", "relearn_budget_steps"}
 
 
 class SpecError(ValueError):
@@ -98,12 +98,23 @@ class ExperimentSpec:
     #: the fully trained model (the generalization gap's training side); default
     #: ``instances``.
     train_instances: int = 20
+    #: Env steps a relearn job may take at most (None: the agent's learning budget);
+    #: kept in ``to_dict`` only when set, so the stores of specs without it still match.
+    relearn_budget_steps: int | None = None
 
     def budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
         """``(steps, episodes)`` for ``agent``: its own, else the preset's."""
         if agent.budget_steps is not None or agent.budget_episodes is not None:
             return agent.budget_steps, agent.budget_episodes
         return self.budget_steps, self.budget_episodes
+
+    def relearn_budget_of(self, agent: AgentSpec) -> tuple[int | None, int | None]:
+        """``(steps, episodes)`` for ``agent``'s relearn jobs: its learning budget, with
+        the steps capped at ``relearn_budget_steps`` where the preset sets it."""
+        steps, episodes = self.budget_of(agent)
+        if self.relearn_budget_steps is None:
+            return steps, episodes
+        return min(steps or self.relearn_budget_steps, self.relearn_budget_steps), episodes
 
     def eval_every_of(self, agent: AgentSpec) -> int:
         """Env steps between ``agent``'s evaluations while it learns: its own interval,
@@ -125,6 +136,8 @@ class ExperimentSpec:
             del agent["vec_env"]
             if agent["eval_every_steps"] is None:
                 del agent["eval_every_steps"]
+        if data["relearn_budget_steps"] is None:
+            del data["relearn_budget_steps"]
         return data
 
 
@@ -201,6 +214,7 @@ def parse_spec(data: dict[str, Any], preset: str, source: str = "spec") -> Exper
         gallery_test=gallery_test, stop_at_criterion=stop_at_criterion,
         train_instances=_positive(chosen, "train_instances", where, instances),
         relearn=relearn, test_instances=dict(test_instances), note=str(chosen.get("note", "")),
+        relearn_budget_steps=_positive(chosen, "relearn_budget_steps", where, None),
         name=name, env=env, preset=preset, agents=tuple(agents), tests=tuple(tests),
         seeds=seeds, trials=_positive(chosen, "trials", where, 3),
         instances=instances,

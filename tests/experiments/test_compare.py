@@ -312,6 +312,7 @@ trials = 1
 instances = 1
 eval_every_steps = 128
 relearn = ["moon"]
+relearn_budget_steps = 200
 stop_at_criterion = true
 """
 
@@ -331,6 +332,7 @@ def test_rl_agents_relearn_in_the_listed_test_contexts(tmp_path):
         assert episodes and all(e["context"]["gravity"] == 1.62 for e in episodes)
     text = write_report(spec, store_path, tmp_path / "out" / "report").read_text()
     assert "## Relearning" in text and "| ppo |" in text
+    assert "A relearn job stops after 200 env steps" in text
     assert (tmp_path / "out" / "report" / "figures" / "relearning.png").exists()
 
 

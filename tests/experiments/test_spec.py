@@ -70,6 +70,7 @@ def test_the_built_in_spec_loads_at_both_presets():
     ("presets.quick.train_instances", 0, "train_instances must be a positive int, got 0"),
     ("presets.quick.train_instances", 2.5, "train_instances must be a positive int, got 2.5"),
     ("presets.quick.train_instances", True, "train_instances must be a positive int"),
+    ("presets.quick.relearn_budget_steps", 0, "relearn_budget_steps must be a positive int"),
     ("agents.0.vec_env", "threads", r"vec_env must be one of dummy, subproc, batched"),
     ("agents.0.vec_env", "batched", r"vec_env: 'batched' trains SB3 agents"),
 ])
@@ -155,6 +156,21 @@ def test_protocol_v2_preset_keys_and_their_defaults():
     data["presets"]["quick"]["train_instances"] = 100
     spec = parse_spec(data, "quick")
     assert spec.stop_at_criterion is True and spec.train_instances == 100
+
+
+def test_relearning_may_have_a_smaller_budget_than_learning():
+    spec = parse_spec(VALID, "quick")
+    agent = spec.agents[0]
+    assert spec.relearn_budget_of(agent) == spec.budget_of(agent)
+    assert "relearn_budget_steps" not in spec.to_dict()  # old stores still match
+    spec = parse_spec(changed("presets.quick.relearn_budget_steps", 5000), "quick")
+    assert spec.relearn_budget_of(agent) == (5000, spec.budget_of(agent)[1])
+    assert spec.to_dict()["relearn_budget_steps"] == 5000
+    data = changed("presets.quick.relearn_budget_steps", 10**9)
+    data["presets"]["quick"]["budget_steps"] = 2000
+    data["agents"][0].pop("budget_episodes", None)
+    spec = parse_spec(data, "quick")
+    assert spec.relearn_budget_of(spec.agents[0])[0] == 2000  # never above learning's
 
 
 @pytest.mark.parametrize("name", ["gravity-shift", "new-city"])
