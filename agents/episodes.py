@@ -90,13 +90,11 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
             observation = next_observation
             if terminated or truncated:
                 break
-        record = EpisodeRecord(
-            episode=episode, total_steps=total_steps, episode_return=episode_return,
-            length=length, is_success=bool(info.get("is_success", False)),
-            outcome=outcome_of(info, terminated),
+        record = ended_record(
+            info, terminated, episode=episode, total_steps=total_steps,
+            episode_return=episode_return, length=length,
             wall_time=log.elapsed() if log else time.perf_counter() - started,
-            agent=name, seed=episode_seed, context=context,
-            infractions=infractions_of(info), driving_score=driving_score_of(info))
+            agent=name, seed=episode_seed, context=context)
         records.append(record)
         episode += 1
         if end_episode is not None and (learn_after_last or len(records) != n_episodes):
@@ -109,6 +107,16 @@ def run_episodes(agent: Any, env: gym.Env, n_episodes: int | None = None, *,
         if max_steps is not None and steps_run >= max_steps:
             break
     return records
+
+
+def ended_record(info: dict[str, Any], terminated: bool, **fields: Any) -> EpisodeRecord:
+    """The record of an episode whose last step gave ``info`` and ``terminated``: its
+    success, outcome, infractions and driving score read from them, the other
+    :class:`~exgen.agents.records.EpisodeRecord` fields given."""
+    return EpisodeRecord(is_success=bool(info.get("is_success", False)),
+                         outcome=outcome_of(info, terminated),
+                         infractions=infractions_of(info),
+                         driving_score=driving_score_of(info), **fields)
 
 
 def _seed_for(index: int, seed: int | Sequence[int] | None,

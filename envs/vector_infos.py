@@ -3,7 +3,8 @@
 :func:`stack_infos` gives what ``VectorEnv._add_info`` gives when called env after env
 (arrays over the envs, a ``_key`` mask of the envs that have the key, nested dicts
 likewise, an array's dtype that of the first value), with one array per key instead
-of one assignment per env and key.
+of one assignment per env and key; values of a key that differ in type (envs of
+different contexts: a map seed beside None) make an array of objects instead.
 """
 
 from __future__ import annotations
@@ -35,7 +36,14 @@ def stack_infos(infos: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
 
 
 def _column(values: list[Any], mask: np.ndarray, n: int) -> np.ndarray:
+    """One key's values as an array: of the first value's dtype, or of objects where the
+    values are not all alike (a map seed beside None, an int beside a float), each kept
+    as it is (``VectorEnv._add_info`` would refuse or round them)."""
     first = values[0]
+    if not _alike(first, values):
+        array = np.full(n, fill_value=None, dtype=object)
+        array[np.flatnonzero(mask)] = _objects(values)
+        return array
     if type(first) in (int, float, bool) or issubclass(type(first), np.number):
         array = np.zeros(n, dtype=type(first))
     elif isinstance(first, np.ndarray):
@@ -50,6 +58,23 @@ def _column(values: list[Any], mask: np.ndarray, n: int) -> np.ndarray:
     else:
         array[mask] = values
     return array
+
+
+def _alike(first: Any, values: list[Any]) -> bool:
+    """Whether ``values`` are all of ``first``'s type (and arrays of its shape and dtype)."""
+    kind = type(first)
+    if isinstance(first, np.ndarray):
+        return all(type(v) is kind and v.shape == first.shape and v.dtype == first.dtype
+                   for v in values)
+    return all(type(v) is kind for v in values)
+
+
+def _objects(values: list[Any]) -> np.ndarray:
+    """``values`` as a flat object array, arrays and sequences among them kept whole."""
+    objects = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        objects[i] = value
+    return objects
 
 
 def stack_infos_of(infos: dict[int, dict[str, Any]], n: int) -> dict[str, Any]:

@@ -8,7 +8,9 @@ or until the criterion where the preset sets ``stop_at_criterion``),
 context(s), ``train_instances`` fresh held-out episodes), ``transfer/<agent>/<seed>/<test>``
 (load the fully trained agent afresh for each held-out terrain or map instance and give
 it ``trials`` episodes there, learning between them if it can; a test's
-``per_instance`` field, such as ``map_seed``, is set to the instance's held-out seed),
+``per_instance`` field, such as ``map_seed``, is set to the instance's held-out seed;
+an SB3 agent, which learns nothing while it plays, plays every instance at once:
+:mod:`exgen.experiments.held_out`),
 ``transfer/<agent>@criterion/<seed>/<test>`` (the same from a learning agent's model at
 the criterion: an SB3 agent's, or an online agent's that learns and saves, such as
 ``mbrl``; skipped for a seed that never met it) and ``relearn/<agent>/<seed>/<test>``
@@ -448,62 +450,45 @@ def _final_model(folder: Path) -> Path:
 
 def _transfer(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
               test: TestSpec, job: Job) -> Outcome:
-    import gymnasium as gym
+    """The agent from ``job``'s snapshot in each held-out instance of ``test``: its
+    trials, judged as the criterion judges (deterministic actions), learning between
+    trials where it learns online (:func:`~exgen.experiments.held_out.play_instances`)."""
+    from exgen.experiments.held_out import play_instances
 
-    from exgen.agents.episodes import run_episodes
-    from exgen.agents.training import load_trained_agent
-
+    count = spec.instances_of(test)
+    played = play_instances(
+        spec.env, snapshot_path(run_folder(out, agent.name, job.seed), job.snapshot),
+        [agent_env_kwargs(agent, instance_context(test, held_out, i)) for i in range(count)],
+        held_out, spec.trials, agent_name=agent.name, learn=True)
     records: list[EpisodeRecord] = []
     instances: list[int | None] = []
-    folder = run_folder(out, agent.name, job.seed)
-    for instance in range(spec.instances_of(test)):
-        env = gym.make(spec.env, **agent_env_kwargs(agent, instance_context(test, held_out,
-                                                                       instance)))
-        view = _public_view(env)  # the learner's; run_episodes records from env itself
-        learner, _ = load_trained_agent(snapshot_path(folder, job.snapshot),
-                                        env=view)  # afresh: no leakage
-        learner.env = getattr(learner, "env", None) or view
-        # Judged as the criterion judges: deterministic actions, learning between trials
-        # (not after the last: nothing would use it).
-        trials = run_episodes(learner, env, spec.trials, seed=held_out + instance,
-                              deterministic=True, learn=True, learn_after_last=False,
-                              agent_name=agent.name)
+    for instance, trials in enumerate(played):
         for trial in trials:
             records.append(dataclasses.replace(
                 trial, episode=instance * spec.trials + trial.episode, agent=agent.name,
                 seed=job.seed))
             instances.append(instance)
-        env.close()
     return Outcome(job.job_id, records, instances, {"trials": spec.trials,
-                                                    "instances": spec.instances_of(test),
+                                                    "instances": count,
                                                     "snapshot": job.snapshot})
 
 
 def _training_context(spec: ExperimentSpec, out: Path, held_out: int, agent: AgentSpec,
                       job: Job) -> Outcome:
     """The fully trained agent in its training context(s): ``spec.train_instances``
-    fresh held-out episodes, each from the agent loaded afresh, deterministic and without
-    learning, as a first transfer trial is played; spread over the contexts of a mixture
-    and the maps of a list of them (:func:`training_instances`)."""
-    import gymnasium as gym
+    fresh held-out episodes, each as a first transfer trial is played (deterministic,
+    without learning, from the snapshot); spread over the contexts of a mixture and the
+    maps of a list of them (:func:`training_instances`)."""
+    from exgen.experiments.held_out import play_instances
 
-    from exgen.agents.episodes import run_episodes
-    from exgen.agents.training import load_trained_agent
-
-    records: list[EpisodeRecord] = []
-    folder = run_folder(out, agent.name, job.seed)
-    first = held_out + training_seed_offset(spec)
-    for instance, context in enumerate(training_instances(spec.env, agent,
-                                                          spec.train_instances)):
-        env = gym.make(spec.env, **agent_env_kwargs(agent, context))
-        view = _public_view(env)  # the learner's; run_episodes records from env itself
-        learner, _ = load_trained_agent(folder, env=view)
-        learner.env = getattr(learner, "env", None) or view
-        (episode,) = run_episodes(learner, env, 1, seed=first + instance, deterministic=True,
-                                  learn=False, agent_name=agent.name)
-        records.append(dataclasses.replace(episode, episode=instance, agent=agent.name,
-                                           seed=job.seed))
-        env.close()
+    played = play_instances(
+        spec.env, run_folder(out, agent.name, job.seed),
+        [agent_env_kwargs(agent, context) for context in
+         training_instances(spec.env, agent, spec.train_instances)],
+        held_out + training_seed_offset(spec), 1, agent_name=agent.name, learn=False)
+    records = [dataclasses.replace(episode, episode=instance, agent=agent.name,
+                                   seed=job.seed)
+               for instance, (episode,) in enumerate(played)]
     return Outcome(job.job_id, records, list(range(len(records))),
                    {"instances": len(records), "snapshot": FINAL})
 
@@ -554,13 +539,6 @@ def instance_context(test: TestSpec, held_out: int, instance: int) -> dict[str, 
 
 def run_folder(out: Path, agent: str, seed: int) -> Path:
     return out / "runs" / agent / str(seed)
-
-
-def _public_view(env: Any) -> Any:
-    """All an agent may see of ``env`` (:class:`~exgen.agents.public_view.PublicView`)."""
-    from exgen.agents.public_view import PublicView
-
-    return PublicView(env)
 
 
 def agent_env_kwargs(agent: AgentSpec, context: dict[str, Any]) -> dict[str, Any]:

@@ -44,7 +44,8 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
     """``num_envs`` cities of ``CityDriving-v0`` stepped as one batch.
 
     Takes the single env's arguments (``config``, ``preset``, ``render_mode``,
-    ``lidar_rays``, ... and context fields), shared by every city. ``reset(seed=s)`` seeds
+    ``lidar_rays``, ... and context fields), shared by every city, or each city its own
+    context (:meth:`of_cities`). ``reset(seed=s)`` seeds
     city ``i`` with ``s + i`` (a list gives one seed per city); ``options={"reset_mask":
     mask}`` resets only the masked cities.
     """
@@ -55,14 +56,38 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
     def __init__(self, num_envs: int = 1, config: CityConfig | None = None, *,
                  render_mode: str | None = None, **kwargs: Any) -> None:
         self.num_envs = _fields.validate_int("num_envs", num_envs, 1, MAX_NUM_ENVS)
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode of the vector env must be one of "
-                             f"{self.metadata['render_modes']} or None, got {render_mode!r}")
+        _check_render_mode(render_mode)
         first = CityDrivingEnv(config, render_mode=render_mode, **kwargs)
         # The cities after the first take its config, which holds the fields and preset.
         options = {key: value for key, value in kwargs.items() if key in ENV_OPTIONS}
-        self.envs = [first] + [CityDrivingEnv(first.config, render_mode=render_mode, **options)
-                               for _ in range(self.num_envs - 1)]
+        self._setup([first] + [CityDrivingEnv(first.config, render_mode=render_mode, **options)
+                               for _ in range(self.num_envs - 1)], render_mode)
+
+    @classmethod
+    def of_cities(cls, cities: Sequence[dict[str, Any]], *,
+                  render_mode: str | None = None) -> CityDrivingVectorEnv:
+        """One city per entry of ``cities``, each made with its own single-env arguments
+        (its context: a map seed, a preset, ...), stepped as one batch. Their env options
+        (``lidar_rays``, ``observe_route``, ...) and action spaces must agree."""
+        count = _fields.validate_int("number of cities", len(cities), 1, MAX_NUM_ENVS)
+        _check_render_mode(render_mode)
+        envs = [CityDrivingEnv(render_mode=render_mode, **city) for city in cities]
+        first = envs[0]
+        for i, env in enumerate(envs[1:], start=1):
+            differing = [name for name in (*ENV_OPTIONS, "action_space")
+                         if getattr(env, name) != getattr(first, name)]
+            if differing:
+                raise ValueError(f"city {i} differs from city 0 in {differing}: the cities "
+                                 f"of a batch share the env options and the action space")
+        vector = cls.__new__(cls)
+        vector.num_envs = count
+        vector._setup(envs, render_mode)
+        return vector
+
+    def _setup(self, envs: list[CityDrivingEnv], render_mode: str | None) -> None:
+        """Spaces and buffers of the batch of ``envs`` (its cities, made)."""
+        first = envs[0]
+        self.envs = envs
         self.render_mode = render_mode
         self.single_observation_space = first.observation_space
         self.single_action_space = first.action_space
@@ -80,7 +105,8 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
 
     @property
     def config(self) -> CityConfig:
-        """The context (with its ranges) every city draws from."""
+        """The context (with its ranges) every city draws from (the first city's, in a
+        batch made by :meth:`of_cities`)."""
         return self.envs[0].config
 
     def reset(self, *, seed: int | Sequence[int | None] | None = None,
@@ -182,6 +208,13 @@ class CityDrivingVectorEnv(gym.vector.VectorEnv):
     def close_extras(self, **kwargs: Any) -> None:
         for env in self.envs:
             env.close()
+
+
+def _check_render_mode(render_mode: str | None) -> None:
+    modes = CityDrivingVectorEnv.metadata["render_modes"]
+    if render_mode not in (None, *modes):
+        raise ValueError(f"render_mode of the vector env must be one of {modes} or None, "
+                         f"got {render_mode!r}")
 
 
 def _seeds(seed: int | Sequence[int | None] | None, n: int) -> list[int | None]:

@@ -55,6 +55,20 @@ def test_infos_of_some_envs_stack_as_with_none_for_the_others():
     assert stack_infos_of({}, 3) == {}
 
 
+def test_values_of_a_key_that_differ_in_type_stack_as_objects_kept_whole():
+    infos = {0: {"seed": 7, "friction": 1, "shape": np.ones(2)},
+             2: {"seed": None, "friction": 0.5, "shape": np.ones(3)},
+             3: {"seed": 9, "friction": 1, "shape": np.ones(2)}}
+    stacked = stack_infos_of(infos, 4)
+    for key in ("seed", "friction", "shape"):
+        assert stacked[key].dtype == object and stacked[key][1] is None
+    assert stacked["seed"].tolist() == [7, None, None, 9]
+    assert stacked["friction"].tolist() == [1, None, 0.5, 1]  # not rounded to an int
+    assert [np.shape(v) for v in stacked["shape"][[0, 2, 3]]] == [(2,), (3,), (2,)]
+    alike = stack_infos([{"seed": 7}, {"seed": 9}])
+    assert alike["seed"].dtype == np.int64 and alike["seed"].tolist() == [7, 9]
+
+
 def test_cars_are_ordered_as_lexsort_orders_them_ties_and_nan_included():
     rng = np.random.default_rng(1)
     counts = rng.integers(0, 12, 40)

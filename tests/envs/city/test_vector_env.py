@@ -123,9 +123,15 @@ class Twins:
     compared bit for bit at every call; ``outcomes`` counts the ended episodes."""
 
     def __init__(self, num_envs: int, fields: dict[str, Any],
-                 drivers: tuple[str, ...] = ("random",), seed: int = 0) -> None:
-        self.vec = make_vec(num_envs, **fields)
-        self.singles = [gym.make(ENV_ID, **fields) for _ in range(num_envs)]
+                 drivers: tuple[str, ...] = ("random",), seed: int = 0,
+                 cities: list[dict[str, Any]] | None = None) -> None:
+        if cities is None:  # every city of ``fields``; else each of its own (of_cities)
+            self.vec = make_vec(num_envs, **fields)
+            self.singles = [gym.make(ENV_ID, **fields) for _ in range(num_envs)]
+        else:
+            own = [{**fields, **city} for city in cities]
+            self.vec = CityDrivingVectorEnv.of_cities(own)
+            self.singles = [gym.make(ENV_ID, **city) for city in own]
         self.n = num_envs
         self.continuous = isinstance(self.vec.single_action_space, gym.spaces.Box)
         self.lidar_rays = fields.get("lidar_rays", 32)
@@ -283,6 +289,29 @@ def test_arrivals_collisions_and_timeouts_all_autoreset_alike(twins):
     outcomes = pair.run(760)
     assert outcomes["timeout"] >= 1 and outcomes["arrived"] >= 4 \
         and outcomes["collision"] >= 3, outcomes
+
+
+def test_cities_of_their_own_contexts_are_single_envs_bit_for_bit(twins):
+    # Alike in the types of their context's values, as Gymnasium's infos need.
+    cities = [{"map_seed": 1_000_000}, {"map_seed": 1_000_001, "preset": "ice"},
+              {"map_seed": 1_000_002, "preset": ("left_hand", "rush_hour")},
+              {"map_seed": 1_000_003, "preset": "truck"}]
+    pair = twins(len(cities), {"observe_route": True, "min_route_m": 0.0},
+                 drivers=("scripted", "reckless"), seed=9, cities=cities)
+    pair.reset(seed=[50, 51, 52, 53])
+    assert [pair.vec.envs[i].context.driving_side for i in range(4)] == [
+        "right", "right", "left", "right"]
+    outcomes = pair.run(300)
+    assert sum(outcomes.values()) >= 3, outcomes
+
+
+def test_cities_of_a_batch_must_share_env_options_and_actions():
+    with pytest.raises(ValueError, match=r"city 1 differs from city 0 in \['observe_route'\]"):
+        CityDrivingVectorEnv.of_cities([{}, {"observe_route": True}])
+    with pytest.raises(ValueError, match="action_space"):
+        CityDrivingVectorEnv.of_cities([{}, {"continuous": False}])
+    with pytest.raises(ValueError, match="render_mode"):
+        CityDrivingVectorEnv.of_cities([{}], render_mode="human")
 
 
 def test_a_seed_list_with_a_repeated_seed_on_the_ring_map(twins):
