@@ -5,7 +5,9 @@ Examples: ``exgen bench --steps 20000 --profile`` (env),
 ``exgen bench city --batch 1 64 256`` (the batched city world against the single env;
 ``--context observe_road_users=true`` measures it with an option on) and
 ``exgen bench planner --worlds 100 --variant default strong_wind`` (planner) and
-``exgen bench mbrl --episodes 5`` (the model-based agent's decision times).
+``exgen bench mbrl --episodes 5`` (the model-based agent's decision times) and
+``exgen bench held-out --worlds 20 --trials 2`` (compare's held-out episodes of a PPO
+agent: instance by instance against batched).
 """
 
 from __future__ import annotations
@@ -30,14 +32,16 @@ PROFILE_TOP = 15
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", nargs="?",
-                        choices=("env", "city", "planner", "city-planner", "mbrl", "train"),
+                        choices=("env", "city", "planner", "city-planner", "mbrl", "train",
+                                 "held-out"),
                         default="env",
                         help="what to measure: LunarLanding-v0 against LunarLander-v3 (env), "
                              "CityDriving-v0 against highway-env (city), the lunar planner "
                              "(planner), the city planner (city-planner), the decision "
                              "times of the model-based agent (mbrl) or SB3 PPO's training "
                              "speed on CityDriving-v0, today's table against the batched "
-                             "world's (train) (default: env)")
+                             "world's (train), or compare's held-out episodes of a PPO "
+                             "agent, sequential against batched (held-out) (default: env)")
     parser.add_argument("--steps", type=int,
                         help=f"env, city: steps per measurement of our env (default: "
                              f"{STEPS}); city --batch: env steps per measurement of each, "
@@ -73,10 +77,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="env, city: also print microseconds per step by component "
                              "(city --batch: by function, cProfile)")
     parser.add_argument("--worlds", type=int, default=100,
-                        help="planner, city-planner: random worlds (cities) per variant "
-                             "(default: 100)")
+                        help="planner, city-planner: random worlds (cities) per variant; "
+                             "held-out: unseen cities (default: 100)")
     parser.add_argument("--trials", type=int,
-                        help="planner, city-planner: trials per world (default: 3, 2)")
+                        help="planner, city-planner, held-out: trials per world (default: "
+                             "3, 2, 2)")
     parser.add_argument("--variant", nargs="*", default=["default"],
                         help="planner: default, strong_wind, observation_noise, continuous; "
                              "city-planner: default, ice, left_hand, double_traffic, maps, "
@@ -102,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         return run_mbrl(args)
     if args.target == "train":
         return run_train(args)
+    if args.target == "held-out":
+        return run_held_out(args)
     if args.target in ("planner", "city-planner"):
         return run_planner(args)
     if args.target == "city":
@@ -232,6 +239,18 @@ def run_train(args: argparse.Namespace) -> int:
         raise InputError(f"unknown --setups {unknown[0]!r}; valid: {', '.join(SETUPS)}")
     seed = 0 if args.seed is None else args.seed
     print(format_report(measure_training(args.seconds, args.setups, seed)))
+    return 0
+
+
+def run_held_out(args: argparse.Namespace) -> int:
+    """Compare's held-out episodes per path, each against the sequential one."""
+    from exgen.experiments.held_out_benchmark import format_report, measure
+
+    trials = 2 if args.trials is None else args.trials
+    if args.worlds < 1 or trials < 1:
+        raise InputError(f"--worlds and --trials must be >= 1, got {args.worlds} and {trials}")
+    seed = 0 if args.seed is None else args.seed
+    print(format_report(measure(args.worlds, trials, seed=seed), args.worlds, trials))
     return 0
 
 

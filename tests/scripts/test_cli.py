@@ -93,6 +93,13 @@ def test_bench_planner_prints_its_summary_and_seeds(capsys):
     assert '"control_period": 20.0' in out and "max_over_control_period" in out
 
 
+def test_bench_held_out_prints_each_path_against_the_sequential_one(capsys):
+    assert main(["bench", "held-out", "--worlds", "2", "--trials", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "records differing from sequential: 0 of 2" in out
+    assert "batched / sequential:" in out and "lockstep / sequential:" in out
+
+
 def test_heuristic_runs_gymnasiums_heuristic_on_lunar_lander_v3(capsys):
     assert main(["heuristic", "--on-lunar-lander-v3", "--gravity", "9.81", "--seeds", "2"]) == 0
     assert "| 9.81 |" in capsys.readouterr().out
