@@ -19,7 +19,10 @@ wait on each other: a 256 x 128 ``tanh`` took 11 ms instead of 0.2); ``batched-t
 the city's PPO table on the batched world, as ``exgen train`` runs it by default (the
 world's share of the gain); ``route-reward``, the city tuning notes' route-reward table
 of try 60 (:data:`ROUTE_REWARD`: the city's table with ``gamma`` 0.99) on the batched
-world of its tuning city (:data:`TUNING_CITY`), as ``exgen train`` ran it.
+world of its tuning city (:data:`TUNING_CITY`), as ``exgen train`` ran it;
+``tuning-city``, the city's PPO table there; ``tuning-city-256``, the same with try 66's
+policy and value networks of [256, 256] (:data:`WIDE_NETWORK`), the tuning notes' try 70
+measured against it.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ LARGE_BATCH = {"n_envs": 256, "n_steps": 64, "batch_size": 16_384, "n_epochs": 2
 #: The city's PPO table with CaRL's discount, as the city tuning notes' tries 53-60
 #: trained it.
 ROUTE_REWARD = {"gamma": 0.99}
+#: Try 66's networks, which the city's PPO table halved (the tuning notes' try 70).
+WIDE_NETWORK = {"policy_kwargs": {"net_arch": [256, 256]}}
 #: The city the tuning notes train in, with the city table's interface.
 TUNING_CITY = {"map_seed": 10000, "continuous": False, "observe_route": True}
 
@@ -70,6 +75,11 @@ SETUPS = {
                                                       "(map_seed 10000), route-reward "
                                                       "table of try 60, 1 torch thread",
                           TUNING_CITY),
+    "tuning-city": Setup("batched", {}, 1, "batched world, tuning city, city PPO table, "
+                                           "1 torch thread", TUNING_CITY),
+    "tuning-city-256": Setup("batched", WIDE_NETWORK, 1, "as tuning-city with networks "
+                                                         "of [256, 256] (try 66)",
+                             TUNING_CITY),
 }
 
 

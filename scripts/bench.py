@@ -92,7 +92,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--setups", nargs="+", default=["today", "batched"],
                         metavar="SETUP",
                         help="train: setups to measure, ratios to the first: today, batched, "
-                             "batched-2threads, batched-today, route-reward (default: "
+                             "batched-2threads, batched-today, route-reward, tuning-city, "
+                             "tuning-city-256 (default: "
                              "today batched)")
     parser.add_argument("--episodes", type=int, default=5,
                         help="mbrl: timed episodes, after as many learning ones (default: 5)")
