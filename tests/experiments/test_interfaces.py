@@ -56,7 +56,7 @@ def test_new_city_ppo_agents_share_one_interface_and_the_planner_reads_the_map()
     assert planner.action_space == "Box(2) in [-1, 1]"
     assert "steer (> 0 turns left), pedal" in planner.acts
     assert planner.reads_at_reset == ("map",) == published_at_reset(spec.env)
-    assert one.learns == "a route-completion reward (learner only); 50,000,000 env steps"
+    assert one.learns == "a route-completion reward (learner only); 30,000,000 env steps"
     assert planner.learns.endswith("; 3 episodes")
 
 
