@@ -1,7 +1,8 @@
 """The report of an experiment: every number and figure computed from the store.
 
 Writes ``report.md`` (headline and tables), ``report.html`` (self-contained, figures
-embedded), ``figures/*.png``, ``tables/*.csv`` and ``gifs/*.gif`` (agents at work, see
+embedded), ``figures/*.png``, ``tables/*.csv``, ``tables/headline.md`` (the README's
+compact table, ``exgen.experiments.headline``) and ``gifs/*.gif`` (agents at work, see
 ``exgen.experiments.gallery``). Nothing is typed by hand: a figure or number that the store
 cannot support is left out and the report says so.
 """
@@ -23,7 +24,7 @@ from exgen.agents.records import is_clean_arrival
 from exgen.envs.world_info import SweepFigure, WorldInfo, world_info
 from exgen.experiments.interfaces import AgentInterface, describe_agents, published_at_reset
 from exgen.experiments.scheduler import experiment_key, snapshots
-from exgen.experiments.spec import ExperimentSpec
+from exgen.experiments.spec import AgentSpec, ExperimentSpec
 from exgen.experiments.statistics import (
     Interval,
     censored_summary,
@@ -125,10 +126,15 @@ def write_report(spec: ExperimentSpec, store_path: str | Path, out: str | Path,
     _write_tables(out, learning, _with_criterion_rows(rows, criterion_rows))
     training_rows = _training_context_rows(spec, home) if world.infractions else []
     _write_training_context_table(out, training_rows)
+    home_success = _home_success(spec, home)
+    from exgen.experiments.headline import write_headline
+
+    write_headline(spec, learning, rows, home_success, training_rows,
+                   out / "tables" / "headline.md", Path(store_path).parent)
     failed = [j for j in jobs if j["status"] == "failed"]
     markdown = _markdown(spec, learning, rows, gaps, failed, jobs, figures, relearning,
                          at_criterion=criterion_rows, protocol=protocol,
-                         home=_home_success(spec, home), training_context=training_rows)
+                         home=home_success, training_context=training_rows)
     markdown += _versions_line(versions)
     if gifs:
         from exgen.experiments.gallery import agents_at_work
@@ -774,8 +780,7 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
         if learned is None:
             lines.append(f"- **{agent.name}**: no finished learning run.")
             continue
-        unit = "trials" if agent.agent == "planner" else "training episodes"
-        parts = [f"**{agent.name}**: {unit} to criterion "
+        parts = [f"**{agent.name}**: {criterion_unit(agent)} to criterion "
                  f"{_count_phrase(learned['summary'], 'seeds')}"]
         for label in ("interpolation", "extrapolation"):
             labelled = [r for r in agent_rows if r.label == label]
@@ -802,8 +807,7 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
               f"trials to first success |")
     lines += ["", "## Transfer", "", header,
               "| --- | --- | --- | --- | --- | --- |" + " --- | --- |" * with_clean]
-    unlearned = {a.name for a in spec.agents if learning.get(a.name) and _is_learner(a.agent)
-                 and learning[a.name]["summary"].n_met < learning[a.name]["summary"].n_seeds}
+    unlearned = set(unlearned_agents(spec, learning))
     lines += [f"| {r.agent}{' †' if r.agent in unlearned and r.snapshot == FINAL else ''}"
               f"{_snapshot_tag(r, two_snapshots)} | {r.test} | {r.label} | "
               f"{r.first_trial} | {r.within_trials} | {r.trials_to_first_success} |"
@@ -983,21 +987,43 @@ def _protocol_note(spec: ExperimentSpec, protocol: int) -> list[str]:
             f"(docs/protocol.md).", ""]
 
 
-def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
-    """A warning for every learning agent that did not meet the criterion: its
-    transfer numbers measure an agent that never learned, not its generalization."""
-    lines = []
+def unlearned_agents(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
+    """The learning agents, in the spec's order, that did not meet the criterion on every
+    seed: the report marks them with †."""
+    names = []
     for agent in spec.agents:
         summary = learning.get(agent.name, {}).get("summary")
-        if not _is_learner(agent.agent) or summary is None or summary.n_met == summary.n_seeds:
-            continue
-        lines.append(f"> **{agent.name} never learned** in {summary.n_seeds - summary.n_met} "
-                     f"of {summary.n_seeds} seeds: it did not meet the criterion in its "
-                     f"training context within the budget. Its transfer numbers from "
-                     f"{'those seeds' if summary.n_met else 'every seed'} are meaningless "
-                     f"as a measure of generalization (marked † in the tables).")
-        lines.append("")
+        if _is_learner(agent.agent) and summary is not None and summary.n_met < summary.n_seeds:
+            names.append(agent.name)
+    return names
+
+
+def never_learned_notes(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
+    """For every agent of :func:`unlearned_agents`, the sentence that says its transfer
+    numbers measure an agent that never learned, not its generalization (no full stop)."""
+    notes = []
+    for name in unlearned_agents(spec, learning):
+        summary = learning[name]["summary"]
+        notes.append(f"**{name} never learned** in {summary.n_seeds - summary.n_met} of "
+                     f"{summary.n_seeds} seeds: it did not meet the criterion in its training "
+                     f"context within the budget. Its transfer numbers from "
+                     f"{'those seeds' if summary.n_met else 'every seed'} are meaningless as "
+                     f"a measure of generalization")
+    return notes
+
+
+def _never_learned(spec: ExperimentSpec, learning: dict[str, dict[str, Any]]) -> list[str]:
+    """A warning at the top for every agent of :func:`never_learned_notes`."""
+    lines = []
+    for note in never_learned_notes(spec, learning):
+        lines += [f"> {note} (marked † in the tables).", ""]
     return lines
+
+
+def criterion_unit(agent: AgentSpec) -> str:
+    """What ``agent`` counts to the criterion: trials for the planner, else training
+    episodes."""
+    return "trials" if agent.agent == "planner" else "training episodes"
 
 
 def _is_learner(kind: str) -> bool:
