@@ -339,8 +339,8 @@ class _Run:
     def evaluate(self, timesteps: int) -> bool:
         """A deterministic evaluation on the held-out seeds; False stops training."""
         seeds = range(self.eval_seed, self.eval_seed + self.spec.eval_episodes)
-        records = run_episodes(self.agent, self.eval_env, seed=seeds, deterministic=True,
-                               learn=False, agent_name=self.spec.agent)
+        records = evaluation_records(self.agent, self.spec.env_id, self._eval_kwargs(),
+                                     list(seeds), self.eval_env, self.spec.agent)
         success = self.evaluations.add(timesteps, self.log.episodes, records)
         self.board.add_scalar("eval/success_rate", success, timesteps)
         self.logger.info("eval at %d steps, %d episodes: success %.2f, mean return %.1f",
@@ -495,6 +495,27 @@ class _Evaluations:
                 "success": float(np.mean(self.successes[-1])),
                 "successes": [bool(s) for s in self.successes[-1]],
                 "mean_return": float(np.mean(self.results[-1]))}
+
+
+def evaluation_records(agent: Any, env_id: str, kwargs: dict[str, Any], seeds: list[int],
+                       env: gym.Env, agent_name: str) -> list[EpisodeRecord]:
+    """One deterministic episode per seed in the context ``kwargs``, without learning:
+    all at once where the agent plays batched (an SB3 agent with discrete actions, in a
+    context that is not a mixture: the same records), else one after the other on
+    ``env``."""
+    from exgen.agents.batched_episodes import plays_batched, run_batched_episodes
+    from exgen.agents.episode_worlds import episode_world
+
+    if "contexts" in kwargs or not plays_batched(agent):
+        return run_episodes(agent, env, seed=seeds, deterministic=True, learn=False,
+                            agent_name=agent_name)
+    world = episode_world(env_id, [kwargs] * len(seeds))
+    try:
+        played = run_batched_episodes(agent, world, seeds, 1, deterministic=True,
+                                      agent_name=agent_name)
+    finally:
+        world.close()
+    return [trials[0] for trials in played]
 
 
 class _SB3Hooks(BaseCallback):

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from exgen.agents import OnlineAgent
+from exgen.agents.episodes import run_episodes
 from exgen.agents.public_view import PublicView
 from exgen.agents.records import read_log
 from exgen.agents.training import RunSpec, load_trained_agent, train
@@ -305,3 +306,28 @@ def test_a_tuning_run_evaluates_on_the_tuning_seeds_and_says_so(tmp_path):
 def test_evaluation_and_training_seeds_keep_to_their_ranges(tmp_path, changes, message):
     with pytest.raises(ValueError, match=message):
         spec(tmp_path, **changes).validate()
+
+
+@pytest.mark.parametrize("maps", [10_000, [10_000, 10_001, 10_002]])
+def test_evaluations_of_a_discrete_sb3_agent_play_batched_the_same_episodes(maps):
+    from exgen.agents import make_agent
+    from exgen.agents.batched_episodes import plays_batched
+    from exgen.agents.training import evaluation_records
+
+    kwargs = {"continuous": False, "observe_route": True, "grid_columns": 3,
+              "grid_rows": 3, "map_seed": maps}
+    env = gym.make("CityDriving-v0", **kwargs)
+    agent = make_agent("ppo", env, seed=2, batch_size=64)
+    assert plays_batched(agent)
+    seeds = [900_000 + i for i in range(4)]
+    batched = evaluation_records(agent, "CityDriving-v0", kwargs, seeds, env, "ppo")
+    sequential = run_episodes(agent, env, seed=seeds, deterministic=True, learn=False,
+                              agent_name="ppo")  # one env, each reset seeded
+
+    def played(records):
+        return [(r.episode_return, r.length, r.is_success, r.outcome, r.infractions,
+                 r.context) for r in records]
+
+    assert played(batched) == played(sequential)
+    if isinstance(maps, list):  # the maps drawn per reset, the same in both paths
+        assert len({r.context["map_seed"] for r in batched}) > 1
