@@ -149,13 +149,17 @@ def test_a_killed_run_keeps_its_log_and_resumes(tmp_path, agent):
     if agent == "ppo":
         command += ["--n-envs", "2", "--hyper", "n_steps=256", "batch_size=64"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 120
+    # Two checkpoints' models (a checkpoint is a model and its .json; the summary is
+    # written after both): the first one's summary is on disk.
+    suffix = "zip" if agent == "ppo" else "pkl"
+    deadline = time.monotonic() + 300  # a loaded machine may take minutes to get there
     while time.monotonic() < deadline:
-        checkpoints = list((out / "checkpoints").glob("step_*")) if out.exists() else []
+        checkpoints = list((out / "checkpoints").glob(f"step_*.{suffix}")) if out.exists() else []
         if len(checkpoints) >= 2:
             break
         time.sleep(0.2)
     os.kill(process.pid, signal.SIGKILL)
+    assert len(checkpoints) >= 2, "no two checkpoints within 300 s: killed too early"
     process.wait()
     rows = read_log(out / "monitor.csv")
     assert rows, process.stderr.read()
