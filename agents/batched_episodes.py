@@ -23,7 +23,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from exgen.agents.episode_worlds import EpisodeWorld, take_rows
+from exgen.agents.episode_worlds import EpisodeWorld, episode_world, take_rows
 from exgen.agents.episodes import AgentError, _as_space_item, ended_record
 from exgen.agents.records import EpisodeRecord
 from exgen.agents.sb3 import SB3Agent, grid_action
@@ -119,6 +119,20 @@ def run_batched_episodes(agent: SB3Agent, world: EpisodeWorld, seeds: Sequence[i
                 contexts[i] = info.get("context", {})
             starts[again] = True
     return records
+
+
+def play_batched(agent: SB3Agent, env_id: str, instances: Sequence[dict[str, Any]],
+                 seeds: Sequence[int | None], trials: int, *, agent_name: str = "",
+                 world: str = "auto") -> list[list[EpisodeRecord]]:
+    """:func:`run_batched_episodes`, deterministic, on the envs of ``instances`` (each
+    one's env arguments; ``world`` as :func:`~exgen.agents.episode_worlds.episode_world`
+    takes it), which are closed after."""
+    envs = episode_world(env_id, instances, world)
+    try:
+        return run_batched_episodes(agent, envs, seeds, trials, deterministic=True,
+                                    agent_name=agent_name)
+    finally:
+        envs.close()
 
 
 def _empty_stacks(agent: SB3Agent, observations: Any, n: int) -> np.ndarray | None:

@@ -503,18 +503,13 @@ def evaluation_records(agent: Any, env_id: str, kwargs: dict[str, Any], seeds: l
     all at once where the agent plays batched (an SB3 agent with discrete actions, in a
     context that is not a mixture: the same records), else one after the other on
     ``env``."""
-    from exgen.agents.batched_episodes import plays_batched, run_batched_episodes
-    from exgen.agents.episode_worlds import episode_world
+    from exgen.agents.batched_episodes import play_batched, plays_batched
 
     if "contexts" in kwargs or not plays_batched(agent):
         return run_episodes(agent, env, seed=seeds, deterministic=True, learn=False,
                             agent_name=agent_name)
-    world = episode_world(env_id, [kwargs] * len(seeds))
-    try:
-        played = run_batched_episodes(agent, world, seeds, 1, deterministic=True,
-                                      agent_name=agent_name)
-    finally:
-        world.close()
+    played = play_batched(agent, env_id, [kwargs] * len(seeds), seeds, 1,
+                          agent_name=agent_name)
     return [trials[0] for trials in played]
 
 

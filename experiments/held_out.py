@@ -29,21 +29,16 @@ def play_instances(env_id: str, snapshot: Path, instances: Sequence[dict[str, An
     the trial, ``total_steps`` counted within the instance, ``seed`` the first reset's).
     ``batched=False`` plays instance by instance whatever the agent; ``world`` picks the
     envs of a batched play (:func:`~exgen.agents.episode_worlds.episode_world`)."""
-    from exgen.agents.batched_episodes import plays_batched, run_batched_episodes
-    from exgen.agents.episode_worlds import episode_world
+    from exgen.agents.batched_episodes import play_batched, plays_batched
 
     if not instances:
         return []
     env, learner = _loaded(env_id, snapshot, instances[0])
     if batched and plays_batched(learner):
         env.close()
-        envs = episode_world(env_id, instances, world)
-        try:
-            return run_batched_episodes(learner, envs,
-                                        [first_seed + i for i in range(len(instances))],
-                                        trials, deterministic=True, agent_name=agent_name)
-        finally:
-            envs.close()
+        return play_batched(learner, env_id, instances,
+                            [first_seed + i for i in range(len(instances))], trials,
+                            agent_name=agent_name, world=world)
     played = [_play(learner, env, first_seed, trials, learn, agent_name)]
     for instance, kwargs in enumerate(instances[1:], start=1):
         env, learner = _loaded(env_id, snapshot, kwargs)  # afresh: no leakage
