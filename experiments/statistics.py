@@ -33,8 +33,12 @@ __all__ = [
 
 
 def _fmt(x: float) -> str:
-    """A number for a report: integers without a decimal point, others to at most 2
-    decimals with no trailing zero (4409.5, 1.25)."""
+    """A number for a report: from 1,000 on a whole number with thousands separators,
+    rounded down (29,998 for 29,998.5, so a lower bound stays one); below it, integers
+    without a decimal point and others to at most 2 decimals with no trailing zero
+    (4, 1.25)."""
+    if abs(x) >= 1000:
+        return f"{math.floor(x):,}"
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}".rstrip("0").rstrip(".")
 
 

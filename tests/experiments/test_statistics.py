@@ -309,7 +309,7 @@ def test_censored_summary_nothing_censored():
     assert s.met_fraction == 1.0
     assert s.median == CensoredValue(1641.0, censored=False)
     assert s.quartiles == (CensoredValue(1200.0, False), CensoredValue(2100.0, False))
-    assert str(s) == "1641 (IQR 1200-2100), 5/5 seeds met"
+    assert str(s) == "1,641 (IQR 1,200-2,100), 5/5 seeds met"
 
 
 def test_censored_summary_matches_numpy_without_censoring():
@@ -327,7 +327,7 @@ def test_censored_summary_some_censored_median_met():
     assert s.met_fraction == 0.75
     assert s.median == CensoredValue(250.0, False)
     assert s.quartiles == (CensoredValue(175.0, False), CensoredValue(1475.0, True))
-    assert str(s) == "250 (IQR 175 to >1475), 3/4 seeds met"
+    assert str(s) == "250 (IQR 175 to >1,475), 3/4 seeds met"
 
 
 def test_censored_summary_some_censored_median_censored():
@@ -336,14 +336,14 @@ def test_censored_summary_some_censored_median_censored():
     assert s.met_fraction == pytest.approx(1 / 3)
     assert s.median == CensoredValue(5000.0, True)
     assert s.quartiles == (CensoredValue(3000.0, True), CensoredValue(5000.0, True))
-    assert str(s) == ">5000 (IQR >3000 to >5000), 1/3 seeds met"
+    assert str(s) == ">5,000 (IQR >3,000 to >5,000), 1/3 seeds met"
 
 
 def test_censored_summary_all_censored():
     s = censored_summary([None, None, None], budget=5000)
     assert s.met_fraction == 0.0
     assert s.median == s.quartiles[0] == s.quartiles[1] == CensoredValue(5000.0, True)
-    assert str(s) == ">5000 (IQR >5000 to >5000), 0/3 seeds met"
+    assert str(s) == ">5,000 (IQR >5,000 to >5,000), 0/3 seeds met"
 
 
 def test_censored_summary_censors_each_seed_at_its_own_budget():
@@ -353,13 +353,15 @@ def test_censored_summary_censors_each_seed_at_its_own_budget():
     # The median is the middle of 5865, >4686 and >4133: more than 4686, not 5865.
     assert s.median == CensoredValue(4686.0, True)
     assert s.quartiles == (CensoredValue(4409.5, True), CensoredValue(5275.5, True))
-    assert str(s) == ">4686 (IQR >4409.5 to >5275.5), 1/3 seeds met"
+    assert str(s) == ">4,686 (IQR >4,409 to >5,275), 1/3 seeds met"
     assert s.budget == 5865
 
 
 def test_a_censored_value_prints_without_trailing_zeros():
     assert str(CensoredValue(1.25, False)) == "1.25"
-    assert str(CensoredValue(4409.5, True)) == ">4409.5"
+    assert str(CensoredValue(4409.5, True)) == ">4,409"
+    assert str(CensoredValue(29998.5, False)) == "29,998"
+    assert str(CensoredValue(12.5, False)) == "12.5"
     assert str(CensoredValue(2.999, True, strict=False)) == "≥3"
     assert str(CensoredValue(12.0, False)) == "12"
 
