@@ -70,7 +70,7 @@ def city_layout(env: gym.Env) -> dict[str, int]:
         raise ValueError(f"events are logged on {CITY_ENV_ID} only, not on "
                          f"{type(inner).__name__}")
     return public.layout(inner.lidar_rays, inner.observe_context, inner.observe_route,
-                         inner.observe_road_users)
+                         inner.observe_road_users, inner.observe_lead)
 
 
 def read_observation(observation: np.ndarray | Mapping[str, np.ndarray],

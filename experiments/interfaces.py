@@ -130,19 +130,19 @@ class _City(_Generic):
         public = self.public
         raster = space["raster"] if isinstance(space, gym.spaces.Dict) else None
         vector = space["vector"] if raster is not None else space
-        context, route, users = (bool(self.kwargs.get(k)) for k in (
-            "observe_context", "observe_route", "observe_road_users"))
+        context, route, users, lead = (bool(self.kwargs.get(k)) for k in (
+            "observe_context", "observe_route", "observe_road_users", "observe_lead"))
         size = int(vector.shape[0])
         rays = self.kwargs.get("lidar_rays", public.DEFAULT_LIDAR_RAYS)
-        if public.observation_size(rays, context, route, users) != size:
+        if public.observation_size(rays, context, route, users, lead) != size:
             raise ValueError(f"CityDriving-v0's observation has {size} entries, which "
                              f"public.layout does not fit")
-        layout = public.layout(rays, context, route, users)
+        layout = public.layout(rays, context, route, users, lead)
         names = sorted(layout, key=layout.__getitem__)
         before = [n for n in names if layout[n] < public.LIDAR_START]
         after = [n for n in names if layout[n] >= public.LIDAR_START]
         appended = set(public.CONTEXT_OBSERVATION_FIELDS + public.ROUTE_OBSERVATION
-                       + public.road_user_names(rays))
+                       + public.road_user_names(rays) + public.LEAD_OBSERVATION)
         base = [n for n in after if n not in appended]
         lidar_m = self.kwargs.get("lidar_range_m", public.DEFAULT_LIDAR_RANGE_M)
         parts = [*_grouped(before), f"lidar ({rays} rays, {lidar_m:g} m)", *_grouped(base)]
@@ -152,6 +152,8 @@ class _City(_Generic):
             parts.append(f"+ route ahead ({', '.join(public.ROUTE_OBSERVATION)})")
         if users:
             parts.append(f"+ road users ({rays} rays: distance, rate)")
+        if lead:
+            parts.append("+ car ahead (distance, rate)")
         words = f"{size} floats: {', '.join(parts)}"
         if raster is not None:
             _, height, width = raster.shape

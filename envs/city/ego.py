@@ -12,6 +12,7 @@ tables (grid lines, streets, route, lights, static boxes) sit in a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, MutableMapping
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +72,8 @@ class EgoBatch:
         self.users = np.zeros((n, len(rays)))
         #: The road-user entries of the last observation (NaN: none seen, or none yet).
         self.users_before = np.full((n, len(rays)), np.nan)
+        #: The ``lead_distance`` entry of the last observation (NaN: none seen, or none yet).
+        self.lead_before = np.full(n, np.nan)
         self.draws = np.zeros((n, len(rays) + 1))
         self.tables = TableStore(n)
 
@@ -83,6 +86,7 @@ class EgoBatch:
         self.lidar[k] = source.lidar[row]
         self.users[k] = source.users[row]
         self.users_before[k] = source.users_before[row]
+        self.lead_before[k] = source.lead_before[row]
         self.tables.put(k, tables)
 
     # ---------------------------------------------------------------- phases
@@ -151,6 +155,29 @@ class EgoBatch:
                               self.draws, self.limits, self.lidar_range,
                               self.destination_xy, scales, users_at, self.users,
                               self.users_before, rate_scale)
+
+    def observe_lead(self, rows: np.ndarray, obs: np.ndarray, lead_at: int) -> None:
+        """The car ahead (``public.LEAD_OBSERVATION``) of ``rows`` into ``obs``'s columns
+        ``lead_at`` and ``lead_at + 1``, from the lidar entries ``obs`` holds (scaled,
+        noise included, not yet clipped), its lane heading entry and the road-user
+        returns ``users``; ``lead_before`` then takes the distance entries."""
+        start = public.LIDAR_START
+        distance = obs[rows, start:start + len(self.rays)] * self.lidar_range
+        from_lane = (np.arctan2(self.rays[:, 1], self.rays[:, 0])
+                     + obs[rows, public.LANE_HEADING, None] * math.pi)
+        ahead = distance * np.cos(from_lane)
+        in_path = ((self.users[rows] < self.lidar_range) & (ahead > 0.0)
+                   & (np.abs(distance * np.sin(from_lane)) < public.LEAD_HALF_WIDTH_M))
+        nearest = np.where(in_path, ahead, np.inf).min(axis=1)
+        seen = np.isfinite(nearest)
+        entry = np.where(seen, nearest / self.lidar_range, 1.0)
+        before = self.lead_before[rows]
+        rate_scale = self.lidar_range / (public.DT_S * public.SPEED_SCALE_MPS)
+        rate = np.where(seen & ~np.isnan(before),
+                        np.clip((entry - before) * rate_scale, -1.0, 1.0), 0.0)
+        self.lead_before[rows] = np.where(seen, entry, np.nan)
+        obs[rows, lead_at] = entry
+        obs[rows, lead_at + 1] = rate
 
 
 class CarRow:

@@ -41,7 +41,7 @@ _SCALES = np.array([public.SPEED_SCALE_MPS, public.LANE_OFFSET_SCALE_M,
 #: The env's arguments besides its context (``config``, ``preset``, fields) and
 #: ``render_mode``: the sensors, the physics' substeps and the observation's parts.
 ENV_OPTIONS = ("lidar_rays", "lidar_range_m", "physics_substeps", "observe_context",
-               "observe_route", "observe_road_users", "observe_raster")
+               "observe_route", "observe_road_users", "observe_lead", "observe_raster")
 _ENV_ARGUMENTS = ("config", "preset", "render_mode", *ENV_OPTIONS)
 
 
@@ -87,6 +87,10 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     (``public.road_user_names``): per ray, its lidar entry where the return is another
     car or a pedestrian (1 where it is not), then per ray how fast that distance changed
     since the previous decision (20 m/s, clipped to [-1, 1]; < 0 closing in).
+    ``observe_lead=True`` then appends the car ahead (``public.LEAD_OBSERVATION``): of
+    those road-user returns, the nearest ahead along the lane within 1.5 m of the car's
+    line, its distance over the lidar's range (1: none) and how fast it changed (as
+    above).
 
     ``observe_raster=True`` makes it ``Dict({"vector": <the Box above>, "raster":
     Box(0, 255, (4, 64, 64), uint8)})``: a top-down picture 64 m wide, 1 m per cell,
@@ -124,7 +128,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     ## Arguments
     ``gym.make("CityDriving-v0", config=None, preset=None, render_mode=None,
     lidar_rays=32, lidar_range_m=50.0, physics_substeps=5, observe_context=False,
-    observe_route=False, observe_road_users=False, observe_raster=False, **fields)``,
+    observe_route=False, observe_road_users=False, observe_lead=False, observe_raster=False,
+    **fields)``,
     ``fields`` being ``CityConfig`` fields, the ego car's among them:
     ``max_acceleration_mps2=3.0``, ``max_braking_mps2=8.0``, ``max_steering_rad=0.6``,
     ``wheelbase_m=2.7``, ``car_length_m=4.6`` (presets ``compact``, ``van``, ``truck``);
@@ -136,7 +141,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
     ## Version History
     - v0: first version, with other cars and pedestrians; ``observe_route`` added later
       (opt-in: the default observation is unchanged), then ``observe_road_users``
-      (opt-in likewise). Protocol v2 (seeded default
+      and ``observe_lead`` (opt-in likewise). Protocol v2 (seeded default
       episodes unchanged): ``info["clean_arrival"]``; the ego car's acceleration,
       braking, steering limit, wheelbase and length are context fields.
     """
@@ -148,8 +153,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                  lidar_rays: int = public.DEFAULT_LIDAR_RAYS,
                  lidar_range_m: float = public.DEFAULT_LIDAR_RANGE_M, physics_substeps: int = 5,
                  observe_context: bool = False, observe_route: bool = False,
-                 observe_road_users: bool = False, observe_raster: bool = False,
-                 **fields: Any) -> None:
+                 observe_road_users: bool = False, observe_lead: bool = False,
+                 observe_raster: bool = False, **fields: Any) -> None:
         self.config = CityConfig.for_env(config, preset, fields, _ENV_ARGUMENTS)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} "
@@ -162,6 +167,7 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
         self.observe_route = _fields.validate_bool("observe_route", observe_route)
         self.observe_road_users = _fields.validate_bool("observe_road_users",
                                                         observe_road_users)
+        self.observe_lead = _fields.validate_bool("observe_lead", observe_lead)
         self.observe_raster = _fields.validate_bool("observe_raster", observe_raster)
         self.render_mode = render_mode
         self._fixed_map = _fixed_map(self.config)
@@ -172,7 +178,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                              else spaces.Discrete(len(public.DISCRETE_ACTIONS)))
         self._low, self._high = _observation_bounds(self.lidar_rays, self.observe_context,
                                                     self.observe_route,
-                                                    self.observe_road_users)
+                                                    self.observe_road_users,
+                                                    self.observe_lead)
         self.observation_space = spaces.Box(self._low, self._high, dtype=np.float32)
         if self.observe_raster:
             side = public.RASTER_SIZE_PX
@@ -181,7 +188,8 @@ class CityDrivingEnv(WorldEnv, gym.Env[np.ndarray, np.ndarray | np.int64]):
                 "raster": spaces.Box(0, 255, (len(public.RASTER_CHANNELS), side, side),
                                      np.uint8)})
         self._index = public.layout(self.lidar_rays, self.observe_context,
-                                    self.observe_route, self.observe_road_users)
+                                    self.observe_route, self.observe_road_users,
+                                    self.observe_lead)
         #: Column of the first road-user entry (-1: not observed).
         self._users_at = self._index["road_user_0"] if self.observe_road_users else -1
         self.world: CityWorld | None = None
@@ -345,6 +353,8 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
                                               env.lidar_rays + 1)
     batch.observe(rows, obs, _SCALES, first._users_at)
     at = first._index
+    if first.observe_lead:
+        batch.observe_lead(rows, obs, at["lead_distance"])
     if first.observe_context:
         columns = [at[name] for name in public.CONTEXT_OBSERVATION_FIELDS]
         obs[rows[:, None], columns] = batch.context_obs[rows]
@@ -365,7 +375,8 @@ def observe_rows(envs: Sequence[CityDrivingEnv] | dict[int, CityDrivingEnv],
 
 
 def _observation_bounds(rays: int, observe_context: bool, observe_route: bool = False,
-                        observe_road_users: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                        observe_road_users: bool = False, observe_lead: bool = False
+                        ) -> tuple[np.ndarray, np.ndarray]:
     low = [0.0, -1.0, -1.0, -5.0] + [0.0] * rays + [0.0] * 4 + [-1.0, -1.0, 0.0]
     high = [2.0, 1.0, 1.0, 5.0] + [1.0] * rays + [1.0] * 4 + [1.0, 1.0, 10.0]
     low += [0.0] * 5 + [-1.0, -1.0, -1.0, -1.0]
@@ -380,6 +391,9 @@ def _observation_bounds(rays: int, observe_context: bool, observe_route: bool = 
     if observe_road_users:
         low += [0.0] * rays + [-1.0] * rays
         high += [1.0] * rays + [1.0] * rays
+    if observe_lead:
+        low += [0.0, -1.0]
+        high += [1.0, 1.0]
     return np.array(low, np.float32), np.array(high, np.float32)
 
 

@@ -10,7 +10,7 @@ WORLD_INFO = WorldInfo(
     env_id="CityDriving-v0",
     config_class=CityConfig,
     interface_keys=frozenset({"continuous", "observe_context", "observe_route",
-                              "observe_road_users", "observe_raster"}),
+                              "observe_road_users", "observe_lead", "observe_raster"}),
     # ``info["context"]`` adds the name of the map the episode drove on.
     derived_context_keys=frozenset({"map_name"}),
     infractions=tuple(INFRACTION_PENALTIES),

@@ -49,6 +49,13 @@ road_user_<i>        ``observe_road_users=True``, per ray: the     lidar range
 road_user_rate_<i>   per ray: the change of that distance since    SPEED_SCALE_MPS,
                      the previous decision, per second (< 0:       clipped to [-1, 1]
                      closing in)
+lead_distance        ``observe_lead=True``: the car ahead, from    lidar range
+                     the lidar's road-user returns: the nearest
+                     distance along the lane to a return within
+                     ``LEAD_HALF_WIDTH_M`` of the car's line
+lead_rate            the change of that distance since the         SPEED_SCALE_MPS,
+                     previous decision, per second (< 0: closing   clipped to [-1, 1]
+                     in)
 ===================  ============================================  ===================
 
 Each entry is its value divided by its scale; ``layout(rays, observe_context,
@@ -68,6 +75,13 @@ previous decision [m] over ``DT_S`` [s], scaled by ``SPEED_SCALE_MPS`` and clipp
 [-1, 1]; it is 0 at an episode's first observation and where either of the two
 decisions saw no road user on the ray (a ray that passes from one road user to another
 reads the jump).
+``observe_lead=True`` then appends ``LEAD_OBSERVATION``, the car ahead as a driver keeps
+its distance to it: of the lidar's returns from road users (those ``road_user_<i>``
+reads), those ahead of the car along its lane (the ray's angle from the lane's
+direction) and within ``LEAD_HALF_WIDTH_M`` of the car's line; ``lead_distance`` is the
+nearest one's distance along the lane from the lidar [m] over the lidar's range, 1
+where there is none, and ``lead_rate`` its change since the previous decision, as
+``road_user_rate_<i>`` (0 at the first observation and where either decision saw none).
 ``sensor_noise`` adds Gaussian noise to the speed and lidar entries; a road-user entry
 is its ray's lidar entry, noise included (one return, one draw), and the rate is the
 difference of those, so the option draws no extra noise and leaves the lidar's as it
@@ -112,6 +126,7 @@ The speed never goes below 0 (no reverse gear).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 
@@ -165,6 +180,12 @@ CONTEXT_OBSERVATION_SCALES = {"friction": 1.0, "speed_limit_mps": 20.0, "lane_wi
 ROUTE_OBSERVATION = ("exit_ahead", "exit_left", "next_exit_ahead", "next_exit_left")
 ROUTE_OBSERVATION_REACH_M = 1000.0
 
+#: Entries appended by ``observe_lead=True``, in this order: the car ahead.
+LEAD_OBSERVATION = ("lead_distance", "lead_rate")
+#: Half the width of the corridor along the lane in which ``observe_lead`` looks for
+#: the car ahead [m]: the car's half width and a margin, short of the next lane's cars.
+LEAD_HALF_WIDTH_M = 1.5
+
 #: Discrete actions: (steer, pedal) pairs.
 DISCRETE_ACTIONS = tuple((steer, pedal) for steer in (-1.0, 0.0, 1.0)
                          for pedal in (-1.0, 0.0, 1.0))
@@ -179,27 +200,30 @@ CONTINUOUS_ACTION = ("steer", "pedal")
 
 
 def layout(lidar_rays: int, observe_context: bool = False, observe_route: bool = False,
-           observe_road_users: bool = False) -> dict[str, int]:
+           observe_road_users: bool = False, observe_lead: bool = False) -> dict[str, int]:
     """Index of every named observation entry for a lidar of ``lidar_rays``, with the
-    entries that ``observe_context``, ``observe_route`` and ``observe_road_users``
-    append."""
+    entries that ``observe_context``, ``observe_route``, ``observe_road_users`` and
+    ``observe_lead`` append."""
     names = {"speed": SPEED, "steering": STEERING, "lane_heading": LANE_HEADING,
              "lane_offset": LANE_OFFSET}
     end = LIDAR_START + lidar_rays
-    after = _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users)
+    after = _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users,
+                         observe_lead)
     names.update({name: end + i for i, name in enumerate(after)})
     return names
 
 
 def observation_size(lidar_rays: int, observe_context: bool = False,
-                     observe_route: bool = False, observe_road_users: bool = False) -> int:
+                     observe_route: bool = False, observe_road_users: bool = False,
+                     observe_lead: bool = False) -> int:
     return LIDAR_START + lidar_rays + len(
-        _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users))
+        _after_lidar(lidar_rays, observe_context, observe_route, observe_road_users,
+                     observe_lead))
 
 
 def observation_sizes(lidar_rays: int) -> frozenset[int]:
     """Every observation size a lidar of ``lidar_rays`` gives, over the options on or off."""
-    options = ((c, r, u) for c in (False, True) for r in (False, True) for u in (False, True))
+    options = itertools.product((False, True), repeat=4)
     return frozenset(observation_size(lidar_rays, *flags) for flags in options)
 
 
@@ -218,11 +242,12 @@ def road_user_names(lidar_rays: int) -> tuple[str, ...]:
 
 
 def _after_lidar(lidar_rays: int, observe_context: bool, observe_route: bool,
-                 observe_road_users: bool) -> tuple[str, ...]:
+                 observe_road_users: bool, observe_lead: bool) -> tuple[str, ...]:
     """The entries after the lidar, in order, with those the options append."""
     return (AFTER_LIDAR + CONTEXT_OBSERVATION_FIELDS * observe_context
             + ROUTE_OBSERVATION * observe_route
-            + road_user_names(lidar_rays) * observe_road_users)
+            + road_user_names(lidar_rays) * observe_road_users
+            + LEAD_OBSERVATION * observe_lead)
 
 
 def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:

@@ -20,7 +20,7 @@ def test_the_interfaces_are_the_env_arguments_of_each_world():
     assert world_info("LunarLanding-v0").interface_keys == {
         "continuous", "observe_context", "observe_fuel"}
     assert world_info("CityDriving-v0").interface_keys == {
-        "continuous", "observe_context", "observe_route", "observe_road_users",
+        "continuous", "observe_context", "observe_route", "observe_road_users", "observe_lead",
         "observe_raster"}
 
 

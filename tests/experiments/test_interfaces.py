@@ -141,6 +141,23 @@ interface = { observe_road_users = true, observe_route = true, continuous = fals
     assert "road user" not in users.observes.split("+ route")[0]
 
 
+def test_the_car_ahead_is_described_after_the_road_users(tmp_path):
+    text = """
+name = "lead"
+env = "CityDriving-v0"
+[[agents]]
+name = "lead"
+agent = "random"
+train = [{ map_seed = 10000 }]
+interface = { observe_lead = true, observe_route = true, continuous = false }
+"""
+    lead, = describe_agents(_city_spec(tmp_path, text))
+    assert lead.observation_size == city.observation_size(32, observe_route=True,
+                                                          observe_lead=True) == 56 + 2
+    assert lead.observes.endswith(
+        f"+ route ahead ({', '.join(city.ROUTE_OBSERVATION)}), + car ahead (distance, rate)")
+
+
 def test_the_report_states_the_interfaces_right_after_the_headline():
     spec = load_spec("new-city", "quick")
     text = report._markdown(spec, {}, [], {}, [], [], {}, {})

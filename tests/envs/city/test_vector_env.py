@@ -255,6 +255,9 @@ MIXES = {
         {"observe_road_users": True, "observe_route": True, "sensor_noise": 0.02,
          "traffic_density": 8.0, "pedestrian_density": 1.0, "jaywalk_rate": 0.5,
          "map_seed": [1, 2, 3]}, 4, ("scripted", "reckless"), 300),
+    "the_car_ahead_with_noise_in_traffic": (
+        {"observe_lead": True, "observe_route": True, "sensor_noise": 0.02,
+         "traffic_density": 12.0, "map_seed": [4, 5]}, 3, ("scripted", "reckless"), 300),
     "raster_observations_and_discrete_actions": (
         {"observe_raster": True, "continuous": False, "preset": "small_blocks"}, 3,
         ("reckless", "random", "scripted"), 250),
@@ -326,7 +329,8 @@ def test_a_seed_list_with_a_repeated_seed_on_the_ring_map(twins):
 
 # ---------------------------------------------------------- gymnasium conventions
 @pytest.mark.parametrize("fields", [{}, {"observe_raster": True, "continuous": False},
-                                    {"observe_road_users": True, "lidar_rays": 8}])
+                                    {"observe_road_users": True, "lidar_rays": 8},
+                                    {"observe_lead": True, "observe_road_users": True}])
 def test_spaces_are_batched_from_the_single_spaces(fields):
     vec, single = make_vec(3, **fields), gym.make(ENV_ID, **fields)
     assert isinstance(vec, gym.vector.VectorEnv) and type(vec) is CityDrivingVectorEnv
@@ -456,6 +460,7 @@ def _same(a: Any, b: Any) -> bool:
     {"observe_raster": True, "continuous": False, "map_file": "downtown"},
     {"observe_route": True, "observe_context": True, "car_length_m": (4.6, 7.0)},
     {"observe_road_users": True, "preset": "rush_hour", "sensor_noise": 0.05},
+    {"observe_lead": True, "preset": "rush_hour", "sensor_noise": 0.05},
 ])
 def test_gymnasiums_checker_passes_on_the_single_env_and_ours_on_the_vector_env(fields):
     single = gym.make(ENV_ID, **fields)
