@@ -161,10 +161,11 @@ def _relearning(spec: ExperimentSpec,
 def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
               learn: list[dict[str, Any]], kind: str = "learn",
               test: str | None = None) -> dict[str, dict[str, Any]]:
-    """Per agent: episodes to criterion over seeds (censored), and what was spent."""
+    """Per agent: episodes to criterion over seeds (censored), and what was spent; env
+    steps to criterion likewise (``steps_summary``) where every run counted its steps."""
     result = {}
     for agent in spec.agents:
-        values, spent, skipped = [], [], 0
+        values, spent, steps, steps_spent, skipped = [], [], [], [], 0
         for job in jobs:
             if (job["kind"] != kind or job["agent"] != agent.name or job["status"] != "done"
                     or (test is not None and job["test_context"] != test)):
@@ -176,16 +177,29 @@ def _learning(spec: ExperimentSpec, jobs: list[dict[str, Any]],
             met = _criterion_met(summary)
             values.append(None if met is None else float(met["episodes"]))
             spent.append(int(summary.get("episodes", 0)))
+            steps.append(None if met is None else met.get("timesteps"))
+            steps_spent.append(summary.get("total_steps"))
         if values:  # each seed is censored at the episodes it spent
-            budgets = [float(max(used, value or 0.0, 1))
-                       for used, value in zip(spent, values, strict=True)]
-            result[agent.name] = {"summary": censored_summary(values, budgets),
+            result[agent.name] = {"summary": _censored(values, spent),
                                   "episodes_spent": spent,
                                   "eval_episodes": _eval_episodes(jobs, agent.name),
                                   "skipped": skipped}
+            counted = all(n is not None for n in steps_spent) and all(
+                (s is None) == (v is None) for s, v in zip(steps, values, strict=True))
+            if counted:
+                result[agent.name]["steps_summary"] = _censored(
+                    [None if s is None else float(s) for s in steps], steps_spent)
         elif skipped:
             result[agent.name] = {"summary": None, "skipped": skipped}
     return result
+
+
+def _censored(values: list[float | None], spent: list[int]) -> Any:
+    """:func:`censored_summary` of per-seed ``values`` (None: never met), each seed
+    censored at what it ``spent``."""
+    budgets = [float(max(used, value or 0.0, 1)) for used, value in zip(spent, values,
+                                                                        strict=True)]
+    return censored_summary(values, budgets)
 
 
 def _summary(job: dict[str, Any]) -> dict[str, Any]:
@@ -695,11 +709,11 @@ def _write_tables(out: Path, learning: dict[str, dict[str, Any]],
     with (out / "tables" / "learning.csv").open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
         writer.writerow(["agent", "episodes_to_criterion", "seeds_met", "seeds",
-                         "evaluation_episodes"])
+                         "evaluation_episodes", "env_steps_to_criterion"])
         for agent, data in learning.items():
-            summary = data["summary"]
+            summary, steps = data["summary"], data.get("steps_summary")
             writer.writerow([agent, str(summary), summary.n_met, summary.n_seeds,
-                             data["eval_episodes"]])
+                             data["eval_episodes"], "" if steps is None else str(steps)])
 
 
 #: The columns a table of a world that counts infractions adds: clean arrival and the
@@ -782,6 +796,10 @@ def _markdown(spec: ExperimentSpec, learning: dict[str, dict[str, Any]],
             continue
         parts = [f"**{agent.name}**: {criterion_unit(agent)} to criterion "
                  f"{_count_phrase(learned['summary'], 'seeds')}"]
+        if "steps_summary" in learned and agent.agent != "planner":
+            low, high = learned["steps_summary"].quartiles
+            parts.append(f"env steps to criterion {learned['steps_summary'].median} (IQR "
+                         f"{low} to {high})")
         for label in ("interpolation", "extrapolation"):
             labelled = [r for r in agent_rows if r.label == label]
             if labelled:  # the worst context beside the IQM: trimming hides nothing

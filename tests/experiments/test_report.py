@@ -5,6 +5,8 @@ import json
 import numpy as np
 
 from exgen.experiments import report
+from exgen.experiments.spec import load_spec
+from exgen.experiments.statistics import censored_summary
 from tests.experiments.test_compare import micro_spec
 
 
@@ -173,3 +175,25 @@ def test_the_csv_tables_hold_both_snapshots_and_every_seed(tmp_path):
                                    ("at criterion", seeds[1], 0.0, 2)]
     assert {r["agent"] for r in per_seed} == {agent}
     assert {r["test"] for r in per_seed} == {test.name}
+
+
+def _learn_job(agent: str, summary: dict) -> dict:
+    return {"kind": "learn", "agent": agent, "status": "done", "test_context": None,
+            "summary": json.dumps(summary)}
+
+
+def test_env_steps_to_criterion_are_summarised_beside_the_episodes(tmp_path):
+    spec = load_spec("gravity-shift", "quick")
+    met = {"episodes": 40, "total_steps": 30_000_000,
+           "criterion": {"met": {"episodes": 20, "timesteps": 11_000_064}}}
+    never = {"episodes": 60, "total_steps": 30_000_000, "criterion": {"met": None}}
+    learning = report._learning(spec, [_learn_job("ppo", met), _learn_job("ppo", never)], [])
+    steps = learning["ppo"]["steps_summary"]
+    assert steps == censored_summary([11_000_064.0, None], [30_000_000.0, 30_000_000.0])
+    assert (steps.n_met, steps.n_seeds) == (1, 2)
+    text = report._markdown(spec, learning, [], {}, [], [], {}, {})
+    bullet = next(line for line in text.splitlines() if line.startswith("- **ppo**"))
+    assert f"env steps to criterion {steps.median} (IQR " in bullet
+    # A run that did not count its steps leaves the steps out.
+    older = {"episodes": 40, "criterion": {"met": {"episodes": 20}}}
+    assert "steps_summary" not in report._learning(spec, [_learn_job("ppo", older)], [])["ppo"]

@@ -15,8 +15,15 @@ import numpy as np
 import pytest
 
 from exgen.envs.city import public
-from exgen.envs.city.heuristic import drive
-from tests.envs.city.test_road_users import LANE_Y, RANGE_M, RAYS, ROAD, clear_the_road, park
+from tests.envs.city.test_road_users import (
+    LANE_Y,
+    RANGE_M,
+    RAYS,
+    ROAD,
+    clear_the_road,
+    park,
+    twin_episodes,
+)
 from tests.envs.city.test_world import STRIP
 
 #: The centre of the strip's west-bound lane, the other side of the centre line [m].
@@ -102,23 +109,13 @@ def test_a_car_in_the_other_lane_is_a_road_user_but_not_the_car_ahead(strip_map)
 def test_the_option_appends_and_changes_nothing_else_noise_included():
     fields = {"traffic_density": 12.0, "pedestrian_density": 2.0, "sensor_noise": 0.02,
               "lidar_rays": 16}
-    plain = gym.make("CityDriving-v0", **fields)
-    lead = gym.make("CityDriving-v0", observe_lead=True, **fields)
     at = public.layout(16, observe_lead=True)
     distance, rate = at["lead_distance"], at["lead_rate"]
     seen = moving = 0
-    for seed in (5, 7):
-        a, info = plain.reset(seed=seed)
-        b, _ = lead.reset(seed=seed)
-        assert b[rate] == 0.0  # an episode's first observation
-        for _ in range(300):
-            assert np.array_equal(a, b[:distance])
-            seen += int(b[distance] < 1.0)
-            moving += int(b[rate] != 0.0)
-            action = drive(a, 16, info["map"]["driving_side"]).astype(np.float32)
-            a, reward_a, *end_a, _ = plain.step(action)
-            b, reward_b, *end_b, _ = lead.step(action)
-            assert (reward_a, end_a) == (reward_b, end_b)
-            if any(end_a):
-                break
+    for a, b, start in twin_episodes(fields, "observe_lead", (5, 7), 300):
+        if start:
+            assert b[rate] == 0.0  # an episode's first observation
+        assert np.array_equal(a, b[:distance])
+        seen += int(b[distance] < 1.0)
+        moving += int(b[rate] != 0.0)
     assert seen > 20 and moving > 10

@@ -7,6 +7,7 @@ road user behind them is not seen. The option appends entries and changes nothin
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import gymnasium as gym
@@ -170,29 +171,41 @@ def test_the_rate_is_negative_when_closing_on_a_stopped_car(strip_map):
     assert observation[users] == 1.0 and observation[rates] == 0.0
 
 
-def test_the_option_appends_and_changes_nothing_else_noise_included():
-    fields = {"traffic_density": 8.0, "pedestrian_density": 2.0, "jaywalk_rate": 0.5,
-              "sensor_noise": 0.02, "lidar_rays": 16}
+def twin_episodes(fields: dict, option: str, seeds: tuple[int, ...], steps: int
+                  ) -> Iterator[tuple[np.ndarray, np.ndarray, bool]]:
+    """The scripted driver's episodes (``seeds``, at most ``steps`` decisions each) in an
+    env of ``fields`` without and with the boolean ``option``: per decision both
+    observations and whether it is an episode's first, their rewards and ends checked
+    equal."""
     plain = gym.make("CityDriving-v0", **fields)
-    users = gym.make("CityDriving-v0", observe_road_users=True, **fields)
-    at = public.layout(16, observe_road_users=True)
-    first, rate0 = at["road_user_0"], at["road_user_rate_0"]
-    sightings = rates = 0
-    for seed in (5, 7):
+    other = gym.make("CityDriving-v0", **{option: True}, **fields)
+    rays = fields.get("lidar_rays", public.DEFAULT_LIDAR_RAYS)
+    for seed in seeds:
         a, info = plain.reset(seed=seed)
-        b, _ = users.reset(seed=seed)
-        assert (b[rate0:] == 0.0).all()  # an episode's first observation
-        for _ in range(200):
-            assert np.array_equal(a, b[:first])
-            seen = b[first:rate0] < 1.0
-            # A road-user entry is its ray's lidar entry, noise included.
-            assert np.array_equal(b[first:rate0][seen], b[4:4 + 16][seen])
-            sightings += int(seen.sum())
-            rates += int((b[rate0:] != 0.0).sum())
-            action = drive(a, 16, info["map"]["driving_side"]).astype(np.float32)
+        b, _ = other.reset(seed=seed)
+        for step in range(steps):
+            yield a, b, step == 0
+            action = drive(a, rays, info["map"]["driving_side"]).astype(np.float32)
             a, reward_a, *end_a, _ = plain.step(action)
-            b, reward_b, *end_b, _ = users.step(action)
+            b, reward_b, *end_b, _ = other.step(action)
             assert (reward_a, end_a) == (reward_b, end_b)
             if any(end_a):
                 break
+
+
+def test_the_option_appends_and_changes_nothing_else_noise_included():
+    fields = {"traffic_density": 8.0, "pedestrian_density": 2.0, "jaywalk_rate": 0.5,
+              "sensor_noise": 0.02, "lidar_rays": 16}
+    at = public.layout(16, observe_road_users=True)
+    first, rate0 = at["road_user_0"], at["road_user_rate_0"]
+    sightings = rates = 0
+    for a, b, start in twin_episodes(fields, "observe_road_users", (5, 7), 200):
+        if start:
+            assert (b[rate0:] == 0.0).all()  # an episode's first observation
+        assert np.array_equal(a, b[:first])
+        seen = b[first:rate0] < 1.0
+        # A road-user entry is its ray's lidar entry, noise included.
+        assert np.array_equal(b[first:rate0][seen], b[4:4 + 16][seen])
+        sightings += int(seen.sum())
+        rates += int((b[rate0:] != 0.0).sum())
     assert sightings > 50 and rates > 20
