@@ -36,9 +36,10 @@ def test_new_city_ppo_agents_share_one_interface_and_the_planner_reads_the_map()
     spec = load_spec("new-city", "full")
     rows = {d.agent: d for d in describe_agents(spec)}
     one, twenty, planner = rows["ppo-1-city"], rows["ppo-20-cities"], rows["planner"]
-    # The same interface for every RL agent: route observation, discrete actions.
-    size = city.observation_size(32, observe_route=True)
-    assert one.observation_size == twenty.observation_size == size == 56
+    # The same interface for every RL agent: the route and the car ahead, discrete actions.
+    size = city.observation_size(32, observe_route=True, observe_lead=True)
+    assert one.observation_size == twenty.observation_size == size == 58
+    assert one.observes.endswith("+ car ahead (distance, rate)")
     assert one.observes == twenty.observes and one.acts == twenty.acts
     assert one.action_space == "Discrete(9)"
     assert "steer {right, straight, left} x pedal {brake, coast, throttle}" in one.acts
@@ -168,7 +169,7 @@ def test_the_report_states_the_interfaces_right_after_the_headline():
     assert "| planner | planner | 52 floats: speed, steering," in text
     assert "| hidden (not observed) | the published `map` | Box(2) in [-1, 1]" in text
     rows = [line for line in text.splitlines() if line.startswith("| ppo-")]
-    assert len(rows) == 2 and all("| 56 floats:" in r and "| Discrete(9):" in r for r in rows)
+    assert len(rows) == 2 and all("| 58 floats:" in r and "| Discrete(9):" in r for r in rows)
     assert "The RL agents (ppo-1-city, ppo-20-cities) share one interface." in text
 
 
