@@ -218,10 +218,8 @@ class _LidarPath:
         layout, vectors = self.layout, np.asarray(vectors)
         distance = vectors[:, self.entries] * self.range_m
         from_lane = self.angles + vectors[:, [layout.lane_heading]] * layout.heading_scale
-        ahead, beside = distance * np.cos(from_lane), np.abs(distance * np.sin(from_lane))
-        in_path = ((ahead > 0.0) & (beside < layout.half_width_m)
-                   & (distance < self.range_m * 0.999))  # a saturated ray saw nothing
-        nearest = np.where(in_path, ahead, np.inf).min(axis=1)
+        seen = distance < self.range_m * 0.999  # a saturated ray saw nothing
+        nearest = city_public.nearest_ahead(distance, from_lane, seen, layout.half_width_m)
         return np.maximum(nearest - layout.half_length_m, 0.0)
 
 

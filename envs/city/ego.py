@@ -63,6 +63,10 @@ class EgoBatch:
         self.n = n
         self.rays = rays
         self.lidar_range = float(lidar_range)
+        #: Each ray's angle from the heading [rad].
+        self.ray_angles = np.arctan2(rays[:, 1], rays[:, 0])
+        #: A change of a lidar entry per decision to a rate entry (``SPEED_SCALE_MPS``).
+        self.rate_scale = self.lidar_range / (public.DT_S * public.SPEED_SCALE_MPS)
         self.substeps = substeps
         self.dt = public.DT_S / substeps
         for name, shape, dtype in _ROWS:
@@ -150,11 +154,10 @@ class EgoBatch:
         """The default observation of ``rows`` into ``obs`` (float32, one row each), with
         ``draws`` added where ``noisy``; with ``users_at >= 0`` also the road-user
         entries and their rates from that column on (``public.road_user_names``)."""
-        rate_scale = self.lidar_range / (public.DT_S * public.SPEED_SCALE_MPS)
         batch_kernels.observe(rows, obs, self.car, self.readings, self.lidar, self.noisy,
                               self.draws, self.limits, self.lidar_range,
                               self.destination_xy, scales, users_at, self.users,
-                              self.users_before, rate_scale)
+                              self.users_before, self.rate_scale)
 
     def observe_lead(self, rows: np.ndarray, obs: np.ndarray, lead_at: int) -> None:
         """The car ahead (``public.LEAD_OBSERVATION``) of ``rows`` into ``obs``'s columns
@@ -163,18 +166,15 @@ class EgoBatch:
         returns ``users``; ``lead_before`` then takes the distance entries."""
         start = public.LIDAR_START
         distance = obs[rows, start:start + len(self.rays)] * self.lidar_range
-        from_lane = (np.arctan2(self.rays[:, 1], self.rays[:, 0])
-                     + obs[rows, public.LANE_HEADING, None] * math.pi)
-        ahead = distance * np.cos(from_lane)
-        in_path = ((self.users[rows] < self.lidar_range) & (ahead > 0.0)
-                   & (np.abs(distance * np.sin(from_lane)) < public.LEAD_HALF_WIDTH_M))
-        nearest = np.where(in_path, ahead, np.inf).min(axis=1)
+        from_lane = self.ray_angles + obs[rows, public.LANE_HEADING, None] * math.pi
+        nearest = public.nearest_ahead(distance, from_lane,
+                                       self.users[rows] < self.lidar_range,
+                                       public.LEAD_HALF_WIDTH_M)
         seen = np.isfinite(nearest)
         entry = np.where(seen, nearest / self.lidar_range, 1.0)
         before = self.lead_before[rows]
-        rate_scale = self.lidar_range / (public.DT_S * public.SPEED_SCALE_MPS)
         rate = np.where(seen & ~np.isnan(before),
-                        np.clip((entry - before) * rate_scale, -1.0, 1.0), 0.0)
+                        np.clip((entry - before) * self.rate_scale, -1.0, 1.0), 0.0)
         self.lead_before[rows] = np.where(seen, entry, np.nan)
         obs[rows, lead_at] = entry
         obs[rows, lead_at + 1] = rate

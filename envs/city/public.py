@@ -250,6 +250,17 @@ def _after_lidar(lidar_rays: int, observe_context: bool, observe_route: bool,
             + LEAD_OBSERVATION * observe_lead)
 
 
+def nearest_ahead(distance: np.ndarray, from_lane: np.ndarray, seen: np.ndarray,
+                  half_width_m: float) -> np.ndarray:
+    """Per car (row), the nearest distance along its lane [m] of the lidar returns
+    ``seen`` (``distance`` [m] along rays at ``from_lane`` [rad] from the lane's
+    direction) that lie ahead of it and within ``half_width_m`` of its line; inf where
+    there is none."""
+    ahead = distance * np.cos(from_lane)
+    in_path = seen & (ahead > 0.0) & (np.abs(distance * np.sin(from_lane)) < half_width_m)
+    return np.where(in_path, ahead, np.inf).min(axis=1)
+
+
 def road_half_width(lanes_per_direction: int, lane_width_m: float) -> float:
     """Distance from a street's centre line to its edge [m]."""
     return lanes_per_direction * lane_width_m

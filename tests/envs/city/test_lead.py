@@ -8,8 +8,6 @@ appends two entries and changes nothing else.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -24,7 +22,6 @@ from tests.envs.city.test_road_users import (
     park,
     twin_episodes,
 )
-from tests.envs.city.test_world import STRIP
 
 #: The centre of the strip's west-bound lane, the other side of the centre line [m].
 OTHER_LANE_Y = 50.0 + 1.75
@@ -40,13 +37,6 @@ def test_the_layout_appends_a_distance_then_a_rate_after_everything_else():
     assert public.observation_size(32, observe_lead=True) in public.observation_sizes(32)
     with pytest.raises(TypeError, match="observe_lead must be a bool"):
         gym.make("CityDriving-v0", observe_lead="yes")
-
-
-@pytest.fixture
-def strip_map(tmp_path: Path) -> str:
-    path = tmp_path / "strip.txt"
-    path.write_text(STRIP)
-    return str(path)
 
 
 def lead_env(strip_map: str) -> gym.Env:

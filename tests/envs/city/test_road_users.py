@@ -8,7 +8,6 @@ road user behind them is not seen. The option appends entries and changes nothin
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -128,13 +127,6 @@ def test_the_lidar_is_the_nearer_of_the_static_and_the_road_user_returns_bit_for
 
 
 # ----------------------------------------------------------------- the rate
-@pytest.fixture
-def strip_map(tmp_path: Path) -> str:
-    path = tmp_path / "strip.txt"
-    path.write_text(STRIP)
-    return str(path)
-
-
 def test_the_rate_is_negative_when_closing_on_a_stopped_car(strip_map):
     env = gym.make("CityDriving-v0", map_file=strip_map, start=(0, 1), destination=(2, 1),
                    lidar_rays=RAYS, observe_road_users=True, **ROAD)
