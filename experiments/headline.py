@@ -94,8 +94,11 @@ def _learning_cells(agent: AgentSpec, learning: dict[str, dict[str, Any]]) -> li
     if summary is None:
         return ["no finished learning run", _MISSING]
     low, high = summary.quartiles
+    unit = criterion_unit(agent)
+    if str(summary.median) == "1":  # "1 trial", not "1 trials"
+        unit = unit.removesuffix("s")
     return [f"{summary.n_met} of {summary.n_seeds} seeds",
-            f"{summary.median} {criterion_unit(agent)} (IQR {low} to {high})"]
+            f"{summary.median} {unit} (IQR {low} to {high})"]
 
 
 def _home_cell(success: Interval | None, row: TrainingContextRow | None) -> str:
