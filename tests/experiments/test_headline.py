@@ -117,7 +117,11 @@ def test_a_lunar_headline_shows_plain_percentages_and_dashes_where_nothing_ran(t
     assert rows_by_name["planner"][1:] == ["2 of 2 seeds", "1.5 trials (IQR 1.25 to 1.75)",
                                            "88%", "88%", "-"]
     assert rows_by_name["buggy"][1:] == ["no finished learning run", "-", "-", "-", "-"]
-    learning["planner"] = {"summary": censored_summary([1.0, 1.0], 2.0)}
-    one = table(headline_markdown(spec, learning, rows, {}, [], tmp_path / "out"))
-    assert one["planner"][2] == "1 trial (IQR 1 to 1)"
     assert f"--out {(tmp_path / 'out').as_posix()}`" in text.splitlines()[0]
+
+
+def test_a_median_of_one_trial_reads_in_the_singular(tmp_path):
+    spec = micro_spec(tmp_path)
+    learning = {"planner": {"summary": censored_summary([1.0, 1.0], 2.0)}}
+    rows = table(headline_markdown(spec, learning, [], {}, [], tmp_path / "out"))
+    assert rows["planner"][1:3] == ["2 of 2 seeds", "1 trial (IQR 1 to 1)"]
